@@ -1,0 +1,78 @@
+"""Named user functions for ``flat_map`` and ``map`` operators.
+
+A :class:`FunctionRegistry` maps names to plain Python functions. ``FunctionRegistry()`` starts
+with the built-ins; the Python API extends a copy, so no module holds mutable global state::
+
+    functions = FunctionRegistry().with_function("shout", str.upper, kind="map")
+    simulate(scenario, functions=functions)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+__all__ = ["FunctionRegistry", "UserFunction", "split_words", "format_count"]
+
+
+def split_words(line: str) -> list[tuple[str, int]]:
+    """Split a line on spaces into ``(word, 1)`` pairs, like the seed job's flatMap."""
+    return [(word, 1) for word in line.split(" ") if word]
+
+
+def format_count(pair: tuple[str, int]) -> str:
+    """``("hello", 2)`` -> ``"hello:::2"``, the seed job's output format."""
+    return f"{pair[0]}:::{pair[1]}"
+
+
+def lower(value: str) -> str:
+    """Lower-case a string value."""
+    return value.lower()
+
+
+def identity(value):
+    """Return the value unchanged."""
+    return value
+
+
+def pair_one(value) -> tuple:
+    """``value`` -> ``(value, 1)``: make each record countable by keyed_sum."""
+    return (value, 1)
+
+
+@dataclass(frozen=True)
+class UserFunction:
+    name: str
+    kind: str                 # "flat_map" or "map"
+    fn: Callable
+    description: str = ""
+
+
+_BUILTINS = (
+    UserFunction("split_words", "flat_map", split_words, "line -> (word, 1) for each word"),
+    UserFunction("format_count", "map", format_count, "(word, n) -> 'word:::n'"),
+    UserFunction("lower", "map", lower, "lower-case a string"),
+    UserFunction("identity", "map", identity, "the value unchanged"),
+    UserFunction("pair_one", "map", pair_one, "value -> (value, 1)"),
+)
+
+
+class FunctionRegistry:
+    """An immutable-by-convention map of function names to :class:`UserFunction`."""
+
+    def __init__(self, functions: Iterable[UserFunction] = _BUILTINS) -> None:
+        self._functions = {f.name: f for f in functions}
+
+    def with_function(self, name: str, fn: Callable, kind: str = "map", description: str = "") -> "FunctionRegistry":
+        """A new registry with ``name`` added (or replaced)."""
+        if kind not in ("map", "flat_map"):
+            raise ValueError(f"kind must be 'map' or 'flat_map', got {kind!r}")
+        return FunctionRegistry([*self._functions.values(), UserFunction(name, kind, fn, description)])
+
+    def get(self, name: str) -> UserFunction | None:
+        return self._functions.get(name)
+
+    def names(self, kind: str | None = None) -> list[str]:
+        return sorted(n for n, f in self._functions.items() if kind is None or f.kind == kind)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._functions

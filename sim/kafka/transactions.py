@@ -1,0 +1,120 @@
+"""The transaction coordinator: transactional ids, producer epochs, fencing, timeouts.
+
+Kafka knows nothing of Flink's pre-commit: a transaction is *ongoing* from its first write until
+its producer commits or aborts it. The broker aborts ongoing transactions older than their
+timeout (measured from the first write) at every ``abort_scan_interval``; that bumps the
+producer's epoch, so a later commit of that transaction fails (the producer is fenced). A new
+producer that initialises the same transactional id also bumps the epoch and aborts the previous
+ongoing transaction of that id (zombie fencing).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Transaction", "TransactionCoordinator", "KafkaError", "ProducerFenced", "InvalidTimeout"]
+
+
+class KafkaError(Exception):
+    """A client call the broker refused."""
+
+
+class ProducerFenced(KafkaError):
+    """The producer's epoch is stale: its transaction was aborted or another producer took the id."""
+
+
+class InvalidTimeout(KafkaError):
+    """transaction.timeout.ms is above the broker's transaction.max.timeout.ms."""
+
+
+@dataclass
+class Transaction:
+    id: str                       # "sink[0]#3": unique name in the trace
+    transactional_id: str
+    epoch: int
+    timeout: float
+    state: str = "open"           # open | committed | aborted
+    first_write: float | None = None
+    partitions: dict = field(default_factory=dict)     # Partition -> records written
+    records: int = 0
+    checkpoint: int | None = None  # set by the sink at pre-commit
+    ended: float | None = None
+    cause: str = ""
+
+
+class TransactionCoordinator:
+    """Producer epochs per transactional id and every transaction's state."""
+
+    def __init__(self, max_timeout: float) -> None:
+        self.max_timeout = max_timeout
+        self.epochs: dict[str, int] = {}
+        self.transactions: dict[str, Transaction] = {}
+        self.ongoing: dict[str, Transaction] = {}      # transactional id -> its ongoing txn
+        self._serial = 0
+
+    def init_producer(self, transactional_id: str, timeout: float, now: float) -> tuple[int, list[Transaction]]:
+        """Register (or re-register) a transactional id: bump its epoch, abort its ongoing txn."""
+        if timeout > self.max_timeout:
+            raise InvalidTimeout(
+                f"transaction timeout {timeout:g} ms is larger than the broker's transaction.max.timeout.ms "
+                f"({self.max_timeout:g} ms): the producer cannot be initialised")
+        epoch = self.epochs.get(transactional_id, -1) + 1
+        self.epochs[transactional_id] = epoch
+        aborted = []
+        txn = self.ongoing.get(transactional_id)
+        if txn is not None and txn.state == "open":
+            self._end(txn, False, now, "fenced by a new producer with the same transactional id")
+            aborted.append(txn)
+        return epoch, aborted
+
+    def begin(self, name: str, transactional_id: str, epoch: int, timeout: float) -> Transaction:
+        if self.epochs.get(transactional_id) != epoch:
+            raise ProducerFenced(f"producer {transactional_id} epoch {epoch} is fenced")
+        txn = Transaction(name, transactional_id, epoch, timeout)
+        self.transactions[name] = txn
+        self.ongoing[transactional_id] = txn
+        return txn
+
+    def write(self, txn: Transaction, partition, now: float) -> None:
+        if txn.state != "open" or self.epochs.get(txn.transactional_id) != txn.epoch:
+            raise ProducerFenced(f"transaction {txn.id} is {txn.state}; its producer is fenced")
+        if txn.first_write is None:
+            txn.first_write = now
+        txn.partitions[partition] = txn.partitions.get(partition, 0) + 1
+        txn.records += 1
+
+    def commit(self, txn: Transaction, now: float, cause: str = "") -> bool:
+        """Commit; True if this call committed it, False if it already was. Fenced: ProducerFenced."""
+        if txn.state == "committed":
+            return False
+        if txn.state == "aborted" or self.epochs.get(txn.transactional_id) != txn.epoch:
+            raise ProducerFenced(f"cannot commit {txn.id}: it was aborted ({txn.cause or 'fenced'})")
+        self._end(txn, True, now, cause)
+        return True
+
+    def abort(self, txn: Transaction, now: float, cause: str) -> bool:
+        if txn.state != "open":
+            return False
+        self._end(txn, False, now, cause)
+        return True
+
+    def expire(self, now: float) -> list[Transaction]:
+        """The broker's periodic scan: abort ongoing transactions older than their timeout."""
+        expired = []
+        for txn in list(self.ongoing.values()):
+            if txn.state == "open" and txn.first_write is not None and now - txn.first_write > txn.timeout:
+                self.epochs[txn.transactional_id] = self.epochs.get(txn.transactional_id, 0) + 1
+                self._end(txn, False, now, "timed out")
+                expired.append(txn)
+        return expired
+
+    def _end(self, txn: Transaction, commit: bool, now: float, cause: str) -> None:
+        txn.state = "committed" if commit else "aborted"
+        txn.ended = now
+        txn.cause = cause
+        if self.ongoing.get(txn.transactional_id) is txn:
+            del self.ongoing[txn.transactional_id]
+        for partition in txn.partitions:
+            partition.end_transaction(now, txn.id, commit)
+
+    def open_transactions(self, prefix: str) -> list[Transaction]:
+        return [t for t in self.ongoing.values() if t.transactional_id.startswith(prefix) and t.state == "open"]

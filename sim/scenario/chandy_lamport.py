@@ -1,0 +1,95 @@
+"""Schema of ``kind: chandy_lamport``: the classic marker algorithm on any directed graph."""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
+
+from .common import Duration, Strict
+from .units import parse_duration
+
+__all__ = ["ChandyLamportScenario"]
+
+
+class DelaySpec(Strict):
+    min: Duration = 1.0
+    max: Duration = 5.0
+    integer: bool = True   # whole ticks, as in the classic exercises
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.min > self.max:
+            raise ValueError(f"delay.min ({self.min:g}) is above delay.max ({self.max:g})")
+        if self.min <= 0:
+            raise ValueError("delay.min must be positive (a message takes at least one tick)")
+        return self
+
+
+class SendEvent(Strict):
+    at: Duration = 0.0
+    send: tuple[str, str, int]
+
+    @field_validator("send")
+    @classmethod
+    def _positive(cls, v):
+        if v[2] < 1:
+            raise ValueError("a send moves at least one token: [from, to, tokens >= 1]")
+        return v
+
+
+class SnapshotEvent(Strict):
+    at: Duration = 0.0
+    snapshot: str
+
+
+def _delay(value):
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        d = parse_duration(value)
+        return {"min": d, "max": d, "integer": float(d).is_integer()}
+    return value
+
+
+def _event_kind(value):
+    keys = value if isinstance(value, dict) else type(value).model_fields
+    return "is:send" if "send" in keys else "is:snapshot" if "snapshot" in keys else None
+
+
+Event = Annotated[Union[Annotated[SendEvent, Tag("is:send")], Annotated[SnapshotEvent, Tag("is:snapshot")]],
+                  Discriminator(_event_kind, custom_error_type="event_kind",
+                                custom_error_message="an event is {at, send: [from, to, tokens]} or {at, snapshot: process}")]
+
+
+class SnapshotExpect(Strict):
+    id: int
+    nodes: dict[str, int]
+    channels: dict[str, list[int]] = Field(default_factory=dict)
+
+
+class CLExpect(Strict):
+    snapshots: Optional[list[SnapshotExpect]] = None
+    total_tokens: Optional[int] = None
+
+
+class ChandyLamportScenario(Strict):
+    kind: Literal["chandy_lamport"]
+    name: str = "chandy-lamport"
+    description: str = ""
+    seed: int = 0
+    nodes: dict[str, int] = Field(min_length=1)
+    links: list[tuple[str, str]] = Field(default_factory=list)
+    delay: Annotated[DelaySpec, BeforeValidator(_delay)] = DelaySpec()
+    events: list[Event] = Field(default_factory=list)
+    run: dict[Literal["trace"], Literal["full", "control", "summary"]] = Field(default_factory=dict)
+    expect: CLExpect = CLExpect()
+    source: str = Field("<scenario>", exclude=True)
+
+    @field_validator("nodes")
+    @classmethod
+    def _tokens(cls, v):
+        for name, tokens in v.items():
+            if tokens < 0:
+                raise ValueError(f"process {name} cannot hold a negative number of tokens ({tokens})")
+        return v
+
+    def delay_range(self) -> tuple[float, float, bool]:
+        return self.delay.min, self.delay.max, self.delay.integer

@@ -1,0 +1,60 @@
+"""Shared pydantic building blocks: strict frozen models, durations, rates, comparisons."""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr
+
+from .errors import ScenarioError
+
+from .units import parse_duration, parse_rate
+
+__all__ = ["Strict", "Duration", "Rate", "Comparison", "compare", "TASK_REF"]
+
+
+class Strict(BaseModel):
+    """Base of every scenario model: unknown keys are errors, objects are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, populate_by_name=True)
+    _lines: dict = PrivateAttr(default_factory=dict)
+
+    def error(self, message: str, *path) -> "ScenarioError":
+        """A ScenarioError about key ``path`` of this (top-level) scenario, with its YAML line."""
+        from .translate import line_for
+        from .yamlsrc import path_str
+        return ScenarioError(message, file=getattr(self, "source", None), line=line_for(self._lines, path),
+                             path=path_str(path) or None)
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Rate = Annotated[float, BeforeValidator(parse_rate)]
+
+_CMP = re.compile(r"^\s*(==|>=|<=|!=|>|<)?\s*(-?[0-9]+)\s*$")
+
+
+def _comparison(value):
+    if isinstance(value, bool):
+        raise ValueError("expected a number or a comparison such as '>= 1'")
+    if isinstance(value, int):
+        return f"== {value}"
+    if isinstance(value, str) and (m := _CMP.match(value)):
+        return f"{m.group(1) or '=='} {int(m.group(2))}"
+    raise ValueError(f"expected a number or a comparison such as '>= 1', got {value!r}")
+
+
+Comparison = Annotated[str, BeforeValidator(_comparison)]
+"""A normalised comparison ``"<op> <int>"``; a bare number means equality."""
+
+
+def compare(actual: int, comparison: str) -> bool:
+    """Does ``actual`` satisfy ``comparison`` (as normalised by :data:`Comparison`)?"""
+    op, number = comparison.split()
+    n = int(number)
+    return {"==": actual == n, ">=": actual >= n, "<=": actual <= n, "!=": actual != n,
+            ">": actual > n, "<": actual < n}[op]
+
+
+TASK_REF = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_\-]*)(\[(?P<index>[0-9]+)\])?$")
+
+Number = Union[int, float]

@@ -1,0 +1,265 @@
+"""Schema of ``kind: job``: a Kafka -> Flink -> Kafka pipeline (DESIGN.md, "kind: job")."""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
+
+from pydantic import BaseModel
+
+from .common import Comparison, Duration, Rate, Strict
+from .units import parse_duration
+
+__all__ = ["JobScenario", "OPERATOR_TYPES"]
+
+
+def _keyed(*keys):
+    """A discriminator that picks a union member by which of ``keys`` the mapping holds."""
+    def pick(value):
+        if isinstance(value, dict):
+            for key in keys:
+                if key in value:
+                    return f"is:{key}"
+        elif isinstance(value, BaseModel):
+            for key in keys:
+                if key in type(value).model_fields or key + "_" in type(value).model_fields:
+                    return f"is:{key}"
+        return None
+    return pick
+
+
+
+
+class TopicSpec(Strict):
+    partitions: int = Field(1, ge=1)
+
+
+class KafkaSpec(Strict):
+    transaction_max_timeout: Duration = 900_000.0      # broker transaction.max.timeout.ms = 15 min
+    abort_scan_interval: Duration = 10_000.0           # transaction.abort.timed.out.transaction.cleanup.interval.ms
+    topics: dict[str, TopicSpec] = Field(default_factory=dict)
+
+
+class InputRecord(Strict):
+    topic: str
+    at: Duration = 0.0
+    value: str
+    partition: Optional[int] = Field(None, ge=0)
+    key: Optional[str] = None
+
+
+class GenerateSpec(Strict):
+    topic: str
+    rate: Rate
+    duration: Duration
+    start: Duration = 0.0
+    words: list[str] = Field(default_factory=lambda: ["hello", "world"], min_length=1)
+    words_per_line: int = Field(5, ge=1)
+    key_skew: Literal["uniform", "zipf"] = "uniform"
+
+
+class GenerateItem(Strict):
+    generate: GenerateSpec
+
+
+InputItem = Annotated[Union[Annotated[InputRecord, Tag("is:value"), ], Annotated[GenerateItem, Tag("is:generate")]],
+                      Discriminator(_keyed("generate", "value"), custom_error_type="input_kind",
+                                    custom_error_message="an input item is {topic, at, value} or {generate: {...}}")]
+
+
+class _Op(Strict):
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    parallelism: Optional[int] = Field(None, ge=1)
+    processing_time: Optional[Duration] = None
+
+
+class KafkaSourceOp(_Op):
+    type: Literal["kafka_source"]
+    topic: str
+    start_from: Literal["earliest", "latest", "group_offsets"] = "group_offsets"
+    group: str = "flink"
+    auto_offset_reset: Literal["earliest", "latest"] = "latest"
+    commit_offsets_on_checkpoint: bool = True
+    partition_discovery_interval: Optional[Duration] = None
+
+
+class FlatMapOp(_Op):
+    type: Literal["flat_map"]
+    function: str
+
+
+class MapOp(_Op):
+    type: Literal["map"]
+    function: str
+
+
+class KeyedSumOp(_Op):
+    type: Literal["keyed_sum"]
+    key: str = "word"
+
+
+class KafkaSinkOp(_Op):
+    type: Literal["kafka_sink"]
+    topic: str
+    semantic: Literal["exactly_once", "at_least_once", "none"] = "exactly_once"
+    transaction_timeout: Duration = 3_600_000.0       # Flink's Kafka sink sets 1 h
+    transactional_id_prefix: Optional[str] = None
+
+
+Operator = Annotated[Union[KafkaSourceOp, FlatMapOp, MapOp, KeyedSumOp, KafkaSinkOp],
+                     Field(discriminator="type")]
+OPERATOR_TYPES = ("kafka_source", "flat_map", "map", "keyed_sum", "kafka_sink")
+
+
+class EdgeSpec(Strict):
+    from_: str = Field(alias="from")
+    to: str
+    partitioner: Optional[Literal["forward", "rebalance", "hash", "broadcast"]] = None
+
+
+class NetworkSpec(Strict):
+    latency: Duration = 1.0
+    buffer_size: int = Field(1, ge=1)
+    buffer_timeout: Duration = 0.0
+    capacity: int = Field(8, ge=1)
+
+
+class JobSpec(Strict):
+    parallelism: int = Field(1, ge=1)
+    operators: list[Operator] = Field(min_length=1)
+    edges: list[EdgeSpec] = Field(default_factory=list)
+    network: NetworkSpec = NetworkSpec()
+    processing_time: dict[str, Duration] = Field(default_factory=lambda: {"default": 0.1})
+
+
+class StateBackendSpec(Strict):
+    sync_base: Duration = 0.1              # fixed cost of the synchronous phase (ms)
+    sync_bytes_per_ms: float = Field(1_000_000.0, gt=0)    # copy speed of the synchronous phase
+    async_base: Duration = 1.0             # fixed cost of the upload (ms)
+    async_bytes_per_ms: float = Field(100_000.0, gt=0)     # upload speed to checkpoint storage
+    record_bytes: int = Field(100, ge=1)   # bytes per record (state and in-flight data)
+
+
+class CheckpointingSpec(Strict):
+    interval: Optional[Duration] = None
+    mode: Literal["exactly_once", "at_least_once", "stop_the_world"] = "exactly_once"
+    timeout: Duration = 600_000.0
+    min_pause: Duration = 0.0
+    max_concurrent: int = Field(1, ge=1)
+    tolerable_failures: int = Field(0, ge=0)
+    unaligned: bool = False
+    aligned_timeout: Duration = 0.0
+    alignment: Literal["block", "buffer"] = "block"
+    end_of_partition: Literal["align", "abort"] = "align"
+    retention: Literal["delete_on_cancellation", "retain_on_cancellation"] = "delete_on_cancellation"
+    num_retained: int = Field(1, ge=1)
+
+    @field_validator("interval")
+    @classmethod
+    def _positive_interval(cls, v):
+        if v is not None and v <= 0:
+            raise ValueError("the checkpoint interval must be positive (or null to disable checkpointing)")
+        return v
+
+
+class RestartSpec(Strict):
+    strategy: Literal["none", "fixed_delay", "failure_rate", "exponential_delay"] = "fixed_delay"
+    attempts: Optional[int] = Field(None, ge=0)          # fixed_delay; None = unlimited
+    delay: Optional[Duration] = None                     # fixed_delay / failure_rate (default 1 s)
+    max_failures: int = Field(1, ge=1)                   # failure_rate: per interval
+    interval: Duration = 60_000.0                        # failure_rate
+    initial_backoff: Duration = 1000.0                   # exponential_delay
+    max_backoff: Duration = 60_000.0
+    multiplier: float = Field(1.5, ge=1.0)
+    jitter: float = Field(0.1, ge=0.0, le=1.0)
+    reset_after: Duration = 3_600_000.0
+
+
+class CrashAt(Strict):
+    at: Duration
+    crash: str
+
+
+class CrashOnRecord(Strict):
+    task: str
+    on_record: int = Field(ge=1)
+
+
+class CrashProbability(Strict):
+    task: str
+    probability: float = Field(gt=0.0, le=1.0)
+
+
+class Decline(Strict):
+    task: str
+    decline: int = Field(ge=1, description="checkpoint id whose snapshot fails at this task")
+    phase: Literal["sync", "async"] = "async"
+
+
+class Stall(Strict):
+    at: Duration
+    stall: str
+    for_: Duration = Field(alias="for")
+
+
+Fault = Annotated[Union[Annotated[CrashAt, Tag("is:crash")], Annotated[CrashOnRecord, Tag("is:on_record")],
+                        Annotated[CrashProbability, Tag("is:probability")], Annotated[Decline, Tag("is:decline")],
+                        Annotated[Stall, Tag("is:stall")]],
+                  Discriminator(_keyed("crash", "on_record", "probability", "decline", "stall"),
+                                custom_error_type="fault_kind",
+                                custom_error_message="a fault needs one of the keys crash (with at), on_record, "
+                                                     "probability, decline or stall (with at and for)")]
+
+
+class ConsumerSpec(Strict):
+    name: str
+    topic: str
+    isolation: Literal["read_committed", "read_uncommitted"] = "read_uncommitted"
+
+
+def _until(value):
+    if value == "drained":
+        return value
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise ValueError(f"expected 'drained' or a duration such as 60s, got {value!r}") from None
+
+
+class RunSpec(Strict):
+    until: Annotated[Union[str, float], BeforeValidator(_until)] = "drained"
+    max_time: Duration = 3_600_000.0   # safety stop for drained runs
+    trace: Literal["full", "control", "summary"] = "full"
+
+
+class JobExpect(Strict):
+    exactly_once: Optional[bool] = None
+    final_counts: Optional[dict[str, int]] = None
+    consumers: Optional[dict[str, list[str]]] = None
+    checkpoints_completed: Optional[Comparison] = None
+    checkpoints_aborted: Optional[Comparison] = None
+    restarts: Optional[Comparison] = None
+    duplicates: Optional[Comparison] = None
+    lost: Optional[Comparison] = None
+    overcounted: Optional[Comparison] = None
+    job_failed: Optional[bool] = None
+    transactions_timed_out: Optional[Comparison] = None
+    explanation_mentions: Optional[list[str]] = None
+
+
+class JobScenario(Strict):
+    kind: Literal["job"] = "job"
+    name: str
+    description: str = ""
+    seed: int = 0
+    kafka: KafkaSpec = KafkaSpec()
+    input: list[InputItem] = Field(default_factory=list)
+    job: JobSpec
+    checkpointing: CheckpointingSpec = CheckpointingSpec()
+    state_backend: StateBackendSpec = StateBackendSpec()
+    restart: RestartSpec = RestartSpec()
+    faults: list[Fault] = Field(default_factory=list)
+    consumers: list[ConsumerSpec] = Field(default_factory=list)
+    run: RunSpec = RunSpec()
+    expect: JobExpect = JobExpect()
+    source: str = Field("<scenario>", exclude=True)

@@ -1,0 +1,131 @@
+"""Cross-references that a schema cannot check: topics, names, task references, links."""
+from __future__ import annotations
+
+from .common import TASK_REF
+from .job import KafkaSinkOp, KafkaSourceOp
+
+__all__ = ["check_references"]
+
+
+def check_references(scenario, lines: dict, file: str) -> None:
+    """Raise a ScenarioError (with the key's line) for the first dangling reference."""
+    kind = scenario.kind
+    if kind == "job":
+        _check_job(scenario)
+    elif kind == "chandy_lamport":
+        _check_chandy_lamport(scenario)
+    elif kind == "gate":
+        _check_gate(scenario)
+
+
+def _names(kind: str, names: list[str], scenario, *path) -> None:
+    seen = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            raise scenario.error(f"{kind} name '{name}' is used twice", *path, i, "name")
+        seen.add(name)
+
+
+def _topic(scenario, topic: str, *path) -> None:
+    topics = scenario.kafka.topics
+    if topic not in topics:
+        declared = ", ".join(sorted(topics)) or "none"
+        raise scenario.error(f"topic '{topic}' is not declared under kafka.topics (declared: {declared})", *path)
+
+
+def check_task_ref(scenario, ref: str, *path) -> None:
+    """``name`` or ``name[i]`` must name an operator (and a subtask within its parallelism)."""
+    m = TASK_REF.match(ref)
+    ops = {op.name: op for op in scenario.job.operators}
+    if not m or m.group("name") not in ops:
+        raise scenario.error(f"'{ref}' is not a task: expected an operator name or name[i] "
+                             f"(operators: {', '.join(ops)})", *path)
+    if m.group("index") is not None:
+        op = ops[m.group("name")]
+        par = op.parallelism or scenario.job.parallelism
+        if int(m.group("index")) >= par:
+            raise scenario.error(f"'{ref}': operator '{op.name}' has parallelism {par}, "
+                                 f"so subtasks are {op.name}[0] .. {op.name}[{par - 1}]", *path)
+
+
+def _check_job(s) -> None:
+    ops = s.job.operators
+    _names("operator", [op.name for op in ops], s, "job", "operators")
+    _names("consumer", [c.name for c in s.consumers], s, "consumers")
+    for i, item in enumerate(s.input):
+        if hasattr(item, "generate"):
+            _topic(s, item.generate.topic, "input", i, "generate", "topic")
+        else:
+            _topic(s, item.topic, "input", i, "topic")
+            parts = s.kafka.topics[item.topic].partitions
+            if item.partition is not None and item.partition >= parts:
+                raise s.error(f"topic '{item.topic}' has {parts} partition(s); partition {item.partition} "
+                              "does not exist", "input", i, "partition")
+    for i, op in enumerate(ops):
+        if isinstance(op, (KafkaSourceOp, KafkaSinkOp)):
+            _topic(s, op.topic, "job", "operators", i, "topic")
+    for i, c in enumerate(s.consumers):
+        _topic(s, c.topic, "consumers", i, "topic")
+    names = {op.name for op in ops}
+    for key in s.job.processing_time:
+        if key != "default" and key not in names:
+            raise s.error(f"'{key}' is neither 'default' nor an operator name", "job", "processing_time", key)
+    for i, fault in enumerate(s.faults):
+        for field in ("crash", "task", "stall"):
+            ref = getattr(fault, field, None)
+            if ref is not None:
+                check_task_ref(s, ref, "faults", i, field)
+    cp = s.checkpointing
+    if cp.unaligned and cp.mode != "exactly_once":
+        raise s.error("unaligned checkpoints require mode: exactly_once", "checkpointing", "unaligned")
+    if cp.unaligned and cp.max_concurrent != 1:
+        raise s.error("unaligned checkpoints require max_concurrent: 1", "checkpointing", "max_concurrent")
+    if cp.aligned_timeout > 0 and not cp.unaligned:
+        raise s.error("aligned_timeout switches aligned checkpoints to unaligned ones: it needs unaligned: true",
+                      "checkpointing", "aligned_timeout")
+    if cp.unaligned and cp.alignment == "buffer":
+        raise s.error("unaligned checkpoints are a Flink >= 1.11 feature and use alignment: block",
+                      "checkpointing", "alignment")
+
+
+def _check_chandy_lamport(s) -> None:
+    nodes = s.nodes
+    links = set()
+    for i, (a, b) in enumerate(s.links):
+        for j, n in enumerate((a, b)):
+            if n not in nodes:
+                raise s.error(f"link names unknown process '{n}' (processes: {', '.join(nodes)})", "links", i, j)
+        if a == b:
+            raise s.error(f"a link joins two different processes, got {a} -> {b}", "links", i)
+        if (a, b) in links:
+            raise s.error(f"link {a} -> {b} is listed twice", "links", i)
+        links.add((a, b))
+    started = set()
+    for i, ev in enumerate(s.events):
+        if hasattr(ev, "send"):
+            a, b, _ = ev.send
+            for j, n in enumerate((a, b)):
+                if n not in nodes:
+                    raise s.error(f"send names unknown process '{n}' (processes: {', '.join(nodes)})",
+                                  "events", i, "send", j)
+            if (a, b) not in links:
+                raise s.error(f"there is no link {a} -> {b} to send over", "events", i, "send")
+        else:
+            if ev.snapshot not in nodes:
+                raise s.error(f"snapshot names unknown process '{ev.snapshot}' (processes: {', '.join(nodes)})",
+                              "events", i, "snapshot")
+            if (ev.snapshot, ev.at) in started:
+                raise s.error(f"process {ev.snapshot} already starts a snapshot at {ev.at:g}", "events", i, "snapshot")
+            started.add((ev.snapshot, ev.at))
+    if s.expect.snapshots:
+        for i, snap in enumerate(s.expect.snapshots):
+            for n in snap.nodes:
+                if n not in nodes:
+                    raise s.error(f"unknown process '{n}'", "expect", "snapshots", i, "nodes", n)
+
+
+def _check_gate(s) -> None:
+    for i, item in enumerate(s.items()):
+        if item.channel >= s.channels:
+            raise s.error(f"item {item.text} names channel {item.channel}, but the gate has channels "
+                          f"0 .. {s.channels - 1}", "sequence", i)

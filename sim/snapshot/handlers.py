@@ -1,0 +1,470 @@
+"""Barrier handlers: what a task does with each item of its input gate (no SimPy).
+
+A handler is told of every arrival -- a data buffer, a barrier, a cancellation marker, an end
+of partition -- and answers with a list of actions for the task to apply in order: ``Emit`` an
+item to the operator, ``Trigger`` the snapshot, ``Abort`` a checkpoint, ``Block``/``Unblock`` a
+channel, ``Persist`` a buffer as channel state, ``Store`` a buffer for later replay, ``SetTimer``.
+The SimPy task (``sim.runtime.task``) and the gate scenarios drive the very same objects.
+
+Flink's variants (SEMANTICS.md section 2):
+
+* :class:`Aligner` with ``alignment="block"`` (Flink >= 1.10) or ``"buffer"`` (<= 1.9): on the
+  first barrier of a checkpoint its channel is blocked, and so is every channel whose barrier
+  follows; when all open channels are in, the snapshot is triggered and the channels released.
+  With ``buffer`` the task keeps reading blocked channels and stores their items, replayed in
+  arrival order after the alignment (newest stored sequence first if an older replay is unfinished).
+* :class:`UnalignedHandler`: triggers on the first barrier, never blocks, persists in-flight data.
+* :class:`AlternatingHandler`: aligned, switching to unaligned when ``aligned_timeout`` has passed
+  since the checkpoint's creation (active timer, passive late barrier, unaligned barrier upstream).
+* :class:`AtLeastOnceTracker`: never blocks; counts barriers per checkpoint.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable
+
+__all__ = ["Barrier", "CancelMarker", "EndOfPartition", "EOP", "Emit", "Trigger", "Abort", "Block",
+           "Unblock", "Persist", "Store", "SetTimer", "Aligned", "Handler", "Aligner", "UnalignedHandler",
+           "AlternatingHandler", "AtLeastOnceTracker", "make_handler"]
+
+
+# ----------------------------------------------------------------------------- items in a channel
+@dataclass(frozen=True, slots=True)
+class Barrier:
+    """``barrier(id)``: ``created`` is the trigger time; ``unaligned`` if sent as a priority event."""
+    id: int
+    created: float = 0.0
+    unaligned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CancelMarker:
+    """Sent downstream instead of a barrier by a task that declined or aborted checkpoint ``id``."""
+    id: int
+
+
+class EndOfPartition:
+    """The last item of a channel."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "EOP"
+
+
+EOP = EndOfPartition()
+
+
+# ----------------------------------------------------------------------------------- actions
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """Hand ``item`` (data or EOP) to the operator; ``replay`` if it comes from the alignment buffer."""
+    channel: int
+    item: object
+    replay: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """Take the snapshot of checkpoint ``id`` now and forward the barrier."""
+    id: int
+    unaligned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Abort:
+    """Checkpoint ``id`` is aborted at this task (reason: subsumed, cancelled, end_of_stream, alignment_limit)."""
+    id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    channel: int
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Unblock:
+    channel: int
+
+
+@dataclass(frozen=True, slots=True)
+class Persist:
+    """Record ``item`` of ``channel`` as in-flight channel state of checkpoint ``id`` (unaligned)."""
+    id: int
+    channel: int
+    item: object
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """``alignment: buffer``: ``item`` of blocked ``channel`` is kept for replay."""
+    id: int
+    channel: int
+    item: object
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimer:
+    """Call ``on_timer(id, now)`` at time ``at`` (the alternating handler's active timeout)."""
+    at: float
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Aligned:
+    """Every open channel delivered barrier ``id``: alignment statistics of this task."""
+    id: int
+    duration: float
+    processed_bytes: int
+
+
+def _one(item) -> int:
+    return 1
+
+
+# ----------------------------------------------------------------------------------- base
+class Handler:
+    """Common state: channel count, closed channels, the end-of-partition policy."""
+
+    #: True while every data buffer would simply be emitted (the task may skip the call).
+    fast: bool = True
+    #: True if the task must keep delivering items of blocked channels (alignment: buffer).
+    reads_blocked: bool = False
+
+    def __init__(self, channels: int, end_of_partition: str = "align", size_of: Callable = _one) -> None:
+        if end_of_partition not in ("align", "abort"):
+            raise ValueError(f"end_of_partition must be 'align' or 'abort', got {end_of_partition!r}")
+        self.n = channels
+        self.eop_policy = end_of_partition
+        self.size_of = size_of
+        self.closed: set[int] = set()
+        self.blocked: set[int] = set()
+
+    def on_item(self, channel: int, item, now: float, overtaken=()) -> list:
+        """Dispatch one arrival by its type."""
+        if type(item) is Barrier:
+            return self.on_barrier(channel, item, now, overtaken)
+        if type(item) is CancelMarker:
+            return self.on_cancel(channel, item, now)
+        if type(item) is EndOfPartition:
+            return self.on_end_of_partition(channel, now, item)
+        return self.on_buffer(channel, item, now)
+
+    def on_timer(self, checkpoint: int, now: float) -> list:
+        return []
+
+    def wants_priority(self, barrier: Barrier, now: float) -> bool:
+        """Should ``barrier`` overtake the data queued ahead of it in its channel?"""
+        return False
+
+    def _open(self) -> int:
+        return self.n - len(self.closed)
+
+
+# ----------------------------------------------------------------------------------- aligner
+class Aligner(Handler):
+    """Aligned barriers (block or buffer), with an optional switch to unaligned after a timeout.
+
+    ``aligned_timeout=None``: always aligned. ``0``: unaligned from the first barrier.
+    ``> 0``: aligned until ``created + aligned_timeout``, then unaligned for that checkpoint.
+    """
+
+    def __init__(self, channels: int, alignment: str = "block", end_of_partition: str = "align",
+                 max_buffered_bytes: int = 0, aligned_timeout: float | None = None,
+                 size_of: Callable = _one) -> None:
+        super().__init__(channels, end_of_partition, size_of)
+        if alignment not in ("block", "buffer"):
+            raise ValueError(f"alignment must be 'block' or 'buffer', got {alignment!r}")
+        if aligned_timeout is not None and alignment == "buffer":
+            raise ValueError("unaligned checkpoints need alignment 'block'")
+        self.alignment = alignment
+        self.reads_blocked = alignment == "buffer"
+        self.max_bytes = max_buffered_bytes
+        self.timeout = aligned_timeout
+        self.current = 0               # the latest checkpoint id seen (barrier or marker)
+        self.pending = False           # barriers of ``current`` are still expected
+        self.unaligned = False         # ``current`` runs unaligned at this task
+        self.received: set[int] = set()
+        self.start = 0.0
+        self.processed = 0
+        self.stored: list = []          # buffer mode: (channel, item) of the current alignment
+        self.stored_bytes = 0
+        self.replay: list[deque] = []   # stack of sequences to replay; top is replayed first
+        self._draining = False
+
+    # -- public calls --------------------------------------------------------------------------
+    def on_buffer(self, ch: int, item, now: float) -> list:
+        out = []
+        self._dispatch(ch, item, now, out, False)
+        self._drain(now, out)
+        return out
+
+    def on_barrier(self, ch: int, barrier: Barrier, now: float, overtaken=()) -> list:
+        out = []
+        self._dispatch(ch, barrier, now, out, False, overtaken)
+        self._drain(now, out)
+        return out
+
+    def on_cancel(self, ch: int, marker: CancelMarker, now: float) -> list:
+        out = []
+        self._dispatch(ch, marker, now, out, False)
+        self._drain(now, out)
+        return out
+
+    def on_end_of_partition(self, ch: int, now: float, item=EOP) -> list:
+        out = []
+        self._dispatch(ch, item, now, out, False)
+        self._drain(now, out)
+        return out
+
+    def on_timer(self, checkpoint: int, now: float) -> list:
+        out = []
+        if checkpoint == self.current and self.pending and not self.unaligned:
+            self._switch(now, out)
+        return out
+
+    def wants_priority(self, barrier: Barrier, now: float) -> bool:
+        if self.timeout is None:
+            return False
+        if barrier.unaligned:
+            return True
+        if barrier.id == self.current:
+            return self.pending and self.unaligned
+        return barrier.id > self.current and now >= barrier.created + self.timeout
+
+    # -- one item ------------------------------------------------------------------------------
+    def _dispatch(self, ch: int, item, now: float, out: list, replay: bool, overtaken=()) -> None:
+        if ch in self.blocked:
+            if not self.reads_blocked:
+                raise RuntimeError(f"channel {ch} is blocked: the task must not deliver its items")
+            self.stored.append((ch, item))
+            out.append(Store(self.current, ch, item))
+            if type(item) is not Barrier and type(item) is not CancelMarker and type(item) is not EndOfPartition:
+                self.stored_bytes += self.size_of(item)
+                if self.max_bytes and self._queued_bytes() + self.stored_bytes > self.max_bytes:
+                    self._abort(self.current, "alignment_limit", out)
+            return
+        kind = type(item)
+        if kind is Barrier:
+            self._barrier(ch, item, now, out, overtaken)
+        elif kind is CancelMarker:
+            self._cancel(item.id, out)
+        elif type(item) is EndOfPartition:
+            self._end_of_partition(ch, now, out)
+            out.append(Emit(ch, item, replay))
+        else:
+            if self.pending:
+                if self.unaligned and ch not in self.received and ch not in self.closed:
+                    out.append(Persist(self.current, ch, item))
+                self.processed += self.size_of(item)
+            out.append(Emit(ch, item, replay))
+
+    def _barrier(self, ch: int, b: Barrier, now: float, out: list, overtaken) -> None:
+        if b.id > self.current:
+            if self.pending:
+                self._abort(self.current, "subsumed", out)
+            self.current, self.pending, self.unaligned = b.id, True, False
+            self.received, self.start, self.processed = set(), now, 0
+            if self.timeout is not None:
+                if b.unaligned or now >= b.created + self.timeout:
+                    self._switch(now, out)
+                else:
+                    out.append(SetTimer(b.created + self.timeout, b.id))
+            self._receive(ch, now, out, overtaken)
+        elif b.id == self.current and self.pending:
+            if self.timeout is not None and not self.unaligned and (b.unaligned or now >= b.created + self.timeout):
+                self._switch(now, out)
+            self._receive(ch, now, out, overtaken)
+        # else: obsolete (older, cancelled or completed): ignored
+
+    def _receive(self, ch: int, now: float, out: list, overtaken) -> None:
+        self.received.add(ch)
+        if self.unaligned:
+            for item in overtaken:
+                out.append(Persist(self.current, ch, item))
+        if len(self.received | self.closed) >= self.n:
+            self._complete(now, out)
+        elif not self.unaligned:
+            self.blocked.add(ch)
+            out.append(Block(ch, self.current))
+        self._update_fast()
+
+    def _complete(self, now: float, out: list) -> None:
+        out.append(Aligned(self.current, now - self.start, self.processed))
+        if not self.unaligned:
+            out.append(Trigger(self.current))
+        self.pending = False
+        self._release(out)
+
+    def _switch(self, now: float, out: list) -> None:
+        """Go unaligned for the current checkpoint: snapshot now, release the blocked channels."""
+        self.unaligned = True
+        out.append(Trigger(self.current, unaligned=True))
+        self._release(out)
+        self._update_fast()
+
+    def _cancel(self, cid: int, out: list) -> None:
+        if cid > self.current:
+            if self.pending:
+                self._release(out)        # the lower pending checkpoint is dropped without notice
+            self.current, self.pending = cid, False
+            out.append(Abort(cid, "cancelled"))
+        elif cid == self.current and self.pending:
+            self._abort(cid, "cancelled", out)
+        self._update_fast()
+
+    def _end_of_partition(self, ch: int, now: float, out: list) -> None:
+        self.closed.add(ch)
+        if self.pending:
+            if self.eop_policy == "abort":
+                self._abort(self.current, "end_of_stream", out)
+            elif len(self.received | self.closed) >= self.n:
+                self._complete(now, out)
+        self._update_fast()
+
+    def _abort(self, cid: int, reason: str, out: list) -> None:
+        out.append(Abort(cid, reason))
+        self.pending = False
+        self._release(out)
+        self._update_fast()
+
+    def _release(self, out: list) -> None:
+        for ch in sorted(self.blocked):
+            out.append(Unblock(ch))
+        self.blocked.clear()
+        if self.stored:
+            self.replay.append(deque(self.stored))
+            self.stored, self.stored_bytes = [], 0
+
+    # -- replay of the alignment buffer ----------------------------------------------------------
+    def _drain(self, now: float, out: list) -> None:
+        if self._draining or not self.replay:
+            return
+        self._draining = True
+        try:
+            while self.replay:
+                seq = self.replay[-1]
+                if not seq:
+                    self.replay.pop()
+                    continue
+                ch, item = seq.popleft()
+                self._dispatch(ch, item, now, out, True)
+        finally:
+            self._draining = False
+        self._update_fast()
+
+    def _queued_bytes(self) -> int:
+        size, total = self.size_of, 0
+        for seq in self.replay[:-1]:
+            total += sum(size(i) for _, i in seq
+                         if type(i) is not Barrier and type(i) is not CancelMarker and type(i) is not EndOfPartition)
+        return total
+
+    def _update_fast(self) -> None:
+        self.fast = not self.pending and not self.replay and not self.blocked
+
+
+class UnalignedHandler(Aligner):
+    """Unaligned checkpoints: trigger on the first barrier, persist in-flight data, never block."""
+
+    def __init__(self, channels: int, end_of_partition: str = "align", size_of: Callable = _one) -> None:
+        super().__init__(channels, "block", end_of_partition, 0, 0.0, size_of)
+
+
+class AlternatingHandler(Aligner):
+    """Aligned checkpoints that turn unaligned after ``aligned_timeout`` (Flink >= 1.13)."""
+
+    def __init__(self, channels: int, aligned_timeout: float, end_of_partition: str = "align",
+                 size_of: Callable = _one) -> None:
+        if aligned_timeout <= 0:
+            raise ValueError("aligned_timeout must be positive (0 is the unaligned handler)")
+        super().__init__(channels, "block", end_of_partition, 0, aligned_timeout, size_of)
+
+
+# ----------------------------------------------------------------------------- at least once
+class AtLeastOnceTracker(Handler):
+    """Counts barriers per checkpoint (several at once) and never blocks (CheckpointBarrierTracker)."""
+
+    def __init__(self, channels: int, end_of_partition: str = "align", size_of: Callable = _one) -> None:
+        super().__init__(channels, end_of_partition, size_of)
+        self.latest = 0
+        self.pending: list[list] = []     # [id, barriers seen, aborted, first barrier time], by id
+
+    def on_buffer(self, ch: int, item, now: float) -> list:
+        return [Emit(ch, item)]
+
+    def on_barrier(self, ch: int, b: Barrier, now: float, overtaken=()) -> list:
+        out: list = []
+        for i, entry in enumerate(self.pending):
+            if entry[0] == b.id:
+                entry[1] += 1
+                if entry[1] >= self._open():
+                    self._complete(i, now, out)
+                return out
+        if b.id > self.latest:
+            self.latest = b.id
+            self.pending.append([b.id, 1, False, now])
+            if 1 >= self._open():
+                self._complete(len(self.pending) - 1, now, out)
+        return out
+
+    def on_cancel(self, ch: int, marker: CancelMarker, now: float) -> list:
+        out: list = []
+        cid = marker.id
+        while self.pending and self.pending[0][0] < cid:
+            self.pending.pop(0)               # older ones are dropped silently
+        if self.pending and self.pending[0][0] == cid:
+            entry = self.pending[0]
+            if not entry[2]:
+                entry[2] = True
+                out.append(Abort(cid, "cancelled"))
+            entry[1] += 1
+            if entry[1] >= self._open():
+                self.pending.pop(0)
+        elif cid > self.latest:
+            self.latest = cid
+            out.append(Abort(cid, "cancelled"))
+            self.pending = [[cid, 1, True, now]] if self._open() > 1 else []
+        return out
+
+    def on_end_of_partition(self, ch: int, now: float, item=EOP) -> list:
+        out: list = []
+        self.closed.add(ch)
+        if self.eop_policy == "abort":
+            for entry in self.pending:
+                if not entry[2]:
+                    out.append(Abort(entry[0], "end_of_stream"))
+            self.pending.clear()
+        else:
+            i = 0
+            while i < len(self.pending):
+                if self.pending[i][1] >= self._open():
+                    self._complete(i, now, out)
+                    i = 0
+                else:
+                    i += 1
+        out.append(Emit(ch, item))
+        return out
+
+    def _complete(self, i: int, now: float, out: list) -> None:
+        cid, _, aborted, start = self.pending[i]
+        del self.pending[: i + 1]            # lower incomplete checkpoints are dropped silently
+        if not aborted:
+            out.append(Aligned(cid, now - start, 0))
+            out.append(Trigger(cid))
+
+
+def make_handler(kind: str, channels: int, *, alignment: str = "block", end_of_partition: str = "align",
+                 max_buffered_bytes: int = 0, aligned_timeout: float = 0.0, size_of: Callable = _one) -> Handler:
+    """Build a handler by name: aligned, at_least_once, unaligned, alternating."""
+    if kind == "aligned":
+        return Aligner(channels, alignment, end_of_partition, max_buffered_bytes, None, size_of)
+    if kind == "at_least_once":
+        return AtLeastOnceTracker(channels, end_of_partition, size_of)
+    if kind == "unaligned":
+        return UnalignedHandler(channels, end_of_partition, size_of)
+    if kind == "alternating":
+        return AlternatingHandler(channels, aligned_timeout, end_of_partition, size_of)
+    raise ValueError(f"unknown handler {kind!r}")
