@@ -31,7 +31,7 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "record_send": (FULL, "to, channel, n, values", "a task put a buffer of n records on a channel"),
     "record_receive": (FULL, "channel, n", "a buffer reached the head of the receiver's gate"),
     "record_process": (FULL, "n, values, replay", "the operator processed a buffer of n records"),
-    "kafka_append": (FULL, "topic, partition, offset, value, txn", "a record was written to a topic"),
+    "kafka_append": (CONTROL, "topic, partition, offset, value, txn, origin", "a sink wrote a record to a topic"),
     "source_read": (FULL, "topic, partition, offset, n", "a source read n records from a partition"),
     # --- barriers and alignment ---
     "barrier_inject": (CONTROL, "checkpoint, offsets", "a source recorded its offsets and injected a barrier"),
@@ -49,11 +49,11 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "snapshot_sync_start": (CONTROL, "checkpoint, state", "synchronous phase began (state copied)"),
     "snapshot_sync_end": (CONTROL, "checkpoint, duration", "synchronous phase ended"),
     "snapshot_async_end": (CONTROL, "checkpoint, duration, size", "asynchronous upload finished"),
-    "checkpoint_trigger": (CONTROL, "checkpoint", "the coordinator triggered a checkpoint"),
+    "checkpoint_trigger": (SUMMARY, "checkpoint", "the coordinator triggered a checkpoint"),
     "checkpoint_ack": (CONTROL, "checkpoint, size", "a task acknowledged a checkpoint"),
-    "checkpoint_decline": (CONTROL, "checkpoint, reason", "a task declined a checkpoint"),
-    "checkpoint_abort": (CONTROL, "checkpoint, reason", "a checkpoint was aborted (at a task or globally)"),
-    "checkpoint_complete": (CONTROL, "checkpoint, stats", "all tasks acknowledged: the checkpoint completed"),
+    "checkpoint_decline": (SUMMARY, "checkpoint, reason", "a task declined a checkpoint"),
+    "checkpoint_abort": (SUMMARY, "checkpoint, reason", "a checkpoint was aborted (at a task or globally)"),
+    "checkpoint_complete": (SUMMARY, "checkpoint, stats", "all tasks acknowledged: the checkpoint completed"),
     "checkpoint_notify": (CONTROL, "checkpoint", "notify_checkpoint_complete reached a task"),
     # --- faults and recovery ---
     "fault_injected": (SUMMARY, "fault, detail", "the fault plan fired"),
@@ -62,11 +62,11 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "job_restart": (SUMMARY, "attempt, checkpoint, delay", "a new attempt started"),
     "job_failed": (SUMMARY, "reason", "the restart strategy gave up"),
     "state_restore": (CONTROL, "checkpoint, state", "a task restored state from a checkpoint"),
-    "source_offset_reset": (CONTROL, "topic, partition, offset, cause", "a source chose its start position"),
+    "source_offset_reset": (SUMMARY, "topic, partition, offset, cause", "a source chose its start position"),
     "inflight_restore": (CONTROL, "checkpoint, channel, n", "unaligned: persisted buffers put back"),
     # --- Kafka transactions ---
-    "txn_begin": (CONTROL, "txn, transactional_id, epoch", "a sink opened a transaction"),
-    "txn_precommit": (CONTROL, "txn, checkpoint, records", "the sink flushed and pre-committed"),
+    "txn_begin": (SUMMARY, "txn, transactional_id, epoch", "a sink opened a transaction"),
+    "txn_precommit": (SUMMARY, "txn, checkpoint, records", "the sink flushed and pre-committed"),
     "txn_commit": (SUMMARY, "txn, checkpoint, records, cause", "the transaction committed"),
     "txn_abort": (SUMMARY, "txn, records, cause", "the transaction aborted"),
     "txn_timeout": (SUMMARY, "txn, age, timeout", "the broker aborted a transaction older than its timeout"),
@@ -115,7 +115,7 @@ class Trace:
         """Record one event if the trace level keeps its kind; always count it."""
         self.counters[kind] += 1
         if KINDS[kind][0] <= self.rank:
-            event = {"t": t, "kind": kind}
+            event = {"t": round(t, 9), "kind": kind}
             if task is not None:
                 event["task"] = task
             event.update(fields)

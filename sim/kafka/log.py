@@ -33,8 +33,7 @@ def is_marker(value) -> bool:
 class Partition:
     """One partition: parallel lists of append time, value, origin (provenance) and transaction."""
 
-    __slots__ = ("topic", "index", "times", "values", "origins", "txns", "open_first", "aborted",
-                 "stable_log", "listeners")
+    __slots__ = ("topic", "index", "times", "values", "origins", "txns", "open_first", "aborted", "listeners")
 
     def __init__(self, topic: str, index: int) -> None:
         self.topic = topic
@@ -45,7 +44,6 @@ class Partition:
         self.txns: list = []                    # txn id (str) or None for non-transactional records
         self.open_first: dict[str, int] = {}    # open txn -> its first offset here
         self.aborted: dict[str, tuple[int, int]] = {}   # aborted txn -> (first offset, marker offset)
-        self.stable_log: list[tuple[float, int]] = []   # (time, LSO) each time the LSO moved
         self.listeners: list = []               # callables(partition, time) told of every change
 
     def __repr__(self) -> str:
@@ -61,8 +59,6 @@ class Partition:
         self.txns.append(txn)
         if txn is not None and txn not in self.open_first and not is_marker(value):
             self.open_first[txn] = offset
-        if txn is None or self.open_first:
-            self._moved(t)
         for listener in self.listeners:
             listener(self, t)
         return offset
@@ -80,18 +76,10 @@ class Partition:
         if txn not in self.open_first:
             return None
         first = self.open_first.pop(txn)
-        offset = self.append(t, COMMIT if commit else ABORT, None, txn)
         if not commit:
-            self.aborted[txn] = (first, offset)
-        self._moved(t)
-        for listener in self.listeners:
-            listener(self, t)
-        return offset
-
-    def _moved(self, t: float) -> None:
-        lso = self.lso()
-        if not self.stable_log or self.stable_log[-1][1] != lso:
-            self.stable_log.append((t, lso))
+            # NOTE: recorded before the marker is appended, so readers woken by it skip the records
+            self.aborted[txn] = (first, len(self.values))
+        return self.append(t, COMMIT if commit else ABORT, None, txn)
 
     # --- reading ---
     def end(self, now: float) -> int:

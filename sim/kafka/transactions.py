@@ -82,6 +82,14 @@ class TransactionCoordinator:
         txn.partitions[partition] = txn.partitions.get(partition, 0) + 1
         txn.records += 1
 
+    def can_commit(self, txn: Transaction) -> bool:
+        """True if a commit would commit ``txn`` now, False if it is committed already; fenced: raises."""
+        if txn.state == "committed":
+            return False
+        if txn.state == "aborted" or self.epochs.get(txn.transactional_id) != txn.epoch:
+            raise ProducerFenced(f"cannot commit {txn.id}: it was aborted ({txn.cause or 'fenced'})")
+        return True
+
     def commit(self, txn: Transaction, now: float, cause: str = "") -> bool:
         """Commit; True if this call committed it, False if it already was. Fenced: ProducerFenced."""
         if txn.state == "committed":

@@ -132,6 +132,8 @@ class Handler:
     fast: bool = True
     #: True if the task must keep delivering items of blocked channels (alignment: buffer).
     reads_blocked: bool = False
+    #: True if some barriers may overtake queued data (ask ``wants_priority``).
+    uses_priority: bool = False
 
     def __init__(self, channels: int, end_of_partition: str = "align", size_of: Callable = _one) -> None:
         if end_of_partition not in ("align", "abort"):
@@ -183,6 +185,7 @@ class Aligner(Handler):
         self.reads_blocked = alignment == "buffer"
         self.max_bytes = max_buffered_bytes
         self.timeout = aligned_timeout
+        self.uses_priority = aligned_timeout is not None
         self.current = 0               # the latest checkpoint id seen (barrier or marker)
         self.pending = False           # barriers of ``current`` are still expected
         self.unaligned = False         # ``current`` runs unaligned at this task

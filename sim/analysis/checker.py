@@ -1,0 +1,152 @@
+"""The exactly-once verdict (SEMANTICS.md section 8), from two traces.
+
+The reference is the same scenario run without faults; its ``_reference`` reader saw everything
+the sinks wrote. The judged output is what a read_committed reader of the sink topic read by the
+end of the run. A *duplicate* is a value read more often than in the reference, a *loss* a
+reference value read less often, an *over-count* a keyed result ``key:::n`` beyond the
+reference's final count for that key. Each violation comes with one sentence built from
+provenance: the input offset, the attempt that wrote it, the transaction, and the cause.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from .outcome import checker_consumer, consumer_reads, parse_count, transactions
+
+__all__ = ["check"]
+
+
+def _origin(origin) -> str:
+    return f"{origin[0]}-{origin[1]}@{origin[2]}" if origin else "an unknown input"
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+class _Context:
+    """Provenance lookups over the run's trace."""
+
+    def __init__(self, trace) -> None:
+        self.restarts = {e["attempt"]: e for e in trace if e["kind"] == "job_restart"}
+        self.resets = [e for e in trace if e["kind"] == "source_offset_reset"]
+        self.failures = [e for e in trace if e["kind"] == "job_failing"]
+        self.txns = {t["id"]: t for t in transactions(trace)}
+        self.timeouts = {e["txn"]: e for e in trace if e["kind"] == "txn_timeout"}
+        self.appends = defaultdict(list)
+        for e in trace:
+            if e["kind"] == "kafka_append":
+                self.appends[e["value"]].append(e)
+        self.mode = None
+
+    def restore_of(self, attempt: int) -> str:
+        r = self.restarts.get(attempt)
+        if r is None:
+            return "in the first attempt"
+        cp = f"checkpoint {r['checkpoint']}" if r["checkpoint"] is not None else "no checkpoint (none had completed)"
+        return f"in attempt {attempt}, restarted at {r['t']:g} ms from {cp}"
+
+    def reset_for(self, attempt_time: float, topic: str, partition: int):
+        for e in self.resets:
+            if e["t"] == attempt_time and e["topic"] == topic and e["partition"] == partition:
+                return e
+        return None
+
+    def write(self, read: dict) -> str:
+        origin = read.get("origin") or []
+        attempt = origin[3] if len(origin) > 3 else None
+        txn = read.get("txn")
+        where = f"transaction {txn}" if txn else "no transaction"
+        text = f"{_origin(origin)} written {self.restore_of(attempt) if attempt else ''} ({where}, read at {read['t']:g} ms)"
+        r = self.restarts.get(attempt)
+        if r is not None and origin:
+            reset = self.reset_for(r["t"], origin[0], origin[1])
+            if reset is not None:
+                text += f"; the source was reset to offset {reset['offset']} ({reset['cause']})"
+        return text
+
+
+def _explain_duplicate(value, reads, expected, ctx: _Context) -> str:
+    writes = "; ".join(ctx.write(r) for r in reads)
+    return (f"duplicate: {value} was read {_times(len(reads))} (reference: {_times(expected)}): {writes}. "
+            f"Records written before the failure became visible and their input was replayed after the restore.")
+
+
+def _explain_overcount(value, key, n, ref_max, reads, ctx: _Context) -> str:
+    writes = "; ".join(ctx.write(r) for r in reads)
+    return (f"over-count: {value} goes beyond the reference's final {key}:::{ref_max}: {writes}. The restored "
+            f"state already counted records whose input offsets were not in the checkpoint, so they were "
+            f"counted again when replayed (a snapshot taken without aligned barriers).")
+
+
+def _explain_loss(value, ref_read, ctx: _Context) -> str:
+    origin = ref_read.get("origin") or []
+    for e in ctx.appends.get(value, []):
+        txn = ctx.txns.get(e.get("txn"))
+        if txn is None:
+            continue
+        if txn["id"] in ctx.timeouts:
+            t = ctx.timeouts[txn["id"]]
+            cp = f" of checkpoint {txn['checkpoint']}" if txn.get("checkpoint") else ""
+            return (f"loss: {value} (from {_origin(origin)}) was written in transaction {txn['id']}{cp}, which the "
+                    f"broker aborted at {t['t']:g} ms after {t['age']:g} ms, longer than its transaction_timeout "
+                    f"of {t['timeout']:g} ms; its {t['records']} record(s) are lost.")
+        if txn["status"] == "open":
+            return (f"loss: {value} (from {_origin(origin)}) is still in open transaction {txn['id']} when the run "
+                    f"ends: no checkpoint completed after it was written, so it was never committed.")
+    if origin:
+        skips = [e for e in ctx.resets if e["topic"] == origin[0] and e["partition"] == origin[1]
+                 and e["offset"] > origin[2] and "restored" not in e["cause"]]
+        if skips:
+            e = skips[0]
+            return (f"loss: {value} (from {_origin(origin)}) was never produced: at {e['t']:g} ms the source "
+                    f"started at offset {e['offset']} ({e['cause']}), skipping that input record.")
+    appended = ctx.appends.get(value, [])
+    if appended:
+        txns = ", ".join(sorted({str(e.get('txn')) for e in appended}))
+        return (f"loss: {value} (from {_origin(origin)}) was written ({txns}) but never became visible to the "
+                f"read_committed reader.")
+    return f"loss: {value} (from {_origin(origin)}) was never written by the sink before the run ended."
+
+
+def check(run_trace, reference_trace) -> dict:
+    """``{ok, duplicates, lost, overcounted, explanation}`` for the run against the reference."""
+    judged = checker_consumer(run_trace)
+    reads = consumer_reads(run_trace, judged) if judged else []
+    ref_reads = consumer_reads(reference_trace, "_reference")
+    got = Counter(r["value"] for r in reads)
+    want = Counter(r["value"] for r in ref_reads)
+    ref_max: dict = {}
+    for v in want:
+        parsed = parse_count(v)
+        if parsed:
+            ref_max[parsed[0]] = max(ref_max.get(parsed[0], parsed[1]), parsed[1])
+    ctx = _Context(run_trace)
+    by_value = defaultdict(list)
+    for r in reads:
+        by_value[r["value"]].append(r)
+    ref_by_value = {}
+    for r in ref_reads:
+        ref_by_value.setdefault(r["value"], r)
+    duplicates, lost, overcounted, explanation = [], [], [], []
+    for value in got:                         # in reading order
+        parsed = parse_count(value)
+        if parsed and parsed[0] in ref_max and parsed[1] > ref_max[parsed[0]]:
+            overcounted.append({"value": value, "times": got[value], "reference_final": ref_max[parsed[0]]})
+            explanation.append(_explain_overcount(value, parsed[0], parsed[1], ref_max[parsed[0]],
+                                                  by_value[value], ctx))
+        elif got[value] > want.get(value, 0):
+            duplicates.append({"value": value, "times": got[value], "expected": want.get(value, 0)})
+            explanation.append(_explain_duplicate(value, by_value[value], want.get(value, 0), ctx))
+    for r in ref_reads:
+        value = r["value"]
+        if got[value] < want[value] and not any(x["value"] == value for x in lost):
+            lost.append({"value": value, "times": got[value], "expected": want[value],
+                         "origin": r.get("origin")})
+            explanation.append(_explain_loss(value, r, ctx))
+    ok = not (duplicates or lost or overcounted)
+    if ok:
+        explanation.append(f"exactly once: the {judged or 'read_committed'} reader saw each of the "
+                           f"{sum(want.values())} reference value(s) exactly once.")
+    return {"ok": ok, "consumer": judged, "duplicates": duplicates, "lost": lost, "overcounted": overcounted,
+            "explanation": explanation}

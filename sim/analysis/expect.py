@@ -1,0 +1,73 @@
+"""``expect:`` blocks: compare a report with what the scenario promises, one sentence per miss."""
+from __future__ import annotations
+
+from ..scenario.common import compare
+
+__all__ = ["evaluate"]
+
+
+def _cmp(name: str, actual: int, comparison, failures: list) -> None:
+    if comparison is not None and not compare(actual, comparison):
+        failures.append(f"{name}: expected {comparison.replace('== ', '')}, got {actual}")
+
+
+def _eq(name: str, actual, expected, failures: list) -> None:
+    if expected is not None and actual != expected:
+        failures.append(f"{name}: expected {expected}, got {actual}")
+
+
+def evaluate(scenario, report: dict) -> list[str]:
+    """The failed expectations of ``scenario.expect`` against ``report`` (empty: all hold)."""
+    exp, failures = scenario.expect, []
+    if scenario.kind == "job":
+        eo = report["exactly_once"]
+        if exp.exactly_once is not None and eo["ok"] != exp.exactly_once:
+            why = "; ".join(eo["explanation"][:3])
+            failures.append(f"exactly_once: expected {str(exp.exactly_once).lower()}, got "
+                            f"{str(eo['ok']).lower()} ({why})")
+        _eq("final_counts", report["final_counts"], exp.final_counts, failures)
+        for name, values in (exp.consumers or {}).items():
+            got = report["consumers"].get(name)
+            if got is None:
+                failures.append(f"consumers.{name}: no such consumer read anything")
+            elif got != values:
+                failures.append(f"consumers.{name}: expected {values}, got {got}")
+        statuses = [c["status"] for c in report["checkpoints"]]
+        _cmp("checkpoints_completed", statuses.count("completed"), exp.checkpoints_completed, failures)
+        _cmp("checkpoints_aborted", sum(s not in ("completed", "pending") for s in statuses),
+             exp.checkpoints_aborted, failures)
+        _cmp("restarts", report["restarts"], exp.restarts, failures)
+        _cmp("duplicates", len(eo["duplicates"]), exp.duplicates, failures)
+        _cmp("lost", len(eo["lost"]), exp.lost, failures)
+        _cmp("overcounted", len(eo["overcounted"]), exp.overcounted, failures)
+        _cmp("transactions_timed_out", sum(1 for t in report["transactions"] if t.get("timed_out")),
+             exp.transactions_timed_out, failures)
+        if exp.job_failed is not None and bool(report["job_failed"]) != exp.job_failed:
+            failures.append(f"job_failed: expected {str(exp.job_failed).lower()}, got "
+                            f"{str(bool(report['job_failed'])).lower()} ({report['job_failed'] or 'it kept running'})")
+        for text in exp.explanation_mentions or []:
+            if not any(text in sentence for sentence in eo["explanation"]):
+                failures.append(f"explanation_mentions: no sentence mentions {text!r}")
+    elif scenario.kind == "gate":
+        gate = report["gate"]
+        for key in ("emitted", "triggered", "blocked_after"):
+            _eq(key, gate[key], getattr(exp, key), failures)
+        if exp.aborted is not None:
+            _eq("aborted", gate["aborted"], [list(a) for a in exp.aborted], failures)
+        if exp.persisted is not None:
+            _eq("persisted", {int(k): v for k, v in gate["persisted"].items()}, dict(exp.persisted), failures)
+    elif scenario.kind == "chandy_lamport":
+        got = {s["id"]: s for s in report["snapshots"]}
+        for want in exp.snapshots or []:
+            have = got.get(want.id)
+            if have is None:
+                failures.append(f"snapshots: snapshot {want.id} was never taken")
+                continue
+            _eq(f"snapshots[{want.id}].nodes", have["nodes"], dict(want.nodes), failures)
+            channels = {k: v for k, v in have["channels"].items() if v}
+            _eq(f"snapshots[{want.id}].channels", channels, {k: v for k, v in want.channels.items() if v}, failures)
+        if exp.total_tokens is not None:
+            for s in report["snapshots"]:
+                total = sum(s["nodes"].values()) + sum(sum(v) for v in s["channels"].values())
+                _eq(f"snapshots[{s['id']}] total tokens", total, exp.total_tokens, failures)
+    return failures

@@ -1,0 +1,121 @@
+"""What a job run produced, read from its trace: readers' output, counts, checkpoints, transactions."""
+from __future__ import annotations
+
+import re
+
+__all__ = ["consumer_values", "consumer_reads", "final_counts", "checkpoints", "transactions", "restarts",
+           "parse_count", "summary_counters"]
+
+_COUNT = re.compile(r"^(?P<key>.*):::(?P<n>-?[0-9]+)$")
+
+
+def parse_count(value):
+    """``"hello:::2"`` -> ``("hello", 2)``; anything else -> None."""
+    if isinstance(value, str):
+        m = _COUNT.match(value)
+        if m:
+            return m.group("key"), int(m.group("n"))
+    return None
+
+
+def consumer_reads(trace, name: str) -> list[dict]:
+    return [e for e in trace if e["kind"] == "consumer_read" and e["consumer"] == name]
+
+
+def consumer_values(trace, hidden: bool = False) -> dict[str, list]:
+    """``{consumer: [value, ...]}`` in reading order (names starting with ``_`` unless ``hidden``)."""
+    out: dict[str, list] = {}
+    for e in trace:
+        if e["kind"] == "consumer_read" and (hidden or not e["consumer"].startswith("_")):
+            out.setdefault(e["consumer"], []).append(e["value"])
+    return out
+
+
+def checker_consumer(trace) -> str | None:
+    """The read_committed reader the checker judges: a declared one, else ``_checker``."""
+    names = []
+    for e in trace:
+        if e["kind"] == "consumer_read" and e["isolation"] == "read_committed" and e["consumer"] not in names:
+            names.append(e["consumer"])
+    declared = [n for n in names if not n.startswith("_")]
+    return declared[0] if declared else ("_checker" if "_checker" in names else None)
+
+
+def final_counts(values) -> dict:
+    """Word-count results: ``{key: highest n}`` of ``key:::n`` values; other values are counted."""
+    out: dict = {}
+    for v in values:
+        parsed = parse_count(v)
+        if parsed:
+            key, n = parsed
+            if n > out.get(key, float("-inf")):
+                out[key] = n
+        else:
+            out[v] = out.get(v, 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
+
+
+def checkpoints(trace) -> list[dict]:
+    """One entry per triggered checkpoint, with Flink's statistic names."""
+    by_id: dict[int, dict] = {}
+    for e in trace:
+        kind = e["kind"]
+        if e.get("task") != "jobmanager":
+            continue
+        if kind == "checkpoint_trigger":
+            by_id[e["checkpoint"]] = {"id": e["checkpoint"], "status": "pending", "reason": None,
+                                      "trigger_time": e["t"], "end_to_end_duration": None,
+                                      "alignment_duration": None, "start_delay": None, "sync_duration": None,
+                                      "async_duration": None, "checkpointed_size": None,
+                                      "processed_in_flight": None, "persisted_in_flight": None}
+        elif kind == "checkpoint_complete" and e["checkpoint"] in by_id:
+            entry = by_id[e["checkpoint"]]
+            entry["status"] = "completed"
+            entry["completion_time"] = e["t"]
+            entry.update({k: v for k, v in e["stats"].items() if k != "tasks"})
+        elif kind == "checkpoint_abort" and e["checkpoint"] in by_id:
+            entry = by_id[e["checkpoint"]]
+            reason = e["reason"]
+            entry["status"] = reason if reason in ("expired", "declined") else "aborted"
+            entry["reason"] = reason
+            entry["end_to_end_duration"] = e["t"] - entry["trigger_time"]
+    # completion of k subsumes pending older ones
+    completed = [c["id"] for c in by_id.values() if c["status"] == "completed"]
+    for c in by_id.values():
+        if c["status"] == "pending" and any(k > c["id"] for k in completed):
+            c["status"], c["reason"] = "aborted", "subsumed"
+    return [by_id[k] for k in sorted(by_id)]
+
+
+def transactions(trace) -> list[dict]:
+    """Every sink transaction: its checkpoint, final status, records, and why it ended."""
+    by_id: dict[str, dict] = {}
+    for e in trace:
+        kind = e["kind"]
+        if kind == "txn_begin":
+            by_id[e["txn"]] = {"id": e["txn"], "task": e.get("task"), "transactional_id": e["transactional_id"],
+                               "checkpoint": None, "status": "open", "records": 0, "began": e["t"],
+                               "ended": None, "cause": ""}
+        elif e.get("txn") in by_id:
+            entry = by_id[e["txn"]]
+            if kind == "txn_precommit":
+                entry["checkpoint"], entry["records"], entry["precommitted"] = e["checkpoint"], e["records"], e["t"]
+            elif kind == "txn_commit":
+                entry.update(status="committed", ended=e["t"], records=e["records"], cause=e["cause"])
+            elif kind in ("txn_abort", "txn_timeout"):
+                entry.update(status="aborted", ended=e["t"], records=e["records"],
+                             cause="timed out" if kind == "txn_timeout" else e["cause"])
+                if kind == "txn_timeout":
+                    entry["timed_out"] = True
+    return list(by_id.values())
+
+
+def restarts(trace) -> int:
+    return sum(1 for e in trace if e["kind"] == "job_restart")
+
+
+def summary_counters(trace) -> dict:
+    for e in reversed(trace.events):
+        if e["kind"] == "summary":
+            return e["counters"]
+    return dict(trace.counters)

@@ -1,0 +1,40 @@
+"""The report of a run: the ``--json`` object of DESIGN.md, computed from traces only."""
+from __future__ import annotations
+
+from .checker import check
+from .expect import evaluate
+from .gate import gate_result
+from .outcome import (checker_consumer, checkpoints, consumer_values, final_counts, restarts,
+                      transactions)
+
+__all__ = ["build_report"]
+
+
+def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
+    """The JSON-ready report of a run (``reference_trace``: the fault-free run, for jobs)."""
+    report = {"scenario": scenario.name, "kind": scenario.kind, "seed": scenario.seed, "ok": True,
+              "failures": []}
+    if scenario.kind == "job":
+        judged = checker_consumer(trace)
+        values = consumer_values(trace, hidden=True)
+        failed = next((e["reason"] for e in trace if e["kind"] == "job_failed"), None)
+        report.update({
+            "description": scenario.description,
+            "exactly_once": check(trace, reference_trace if reference_trace is not None else trace),
+            "final_counts": final_counts(values.get(judged, [])),
+            "consumers": {k: v for k, v in values.items() if not k.startswith("_")},
+            "checkpoints": checkpoints(trace),
+            "restarts": restarts(trace),
+            "transactions": transactions(trace),
+            "job_failed": failed,
+            "run_end": next((e["reason"] for e in trace if e["kind"] == "run_end"), None),
+        })
+    elif scenario.kind == "gate":
+        report["gate"] = gate_result(trace)
+    elif scenario.kind == "chandy_lamport":
+        from .snapshots import snapshots
+        report["snapshots"] = snapshots(trace)
+    report["stats"] = {k: stats.get(k) for k in ("sim_time_ms", "wall_seconds", "events", "record_hops")}
+    report["failures"] = evaluate(scenario, report)
+    report["ok"] = not report["failures"]
+    return report

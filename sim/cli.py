@@ -1,0 +1,149 @@
+"""The ``snapsim`` command: parse, call the library, print, pick the exit code.
+
+Exit codes: 0 every expectation holds; 1 a run finished but an expectation failed; 2 bad input
+(unreadable file, invalid scenario, bad option), always with a one-paragraph message and never a
+traceback.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .scenario import ScenarioError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class BadInput(click.ClickException):
+    exit_code = EXIT_BAD_INPUT
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+def _bad(exc: Exception) -> BadInput:
+    return BadInput(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="snapsim")
+def cli() -> None:
+    """snapsim: simulate Flink's barrier snapshots and Kafka transactions, end to end."""
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="Override a scenario key.")
+@click.option("--trace", "trace_out", type=click.Path(dir_okay=False), help="Write the trace as JSON Lines.")
+@click.option("--trace-level", type=click.Choice(["full", "control", "summary"]), help="Override run.trace.")
+@click.option("--diagram", "diagram_out", type=click.Path(dir_okay=False), help="Draw the timing diagram (.png/.svg).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit code tells.")
+def run(file, seed, overrides, trace_out, trace_level, diagram_out, as_json, quiet) -> None:
+    """Run a scenario FILE and check its expectations."""
+    from .api import load_scenario, run as run_scenario
+
+    try:
+        scenario = load_scenario(file, overrides, seed)
+    except ScenarioError as exc:
+        raise _bad(exc) from None
+    if diagram_out and Path(diagram_out).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise BadInput(f"--diagram {diagram_out}: expected a .png, .svg or .pdf file name")
+    outcome = run_scenario(scenario, trace_level=trace_level)
+    if trace_out:
+        _write(trace_out, outcome.trace.dumps())
+    if diagram_out:
+        from .analysis.diagram import save_diagram
+        save_diagram(outcome.trace, diagram_out)
+    if as_json:
+        click.echo(json.dumps(outcome.report, ensure_ascii=False))
+    elif not quiet:
+        from .cli_render import print_report
+        print_report(outcome.report)
+    sys.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def check(files) -> None:
+    """Validate scenario FILES without running them."""
+    from .api import load_scenario
+
+    bad = 0
+    for f in files:
+        try:
+            s = load_scenario(f)
+            click.echo(f"ok    {f} ({s.kind}: {s.name})")
+        except ScenarioError as exc:
+            bad += 1
+            click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_BAD_INPUT if bad else EXIT_OK)
+
+
+@cli.command("list")
+@click.option("--dir", "directory", default="scenarios", show_default=True, type=click.Path(file_okay=False))
+def list_(directory) -> None:
+    """List the scenarios shipped in scenarios/."""
+    from .api import load_scenario
+
+    root = Path(directory)
+    if not root.is_dir():
+        raise BadInput(f"{directory}: no such directory (run from the project folder or pass --dir)")
+    for path in sorted(root.rglob("*.yaml")):
+        try:
+            s = load_scenario(path)
+            summary = " ".join(s.description.split())
+            click.echo(f"{str(path):50s} {s.kind:15s} {summary[:90]}")
+        except ScenarioError as exc:
+            click.echo(f"{str(path):50s} invalid: {exc.message}")
+
+
+@cli.command()
+@click.argument("trace_file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The picture (.png/.svg).")
+@click.option("--from", "start", type=str, help="Start of the time window (e.g. 200ms, 1s).")
+@click.option("--to", "end", type=str, help="End of the time window.")
+@click.option("--kind", type=click.Choice(["timing", "gate", "checkpoints", "auto"]), default="auto",
+              show_default=True)
+def diagram(trace_file, output, start, end, kind) -> None:
+    """Draw a saved TRACE_FILE (JSON Lines) as a diagram."""
+    from .analysis.diagram import save_diagram
+    from .scenario import parse_duration
+    from .trace import Trace
+
+    try:
+        trace = Trace.read(trace_file)
+    except FileNotFoundError:
+        raise BadInput(f"{trace_file}: no such file") from None
+    except (OSError, ValueError, KeyError) as exc:
+        raise BadInput(f"{trace_file}: not a snapsim trace ({exc.__class__.__name__}: {exc})") from None
+    try:
+        window = (parse_duration(start) if start else None, parse_duration(end) if end else None)
+    except ValueError as exc:
+        raise BadInput(f"--from/--to: {exc}") from None
+    save_diagram(trace, output, kind=kind, window=window)
+    click.echo(f"wrote {output}")
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write {path}: {exc}") from None
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    sys.exit(EXIT_OK)

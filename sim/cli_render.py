@@ -1,0 +1,104 @@
+"""Human output of the CLI (rich tables). Only ``sim.cli`` imports this module."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+__all__ = ["print_report"]
+
+
+def _ms(v) -> str:
+    return "-" if v is None else f"{v:,.1f}"
+
+
+def print_report(report: dict, console: Console | None = None) -> None:
+    console = console or Console(highlight=False, width=max(110, Console().width))
+    head = Text(f"{report['scenario']}", style="bold")
+    head.append(f"  ({report['kind']}, seed {report['seed']})", style="dim")
+    console.print(head)
+    desc = " ".join((report.get("description") or "").split())
+    if desc:
+        console.print(Text(desc, style="dim"))
+    kind = report["kind"]
+    if kind == "job":
+        _job(report, console)
+    elif kind == "gate":
+        _gate(report, console)
+    elif kind == "chandy_lamport":
+        _snapshots(report, console)
+    stats = report["stats"]
+    console.print(Text(f"simulated {_ms(stats['sim_time_ms'])} ms in {stats['wall_seconds']:.3f} s wall, "
+                       f"{stats.get('record_hops') or 0:,} record hops, {stats.get('events') or 0:,} events",
+                       style="dim"))
+    if report["ok"]:
+        console.print(Text("✔ every expectation holds", style="bold green"))
+    else:
+        console.print(Text("✘ expectations failed:", style="bold red"))
+        for f in report["failures"]:
+            console.print(Text(f"  • {f}", style="red"))
+
+
+def _job(report: dict, console: Console) -> None:
+    eo = report["exactly_once"]
+    verdict = Text("exactly once", style="bold green") if eo["ok"] else Text("NOT exactly once", style="bold red")
+    verdict.append(f"  (judged on what '{eo['consumer']}' read)", style="dim")
+    console.print(verdict)
+    for sentence in eo["explanation"]:
+        console.print(Text(f"  {sentence}", style="green" if eo["ok"] else "yellow"))
+    counts = ", ".join(f"{k}={v}" for k, v in report["final_counts"].items())
+    console.print(f"final counts: {counts or '(none)'}    restarts: {report['restarts']}"
+                  + (f"    job failed: {report['job_failed']}" if report["job_failed"] else ""))
+    if report["consumers"]:
+        t = Table(title="readers of the sink topic", title_justify="left", show_edge=False)
+        t.add_column("consumer")
+        t.add_column("values, in reading order")
+        for name, values in report["consumers"].items():
+            shown = ", ".join(values[:12]) + (f", … ({len(values)} in all)" if len(values) > 12 else "")
+            t.add_row(name, shown)
+        console.print(t)
+    cps = report["checkpoints"]
+    if cps:
+        t = Table(title="checkpoints (times in ms)", title_justify="left", show_edge=False)
+        for col in ("id", "status", "trigger", "end-to-end", "alignment", "start delay", "size B",
+                    "persisted B"):
+            t.add_column(col, justify="right" if col not in ("status",) else "left")
+        for c in cps[:20]:
+            style = {"completed": "green", "pending": "dim"}.get(c["status"], "red")
+            status = c["status"] + (f" ({c['reason']})" if c["reason"] and c["reason"] != c["status"] else "")
+            t.add_row(str(c["id"]), Text(status, style=style), _ms(c["trigger_time"]),
+                      _ms(c["end_to_end_duration"]), _ms(c["alignment_duration"]), _ms(c["start_delay"]),
+                      str(c.get("checkpointed_size") or "-"), str(c.get("persisted_in_flight") or "-"))
+        if len(cps) > 20:
+            t.add_row("…", f"{len(cps) - 20} more", "", "", "", "", "", "")
+        console.print(t)
+
+
+def _gate(report: dict, console: Console) -> None:
+    g = report["gate"]
+    t = Table(show_edge=False)
+    t.add_column("")
+    t.add_column("value")
+    t.add_row("emitted (indexes)", str(g["emitted"]))
+    t.add_row("triggered", str(g["triggered"]))
+    t.add_row("aborted", str(g["aborted"]))
+    t.add_row("blocked after each item", " ".join("{" + ",".join(map(str, b)) + "}" for b in g["blocked_after"]))
+    if g["persisted"]:
+        t.add_row("persisted (channel state)", str(g["persisted"]))
+    if g["stored"]:
+        t.add_row("stored for replay", str(g["stored"]))
+    console.print(t)
+
+
+def _snapshots(report: dict, console: Console) -> None:
+    for snap in report["snapshots"]:
+        t = Table(title=f"snapshot {snap['id']} (started by {snap.get('initiator', '?')})", title_justify="left",
+                  show_edge=False)
+        t.add_column("process / channel")
+        t.add_column("recorded")
+        for node, tokens in snap["nodes"].items():
+            t.add_row(node, f"{tokens} token(s)")
+        for ch, msgs in snap["channels"].items():
+            if msgs:
+                t.add_row(ch, "in flight: " + ", ".join(map(str, msgs)))
+        console.print(t)

@@ -1,0 +1,93 @@
+"""A network channel between two subtasks: FIFO, latency, credits, a priority lane.
+
+A channel carries *buffers* (lists of records) and events (barriers, cancellation markers, end of
+partition). Each item gets an arrival time ``max(now + latency, last arrival)`` (FIFO) and waits
+in the queue until the receiver takes it. Only data buffers take credits: ``capacity`` buffers
+may be in the channel (in flight plus queued at the receiver); a sender that finds the channel
+full waits for a credit, and that is backpressure. Events never wait for credits, so a barrier
+can always be sent; an unaligned barrier may even be taken out of the middle of the queue
+(it overtakes the data ahead of it).
+
+The receiver is woken by :meth:`Task.notify`; senders never sleep for the network.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+__all__ = ["Channel"]
+
+
+class Channel:
+    """One FIFO channel ``src -> dst`` of the physical plan."""
+
+    __slots__ = ("spec", "name", "index", "gate_index", "latency", "capacity", "queue", "n_data",
+                 "last_arrival", "receiver", "credit_waiter", "env", "counters")
+
+    def __init__(self, env, spec, latency: float, capacity: int, counters) -> None:
+        self.env = env
+        self.spec = spec
+        self.name = spec.name
+        self.index = spec.index
+        self.gate_index = spec.gate_index
+        self.latency = latency
+        self.capacity = capacity
+        self.queue: deque = deque()       # [arrival time, item]
+        self.n_data = 0                   # data buffers in the channel (credits in use)
+        self.last_arrival = 0.0
+        self.receiver = None
+        self.credit_waiter = None
+        self.counters = counters          # the attempt's shared counters (in-flight items)
+
+    def __repr__(self) -> str:
+        return f"Channel({self.name}, {len(self.queue)} queued)"
+
+    def full(self) -> bool:
+        return self.n_data >= self.capacity
+
+    def wait_credit(self):
+        """An event that fires when the receiver frees a credit."""
+        if self.credit_waiter is None:
+            self.credit_waiter = self.env.event()
+        return self.credit_waiter
+
+    def push(self, item, data: bool, priority: bool = False) -> float:
+        """Put ``item`` on the wire now; returns its arrival time."""
+        arrival = self.env.now + self.latency
+        if priority:
+            # NOTE: a priority event does not wait behind queued data, but channels stay FIFO
+            # for data: later data may not arrive before it.
+            if arrival > self.last_arrival:
+                self.last_arrival = arrival
+        elif arrival < self.last_arrival:
+            arrival = self.last_arrival
+        else:
+            self.last_arrival = arrival
+        self.queue.append([arrival, item])
+        self.counters[0] += 1
+        if data:
+            self.n_data += 1
+        self.receiver.notify(arrival)
+        return arrival
+
+    def take(self, pos: int = 0):
+        """Remove the item at ``pos`` (0: the head) and free its credit if it is data."""
+        if pos == 0:
+            entry = self.queue.popleft()
+        else:
+            entry = self.queue[pos]
+            del self.queue[pos]
+        self.counters[0] -= 1
+        if type(entry[1]) is list:
+            self.n_data -= 1
+            waiter = self.credit_waiter
+            if waiter is not None:
+                self.credit_waiter = None
+                waiter.succeed()
+        return entry[1]
+
+    def restore(self, buffers) -> None:
+        """Put persisted in-flight buffers back (unaligned recovery), ahead of any new data."""
+        for buf in buffers:
+            self.queue.append([self.env.now, buf])
+            self.counters[0] += 1
+            self.n_data += 1

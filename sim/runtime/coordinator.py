@@ -1,0 +1,234 @@
+"""The checkpoint coordinator (Flink's JobManager side of checkpointing).
+
+Triggers checkpoints periodically (``interval``; the first one ``interval`` after the job starts),
+keeps at most ``max_concurrent`` pending, respects ``min_pause`` by dropping a trigger that comes
+too soon and rescheduling it to the first allowed instant, expires checkpoints after ``timeout``,
+completes a checkpoint when every task has acknowledged (subsuming older pending ones), then
+sends ``notify_checkpoint_complete`` to every task. A decline aborts the checkpoint and tells each
+task once. Expiries and asynchronous failures count against ``tolerable_failures``; one more
+consecutive failure than tolerated fails the job over. ``stop_the_world`` mode pauses the sources,
+waits until nothing is in flight, snapshots every task, and resumes.
+"""
+from __future__ import annotations
+
+from .checkpointing import CompletedCheckpoint, TaskSnapshot
+
+__all__ = ["Coordinator", "PendingCheckpoint"]
+
+
+class PendingCheckpoint:
+    __slots__ = ("id", "trigger_time", "acks", "waiting", "first_barrier", "stats")
+
+    def __init__(self, cid: int, t: float, tasks) -> None:
+        self.id = cid
+        self.trigger_time = t
+        self.acks: dict[str, object] = {}
+        self.waiting = set(tasks)
+        self.stats: dict[str, dict] = {}
+
+
+class Coordinator:
+    """One per job (it survives failovers); talks to the tasks of the current attempt."""
+
+    def __init__(self, job) -> None:
+        self.job = job
+        self.env = job.env
+        self.trace = job.trace
+        self.spec = job.scenario.checkpointing
+        self.next_id = 1
+        self.pending: dict[int, PendingCheckpoint] = {}
+        self.created_at: dict[int, float] = {}
+        self.completed: list[CompletedCheckpoint] = []      # retained, oldest first
+        self.last_completion = None
+        self.consecutive_failures = 0
+        self.queued_trigger = False
+        self.generation = 0                                  # bumps at every (re)start of scheduling
+        self.stw_active = None
+
+    # --- scheduling ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """(Re)start periodic triggering: the first trigger ``interval`` from now."""
+        self.generation += 1
+        if self.spec.interval is not None:
+            self._schedule(self.env.now + self.spec.interval, self.generation)
+
+    def stop(self) -> None:
+        self.generation += 1
+
+    def _schedule(self, at: float, generation: int) -> None:
+        self.env.timeout(max(0.0, at - self.env.now)).callbacks.append(lambda _e: self._tick(generation))
+
+    def _tick(self, generation: int) -> None:
+        if generation != self.generation or not self.job.running():
+            return
+        now, spec = self.env.now, self.spec
+        if len(self.pending) >= self.effective_max_concurrent() or self.stw_active is not None:
+            self.queued_trigger = True
+            self._schedule(now + spec.interval, generation)
+            return
+        if spec.min_pause and self.last_completion is not None and now < self.last_completion + spec.min_pause:
+            self._schedule(self.last_completion + spec.min_pause, generation)    # dropped, rescheduled
+            return
+        self.trigger()
+        self._schedule(now + spec.interval, generation)
+
+    def effective_max_concurrent(self) -> int:
+        return 1 if self.spec.min_pause > 0 else self.spec.max_concurrent
+
+    def _after_finish(self) -> None:
+        """A pending checkpoint ended: run a trigger that was queued behind it."""
+        if self.queued_trigger and len(self.pending) < self.effective_max_concurrent() and self.job.running():
+            self.queued_trigger = False
+            if self.spec.min_pause and self.last_completion is not None:
+                at = self.last_completion + self.spec.min_pause
+                if self.env.now < at:
+                    generation = self.generation
+                    self.env.timeout(at - self.env.now).callbacks.append(
+                        lambda _e: self._run_queued(generation))
+                    return
+            self.trigger()
+
+    def _run_queued(self, generation: int) -> None:
+        if generation == self.generation and self.job.running() and \
+                len(self.pending) < self.effective_max_concurrent():
+            self.trigger()
+
+    # --- triggering ----------------------------------------------------------------------------
+    def trigger(self) -> int:
+        """Start checkpoint ``next_id`` now."""
+        cid, now = self.next_id, self.env.now
+        self.next_id += 1
+        attempt = self.job.attempt
+        self.created_at[cid] = now
+        pc = self.pending[cid] = PendingCheckpoint(cid, now, [t.name for t in attempt.tasks])
+        self.trace.emit(now, "checkpoint_trigger", "jobmanager", checkpoint=cid)
+        generation = self.generation
+        self.env.timeout(self.spec.timeout).callbacks.append(lambda _e: self._expire(cid, generation))
+        if self.spec.mode == "stop_the_world":
+            self.stw_active = cid
+            for task in attempt.sources:
+                task.post(("pause",))
+            attempt.when_quiet(lambda: self._stw_snapshot(pc))
+        else:
+            for task in attempt.sources:
+                task.post(("trigger", cid))
+        return cid
+
+    def _stw_snapshot(self, pc: PendingCheckpoint) -> None:
+        """Stop the world: nothing is in flight; every task snapshots at once."""
+        if self.pending.get(pc.id) is not pc:
+            return
+        for task in self.job.attempt.tasks:
+            task.snapshot_now(pc.id)
+
+    def created(self, cid: int) -> float:
+        return self.created_at.get(cid, 0.0)
+
+    def is_pending(self, cid: int) -> bool:
+        return cid in self.pending
+
+    # --- acknowledgements ----------------------------------------------------------------------
+    def ack(self, cid: int, task, progress) -> None:
+        pc = self.pending.get(cid)
+        if pc is None or task.attempt is not self.job.attempt:
+            return
+        now = self.env.now
+        size = progress.size(self.job.backend.record_bytes)
+        pc.acks[task.name] = TaskSnapshot(progress.state, progress.inflight_in, progress.inflight_out)
+        pc.stats[task.name] = {
+            "ack_time": now, "sync_duration": progress.sync_duration, "async_duration": progress.async_duration,
+            "alignment_duration": progress.alignment_duration, "start_delay": progress.first_barrier - pc.trigger_time,
+            "processed_in_flight": progress.processed_records * self.job.backend.record_bytes,
+            "persisted_in_flight": progress.inflight_records() * self.job.backend.record_bytes,
+            "size": size,
+        }
+        pc.waiting.discard(task.name)
+        self.trace.emit(now, "checkpoint_ack", task.name, checkpoint=cid, size=size)
+        if not pc.waiting:
+            self._complete(pc)
+
+    def _complete(self, pc: PendingCheckpoint) -> None:
+        now = self.env.now
+        del self.pending[pc.id]
+        for old in [k for k in self.pending if k < pc.id]:
+            del self.pending[old]                           # subsumed: discarded without notice
+        done = CompletedCheckpoint(pc.id, pc.trigger_time, now, pc.acks)
+        self.completed.append(done)
+        del self.completed[:-self.job.scenario.checkpointing.num_retained]
+        self.last_completion = now
+        self.consecutive_failures = 0
+        stats = _summarise(pc, now)
+        self.trace.emit(now, "checkpoint_complete", "jobmanager", checkpoint=pc.id, stats=stats)
+        self.stw_active = None
+        attempt = self.job.attempt
+        for task in attempt.tasks:
+            if self.trace.control:
+                self.trace.emit(now, "checkpoint_notify", task.name, checkpoint=pc.id)
+            task.notify_complete(pc.id)
+            if attempt.failing:
+                break
+        if not attempt.failing:
+            attempt.resume_sources()
+            self._after_finish()
+            self.job.check_drained()
+
+    # --- failures ------------------------------------------------------------------------------
+    def decline(self, cid: int, task, reason: str, async_failure: bool = False) -> None:
+        pc = self.pending.get(cid)
+        if pc is None:
+            return
+        self.trace.emit(self.env.now, "checkpoint_decline", task.name, checkpoint=cid, reason=reason)
+        self.abort(cid, reason, counts=async_failure)   # SEMANTICS 1: expiry and async failures count
+
+    def _expire(self, cid: int, generation: int) -> None:
+        if cid in self.pending and generation == self.generation:
+            self.abort(cid, "expired", counts=True)
+
+    def abort(self, cid: int, reason: str, counts: bool) -> None:
+        """Abort a pending checkpoint; every task is told once."""
+        pc = self.pending.pop(cid, None)
+        if pc is None:
+            return
+        now = self.env.now
+        self.trace.emit(now, "checkpoint_abort", "jobmanager", checkpoint=cid, reason=reason)
+        if self.stw_active == cid:
+            self.stw_active = None
+        attempt = self.job.attempt
+        for task in attempt.tasks:
+            task.notify_aborted(cid)
+        if counts:
+            self.consecutive_failures += 1
+            if self.consecutive_failures > self.spec.tolerable_failures:
+                self.consecutive_failures = 0
+                attempt.fail(None, f"checkpoint {cid} {reason}: more than {self.spec.tolerable_failures} "
+                                   "tolerable checkpoint failure(s)")
+                return
+        attempt.resume_sources()
+        self._after_finish()
+
+    def job_failed(self) -> None:
+        """The attempt is failing: pending checkpoints are aborted (not counted)."""
+        for cid in sorted(self.pending):
+            self.trace.emit(self.env.now, "checkpoint_abort", "jobmanager", checkpoint=cid, reason="job_failed")
+        self.pending.clear()
+        self.stw_active = None
+        self.queued_trigger = False
+        self.stop()
+
+    def latest(self) -> CompletedCheckpoint | None:
+        return self.completed[-1] if self.completed else None
+
+
+def _summarise(pc: PendingCheckpoint, now: float) -> dict:
+    s = pc.stats.values()
+    return {
+        "end_to_end_duration": now - pc.trigger_time,
+        "sync_duration": max((x["sync_duration"] for x in s), default=0.0),
+        "async_duration": max((x["async_duration"] for x in s), default=0.0),
+        "alignment_duration": max((x["alignment_duration"] for x in s), default=0.0),
+        "start_delay": max((x["start_delay"] for x in s), default=0.0),
+        "checkpointed_size": sum(x["size"] for x in s),
+        "processed_in_flight": sum(x["processed_in_flight"] for x in s),
+        "persisted_in_flight": sum(x["persisted_in_flight"] for x in s),
+        "tasks": {name: {k: v for k, v in x.items()} for name, x in sorted(pc.stats.items())},
+    }

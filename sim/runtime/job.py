@@ -1,0 +1,241 @@
+"""The job across its attempts, and one attempt (a deployment of every subtask).
+
+``Job`` owns what survives a failover: the Kafka cluster, the checkpoint coordinator, the fault
+plan and the restart strategy. ``Attempt`` builds the channels and tasks of one deployment,
+restoring the latest completed checkpoint into every task (keyed state, source offsets, sink
+transactions, in-flight buffers for unaligned checkpoints). A task failure fails the whole
+attempt (global failover): every task is cancelled, everything in flight is dropped, and the
+restart strategy decides when the next attempt starts.
+"""
+from __future__ import annotations
+
+from ..snapshot.handlers import make_handler
+from .channel import Channel
+from .checkpointing import StateBackend
+from .coordinator import Coordinator
+from .failover import RestartStrategy
+from .faults import FaultPlan
+from .operators import make_operator
+from .outputs import Outputs
+from .sink import KafkaSinkWriter, SinkStartError
+from .source import SourceReader, SourceTask
+from .task import Task
+
+__all__ = ["Job", "Attempt"]
+
+
+class Job:
+    def __init__(self, env, scenario, plan, functions, rng, trace, cluster, stop_event) -> None:
+        self.env = env
+        self.scenario = scenario
+        self.plan = plan
+        self.functions = functions
+        self.rng = rng
+        self.trace = trace
+        self.cluster = cluster
+        self.stop_event = stop_event
+        self.backend = StateBackend.from_spec(scenario.state_backend)
+        self.coordinator = Coordinator(self)
+        self.faults = FaultPlan(self, scenario.faults, rng)
+        self.restart = RestartStrategy(scenario.restart, rng)
+        self.attempt: Attempt | None = None
+        self.attempt_number = 0
+        self.restarts = 0
+        self.failed_for_good = None
+        self.txn_counter: dict[str, int] = {}
+        self.restart_pending = False
+        self.stopped_reason = None
+        self.hops_of_failed_attempts = 0
+
+    def start(self) -> None:
+        self.faults.start()
+        self.deploy(None)
+
+    def running(self) -> bool:
+        return self.attempt is not None and not self.attempt.failing
+
+    def deploy(self, checkpoint) -> None:
+        self.attempt_number += 1
+        self.restart_pending = False
+        try:
+            self.attempt = Attempt(self, self.attempt_number, checkpoint)
+        except SinkStartError as exc:
+            self.give_up(f"the job cannot start: {exc}")
+            return
+        self.faults.install(self.attempt)
+        self.attempt.start()
+        self.coordinator.start()
+
+    def on_failure(self, reason: str) -> None:
+        """The current attempt failed: restart per the strategy, or give up."""
+        self.coordinator.job_failed()
+        delay = self.restart.next_delay(self.env.now)
+        if delay is None:
+            self.give_up(f"{reason}; the restart strategy '{self.scenario.restart.strategy}' gives up")
+            return
+        self.restart_pending = True
+        number = self.attempt_number
+
+        def restart(_event):
+            if self.attempt_number != number or self.stop_event.triggered:
+                return
+            self.restarts += 1
+            latest = self.coordinator.latest()
+            self.trace.emit(self.env.now, "job_restart", "jobmanager", attempt=self.attempt_number + 1,
+                            checkpoint=latest.id if latest else None, delay=delay)
+            self.deploy(latest)
+
+        self.env.timeout(delay).callbacks.append(restart)
+
+    def give_up(self, reason: str) -> None:
+        self.failed_for_good = reason
+        self.trace.emit(self.env.now, "job_failed", "jobmanager", reason=reason)
+        self.stop("job_failed")
+
+    def stop(self, reason: str) -> None:
+        if not self.stop_event.triggered:
+            self.stopped_reason = reason
+            self.stop_event.succeed(reason)
+
+    def check_drained(self) -> None:
+        """Stop a ``until: drained`` run once input is consumed and all output committed."""
+        if self.scenario.run.until != "drained" or self.stop_event.triggered:
+            return
+        attempt = self.attempt
+        if attempt is None or attempt.failing or self.restart_pending or self.faults.pending_timed:
+            return
+        if not attempt.quiet() or not all(t.op.exhausted() for t in attempt.sources):
+            return
+        if self.scenario.checkpointing.interval is not None and any(sink.uncommitted() for sink in attempt.sinks):
+            return
+        self.stop("drained")
+
+
+class Attempt:
+    """One deployment of the job: channels and tasks, restored from a checkpoint or fresh."""
+
+    def __init__(self, job: Job, number: int, checkpoint) -> None:
+        self.job = job
+        self.env = job.env
+        self.trace = job.trace
+        self.number = number
+        self.coordinator = job.coordinator
+        self.backend = job.backend
+        self.faults = job.faults
+        self.failing = False
+        self.counters = [0]                  # items in channels
+        self.active = 0                      # tasks not idle
+        self.quiet_callbacks: list = []
+        s = job.scenario
+        net = s.job.network
+        self.buffer_size = net.buffer_size
+        self.buffer_timeout = net.buffer_timeout
+        cp = s.checkpointing
+        self.unaligned_from_source = cp.unaligned and cp.aligned_timeout <= 0
+        self.checkpoint = checkpoint
+        self.channels = [Channel(self.env, spec, net.latency, net.capacity, self.counters)
+                         for spec in job.plan.channels]
+        self.tasks: list[Task] = []
+        self.sources: list[SourceTask] = []
+        self.sinks: list[KafkaSinkWriter] = []
+        for spec in job.plan.subtasks:
+            self.tasks.append(self._build(spec))
+        for task in self.tasks:
+            for ch in task.inputs:
+                ch.receiver = task
+        if checkpoint is not None:
+            for index, buffers in sorted(checkpoint.inflight().items()):
+                self.channels[index].restore(buffers)
+                self.trace.emit(self.env.now, "inflight_restore", self.channels[index].spec.dst,
+                                checkpoint=checkpoint.id, channel=self.channels[index].name,
+                                n=sum(len(b) for b in buffers))
+        self.active = len(self.tasks)
+
+    def _build(self, spec) -> Task:
+        job, s = self.job, self.job.scenario
+        op_spec = spec.op
+        ptimes = s.job.processing_time
+        ptime = op_spec.processing_time if op_spec.processing_time is not None else \
+            ptimes.get(spec.operator, ptimes.get("default", 0.1))
+        restored = self.checkpoint.tasks[spec.name].state if self.checkpoint else None
+        outputs = Outputs([([self.channels[c.index] for c in chs], chs[0].partitioner if chs else "forward")
+                           for chs in spec.outputs], self.buffer_size, job.rng)
+        inputs = [self.channels[c.index] for c in spec.inputs]
+        handler = self._handler(len(inputs))
+        if op_spec.type == "kafka_source":
+            topic = job.cluster.topics[op_spec.topic]
+            parts = [p for p in topic.partitions if p.index % spec.parallelism == spec.index]
+            reader = SourceReader(job.cluster, op_spec, parts)
+            for p, offset, cause in reader.start(self.env.now, restored):
+                self.trace.emit(self.env.now, "source_offset_reset", spec.name, topic=topic.name, partition=p,
+                                offset=offset, cause=cause)
+            task = SourceTask(self, spec, reader, handler, inputs, outputs, ptime)
+            self.sources.append(task)
+            return task
+        if op_spec.type == "kafka_sink":
+            op = KafkaSinkWriter(spec.name, spec.index, op_spec, job.cluster, self, job.txn_counter)
+            op.open(restored)
+            self.sinks.append(op)
+        else:
+            op = make_operator(op_spec, job.functions)
+            if restored is not None:
+                op.restore(restored)
+        if restored is not None and self.trace.control:
+            self.trace.emit(self.env.now, "state_restore", spec.name, checkpoint=self.checkpoint.id,
+                            state=op.describe_state())
+        return Task(self, spec, op, handler, inputs, outputs, ptime)
+
+    def _handler(self, channels: int):
+        cp = self.job.scenario.checkpointing
+        n = max(channels, 1)
+        if cp.mode == "at_least_once":
+            return make_handler("at_least_once", n, end_of_partition=cp.end_of_partition)
+        if cp.unaligned:
+            kind = "alternating" if cp.aligned_timeout > 0 else "unaligned"
+            return make_handler(kind, n, end_of_partition=cp.end_of_partition, aligned_timeout=cp.aligned_timeout,
+                                size_of=len)
+        return make_handler("aligned", n, alignment=cp.alignment, end_of_partition=cp.end_of_partition, size_of=len)
+
+    def start(self) -> None:
+        for task in self.tasks:
+            task.start()
+
+    # --- failure ---------------------------------------------------------------------------------
+    def fail(self, task, reason: str) -> None:
+        """A task failed (or the coordinator gave up): cancel everything, let the job restart."""
+        if self.failing:
+            return
+        self.failing = True
+        now = self.env.now
+        if task is not None:
+            self.trace.emit(now, "task_crash", task.name, reason=reason, attempt=self.number)
+        in_flight = sum(len(ch.queue) for ch in self.channels)
+        self.trace.emit(now, "job_failing", "jobmanager", attempt=self.number, reason=reason,
+                        dropped_in_flight=in_flight)
+        self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks)
+        for t in self.tasks:
+            t.cancel()
+        for ch in self.channels:
+            ch.queue.clear()
+        self.job.on_failure(reason)
+
+    # --- quiescence (stop the world, drained) ------------------------------------------------------
+    def went_idle(self, task) -> None:
+        self.active -= 1
+        if self.active == 0 and self.counters[0] == 0:
+            if self.quiet_callbacks and self.quiet():
+                callbacks, self.quiet_callbacks = self.quiet_callbacks, []
+                for cb in callbacks:
+                    cb()
+            self.job.check_drained()
+
+    def quiet(self) -> bool:
+        return self.active == 0 and self.counters[0] == 0 and not any(t.outputs.dirty for t in self.tasks)
+
+    def when_quiet(self, callback) -> None:
+        self.quiet_callbacks.append(callback)
+
+    def resume_sources(self) -> None:
+        for task in self.sources:
+            if task.paused:
+                task.post(("resume",))

@@ -1,0 +1,98 @@
+"""Operators: what a subtask does with a buffer of records, and what its state is.
+
+Records are ``(payload, origin)`` pairs. ``origin`` is the provenance of the input record a
+result came from, ``(topic, partition, offset)``; it travels unchanged through flat_map, map and
+keyed_sum, and the sink adds the attempt and the transaction when it writes to Kafka.
+
+Every operator processes a whole buffer at once (``process(records) -> records``) so that one
+simulated event carries many records; ``snapshot()`` returns a copy of the state and
+``restore(state)`` puts one back.
+"""
+from __future__ import annotations
+
+__all__ = ["FlatMap", "Map", "KeyedSum", "make_operator"]
+
+
+class Operator:
+    """Stateless by default."""
+
+    stateful = False
+
+    def process(self, records: list) -> list:
+        return records
+
+    def snapshot(self, checkpoint: int):
+        return None
+
+    def restore(self, state) -> None:
+        pass
+
+    def state_entries(self) -> int:
+        return 0
+
+    def describe_state(self):
+        return None
+
+    def notify_complete(self, checkpoint: int) -> None:
+        pass
+
+
+class FlatMap(Operator):
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def process(self, records: list) -> list:
+        fn = self.fn
+        return [(out, origin) for payload, origin in records for out in fn(payload)]
+
+
+class Map(Operator):
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def process(self, records: list) -> list:
+        fn = self.fn
+        return [(fn(payload), origin) for payload, origin in records]
+
+
+class KeyedSum(Operator):
+    """``keyBy(0).sum(1)``: keyed state ``{key: running sum}``; emits the new sum per record."""
+
+    stateful = True
+
+    def __init__(self) -> None:
+        self.state: dict = {}
+
+    def process(self, records: list) -> list:
+        state = self.state
+        get = state.get
+        out = []
+        append = out.append
+        for (key, value), origin in records:
+            total = get(key, 0) + value
+            state[key] = total
+            append(((key, total), origin))
+        return out
+
+    def snapshot(self, checkpoint: int):
+        return dict(self.state)
+
+    def restore(self, state) -> None:
+        self.state = dict(state or {})
+
+    def state_entries(self) -> int:
+        return len(self.state)
+
+    def describe_state(self):
+        return dict(sorted(self.state.items()))
+
+
+def make_operator(op, functions) -> Operator:
+    """The runtime operator for a scenario operator (sources and sinks are built by their tasks)."""
+    if op.type == "flat_map":
+        return FlatMap(functions.get(op.function).fn)
+    if op.type == "map":
+        return Map(functions.get(op.function).fn)
+    if op.type == "keyed_sum":
+        return KeyedSum()
+    raise ValueError(f"{op.type} is not a plain operator")

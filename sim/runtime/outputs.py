@@ -1,0 +1,113 @@
+"""A task's outputs: partitioners that fill per-channel network buffers.
+
+Records are appended to the partial buffer of the channel the partitioner picks; a buffer that
+reaches ``buffer_size`` records is ready to be sent. Ready buffers are sent in order by the task,
+waiting for credits when a channel is full. ``flush()`` makes every partial buffer ready (on a
+barrier, and after each input buffer when ``buffer_timeout`` is 0).
+"""
+from __future__ import annotations
+
+from collections import deque
+from zlib import crc32
+
+__all__ = ["Outputs", "key_of"]
+
+
+def key_of(payload):
+    """The key of a record for hash partitioning: the first field of a pair, else the value."""
+    return payload[0] if type(payload) is tuple else payload
+
+
+class _Edge:
+    __slots__ = ("channels", "partitioner", "bufs", "next", "key_cache")
+
+    def __init__(self, channels, partitioner: str, start: int) -> None:
+        self.channels = channels
+        self.partitioner = partitioner
+        self.bufs = [[] for _ in channels]
+        self.next = start
+        self.key_cache: dict = {}
+
+
+class Outputs:
+    """All out-edges of one subtask, with their partial buffers and the ready queue."""
+
+    __slots__ = ("edges", "size", "ready", "dirty", "channels")
+
+    def __init__(self, edges, buffer_size: int, rng) -> None:
+        # edges: list of (channels ordered by receiver index, partitioner)
+        self.edges = [_Edge(chs, part, rng.randrange(len(chs)) if part == "rebalance" else 0)
+                      for chs, part in edges if chs]
+        self.size = buffer_size
+        self.ready: deque = deque()       # (channel, buffer) in send order
+        self.dirty = False                # some partial buffer may hold records
+        self.channels = [ch for e in self.edges for ch in e.channels]
+
+    def add(self, records: list) -> None:
+        """Partition ``records`` into buffers; full ones become ready."""
+        size, ready = self.size, self.ready
+        for edge in self.edges:
+            chans, bufs, part = edge.channels, edge.bufs, edge.partitioner
+            n = len(chans)
+            if n == 1 or part == "forward":
+                self._fill(chans[0], bufs, 0, records)
+            elif part == "hash":
+                cache = edge.key_cache
+                for rec in records:
+                    key = key_of(rec[0])
+                    i = cache.get(key)
+                    if i is None:
+                        i = cache[key] = crc32(str(key).encode()) % n
+                    buf = bufs[i]
+                    buf.append(rec)
+                    if len(buf) >= size:
+                        ready.append((chans[i], buf))
+                        bufs[i] = []
+            elif part == "rebalance":
+                i = edge.next
+                for rec in records:
+                    buf = bufs[i]
+                    buf.append(rec)
+                    if len(buf) >= size:
+                        ready.append((chans[i], buf))
+                        bufs[i] = []
+                    i = (i + 1) % n
+                edge.next = i
+            else:   # broadcast
+                for i in range(n):
+                    self._fill(chans[i], bufs, i, records)
+        if size > 1:
+            self.dirty = True
+
+    def _fill(self, channel, bufs, i, records) -> None:
+        size, ready = self.size, self.ready
+        if size == 1:
+            for rec in records:
+                ready.append((channel, [rec]))
+            return
+        buf = bufs[i]
+        for rec in records:
+            buf.append(rec)
+            if len(buf) >= size:
+                ready.append((channel, buf))
+                buf = bufs[i] = []
+
+    def flush(self) -> None:
+        """Every partial buffer becomes ready."""
+        if not self.dirty:
+            return
+        for edge in self.edges:
+            for i, buf in enumerate(edge.bufs):
+                if buf:
+                    self.ready.append((edge.channels[i], buf))
+                    edge.bufs[i] = []
+        self.dirty = False
+
+    def pending(self) -> list:
+        """(channel, buffer) not yet on the wire: ready ones, then partial ones."""
+        out = list(self.ready)
+        for edge in self.edges:
+            for i, buf in enumerate(edge.bufs):
+                if buf:
+                    out.append((edge.channels[i], buf))
+        return out

@@ -1,0 +1,168 @@
+"""The Kafka sink with Flink's two-phase commit (``semantic: exactly_once``).
+
+Records go into the current Kafka transaction (read_uncommitted readers see them at once). On
+``barrier(n)`` the sink pre-commits: it flushes, remembers the transaction as pending for ``n``
+and opens a new one; the snapshot holds the pending transactions and the open one. On
+``notify_checkpoint_complete(k)`` it commits every pending transaction with id <= k, in order;
+a commit that fails (the broker aborted the transaction on timeout, or the producer was fenced)
+fails the job. On restore it commits the restored pending transactions again (commit is
+idempotent; one the broker already aborted is reported lost), aborts the one that was open at
+snapshot time and every leftover transaction of this subtask, and opens a fresh one.
+
+Transactional ids come from a pool per subtask (``<prefix>-<subtask>-<k>``, five of them, as
+Flink's FlinkKafkaProducer does); each new transaction initialises its id's producer, which bumps
+the epoch and fences a zombie of an earlier attempt that still had a transaction open under it.
+
+``at_least_once`` and ``none`` write without transactions: replays after a restore show up as
+duplicates.
+"""
+from __future__ import annotations
+
+from ..kafka.transactions import InvalidTimeout, KafkaError
+from .operators import Operator
+from .task import TaskFailure
+
+__all__ = ["KafkaSinkWriter", "SinkStartError", "POOL_SIZE"]
+
+POOL_SIZE = 5
+
+
+class SinkStartError(Exception):
+    """The sink cannot start at all (e.g. its transaction timeout exceeds the broker's maximum)."""
+
+
+class KafkaSinkWriter(Operator):
+    stateful = True
+
+    def __init__(self, task_name: str, index: int, spec, cluster, attempt, counter: dict) -> None:
+        self.task_name = task_name
+        self.spec = spec
+        self.cluster = cluster
+        self.attempt = attempt
+        self.env = attempt.env
+        self.trace = attempt.trace
+        topic = cluster.topics[spec.topic]
+        self.partition = topic.partitions[index % len(topic.partitions)]
+        self.prefix = f"{spec.transactional_id_prefix or spec.name}-{index}-"
+        self.exactly_once = spec.semantic == "exactly_once"
+        self.pending: list = []            # (checkpoint, Transaction) pre-committed, oldest first
+        self.current = None
+        self.counter = counter             # txn serial numbers per subtask, across attempts
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def open(self, restored: dict | None) -> None:
+        """Recover transactions from the restored state, clean up leftovers, begin a transaction."""
+        if not self.exactly_once:
+            return
+        coord, now = self.cluster.transactions, self.env.now
+        keep = set()
+        if restored:
+            for cid, name in restored["pending"]:
+                txn = coord.transactions[name]
+                keep.add(name)
+                self._commit(txn, cid, "recovered on restore", recovering=True)
+            open_name = restored.get("open")
+            if open_name:
+                txn = coord.transactions[open_name]
+                if coord.abort(txn, now, "open at snapshot time; aborted on restore"):
+                    self._trace_abort(txn)
+        for txn in coord.open_transactions(self.prefix):
+            if txn.id not in keep and coord.abort(txn, now, "leftover of a failed attempt; aborted on restore"):
+                self._trace_abort(txn)
+        self._begin()
+
+    def _begin(self) -> None:
+        coord, now = self.cluster.transactions, self.env.now
+        used = {t.transactional_id for _, t in self.pending}
+        free = [k for k in range(POOL_SIZE) if f"{self.prefix}{k}" not in used]
+        if not free:
+            raise TaskFailure("too many ongoing snapshots: every transactional id of the pool is pending")
+        tid = f"{self.prefix}{free[0]}"
+        try:
+            epoch, fenced = coord.init_producer(tid, self.spec.transaction_timeout, now)
+        except InvalidTimeout as exc:
+            raise SinkStartError(str(exc)) from None
+        for txn in fenced:
+            self._trace_abort(txn)
+        serial = self.counter.get(self.task_name, 0) + 1
+        self.counter[self.task_name] = serial
+        self.current = coord.begin(f"{self.task_name}#{serial}", tid, epoch, self.spec.transaction_timeout)
+        self.trace.emit(now, "txn_begin", self.task_name, txn=self.current.id, transactional_id=tid, epoch=epoch)
+
+    # --- records -----------------------------------------------------------------------------
+    def process(self, records: list) -> list:
+        now, part, attempt = self.env.now, self.partition, self.attempt.number
+        txn = self.current
+        full = self.trace.control
+        if txn is None:
+            for value, origin in records:
+                offset = part.append(now, value, origin + (attempt,), None)
+                if full:
+                    self.trace.emit(now, "kafka_append", self.task_name, topic=part.topic, partition=part.index,
+                                    offset=offset, value=value, txn=None, origin=list(origin) + [attempt])
+            return []
+        coord = self.cluster.transactions
+        try:
+            for value, origin in records:
+                coord.write(txn, part, now)
+                offset = part.append(now, value, origin + (attempt,), txn.id)
+                if full:
+                    self.trace.emit(now, "kafka_append", self.task_name, topic=part.topic, partition=part.index,
+                                    offset=offset, value=value, txn=txn.id, origin=list(origin) + [attempt])
+        except KafkaError as exc:
+            raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
+        return []
+
+    # --- checkpoints -------------------------------------------------------------------------
+    def snapshot(self, checkpoint: int):
+        if not self.exactly_once:
+            return None
+        txn, now = self.current, self.env.now
+        txn.checkpoint = checkpoint
+        self.pending.append((checkpoint, txn))
+        self.trace.emit(now, "txn_precommit", self.task_name, txn=txn.id, checkpoint=checkpoint, records=txn.records)
+        self._warn_age(txn)
+        self._begin()
+        return {"pending": [(cid, t.id) for cid, t in self.pending], "open": self.current.id}
+
+    def notify_complete(self, checkpoint: int) -> None:
+        while self.pending and self.pending[0][0] <= checkpoint:
+            cid, txn = self.pending.pop(0)
+            self._commit(txn, cid, f"checkpoint {checkpoint} completed")
+
+    def _commit(self, txn, cid: int, cause: str, recovering: bool = False) -> None:
+        coord, now = self.cluster.transactions, self.env.now
+        self._warn_age(txn)
+        try:
+            if coord.can_commit(txn):
+                self.trace.emit(now, "txn_commit", self.task_name, txn=txn.id, checkpoint=cid, records=txn.records,
+                                cause=cause)
+                coord.commit(txn, now, cause)
+        except KafkaError as exc:
+            self.trace.emit(now, "producer_fenced", self.task_name, transactional_id=txn.transactional_id,
+                            epoch=txn.epoch, txn=txn.id, checkpoint=cid, error=str(exc), recovering=recovering)
+            if not recovering:
+                raise TaskFailure(f"commit of {txn.id} (checkpoint {cid}) failed: {exc}") from None
+
+    def _warn_age(self, txn) -> None:
+        if txn.first_write is not None:
+            age = self.env.now - txn.first_write
+            if age > 0.8 * txn.timeout:
+                self.trace.emit(self.env.now, "txn_warning", self.task_name, txn=txn.id, age=age, timeout=txn.timeout)
+
+    def _trace_abort(self, txn) -> None:
+        self.trace.emit(self.env.now, "txn_abort", self.task_name, txn=txn.id, records=txn.records, cause=txn.cause)
+
+    def state_entries(self) -> int:
+        return len(self.pending) + 1
+
+    def describe_state(self):
+        if not self.exactly_once:
+            return None
+        return {"pending": [t.id for _, t in self.pending], "open": self.current.id if self.current else None}
+
+    def uncommitted(self) -> int:
+        """Records written but not committed yet (pending and open transactions)."""
+        if not self.exactly_once:
+            return 0
+        return sum(t.records for _, t in self.pending) + (self.current.records if self.current else 0)

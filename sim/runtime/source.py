@@ -1,0 +1,143 @@
+"""The Kafka source: a subtask that reads its partitions and injects barriers.
+
+Its state is the consumed offset of each partition. On start it restores offsets from the
+checkpoint, or, without one, applies the start setting (``earliest``, ``latest``, or
+``group_offsets`` falling back to ``auto_offset_reset``). On a trigger it records its offsets and
+sends the barrier downstream, then goes on reading. When a checkpoint completes it commits its
+offsets to the consumer group (monitoring only: recovery never reads them).
+"""
+from __future__ import annotations
+
+from ..kafka.clients import fetch
+from .operators import Operator
+from .task import Task
+
+__all__ = ["SourceReader", "SourceTask"]
+
+
+class SourceReader(Operator):
+    """Positions in the partitions assigned to one source subtask."""
+
+    stateful = True
+
+    def __init__(self, cluster, spec, partitions) -> None:
+        self.cluster = cluster
+        self.spec = spec
+        self.partitions = partitions                 # list of Partition
+        self.positions: dict[int, int] = {}
+        self.snapshots: dict[int, dict] = {}
+
+    def start(self, now: float, restored: dict | None) -> list[tuple[int, int, str]]:
+        """Choose start positions; returns (partition, offset, cause) for the trace."""
+        out = []
+        for p in self.partitions:
+            if restored is not None and p.index in restored:
+                offset, cause = restored[p.index], "restored from checkpoint"
+            else:
+                mode = self.spec.start_from
+                cause = f"start_from: {mode}"
+                if mode == "group_offsets":
+                    committed = self.cluster.group_offsets.get((self.spec.group, p.topic, p.index))
+                    if committed is not None:
+                        offset, cause = committed, "committed group offset"
+                    else:
+                        mode = self.spec.auto_offset_reset
+                        cause = f"no committed offset; auto_offset_reset: {mode}"
+                offset = offset if mode == "group_offsets" else (0 if mode == "earliest" else p.end(now))
+            self.positions[p.index] = offset
+            out.append((p.index, offset, cause))
+        return out
+
+    def poll(self, now: float, limit: int) -> list:
+        """Up to ``limit`` visible records as ``(value, origin)``, oldest append time first."""
+        parts = self.partitions
+        if len(parts) == 1:
+            p = parts[0]
+            offsets, self.positions[p.index] = fetch(p, self.positions[p.index], now, "read_uncommitted", limit)
+            values, topic, index = p.values, p.topic, p.index
+            return [(values[o], (topic, index, o)) for o in offsets]
+        out = []
+        while len(out) < limit:
+            best, best_t = None, None
+            for p in parts:
+                pos = self.positions[p.index]
+                if pos < p.end(now) and (best_t is None or p.times[pos] < best_t):
+                    best, best_t = p, p.times[pos]
+            if best is None:
+                break
+            pos = self.positions[best.index]
+            out.append((best.values[pos], (best.topic, best.index, pos)))
+            self.positions[best.index] = pos + 1
+        return out
+
+    def next_time(self) -> float | None:
+        """When the next unread record becomes visible (None: nothing more will come)."""
+        times = [p.times[self.positions[p.index]] for p in self.partitions if self.positions[p.index] < len(p.times)]
+        return min(times) if times else None
+
+    def exhausted(self) -> bool:
+        return all(self.positions[p.index] >= len(p.times) for p in self.partitions)
+
+    def snapshot(self, checkpoint: int):
+        offsets = dict(self.positions)
+        self.snapshots[checkpoint] = offsets
+        return offsets
+
+    def restore(self, state) -> None:
+        self.positions = dict(state)
+
+    def state_entries(self) -> int:
+        return len(self.positions)
+
+    def describe_state(self):
+        return {f"{p.topic}-{p.index}": self.positions[p.index] for p in self.partitions}
+
+    def notify_complete(self, checkpoint: int) -> None:
+        offsets = self.snapshots.pop(checkpoint, None)
+        for old in [k for k in self.snapshots if k < checkpoint]:
+            del self.snapshots[old]
+        if offsets is not None and self.spec.commit_offsets_on_checkpoint and self.partitions:
+            self.cluster.commit_offsets(self.spec.group, self.spec.topic, offsets)
+
+
+class SourceTask(Task):
+    """A task whose input is Kafka instead of channels."""
+
+    paused = False
+
+    def loop(self):
+        env, reader = self.env, self.op
+        limit = self.attempt.buffer_size
+        while True:
+            if self.mailbox:
+                yield from self.handle_mail(self.mailbox.popleft())
+                continue
+            if self.paused:
+                yield from self.wait()
+                continue
+            now = env.now
+            records = reader.poll(now, limit)
+            if not records:
+                yield from self.wait(reader.next_time())
+                continue
+            self.hops += len(records)
+            if self.trace.full:
+                self.trace.emit(now, "source_read", self.name, n=len(records),
+                                origins=[list(r[1]) for r in records])
+            yield from self.process_buffer(records, False)
+
+    def handle_other(self, message):
+        kind = message[0]
+        if kind == "trigger":
+            cid = message[1]
+            if self.trace.control:
+                self.trace.emit(self.env.now, "barrier_inject", self.name, checkpoint=cid,
+                                offsets=self.op.describe_state())
+            self.first_barrier[cid] = self.env.now
+            yield from self.trigger(cid, self.attempt.unaligned_from_source)
+        elif kind == "pause":
+            self.paused = True
+        elif kind == "resume":
+            self.paused = False
+        else:
+            raise ValueError(f"{self.name}: unknown mail {message!r}")

@@ -1,0 +1,464 @@
+"""One subtask as a SimPy process: input gate -> barrier handler -> operator -> outputs.
+
+The task takes the earliest-arrived item among the channels it may read, lets the barrier
+handler decide (data is usually passed straight through: ``handler.fast``), processes buffers
+(``processing_time`` per record), and sends output buffers, waiting for credits when a channel
+is full. When nothing has arrived it sleeps until the head of its queues arrives, or, with empty
+queues, until a sender or the mailbox wakes it. A busy pipeline therefore costs about one SimPy
+event per buffer.
+
+Checkpointing follows Flink's order: on ``Trigger`` the task forwards the barrier (after its
+queued output when aligned; ahead of it, persisting it, when unaligned), takes the synchronous
+snapshot (the task is blocked), starts the asynchronous upload, and acknowledges once the upload
+is done and every barrier has arrived.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import simpy
+
+from ..snapshot.handlers import (Abort, Aligned, Barrier, Block, CancelMarker, Emit, Persist, SetTimer, Store,
+                                 Trigger, Unblock)
+from .checkpointing import Progress
+
+__all__ = ["Task", "TaskFailure", "WAKE", "CANCEL"]
+
+IDLE, SLEEP, BUSY = 0, 1, 2
+WAKE, CANCEL = "wake", "cancel"
+INF = float("inf")
+
+
+class TaskFailure(Exception):
+    """Raised inside a task's process: the task fails and the job fails over."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Task:
+    """A running subtask of one job attempt."""
+
+    def __init__(self, attempt, spec, op, handler, inputs, outputs, ptime: float) -> None:
+        self.attempt = attempt
+        self.env = attempt.env
+        self.trace = attempt.trace
+        self.name = spec.name
+        self.spec = spec
+        self.op = op
+        self.handler = handler
+        self.inputs = inputs
+        self.outputs = outputs
+        self.ptime = ptime
+        self.mailbox: deque = deque()
+        self.state = BUSY
+        self.wake = None
+        self.sleep_until = INF
+        self.dead = False
+        self.hops = 0
+        self.processed = 0                 # records processed by the operator (this attempt)
+        self.progress: dict[int, Progress] = {}
+        self.first_barrier: dict[int, float] = {}
+        self.aborted: set[int] = set()
+        self.early_aligned: dict[int, Aligned] = {}
+        self.fault = None                  # set by the fault plan: a per-record crash check
+        self.flush_each = attempt.buffer_timeout <= 0
+        self.flush_timer = False
+        self.process = None
+
+    def __repr__(self) -> str:
+        return f"Task({self.name})"
+
+    # --- waking ------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.process = self.env.process(self.run())
+
+    def notify(self, arrival: float) -> None:
+        """A sender put an item that arrives at ``arrival``."""
+        if self.state == IDLE:
+            self.state = BUSY
+            self.attempt.active += 1
+            self.wake.succeed()
+        elif self.state == SLEEP and arrival < self.sleep_until:
+            self.state = BUSY
+            self.process.interrupt(WAKE)
+
+    def post(self, message) -> None:
+        """Put a message in the mailbox (handled between buffers, like Flink's mailbox)."""
+        self.mailbox.append(message)
+        if self.state == IDLE:
+            self.state = BUSY
+            self.attempt.active += 1
+            self.wake.succeed()
+        elif self.state == SLEEP:
+            self.state = BUSY
+            self.process.interrupt(WAKE)
+
+    def snapshot_now(self, cid: int) -> None:
+        """Stop the world: snapshot without a barrier (everything is quiet)."""
+        self.post(("stw", cid))
+
+    def _idle(self):
+        self.state = IDLE
+        self.wake = self.env.event()
+        self.attempt.went_idle(self)
+        return self.wake
+
+    def _sleep(self, until: float):
+        self.state = SLEEP
+        self.sleep_until = until
+        return self.env.timeout(until - self.env.now)
+
+    def wait(self, until: float | None = None):
+        """Wait for a sender or the mailbox (``until`` None) or until ``until``; mail wakes early."""
+        try:
+            yield self._idle() if until is None else self._sleep(until)
+        except simpy.Interrupt as intr:
+            if intr.cause != WAKE:
+                raise
+        self.state = BUSY
+
+    def cancel(self) -> None:
+        """Cancel the task (failover): its process ends, its in-flight work is dropped."""
+        self.dead = True
+        if self.process is not None and self.process.is_alive and self.process is not self.env.active_process:
+            self.process.interrupt(CANCEL)
+
+    # --- main loop ---------------------------------------------------------------------------
+    def run(self):
+        try:
+            yield from self.loop()
+        except simpy.Interrupt as intr:
+            if intr.cause != CANCEL:
+                raise
+        except TaskFailure as failure:
+            self.dead = True
+            self.attempt.fail(self, failure.reason)
+
+    def loop(self):
+        env, handler, inputs = self.env, self.handler, self.inputs
+        while True:
+            if self.mailbox:
+                yield from self.handle_mail(self.mailbox.popleft())
+                continue
+            now = env.now
+            if handler.fast:
+                best, best_t = None, INF
+                for ch in inputs:
+                    q = ch.queue
+                    if q and q[0][0] < best_t:
+                        best, best_t = ch, q[0][0]
+            else:
+                best, best_t = self.pick_slow(now)
+            if best is None:
+                try:
+                    yield self._idle()
+                except simpy.Interrupt as intr:   # pragma: no cover - IDLE is woken by events
+                    if intr.cause != WAKE:
+                        raise
+                self.state = BUSY
+                continue
+            if best_t > now:
+                try:
+                    yield self._sleep(best_t)
+                except simpy.Interrupt as intr:
+                    if intr.cause != WAKE:
+                        raise
+                self.state = BUSY
+                continue
+            if best_t < 0:                        # a priority barrier found by pick_slow
+                pos, overtaken = self._priority
+                item = best.take(pos)
+                yield from self.apply(self.on_barrier(best.gate_index, item, now, overtaken))
+                continue
+            item = best.take()
+            if type(item) is list:
+                self.hops += len(item)
+                if handler.fast:
+                    yield from self.process_buffer(item, False)
+                else:
+                    yield from self.apply(handler.on_buffer(best.gate_index, item, now))
+            elif type(item) is Barrier:
+                yield from self.apply(self.on_barrier(best.gate_index, item, now, ()))
+            else:
+                if type(item) is CancelMarker and self.trace.control:
+                    self.trace.emit(now, "cancel_marker", self.name, checkpoint=item.id, channel=best.name)
+                yield from self.apply(handler.on_item(best.gate_index, item, now))
+
+    def pick_slow(self, now: float):
+        """The next channel while an alignment or replay is in progress (respects blocking)."""
+        handler = self.handler
+        if handler.uses_priority:
+            for ch in self.inputs:
+                for pos, entry in enumerate(ch.queue):
+                    if entry[0] > now:
+                        break
+                    item = entry[1]
+                    if type(item) is Barrier and handler.wants_priority(item, now):
+                        overtaken = [e[1] for e in list(ch.queue)[:pos] if type(e[1]) is list]
+                        self._priority = (pos, overtaken)
+                        return ch, -1.0
+        blocked, reads_blocked = handler.blocked, handler.reads_blocked
+        best, best_t = None, INF
+        for ch in self.inputs:
+            q = ch.queue
+            if q and q[0][0] < best_t and (reads_blocked or ch.gate_index not in blocked):
+                best, best_t = ch, q[0][0]
+        return best, best_t
+
+    def on_barrier(self, gate_index: int, barrier: Barrier, now: float, overtaken) -> list:
+        if barrier.id not in self.first_barrier:
+            self.first_barrier[barrier.id] = now
+        if self.trace.control:
+            self.trace.emit(now, "barrier_receive", self.name, checkpoint=barrier.id,
+                            channel=self.inputs[gate_index].name, unaligned=barrier.unaligned)
+        return self.handler.on_barrier(gate_index, barrier, now, overtaken)
+
+    # --- records -----------------------------------------------------------------------------
+    def process_buffer(self, records: list, replay: bool):
+        """Process one buffer: processing time, operator, outputs (waiting for credits)."""
+        env = self.env
+        if self.fault is not None:
+            records = self.fault(self, records)      # may cut the buffer and schedule a failure
+        dt = self.ptime * len(records)
+        if dt:
+            yield env.timeout(dt)
+        out = self.op.process(records)
+        self.processed += len(records)
+        if self.trace.full:
+            self.trace.emit(env.now, "record_process", self.name, n=len(records),
+                            values=[_show(r[0]) for r in records], replay=replay)
+        outputs = self.outputs
+        if out:
+            outputs.add(out)
+        if outputs.dirty:
+            if self.flush_each:
+                outputs.flush()
+            elif not self.flush_timer:
+                self.flush_timer = True
+                env.timeout(self.attempt.buffer_timeout).callbacks.append(self._flush_due)
+        if outputs.ready:
+            yield from self.send_ready()
+        if self.fault is not None and getattr(self, "crash_now", None):
+            reason, self.crash_now = self.crash_now, None
+            raise TaskFailure(reason)
+
+    def send_ready(self):
+        ready, trace, name = self.outputs.ready, self.trace, self.name
+        while ready:
+            ch, buf = ready[0]
+            if ch.n_data >= ch.capacity:
+                yield ch.wait_credit()
+                continue
+            ready.popleft()
+            arrival = ch.push(buf, True)
+            if trace.full:
+                trace.emit(self.env.now, "record_send", name, to=ch.spec.dst, channel=ch.name, n=len(buf),
+                           values=[_show(r[0]) for r in buf], arrive=arrival)
+
+    def _flush_due(self, _event) -> None:
+        self.flush_timer = False
+        if not self.dead:
+            self.post(("flush",))
+
+    # --- actions of the barrier handler ------------------------------------------------------
+    def apply(self, actions: list):
+        trace, now = self.trace, self.env.now
+        for a in actions:
+            kind = type(a)
+            if kind is Emit:
+                if type(a.item) is list:
+                    yield from self.process_buffer(a.item, a.replay)
+                elif trace.control:
+                    trace.emit(self.env.now, "end_of_partition", self.name, channel=self.inputs[a.channel].name)
+            elif kind is Trigger:
+                yield from self.trigger(a.id, a.unaligned)
+            elif kind is Abort:
+                self.abort_local(a.id, a.reason)
+            elif kind is Aligned:
+                self.on_aligned(a)
+            elif kind is Persist:
+                p = self.progress.get(a.id)
+                if p is not None:
+                    p.persist_in(self.inputs[a.channel].index, a.item)
+                    if trace.control:
+                        trace.emit(now, "buffer_persisted", self.name, checkpoint=a.id,
+                                   channel=self.inputs[a.channel].name, n=len(a.item),
+                                   values=[_show(r[0]) for r in a.item] if trace.full else None)
+            elif kind is Block:
+                if trace.control:
+                    if a.id not in self.progress and len(self.handler.blocked) == 1:
+                        trace.emit(now, "alignment_start", self.name, checkpoint=a.id,
+                                   channel=self.inputs[a.channel].name)
+                    trace.emit(now, "channel_block", self.name, channel=self.inputs[a.channel].name, checkpoint=a.id)
+            elif kind is Unblock:
+                if trace.control:
+                    trace.emit(now, "channel_unblock", self.name, channel=self.inputs[a.channel].name)
+            elif kind is Store:
+                if trace.control:
+                    n = len(a.item) if type(a.item) is list else 0
+                    trace.emit(now, "record_buffered", self.name, channel=self.inputs[a.channel].name, n=n,
+                               checkpoint=a.id)
+            elif kind is SetTimer:
+                self.env.timeout(max(0.0, a.at - now)).callbacks.append(lambda _e, cid=a.id: self._timer(cid))
+
+    def _timer(self, cid: int) -> None:
+        if not self.dead:
+            self.post(("timer", cid))
+
+    def handle_mail(self, message):
+        kind = message[0]
+        if kind == "flush":
+            self.outputs.flush()
+            yield from self.send_ready()
+        elif kind == "timer":
+            yield from self.apply(self.handler.on_timer(message[1], self.env.now))
+        elif kind == "stall":
+            yield self.env.timeout(message[1])
+        elif kind == "stw":
+            p = self.progress[message[1]] = Progress(message[1], self.env.now, self.env.now)
+            p.aligned = True                       # stop the world: nothing is in flight
+            yield from self.snapshot_phase(p, None)
+        else:
+            yield from self.handle_other(message)
+
+    def handle_other(self, message):
+        raise ValueError(f"{self.name}: unknown mail {message!r}")
+        yield  # pragma: no cover
+
+    # --- checkpoints -------------------------------------------------------------------------
+    def trigger(self, cid: int, unaligned: bool):
+        """Forward the barrier, snapshot (sync, then async), acknowledge when aligned and uploaded."""
+        attempt, env, trace = self.attempt, self.env, self.trace
+        coordinator = attempt.coordinator
+        now = env.now
+        if cid in self.aborted or not coordinator.is_pending(cid):
+            self.send_cancel(cid)
+            return
+        decline = attempt.faults.decline_phase(self.name, cid)
+        if decline == "decline":
+            self.send_cancel(cid)
+            coordinator.decline(cid, self, "declined")
+            return
+        p = self.progress[cid] = Progress(cid, now, self.first_barrier.get(cid, now))
+        created = coordinator.created(cid)
+        outputs = self.outputs
+        if unaligned:
+            for ch, buf in outputs.pending():
+                p.persist_out(ch.index, buf)
+            for ch in outputs.channels:
+                self._send_barrier(ch, Barrier(cid, created, True))
+        else:
+            outputs.flush()
+            if outputs.ready:
+                yield from self.send_ready()
+            for ch in outputs.channels:
+                self._send_barrier(ch, Barrier(cid, created, False))
+        yield from self.snapshot_phase(p, decline)
+
+    def snapshot_phase(self, p: Progress, decline):
+        """Synchronous snapshot (the task is blocked), then the asynchronous upload."""
+        attempt, env, trace, cid = self.attempt, self.env, self.trace, p.id
+        p.state = self.op.snapshot(cid)
+        backend = attempt.backend
+        entries = self.op.state_entries()
+        if trace.control:
+            trace.emit(env.now, "snapshot_sync_start", self.name, checkpoint=cid, state=self.op.describe_state())
+        if decline == "sync":
+            raise TaskFailure(f"the synchronous phase of checkpoint {cid} failed")
+        sync = backend.sync_time(entries)
+        if sync:
+            yield env.timeout(sync)
+        p.sync_duration = sync
+        p.state_bytes = entries * backend.record_bytes
+        if trace.control:
+            trace.emit(env.now, "snapshot_sync_end", self.name, checkpoint=cid, duration=sync)
+        p.async_duration = backend.async_time(entries)
+        env.timeout(p.async_duration).callbacks.append(lambda _e: self._async_done(cid, decline == "async"))
+        early = self.early_aligned.pop(cid, None)
+        if early is not None:
+            self._aligned(p, early)
+        elif not self.inputs:
+            p.aligned = True                   # a source has no input channels to align
+
+    def _send_barrier(self, ch, barrier: Barrier) -> None:
+        ch.push(barrier, False, priority=barrier.unaligned)
+        if self.trace.control:
+            self.trace.emit(self.env.now, "barrier_send", self.name, checkpoint=barrier.id, to=ch.spec.dst,
+                            channel=ch.name, unaligned=barrier.unaligned)
+
+    def send_cancel(self, cid: int) -> None:
+        for ch in self.outputs.channels:
+            ch.push(CancelMarker(cid), False, priority=True)
+
+    def _async_done(self, cid: int, fail: bool) -> None:
+        p = self.progress.get(cid)
+        if self.dead or p is None:
+            return
+        if fail:
+            self.progress.pop(cid, None)
+            self.attempt.coordinator.decline(cid, self, "declined", async_failure=True)
+            return
+        p.async_done = True
+        if self.trace.control:
+            self.trace.emit(self.env.now, "snapshot_async_end", self.name, checkpoint=cid,
+                            duration=p.async_duration, size=p.size(self.attempt.backend.record_bytes))
+        self._maybe_ack(p)
+
+    def on_aligned(self, a: Aligned) -> None:
+        if self.trace.control and self.inputs:
+            self.trace.emit(self.env.now, "alignment_end", self.name, checkpoint=a.id, duration=a.duration,
+                            processed_bytes=a.processed_bytes * self.attempt.backend.record_bytes)
+        p = self.progress.get(a.id)
+        if p is None:
+            self.early_aligned[a.id] = a       # aligned mode: Aligned comes just before Trigger
+            return
+        self._aligned(p, a)
+
+    def _aligned(self, p: Progress, a: Aligned) -> None:
+        p.alignment_duration = a.duration
+        p.processed_records = a.processed_bytes
+        inflight = p.inflight_records()
+        if inflight:
+            upload = self.attempt.backend.upload_time(inflight)
+            self.env.timeout(upload).callbacks.append(lambda _e: self._inflight_done(p))
+        else:
+            p.aligned = True
+            self._maybe_ack(p)
+
+    def _inflight_done(self, p: Progress) -> None:
+        if not self.dead and self.progress.get(p.id) is p:
+            p.aligned = True
+            self._maybe_ack(p)
+
+    def _maybe_ack(self, p: Progress) -> None:
+        if p.async_done and p.aligned:
+            self.progress.pop(p.id, None)
+            self.attempt.coordinator.ack(p.id, self, p)
+
+    def abort_local(self, cid: int, reason: str) -> None:
+        """The handler aborted ``cid`` here: tell downstream (cancellation markers) and the coordinator."""
+        if self.trace.control:
+            self.trace.emit(self.env.now, "checkpoint_abort", self.name, checkpoint=cid, reason=reason)
+        self.progress.pop(cid, None)
+        self.send_cancel(cid)
+        self.attempt.coordinator.decline(cid, self, reason)
+
+    def notify_aborted(self, cid: int) -> None:
+        """The coordinator aborted ``cid`` (each task is told once)."""
+        self.aborted.add(cid)
+        self.progress.pop(cid, None)
+
+    def notify_complete(self, cid: int) -> None:
+        """notify_checkpoint_complete(cid): the operator may commit side effects."""
+        for old in [k for k in self.progress if k <= cid]:
+            self.progress.pop(old)
+        self.op.notify_complete(cid)
+
+
+def _show(payload):
+    """A JSON-friendly form of a record payload for the trace."""
+    if type(payload) is tuple:
+        return list(payload)
+    return payload
