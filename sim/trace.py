@@ -85,6 +85,7 @@ KINDS: dict[str, tuple[int, str, str]] = {
                   "block, unblock, persist, store, timer, aligned)"),
     "gate_timer": (SUMMARY, "checkpoint, actions", "gate: the alternating handler's timer fired"),
     "gate_blocked": (SUMMARY, "index, blocked", "gate: blocked channels once item index had arrived"),
+    "cl_snapshot_start": (SUMMARY, "snapshot, initiator", "chandy_lamport: a process started a snapshot"),
     "cl_send": (SUMMARY, "src, dst, tokens, arrive", "chandy_lamport: a token message sent"),
     "cl_receive": (SUMMARY, "src, dst, tokens", "chandy_lamport: a token message received"),
     "cl_marker_send": (SUMMARY, "src, dst, snapshot, arrive", "chandy_lamport: a marker sent"),
