@@ -44,6 +44,7 @@ class Task:
         self.attempt = attempt
         self.env = attempt.env
         self.trace = attempt.trace
+        self.counts = attempt.trace.counters
         self.name = spec.name
         self.spec = spec
         self.op = op
@@ -229,6 +230,8 @@ class Task:
         if self.trace.full:
             self.trace.emit(env.now, "record_process", self.name, n=len(records),
                             values=[_show(r[0]) for r in records], replay=replay)
+        else:
+            self.counts["record_process"] += 1
         outputs = self.outputs
         if out:
             outputs.add(out)
@@ -256,6 +259,8 @@ class Task:
             if trace.full:
                 trace.emit(self.env.now, "record_send", name, to=ch.spec.dst, channel=ch.name, n=len(buf),
                            values=[_show(r[0]) for r in buf], arrive=arrival)
+            else:
+                self.counts["record_send"] += 1
 
     def _flush_due(self, _event) -> None:
         self.flush_timer = False

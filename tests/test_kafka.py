@@ -1,0 +1,105 @@
+"""Kafka rules of SEMANTICS.md section 6, pinned on the log and the transaction coordinator."""
+import pytest
+
+from sim.kafka import ABORT, COMMIT, InvalidTimeout, KafkaCluster, ProducerFenced, fetch
+
+
+def cluster():
+    return KafkaCluster({"out": 1}, max_timeout=900_000, abort_scan_interval=10_000)
+
+
+def txn_write(c, txn, value, t=0.0):
+    p = c.partition("out", 0)
+    c.transactions.write(txn, p, t)
+    return p.append(t, value, None, txn.id)
+
+
+def begin(c, tid="sink-0-0", timeout=60_000, now=0.0, name="T1"):
+    epoch, _ = c.transactions.init_producer(tid, timeout, now)
+    return c.transactions.begin(name, tid, epoch, timeout)
+
+
+def test_markers_take_offsets():
+    c = cluster()
+    t1 = begin(c)
+    assert [txn_write(c, t1, v) for v in "ab"] == [0, 1]
+    c.transactions.commit(t1, 5.0)
+    p = c.partition("out", 0)
+    assert p.values[2] is COMMIT
+    assert p.append(6.0, "c") == 3
+
+
+def test_read_committed_stops_at_lso_behind_open_transaction():
+    c = cluster()
+    p = c.partition("out", 0)
+    t1 = begin(c)
+    txn_write(c, t1, "in-txn")             # offset 0, open
+    p.append(1.0, "plain")                 # offset 1: committed data behind the open transaction
+    assert p.lso() == 0
+    assert fetch(p, 0, 10.0, "read_committed", 100) == ([], 0)
+    assert fetch(p, 0, 10.0, "read_uncommitted", 100)[0] == [0, 1]
+    c.transactions.commit(t1, 2.0)
+    assert p.lso() == 3
+    assert fetch(p, 0, 10.0, "read_committed", 100) == ([0, 1], 3)   # the marker at 2 is stepped over
+
+
+def test_aborted_records_are_skipped_by_read_committed_only():
+    c = cluster()
+    p = c.partition("out", 0)
+    t1 = begin(c)
+    txn_write(c, t1, "x")
+    c.transactions.abort(t1, 1.0, "test")
+    assert p.values[1] is ABORT and p.aborted == {"T1": (0, 1)}
+    assert fetch(p, 0, 5.0, "read_committed", 100) == ([], 2)
+    assert fetch(p, 0, 5.0, "read_uncommitted", 100) == ([0], 2)
+
+
+def test_zombie_fencing_bumps_epoch_and_aborts_ongoing():
+    c = cluster()
+    t1 = begin(c, "id-0")
+    txn_write(c, t1, "zombie")
+    epoch, aborted = c.transactions.init_producer("id-0", 60_000, 3.0)
+    assert epoch == 1 and aborted == [t1] and t1.state == "aborted"
+    with pytest.raises(ProducerFenced):
+        c.transactions.commit(t1, 4.0)
+
+
+def test_timeout_above_broker_max_is_refused():
+    c = cluster()
+    with pytest.raises(InvalidTimeout, match="larger than the broker's transaction.max.timeout.ms"):
+        c.transactions.init_producer("id", 3_600_000, 0.0)
+
+
+def test_expiry_measured_from_first_write_strictly_older():
+    c = cluster()
+    t1 = begin(c, timeout=5_000)
+    txn_write(c, t1, "x", t=1_000.0)
+    assert c.transactions.expire(6_000.0) == []          # age 5000 is not older than 5000
+    assert c.transactions.expire(6_000.5) == [t1]
+    assert t1.state == "aborted" and t1.cause == "timed out"
+    assert c.transactions.epochs[t1.transactional_id] == 1
+    with pytest.raises(ProducerFenced):
+        c.transactions.commit(t1, 7_000.0)
+
+
+def test_an_unwritten_transaction_does_not_time_out():
+    c = cluster()
+    t1 = begin(c, timeout=5_000)
+    assert c.transactions.expire(1e9) == []
+
+
+def test_commit_is_idempotent():
+    c = cluster()
+    t1 = begin(c)
+    txn_write(c, t1, "x")
+    assert c.transactions.commit(t1, 1.0) is True
+    assert c.transactions.commit(t1, 2.0) is False
+    assert c.partition("out", 0).values.count(COMMIT) == 1
+
+
+def test_future_records_are_invisible_until_their_time():
+    c = cluster()
+    p = c.partition("out", 0)
+    p.preload([(100.0, "a", None), (200.0, "b", None)])
+    assert p.end(99.9) == 0 and p.end(100.0) == 1 and p.end(1e9) == 2
+    assert fetch(p, 0, 150.0, "read_uncommitted", 10) == ([0], 1)
