@@ -34,9 +34,12 @@ class _Context:
         self.txns = {t["id"]: t for t in transactions(trace)}
         self.timeouts = {e["txn"]: e for e in trace if e["kind"] == "txn_timeout"}
         self.appends = defaultdict(list)
+        self.appends_by_origin = defaultdict(list)
         for e in trace:
             if e["kind"] == "kafka_append":
                 self.appends[e["value"]].append(e)
+                if e.get("origin"):
+                    self.appends_by_origin[tuple(e["origin"][:3])].append(e)
         self.mode = None
 
     def restore_of(self, attempt: int) -> str:
@@ -81,32 +84,42 @@ def _explain_overcount(value, key, n, ref_max, reads, ctx: _Context) -> str:
 
 def _explain_loss(value, ref_read, ctx: _Context) -> str:
     origin = ref_read.get("origin") or []
-    for e in ctx.appends.get(value, []):
+    src = _origin(origin)
+    appended = ctx.appends.get(value, [])
+    for e in appended:
         txn = ctx.txns.get(e.get("txn"))
-        if txn is None:
-            continue
-        if txn["id"] in ctx.timeouts:
+        if txn is not None and txn["id"] in ctx.timeouts:
             t = ctx.timeouts[txn["id"]]
             cp = f" of checkpoint {txn['checkpoint']}" if txn.get("checkpoint") else ""
-            return (f"loss: {value} (from {_origin(origin)}) was written in transaction {txn['id']}{cp}, which the "
-                    f"broker aborted at {t['t']:g} ms after {t['age']:g} ms, longer than its transaction_timeout "
-                    f"of {t['timeout']:g} ms; its {t['records']} record(s) are lost.")
-        if txn["status"] == "open":
-            return (f"loss: {value} (from {_origin(origin)}) is still in open transaction {txn['id']} when the run "
-                    f"ends: no checkpoint completed after it was written, so it was never committed.")
+            return (f"loss: {value} (from {src}) was written in transaction {txn['id']}{cp}, which the broker "
+                    f"aborted at {t['t']:g} ms after {t['age']:g} ms, longer than its transaction_timeout of "
+                    f"{t['timeout']:g} ms; its {t['records']} record(s) are lost.")
+        if txn is not None and txn["status"] == "open":
+            return (f"loss: {value} (from {src}) is still in open transaction {txn['id']} when the run ends: "
+                    f"no checkpoint completed after it was written, so it was never committed.")
+    same_input = [e for e in ctx.appends_by_origin.get(tuple(origin[:3]), []) if e["value"] != value]
+    if same_input:
+        other = same_input[-1]
+        return (f"loss: {value} (from {src}): that input was read, but it produced {other['value']} instead "
+                f"(attempt {other['origin'][3]}): earlier input of the same key was lost, so the count is lower.")
+    aborted = [e for e in appended if ctx.txns.get(e.get("txn"), {}).get("status") == "aborted"]
+    before = ""
+    if aborted:
+        txn = ctx.txns[aborted[0]["txn"]]
+        before = f"it was written in transaction {txn['id']}, aborted ({txn['cause']}); "
     if origin:
         skips = [e for e in ctx.resets if e["topic"] == origin[0] and e["partition"] == origin[1]
                  and e["offset"] > origin[2] and "restored" not in e["cause"]]
         if skips:
             e = skips[0]
-            return (f"loss: {value} (from {_origin(origin)}) was never produced: at {e['t']:g} ms the source "
-                    f"started at offset {e['offset']} ({e['cause']}), skipping that input record.")
-    appended = ctx.appends.get(value, [])
+            return (f"loss: {value} (from {src}): {before}at {e['t']:g} ms the restarted source started at offset "
+                    f"{e['offset']} ({e['cause']}), so that input record was never read again.")
+    if aborted:
+        return f"loss: {value} (from {src}): {before}its input was not replayed into a committed transaction."
     if appended:
         txns = ", ".join(sorted({str(e.get('txn')) for e in appended}))
-        return (f"loss: {value} (from {_origin(origin)}) was written ({txns}) but never became visible to the "
-                f"read_committed reader.")
-    return f"loss: {value} (from {_origin(origin)}) was never written by the sink before the run ended."
+        return f"loss: {value} (from {src}) was written ({txns}) but never became visible to the read_committed reader."
+    return f"loss: {value} (from {src}) was never written by the sink before the run ended."
 
 
 def check(run_trace, reference_trace) -> dict:

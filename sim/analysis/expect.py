@@ -45,6 +45,19 @@ def evaluate(scenario, report: dict) -> list[str]:
         if exp.job_failed is not None and bool(report["job_failed"]) != exp.job_failed:
             failures.append(f"job_failed: expected {str(exp.job_failed).lower()}, got "
                             f"{str(bool(report['job_failed'])).lower()} ({report['job_failed'] or 'it kept running'})")
+        statuses_by_id = {c["id"]: c["status"] for c in report["checkpoints"]}
+        for cid, status in (exp.checkpoint_status or {}).items():
+            if statuses_by_id.get(cid) != status:
+                failures.append(f"checkpoint_status: expected checkpoint {cid} {status}, got "
+                                f"{statuses_by_id.get(cid, 'never triggered')}")
+        persisted = sum(c.get("persisted_in_flight") or 0 for c in report["checkpoints"] if c["status"] == "completed")
+        _cmp("persisted_in_flight", persisted, exp.persisted_in_flight, failures)
+        for name, comparison in (exp.max_latency or {}).items():
+            lat = report["latency"].get(name)
+            if lat is None:
+                failures.append(f"max_latency.{name}: the consumer read nothing")
+            else:
+                _cmp(f"max_latency.{name}", round(lat["max"]), comparison, failures)
         for text in exp.explanation_mentions or []:
             if not any(text in sentence for sentence in eo["explanation"]):
                 failures.append(f"explanation_mentions: no sentence mentions {text!r}")

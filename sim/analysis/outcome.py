@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["consumer_values", "consumer_reads", "final_counts", "checkpoints", "transactions", "restarts",
+__all__ = ["read_latency", "consumer_values", "consumer_reads", "final_counts", "checkpoints", "transactions", "restarts",
            "parse_count", "summary_counters"]
 
 _COUNT = re.compile(r"^(?P<key>.*):::(?P<n>-?[0-9]+)$")
@@ -119,3 +119,19 @@ def summary_counters(trace) -> dict:
         if e["kind"] == "summary":
             return e["counters"]
     return dict(trace.counters)
+
+
+def read_latency(trace) -> dict[str, dict]:
+    """Per consumer: how long after the sink wrote a record the reader got it (ms)."""
+    written = {}
+    for e in trace:
+        if e["kind"] == "kafka_append":
+            written[(e["topic"], e["partition"], e["offset"])] = e["t"]
+    out: dict[str, list] = {}
+    for e in trace:
+        if e["kind"] == "consumer_read":
+            t = written.get((e["topic"], e["partition"], e["offset"]))
+            if t is not None:
+                out.setdefault(e["consumer"], []).append(e["t"] - t)
+    return {name: {"mean": sum(v) / len(v), "max": max(v), "min": min(v), "reads": len(v)}
+            for name, v in out.items() if not name.startswith("_")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .checker import check
 from .expect import evaluate
 from .gate import gate_result
-from .outcome import (checker_consumer, checkpoints, consumer_values, final_counts, restarts,
+from .outcome import (checker_consumer, checkpoints, consumer_values, final_counts, read_latency, restarts,
                       transactions)
 
 __all__ = ["build_report"]
@@ -13,13 +13,12 @@ __all__ = ["build_report"]
 def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
     """The JSON-ready report of a run (``reference_trace``: the fault-free run, for jobs)."""
     report = {"scenario": scenario.name, "kind": scenario.kind, "seed": scenario.seed, "ok": True,
-              "failures": []}
+              "failures": [], "description": " ".join(scenario.description.split())}
     if scenario.kind == "job":
         judged = checker_consumer(trace)
         values = consumer_values(trace, hidden=True)
         failed = next((e["reason"] for e in trace if e["kind"] == "job_failed"), None)
         report.update({
-            "description": scenario.description,
             "exactly_once": check(trace, reference_trace if reference_trace is not None else trace),
             "final_counts": final_counts(values.get(judged, [])),
             "consumers": {k: v for k, v in values.items() if not k.startswith("_")},
@@ -28,6 +27,7 @@ def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
             "transactions": transactions(trace),
             "job_failed": failed,
             "run_end": next((e["reason"] for e in trace if e["kind"] == "run_end"), None),
+            "latency": read_latency(trace),
         })
     elif scenario.kind == "gate":
         report["gate"] = gate_result(trace)

@@ -161,16 +161,23 @@ class Coordinator:
         self.trace.emit(now, "checkpoint_complete", "jobmanager", checkpoint=pc.id, stats=stats)
         self.stw_active = None
         attempt = self.job.attempt
+        attempt.resume_sources()
+        self._after_finish()
+        if self.spec.notify_delay > 0:
+            self.env.timeout(self.spec.notify_delay).callbacks.append(lambda _e: self._notify(attempt, pc.id))
+        else:
+            self._notify(attempt, pc.id)
+
+    def _notify(self, attempt, cid: int) -> None:
+        """notify_checkpoint_complete(cid) to every task of ``attempt`` (if it still runs)."""
+        if attempt is not self.job.attempt or attempt.failing:
+            return
         for task in attempt.tasks:
-            if self.trace.control:
-                self.trace.emit(now, "checkpoint_notify", task.name, checkpoint=pc.id)
-            task.notify_complete(pc.id)
+            self.trace.emit(self.env.now, "checkpoint_notify", task.name, checkpoint=cid)
+            task.notify_complete(cid)
             if attempt.failing:
-                break
-        if not attempt.failing:
-            attempt.resume_sources()
-            self._after_finish()
-            self.job.check_drained()
+                return
+        self.job.check_drained()
 
     # --- failures ------------------------------------------------------------------------------
     def decline(self, cid: int, task, reason: str, async_failure: bool = False) -> None:

@@ -153,6 +153,7 @@ class CheckpointingSpec(Strict):
     end_of_partition: Literal["align", "abort"] = "align"
     retention: Literal["delete_on_cancellation", "retain_on_cancellation"] = "delete_on_cancellation"
     num_retained: int = Field(1, ge=1)
+    notify_delay: Duration = 0.0           # notify_checkpoint_complete reaches the tasks this much later
 
     @field_validator("interval")
     @classmethod
@@ -193,7 +194,7 @@ class CrashProbability(Strict):
 class Decline(Strict):
     task: str
     decline: int = Field(ge=1, description="checkpoint id whose snapshot fails at this task")
-    phase: Literal["sync", "async"] = "async"
+    phase: Literal["decline", "sync", "async"] = "decline"   # decline at the barrier | sync phase throws | upload fails
 
 
 class Stall(Strict):
@@ -245,6 +246,9 @@ class JobExpect(Strict):
     job_failed: Optional[bool] = None
     transactions_timed_out: Optional[Comparison] = None
     explanation_mentions: Optional[list[str]] = None
+    checkpoint_status: Optional[dict[int, Literal["completed", "aborted", "expired", "declined", "pending"]]] = None
+    persisted_in_flight: Optional[Comparison] = None      # bytes, summed over completed checkpoints
+    max_latency: Optional[dict[str, Comparison]] = None   # consumer -> ms from write to read
 
 
 class JobScenario(Strict):
