@@ -26,6 +26,10 @@ def consumer_values(trace, hidden: bool = False) -> dict[str, list]:
     """``{consumer: [value, ...]}`` in reading order (names starting with ``_`` unless ``hidden``)."""
     out: dict[str, list] = {}
     for e in trace:
+        if e["kind"] == "run_start":
+            for c in e.get("consumers", []):
+                if hidden or not c["name"].startswith("_"):
+                    out[c["name"]] = []
         if e["kind"] == "consumer_read" and (hidden or not e["consumer"].startswith("_")):
             out.setdefault(e["consumer"], []).append(e["value"])
     return out
@@ -35,6 +39,8 @@ def checker_consumer(trace) -> str | None:
     """The read_committed reader the checker judges: a declared one, else ``_checker``."""
     names = []
     for e in trace:
+        if e["kind"] == "run_start":
+            names += [c["name"] for c in e.get("consumers", []) if c["isolation"] == "read_committed"]
         if e["kind"] == "consumer_read" and e["isolation"] == "read_committed" and e["consumer"] not in names:
             names.append(e["consumer"])
     declared = [n for n in names if not n.startswith("_")]

@@ -66,13 +66,15 @@ def _run_job(scenario, functions, trace_level, reference):
     trace = Trace(level)
     rng = random.Random(scenario.seed)
     env = simpy.Environment()
-    trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level)
+    specs = _consumer_specs(scenario, reference)
+    trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level,
+               consumers=[{"name": n, "topic": t, "isolation": i} for n, t, i in specs])
     graph = JobGraph.build(scenario, functions)
     plan = graph.expand()
     cluster = KafkaCluster({n: t.partitions for n, t in scenario.kafka.topics.items()},
                            scenario.kafka.transaction_max_timeout, scenario.kafka.abort_scan_interval)
     preload_inputs(scenario, cluster, random.Random(rng.random()))
-    _attach_consumers(_consumer_specs(scenario, reference), cluster, trace)
+    _attach_consumers(specs, cluster, trace)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
     env.process(_abort_scanner(env, cluster, trace, stop))

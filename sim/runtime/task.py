@@ -459,7 +459,11 @@ class Task:
         """notify_checkpoint_complete(cid): the operator may commit side effects."""
         for old in [k for k in self.progress if k <= cid]:
             self.progress.pop(old)
-        self.op.notify_complete(cid)
+        try:
+            self.op.notify_complete(cid)
+        except TaskFailure as failure:            # e.g. a commit the broker refuses: fail over
+            self.dead = True
+            self.attempt.fail(self, failure.reason)
 
 
 def _show(payload):
