@@ -1,0 +1,170 @@
+"""Each rule of the checkpoint coordinator (SEMANTICS.md section 1), on a stub job and in runs."""
+from types import SimpleNamespace
+
+import simpy
+
+from sim import load_text, run, simulate
+from sim.runtime.checkpointing import Progress, StateBackend
+from sim.runtime.coordinator import Coordinator
+from sim.scenario.job import CheckpointingSpec
+from sim.trace import Trace
+
+from .conftest import HELLO
+
+
+class StubTask:
+    def __init__(self, name):
+        self.name = name
+        self.told = []
+        self.mail = []
+        self.attempt = None
+
+    def post(self, message):
+        self.mail.append(message)
+
+    def notify_complete(self, cid):
+        self.told.append(("complete", cid))
+
+    def notify_aborted(self, cid):
+        self.told.append(("aborted", cid))
+
+
+def stub(**cp):
+    env = simpy.Environment()
+    tasks = [StubTask("source[0]"), StubTask("sink[0]")]
+    attempt = SimpleNamespace(tasks=tasks, sources=tasks[:1], failing=False, failed=[],
+                              resume_sources=lambda: None)
+    attempt.fail = lambda task, reason: (attempt.failed.append(reason), setattr(attempt, "failing", True))
+    scenario = SimpleNamespace(checkpointing=CheckpointingSpec(**cp))
+    job = SimpleNamespace(env=env, trace=Trace("full"), scenario=scenario, attempt=attempt,
+                          backend=StateBackend(0, 1, 0, 1, 100), running=lambda: not attempt.failing,
+                          check_drained=lambda: None)
+    for t in tasks:
+        t.attempt = attempt
+    return env, job, Coordinator(job), tasks
+
+
+def ack_all(coord, tasks, cid):
+    for t in tasks:
+        coord.ack(cid, t, Progress(cid, 0.0, 0.0))
+
+
+def test_ids_start_at_one_and_increase_with_the_interval():
+    env, job, coord, tasks = stub(interval=100.0, max_concurrent=5)
+    coord.start()
+    env.run(until=350)
+    assert [(e["t"], e["checkpoint"]) for e in job.trace.of("checkpoint_trigger")] == [(100, 1), (200, 2), (300, 3)]
+    assert tasks[0].mail == [("trigger", 1), ("trigger", 2), ("trigger", 3)]
+
+
+def test_max_concurrent_makes_a_trigger_wait_until_one_finishes():
+    env, job, coord, tasks = stub(interval=100.0, max_concurrent=1)
+    coord.start()
+    env.run(until=250)                       # checkpoint 1 pending: the trigger at 200 waits
+    assert [e["checkpoint"] for e in job.trace.of("checkpoint_trigger")] == [1]
+    ack_all(coord, tasks, 1)                 # at 250: the queued trigger runs at once
+    assert [(e["t"], e["checkpoint"]) for e in job.trace.of("checkpoint_trigger")] == [(100, 1), (250, 2)]
+
+
+def test_min_pause_drops_and_reschedules_the_trigger():
+    env, job, coord, tasks = stub(interval=100.0, min_pause=120.0)
+    coord.start()
+    env.run(until=130)
+    ack_all(coord, tasks, 1)                 # completed at 130: nothing before 250
+    env.run(until=251)
+    assert [(e["t"], e["checkpoint"]) for e in job.trace.of("checkpoint_trigger")] == [(100, 1), (250, 2)]
+    ack_all(coord, tasks, 2)                 # completed at 251: the tick at 350 is too soon -> 371
+    env.run(until=400)
+    assert [e["t"] for e in job.trace.of("checkpoint_trigger")][2] == 371
+
+
+def test_completion_subsumes_older_pending_without_notice():
+    env, job, coord, tasks = stub(interval=None, max_concurrent=3)
+    coord.trigger()
+    coord.trigger()
+    ack_all(coord, tasks, 2)
+    assert coord.pending == {}
+    assert tasks[1].told == [("complete", 2)]            # no notice at all for 1
+    assert [c.id for c in coord.completed] == [2]
+
+
+def test_decline_aborts_and_tells_each_task_once_leaving_others_pending():
+    env, job, coord, tasks = stub(interval=None, max_concurrent=3)
+    coord.trigger()
+    coord.trigger()
+    coord.decline(1, tasks[0], "declined")
+    coord.decline(1, tasks[1], "declined")               # a second decline changes nothing
+    assert [t.told for t in tasks] == [[("aborted", 1)], [("aborted", 1)]]
+    assert list(coord.pending) == [2]
+    assert job.trace.first("checkpoint_abort", checkpoint=1)["reason"] == "declined"
+
+
+def test_expiry_after_timeout_and_tolerable_failures():
+    env, job, coord, tasks = stub(interval=None, timeout=50.0, tolerable_failures=1)
+    coord.trigger()
+    env.run(until=60)
+    assert job.trace.first("checkpoint_abort", checkpoint=1)["reason"] == "expired"
+    assert job.attempt.failed == []                      # one tolerated
+    coord.trigger()
+    env.run(until=120)
+    assert job.attempt.failed and "more than 1 tolerable" in job.attempt.failed[0]
+
+
+def test_a_completion_resets_the_failure_count():
+    env, job, coord, tasks = stub(interval=None, timeout=50.0, tolerable_failures=1)
+    coord.trigger()
+    env.run(until=60)                                    # 1 expired
+    coord.trigger()
+    ack_all(coord, tasks, 2)                             # completes: count back to 0
+    coord.trigger()
+    env.run(until=200)                                   # 3 expired: 1 consecutive, tolerated
+    assert job.attempt.failed == []
+
+
+def test_only_the_latest_completed_checkpoints_are_retained():
+    env, job, coord, tasks = stub(interval=None, num_retained=2, max_concurrent=1)
+    for cid in (1, 2, 3):
+        coord.trigger()
+        ack_all(coord, tasks, cid)
+    assert [c.id for c in coord.completed] == [2, 3]
+
+
+def test_notify_reaches_every_task():
+    env, job, coord, tasks = stub(interval=None)
+    coord.trigger()
+    ack_all(coord, tasks, 1)
+    assert all(t.told == [("complete", 1)] for t in tasks)
+
+
+# --- the same rules inside whole runs ---------------------------------------------------------
+def test_sync_phase_failure_always_fails_the_job():
+    text = HELLO.replace("interval: 1s", "interval: 150ms, tolerable_failures: 5") + \
+        "faults:\n  - {task: count, decline: 1, phase: sync}\n"
+    r = run(load_text(text))
+    assert r.report["restarts"] == 1
+    crash = r.trace.first("task_crash")
+    assert crash["task"] == "count[0]" and "synchronous phase of checkpoint 1" in crash["reason"]
+
+
+def test_async_failure_counts_against_tolerable_failures():
+    text = HELLO.replace("interval: 1s", "interval: 150ms") + "faults:\n  - {task: count, decline: 1, phase: async}\n"
+    r = run(load_text(text))
+    assert r.report["checkpoints"][0]["status"] == "declined" and r.report["restarts"] == 1
+    tolerant = run(load_text(text.replace("interval: 150ms", "interval: 150ms, tolerable_failures: 1")))
+    assert tolerant.report["restarts"] == 0 and tolerant.report["exactly_once"]["ok"]
+
+
+def test_sources_record_offsets_then_inject_barriers():
+    trace = simulate(load_text(HELLO.replace("interval: 1s", "interval: 250ms"))).trace
+    inject = trace.first("barrier_inject", checkpoint=1)
+    assert inject["offsets"] == {"in-0": 2}              # hello@100 and world@200 read by 250 ms
+    send = trace.first("barrier_send", checkpoint=1)
+    assert send["task"] == "source[0]" and send["t"] == inject["t"] == 250
+
+
+def test_stop_the_world_pauses_sources_until_quiet():
+    text = HELLO.replace("interval: 1s", "interval: 150ms, mode: stop_the_world")
+    r = run(load_text(text))
+    assert r.report["exactly_once"]["ok"] and r.report["final_counts"] == {"hello": 2, "world": 1}
+    assert not r.trace.of("barrier_send")                # no barriers at all
+    assert r.report["checkpoints"][0]["status"] == "completed"

@@ -1,0 +1,64 @@
+"""Restart strategies: the delay before each restart, and when they give up (SEMANTICS.md 7)."""
+import random
+
+import pytest
+
+from sim import load_text, run
+from sim.runtime.failover import RestartStrategy
+from sim.scenario.job import RestartSpec
+
+from .conftest import HELLO
+
+
+def delays(spec, times):
+    s = RestartStrategy(RestartSpec(**spec), random.Random(1))
+    return [s.next_delay(t) for t in times]
+
+
+def test_none_never_restarts():
+    assert delays({"strategy": "none"}, [0]) == [None]
+
+
+def test_fixed_delay_with_attempts_then_gives_up():
+    assert delays({"strategy": "fixed_delay", "attempts": 2, "delay": 500}, [0, 1000, 2000]) == [500, 500, None]
+
+
+def test_fixed_delay_defaults_to_unlimited_attempts_of_one_second():
+    assert delays({"strategy": "fixed_delay"}, range(0, 50_000, 1000)) == [1000.0] * 50
+
+
+def test_failure_rate_gives_up_past_max_failures_per_interval():
+    spec = {"strategy": "failure_rate", "max_failures": 2, "interval": 1000, "delay": 100}
+    assert delays(spec, [0, 100, 200]) == [100, 100, None]          # 3 failures within 1 s
+    assert delays(spec, [0, 100, 1500]) == [100, 100, 100]          # the first one fell out
+
+
+def test_exponential_delay_grows_caps_and_resets():
+    spec = {"strategy": "exponential_delay", "jitter": 0.0, "initial_backoff": 1000, "multiplier": 1.5,
+            "max_backoff": 3000, "reset_after": 60_000}
+    assert delays(spec, [0, 10, 20, 30, 40]) == [1000, 1500, 2250, 3000, 3000]
+    assert delays(spec, [0, 10, 100_000]) == [1000, 1500, 1000]      # an hour-like quiet spell resets
+
+
+def test_exponential_delay_jitter_stays_within_ten_percent():
+    spec = {"strategy": "exponential_delay"}                          # Flink >= 1.19 defaults
+    out = delays(spec, [0, 10, 20])
+    for d, base in zip(out, [1000, 1500, 2250]):
+        assert base * 0.9 <= d <= base * 1.1
+
+
+@pytest.mark.parametrize("restart, gap", [("{strategy: fixed_delay, delay: 700ms}", 700.0),
+                                          ("{strategy: exponential_delay, jitter: 0}", 1000.0)])
+def test_restart_happens_the_strategy_delay_after_the_crash(restart, gap):
+    text = HELLO.replace("checkpointing: {interval: 1s}", f"checkpointing: {{interval: 1s}}\nrestart: {restart}") + \
+        "faults:\n  - {at: 250, crash: count}\n"
+    r = run(load_text(text))
+    crash, restart_event = r.trace.first("task_crash"), r.trace.first("job_restart")
+    assert restart_event["t"] - crash["t"] == gap and crash["t"] == 250
+
+
+def test_exhausted_attempts_fail_the_job_for_good():
+    text = HELLO.replace("checkpointing: {interval: 1s}", "checkpointing: {interval: 1s}\nrestart: {strategy: none}") + \
+        "faults:\n  - {at: 250, crash: count}\n"
+    r = run(load_text(text))
+    assert r.report["job_failed"] and "gives up" in r.report["job_failed"] and r.report["restarts"] == 0
