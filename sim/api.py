@@ -55,8 +55,9 @@ def run(scenario: Scenario | str | Path, functions: FunctionRegistry | None = No
         scenario = load_scenario(scenario, functions=functions)
     reference = None
     if scenario.kind == "job" and scenario.faults:
+        level = trace_level or scenario.run.trace
         clean = scenario.model_copy(update={"faults": []})
-        reference = simulate(clean, functions, "summary", reference=True)
+        reference = simulate(clean, functions, "summary" if level == "summary" else "control", reference=True)
         result = simulate(scenario, functions, trace_level)
     else:
         result = simulate(scenario, functions, trace_level, reference=scenario.kind == "job")

@@ -74,7 +74,9 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "producer_fenced": (SUMMARY, "transactional_id, epoch", "a commit failed: the producer was fenced"),
     "offsets_committed": (CONTROL, "checkpoint, offsets", "source offsets committed to the group"),
     # --- readers and run ---
-    "consumer_read": (SUMMARY, "consumer, isolation, topic, partition, offset, value, origin", "a reader got a record"),
+    "consumer_summary": (SUMMARY, "consumer, isolation, count, digest, final_counts",
+                         "summary traces: what a reader read, as a count and an order-independent digest"),
+    "consumer_read": (CONTROL, "consumer, isolation, topic, partition, offset, value, origin", "a reader got a record"),
     "run_start": (SUMMARY, "scenario, seed, level", "the run began"),
     "run_end": (SUMMARY, "reason", "the run stopped (until reached, drained, job failed)"),
     "summary": (SUMMARY, "counters", "counters of every kind, written last"),

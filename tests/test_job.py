@@ -81,7 +81,9 @@ def test_trace_levels_drop_record_events():
     summary = simulate(sim.load_text(HELLO), trace_level="summary").trace
     assert full.of("record_process") and not control.of("record_process")
     assert control.of("barrier_send") and not summary.of("barrier_send")
-    assert summary.of("consumer_read") and summary.of("checkpoint_complete")
+    assert not summary.of("consumer_read") and summary.of("checkpoint_complete")
+    digest = summary.first("consumer_summary", consumer="committed")
+    assert digest["count"] == 3 and digest["final_counts"] == {"hello": 2, "world": 1}
     assert full.counters["record_process"] == summary.counters["record_process"] > 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from .outcome import checker_consumer, consumer_reads, parse_count, transactions
+from .outcome import checker_consumer, consumer_reads, consumer_summaries, parse_count, transactions
 
 __all__ = ["check"]
 
@@ -125,6 +125,9 @@ def _explain_loss(value, ref_read, ctx: _Context) -> str:
 def check(run_trace, reference_trace) -> dict:
     """``{ok, duplicates, lost, overcounted, explanation}`` for the run against the reference."""
     judged = checker_consumer(run_trace)
+    summaries = consumer_summaries(run_trace)
+    if judged in summaries:
+        return _check_digests(judged, summaries[judged], consumer_summaries(reference_trace).get("_reference"))
     reads = consumer_reads(run_trace, judged) if judged else []
     ref_reads = consumer_reads(reference_trace, "_reference")
     got = Counter(r["value"] for r in reads)
@@ -163,3 +166,21 @@ def check(run_trace, reference_trace) -> dict:
                            f"{sum(want.values())} reference value(s) exactly once.")
     return {"ok": ok, "consumer": judged, "duplicates": duplicates, "lost": lost, "overcounted": overcounted,
             "explanation": explanation}
+
+
+def _check_digests(judged: str, got: dict, want: dict | None) -> dict:
+    """Summary traces keep no values: compare counts and order-independent digests."""
+    want = want or {"count": 0, "digest": 0, "final_counts": {}}
+    ok = got["count"] == want["count"] and got["digest"] == want["digest"]
+    over = {k: n for k, n in got["final_counts"].items() if n > want["final_counts"].get(k, n)}
+    if ok:
+        text = (f"exactly once: the {judged} reader read {got['count']} value(s), the same multiset as the "
+                f"reference (digest {got['digest']:016x}); a summary trace keeps no values.")
+    else:
+        text = (f"the {judged} reader read {got['count']} value(s) where the reference has {want['count']}, and "
+                f"the digests differ: some values were duplicated or lost"
+                + (f" (keys counted beyond the reference: {', '.join(sorted(over))})" if over else "")
+                + ". Run with --trace-level control to see which and why.")
+    return {"ok": ok, "consumer": judged, "duplicates": [], "lost": [],
+            "overcounted": [{"value": f"{k}:::{n}", "reference_final": want['final_counts'][k]} for k, n in over.items()],
+            "explanation": [text], "summary": {"count": got["count"], "reference_count": want["count"]}}

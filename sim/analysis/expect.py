@@ -28,7 +28,9 @@ def evaluate(scenario, report: dict) -> list[str]:
         _eq("final_counts", report["final_counts"], exp.final_counts, failures)
         for name, values in (exp.consumers or {}).items():
             got = report["consumers"].get(name)
-            if got is None:
+            if got is None and name in report.get("consumer_counts", {}):
+                failures.append(f"consumers.{name}: a summary trace keeps no values (use trace: control)")
+            elif got is None:
                 failures.append(f"consumers.{name}: no such consumer read anything")
             elif got != values:
                 failures.append(f"consumers.{name}: expected {values}, got {got}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["read_latency", "consumer_values", "consumer_reads", "final_counts", "checkpoints", "transactions", "restarts",
+__all__ = ["consumer_summaries", "read_latency", "consumer_values", "consumer_reads", "final_counts", "checkpoints", "transactions", "restarts",
            "parse_count", "summary_counters"]
 
 _COUNT = re.compile(r"^(?P<key>.*):::(?P<n>-?[0-9]+)$")
@@ -43,19 +43,24 @@ def checker_consumer(trace) -> str | None:
             names += [c["name"] for c in e.get("consumers", []) if c["isolation"] == "read_committed"]
         if e["kind"] == "consumer_read" and e["isolation"] == "read_committed" and e["consumer"] not in names:
             names.append(e["consumer"])
+    for e in trace:
+        if e["kind"] == "consumer_summary" and e["isolation"] == "read_committed" and e["consumer"] not in names:
+            names.append(e["consumer"])
     declared = [n for n in names if not n.startswith("_")]
     return declared[0] if declared else ("_checker" if "_checker" in names else None)
 
 
 def final_counts(values) -> dict:
-    """Word-count results: ``{key: highest n}`` of ``key:::n`` values; other values are counted."""
+    """Word-count results as a table fed by the topic holds them: ``{key: last n read}``.
+
+    Values of the form ``key:::n`` upsert their key (the last one read wins, as in a compacted
+    topic or a keyed table downstream); other values are counted.
+    """
     out: dict = {}
     for v in values:
         parsed = parse_count(v)
         if parsed:
-            key, n = parsed
-            if n > out.get(key, float("-inf")):
-                out[key] = n
+            out[parsed[0]] = parsed[1]
         else:
             out[v] = out.get(v, 0) + 1
     return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
@@ -141,3 +146,8 @@ def read_latency(trace) -> dict[str, dict]:
                 out.setdefault(e["consumer"], []).append(e["t"] - t)
     return {name: {"mean": sum(v) / len(v), "max": max(v), "min": min(v), "reads": len(v)}
             for name, v in out.items() if not name.startswith("_")}
+
+
+def consumer_summaries(trace) -> dict[str, dict]:
+    """``{consumer: {count, digest, final_counts, isolation}}`` of a summary trace."""
+    return {e["consumer"]: e for e in trace if e["kind"] == "consumer_summary"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 from .checker import check
 from .expect import evaluate
 from .gate import gate_result
-from .outcome import (checker_consumer, checkpoints, consumer_values, final_counts, read_latency, restarts,
-                      transactions)
+from .outcome import (checker_consumer, checkpoints, consumer_summaries, consumer_values, final_counts,
+                      read_latency, restarts, transactions)
 
 __all__ = ["build_report"]
 
@@ -17,10 +17,12 @@ def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
     if scenario.kind == "job":
         judged = checker_consumer(trace)
         values = consumer_values(trace, hidden=True)
+        summaries = consumer_summaries(trace)
         failed = next((e["reason"] for e in trace if e["kind"] == "job_failed"), None)
         report.update({
             "exactly_once": check(trace, reference_trace if reference_trace is not None else trace),
-            "final_counts": final_counts(values.get(judged, [])),
+            "final_counts": summaries[judged]["final_counts"] if judged in summaries
+            else final_counts(values.get(judged, [])),
             "consumers": {k: v for k, v in values.items() if not k.startswith("_")},
             "checkpoints": checkpoints(trace),
             "restarts": restarts(trace),
@@ -28,6 +30,8 @@ def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
             "job_failed": failed,
             "run_end": next((e["reason"] for e in trace if e["kind"] == "run_end"), None),
             "latency": read_latency(trace),
+            "consumer_counts": {name: e["count"] for name, e in summaries.items() if not name.startswith("_")}
+            or {name: len(v) for name, v in values.items() if not name.startswith("_")},
         })
     elif scenario.kind == "gate":
         report["gate"] = gate_result(trace)

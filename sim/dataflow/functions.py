@@ -15,8 +15,12 @@ __all__ = ["FunctionRegistry", "UserFunction", "split_words", "format_count"]
 
 
 def split_words(line: str) -> list[tuple[str, int]]:
-    """Split a line on spaces into ``(word, 1)`` pairs, like the seed job's flatMap."""
-    return [(word, 1) for word in line.split(" ") if word]
+    """Split a line on white space into ``(word, 1)`` pairs, like the seed job's flatMap.
+
+    NOTE: Java's ``split(" ")`` would also yield empty words between two spaces; runs of white
+    space count as one separator here.
+    """
+    return [(word, 1) for word in line.split()]
 
 
 def format_count(pair: tuple[str, int]) -> str:
@@ -39,17 +43,29 @@ def pair_one(value) -> tuple:
     return (value, 1)
 
 
+def split_words_batch(records: list) -> list:
+    """``split_words`` over a buffer of ``(line, origin)`` records, in one comprehension."""
+    return [((word, 1), origin) for line, origin in records for word in line.split()]
+
+
+def format_count_batch(records: list) -> list:
+    """``format_count`` over a buffer of ``((word, n), origin)`` records."""
+    return [(f"{word}:::{n}", origin) for (word, n), origin in records]
+
+
 @dataclass(frozen=True)
 class UserFunction:
+    """A named function; ``batch`` (optional) does the same to a whole buffer of (value, origin)."""
     name: str
     kind: str                 # "flat_map" or "map"
     fn: Callable
     description: str = ""
+    batch: Callable | None = None
 
 
 _BUILTINS = (
-    UserFunction("split_words", "flat_map", split_words, "line -> (word, 1) for each word"),
-    UserFunction("format_count", "map", format_count, "(word, n) -> 'word:::n'"),
+    UserFunction("split_words", "flat_map", split_words, "line -> (word, 1) for each word", split_words_batch),
+    UserFunction("format_count", "map", format_count, "(word, n) -> 'word:::n'", format_count_batch),
     UserFunction("lower", "map", lower, "lower-case a string"),
     UserFunction("identity", "map", identity, "the value unchanged"),
     UserFunction("pair_one", "map", pair_one, "value -> (value, 1)"),

@@ -1,7 +1,7 @@
 """The cluster and its readers: topics, consumer groups, and consumers with an isolation level."""
 from __future__ import annotations
 
-from .log import Partition, Topic
+from .log import ABORT, COMMIT, Partition, Topic
 from .transactions import TransactionCoordinator
 
 __all__ = ["KafkaCluster", "Consumer", "fetch"]
@@ -19,17 +19,32 @@ def fetch(partition: Partition, position: int, now: float, isolation: str, limit
         end = min(end, partition.lso())
     if position >= end:
         return [], position
-    values, txns = partition.values, partition.txns
-    if not partition.aborted and not partition.open_first and txns[position] is None:
+    txns = partition.txns
+    if not partition.aborted and not partition.open_first and txns[position - partition.base] is None:
         # the common case (input topics): plain records, no markers to skip
         stop = min(end, position + limit)
         return list(range(position, stop)), stop
+    base, values, aborted = partition.base, partition.values, partition.aborted
+    committed = isolation == "read_committed"
+    if not (committed and aborted) and end - position <= limit:
+        # no aborted records to skip: everything but the markers, in one pass
+        return [o for o, v in zip(range(position, end), values[position - base:end - base])
+                if v is not COMMIT and v is not ABORT], end
     out = []
-    while position < end and len(out) < limit:
-        if partition.visible(position, isolation):
-            out.append(position)
-        position += 1
-    return out, position
+    stop = end
+    k = position - base
+    for offset in range(position, end):
+        if len(out) >= limit:
+            stop = offset
+            break
+        value = values[k]
+        k += 1
+        if value is COMMIT or value is ABORT:
+            continue
+        if committed and aborted and txns[k - 1] in aborted:
+            continue
+        out.append(offset)
+    return out, stop
 
 
 class KafkaCluster:
@@ -57,11 +72,9 @@ class Consumer:
         self.topic = topic
         self.isolation = isolation
         self.positions = [0] * len(topic.partitions)
-        self.read: list[tuple[float, int, int]] = []    # (time, partition, offset)
 
     def poll(self, partition: Partition, now: float) -> list[int]:
         """Read what became visible in ``partition``; returns the offsets read."""
         offsets, self.positions[partition.index] = fetch(
             partition, self.positions[partition.index], now, self.isolation, 1 << 62)
-        self.read.extend((now, partition.index, o) for o in offsets)
         return offsets

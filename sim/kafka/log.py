@@ -31,45 +31,65 @@ def is_marker(value) -> bool:
 
 
 class Partition:
-    """One partition: parallel lists of append time, value, origin (provenance) and transaction."""
+    """One partition: parallel lists of append time, value, origin (provenance) and transaction.
 
-    __slots__ = ("topic", "index", "times", "values", "origins", "txns", "open_first", "aborted", "listeners")
+    Offsets are absolute; ``base`` is the offset of the oldest entry still kept (``trim`` drops
+    what every reader has consumed, like Kafka's retention, so long runs stay small).
+    Listeners are ``(callback(partition, time), isolation)``: read_committed listeners are only
+    told of changes that can move the last stable offset.
+    """
+
+    __slots__ = ("topic", "index", "base", "times", "values", "origins", "attempts", "txns", "open_first", "aborted",
+                 "listeners")
 
     def __init__(self, topic: str, index: int) -> None:
         self.topic = topic
         self.index = index
+        self.base = 0
         self.times: list[float] = []
         self.values: list = []
-        self.origins: list = []
+        self.origins: list = []                 # provenance: (topic, partition, offset) of the input
+        self.attempts: list = []                # the job attempt that wrote it (None: not a sink)
         self.txns: list = []                    # txn id (str) or None for non-transactional records
         self.open_first: dict[str, int] = {}    # open txn -> its first offset here
         self.aborted: dict[str, tuple[int, int]] = {}   # aborted txn -> (first offset, marker offset)
-        self.listeners: list = []               # callables(partition, time) told of every change
+        self.listeners: list = []
 
     def __repr__(self) -> str:
         return f"{self.topic}-{self.index}"
 
     # --- writing ---
-    def append(self, t: float, value, origin=None, txn: str | None = None) -> int:
+    def append(self, t: float, value, origin=None, txn: str | None = None, attempt=None) -> int:
         """Append one entry at time ``t`` and return its offset."""
-        offset = len(self.values)
-        self.times.append(t)
-        self.values.append(value)
-        self.origins.append(origin)
-        self.txns.append(txn)
-        if txn is not None and txn not in self.open_first and not is_marker(value):
+        return self.append_many(t, [value], [origin], txn, attempt)
+
+    def append_many(self, t: float, values: list, origins: list, txn: str | None = None, attempt=None) -> int:
+        """Append entries at time ``t`` (one transaction or none); returns the first offset."""
+        offset = self.base + len(self.values)
+        n = len(values)
+        self.times.extend([t] * n)
+        self.values.extend(values)
+        self.origins.extend(origins)
+        self.attempts.extend([attempt] * n)
+        self.txns.extend([txn] * n)
+        if txn is not None and txn not in self.open_first and not is_marker(values[0]):
             self.open_first[txn] = offset
-        for listener in self.listeners:
-            listener(self, t)
+            moved = False
+        else:
+            moved = txn is None or is_marker(values[0])
+        for listener, isolation in self.listeners:
+            if moved or isolation != "read_committed":
+                listener(self, t)
         return offset
 
     def preload(self, entries) -> None:
         """Write ``(time, value, origin)`` entries ahead of time (sorted by time): the scenario's input."""
-        for t, value, origin in entries:
-            self.times.append(t)
-            self.values.append(value)
-            self.origins.append(origin)
-            self.txns.append(None)
+        entries = list(entries)
+        self.times.extend([e[0] for e in entries])
+        self.values.extend([e[1] for e in entries])
+        self.origins.extend([e[2] for e in entries])
+        self.attempts.extend([None] * len(entries))
+        self.txns.extend([None] * len(entries))
 
     def end_transaction(self, t: float, txn: str, commit: bool) -> int | None:
         """Write the control marker of ``txn`` (if it wrote here) and return the marker's offset."""
@@ -78,32 +98,54 @@ class Partition:
         first = self.open_first.pop(txn)
         if not commit:
             # NOTE: recorded before the marker is appended, so readers woken by it skip the records
-            self.aborted[txn] = (first, len(self.values))
+            self.aborted[txn] = (first, self.base + len(self.values))
         return self.append(t, COMMIT if commit else ABORT, None, txn)
+
+    def trim(self, upto: int) -> None:
+        """Forget the entries below offset ``upto`` (every reader is past them)."""
+        k = upto - self.base
+        if k > 0:
+            del self.times[:k], self.values[:k], self.origins[:k], self.attempts[:k], self.txns[:k]
+            self.base = upto
+            for txn in [x for x, (_, marker) in self.aborted.items() if marker < upto]:
+                del self.aborted[txn]
 
     # --- reading ---
     def end(self, now: float) -> int:
         """The high watermark at ``now``: entries appended at or before ``now``."""
-        n = len(self.times)
-        if n == 0 or self.times[-1] <= now:
-            return n
-        return bisect_right(self.times, now)
+        times = self.times
+        if not times or times[-1] <= now:
+            return self.base + len(times)
+        return self.base + bisect_right(times, now)
 
     def next_time(self, offset: int) -> float | None:
         """When the entry at ``offset`` becomes visible (None if it does not exist yet)."""
-        return self.times[offset] if offset < len(self.times) else None
+        k = offset - self.base
+        return self.times[k] if k < len(self.times) else None
+
+    def value(self, offset: int):
+        return self.values[offset - self.base]
+
+    def origin(self, offset: int):
+        """Provenance of the entry: (topic, partition, offset[, attempt that wrote it])."""
+        k = offset - self.base
+        origin, attempt = self.origins[k], self.attempts[k]
+        return origin if attempt is None or origin is None else origin + (attempt,)
+
+    def txn(self, offset: int):
+        return self.txns[offset - self.base]
 
     def lso(self) -> int:
         """Last stable offset: the first offset of the oldest open transaction, else the end."""
-        return min(self.open_first.values()) if self.open_first else len(self.values)
+        return min(self.open_first.values()) if self.open_first else self.base + len(self.values)
 
     def visible(self, offset: int, isolation: str) -> bool:
         """May a reader with ``isolation`` return the data entry at ``offset`` once it reaches it?"""
-        value = self.values[offset]
-        if is_marker(value):
+        k = offset - self.base
+        if is_marker(self.values[k]):
             return False
         if isolation == "read_committed":
-            txn = self.txns[offset]
+            txn = self.txns[k]
             return txn is None or txn not in self.aborted
         return True
 

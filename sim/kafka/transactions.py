@@ -74,13 +74,14 @@ class TransactionCoordinator:
         self.ongoing[transactional_id] = txn
         return txn
 
-    def write(self, txn: Transaction, partition, now: float) -> None:
+    def write(self, txn: Transaction, partition, now: float, n: int = 1) -> None:
+        """Account ``n`` records written by ``txn`` into ``partition`` (the first write starts its timer)."""
         if txn.state != "open" or self.epochs.get(txn.transactional_id) != txn.epoch:
             raise ProducerFenced(f"transaction {txn.id} is {txn.state}; its producer is fenced")
         if txn.first_write is None:
             txn.first_write = now
-        txn.partitions[partition] = txn.partitions.get(partition, 0) + 1
-        txn.records += 1
+        txn.partitions[partition] = txn.partitions.get(partition, 0) + n
+        txn.records += n
 
     def can_commit(self, txn: Transaction) -> bool:
         """True if a commit would commit ``txn`` now, False if it is committed already; fenced: raises."""

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 import simpy
 
 from ..dataflow import FunctionRegistry, JobGraph
-from ..kafka import Consumer, KafkaCluster
+from ..kafka import KafkaCluster
 from ..scenario import Scenario
 from ..trace import Trace
 from .inputs import preload_inputs
+from .readers import attach_consumers, consumer_specs
 
 __all__ = ["simulate", "Result"]
 
@@ -66,7 +67,7 @@ def _run_job(scenario, functions, trace_level, reference):
     trace = Trace(level)
     rng = random.Random(scenario.seed)
     env = simpy.Environment()
-    specs = _consumer_specs(scenario, reference)
+    specs = consumer_specs(scenario, reference)
     trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level,
                consumers=[{"name": n, "topic": t, "isolation": i} for n, t, i in specs])
     graph = JobGraph.build(scenario, functions)
@@ -74,7 +75,7 @@ def _run_job(scenario, functions, trace_level, reference):
     cluster = KafkaCluster({n: t.partitions for n, t in scenario.kafka.topics.items()},
                            scenario.kafka.transaction_max_timeout, scenario.kafka.abort_scan_interval)
     preload_inputs(scenario, cluster, random.Random(rng.random()))
-    _attach_consumers(specs, cluster, trace)
+    digests = attach_consumers(specs, cluster, trace)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
     env.process(_abort_scanner(env, cluster, trace, stop))
@@ -83,43 +84,14 @@ def _run_job(scenario, functions, trace_level, reference):
     limit = scenario.run.max_time if until == "drained" else until
     env.run(until=simpy.AnyOf(env, [stop, env.timeout(limit)]))
     reason = job.stopped_reason or ("until" if until != "drained" else "max_time")
+    for digest in digests:
+        digest.close(env.now)
     trace.emit(env.now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
                failed=job.failed_for_good)
     hops = sum(t.hops for t in job.attempt.tasks) if job.attempt else 0
     stats = {"sim_time_ms": env.now, "events": next(env._eid),   # SimPy's counter of scheduled events
              "record_hops": hops + job.hops_of_failed_attempts}
     return trace, stats
-
-
-def _consumer_specs(scenario, reference: bool) -> list[tuple[str, str, str]]:
-    """(name, topic, isolation) of every reader: declared ones plus the checker's."""
-    specs = [(c.name, c.topic, c.isolation) for c in scenario.consumers]
-    sink_topics = [op.topic for op in scenario.job.operators if op.type == "kafka_sink"]
-    for topic in dict.fromkeys(sink_topics):
-        if not any(t == topic and iso == "read_committed" for _, t, iso in specs):
-            specs.append(("_checker", topic, "read_committed"))
-        if reference:
-            specs.append(("_reference", topic, "read_uncommitted"))
-    return specs
-
-
-def _attach_consumers(specs, cluster, trace) -> list[Consumer]:
-    consumers = []
-    for name, topic, isolation in specs:
-        consumer = Consumer(name, cluster.topics[topic], isolation)
-
-        def listener(partition, t, consumer=consumer):
-            for offset in consumer.poll(partition, t):
-                origin = partition.origins[offset]
-                trace.emit(t, "consumer_read", None, consumer=consumer.name, isolation=consumer.isolation,
-                           topic=partition.topic, partition=partition.index, offset=offset,
-                           value=partition.values[offset], origin=list(origin) if origin else None,
-                           txn=partition.txns[offset])
-
-        for partition in cluster.topics[topic].partitions:
-            partition.listeners.append(listener)
-        consumers.append(consumer)
-    return consumers
 
 
 def _abort_scanner(env, cluster, trace, stop):

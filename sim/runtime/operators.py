@@ -38,8 +38,10 @@ class Operator:
 
 
 class FlatMap(Operator):
-    def __init__(self, fn) -> None:
+    def __init__(self, fn, batch=None) -> None:
         self.fn = fn
+        if batch is not None:
+            self.process = batch
 
     def process(self, records: list) -> list:
         fn = self.fn
@@ -47,8 +49,10 @@ class FlatMap(Operator):
 
 
 class Map(Operator):
-    def __init__(self, fn) -> None:
+    def __init__(self, fn, batch=None) -> None:
         self.fn = fn
+        if batch is not None:
+            self.process = batch
 
     def process(self, records: list) -> list:
         fn = self.fn
@@ -89,10 +93,9 @@ class KeyedSum(Operator):
 
 def make_operator(op, functions) -> Operator:
     """The runtime operator for a scenario operator (sources and sinks are built by their tasks)."""
-    if op.type == "flat_map":
-        return FlatMap(functions.get(op.function).fn)
-    if op.type == "map":
-        return Map(functions.get(op.function).fn)
+    if op.type in ("flat_map", "map"):
+        f = functions.get(op.function)
+        return (FlatMap if op.type == "flat_map" else Map)(f.fn, f.batch)
     if op.type == "keyed_sum":
         return KeyedSum()
     raise ValueError(f"{op.type} is not a plain operator")

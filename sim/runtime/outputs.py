@@ -53,16 +53,20 @@ class Outputs:
                 self._fill(chans[0], bufs, 0, records)
             elif part == "hash":
                 cache = edge.key_cache
+                buckets = [[] for _ in range(n)]
+                adds = [b.append for b in buckets]
                 for rec in records:
-                    key = key_of(rec[0])
-                    i = cache.get(key)
-                    if i is None:
-                        i = cache[key] = crc32(str(key).encode()) % n
-                    buf = bufs[i]
-                    buf.append(rec)
-                    if len(buf) >= size:
-                        ready.append((chans[i], buf))
-                        bufs[i] = []
+                    key = rec[0]
+                    if type(key) is tuple:
+                        key = key[0]
+                    try:
+                        adds[cache[key]](rec)
+                    except KeyError:
+                        cache[key] = crc32(str(key).encode()) % n
+                        adds[cache[key]](rec)
+                for i in range(n):
+                    if buckets[i]:
+                        self._fill(chans[i], bufs, i, buckets[i])
             elif part == "rebalance":
                 i = edge.next
                 for rec in records:
@@ -86,11 +90,13 @@ class Outputs:
                 ready.append((channel, [rec]))
             return
         buf = bufs[i]
-        for rec in records:
-            buf.append(rec)
-            if len(buf) >= size:
-                ready.append((channel, buf))
-                buf = bufs[i] = []
+        buf.extend(records)
+        if len(buf) >= size:
+            start = 0
+            while len(buf) - start >= size:
+                ready.append((channel, buf[start:start + size]))
+                start += size
+            bufs[i] = buf[start:]
 
     def flush(self) -> None:
         """Every partial buffer becomes ready."""

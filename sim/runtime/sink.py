@@ -92,25 +92,20 @@ class KafkaSinkWriter(Operator):
     # --- records -----------------------------------------------------------------------------
     def process(self, records: list) -> list:
         now, part, attempt = self.env.now, self.partition, self.attempt.number
+        values = [value for value, _ in records]
+        origins = [origin for _, origin in records]
         txn = self.current
-        full = self.trace.control
-        if txn is None:
-            for value, origin in records:
-                offset = part.append(now, value, origin + (attempt,), None)
-                if full:
-                    self.trace.emit(now, "kafka_append", self.task_name, topic=part.topic, partition=part.index,
-                                    offset=offset, value=value, txn=None, origin=list(origin) + [attempt])
-            return []
-        coord = self.cluster.transactions
-        try:
-            for value, origin in records:
-                coord.write(txn, part, now)
-                offset = part.append(now, value, origin + (attempt,), txn.id)
-                if full:
-                    self.trace.emit(now, "kafka_append", self.task_name, topic=part.topic, partition=part.index,
-                                    offset=offset, value=value, txn=txn.id, origin=list(origin) + [attempt])
-        except KafkaError as exc:
-            raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
+        if txn is not None:
+            try:
+                self.cluster.transactions.write(txn, part, now, len(values))
+            except KafkaError as exc:
+                raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
+        first = part.append_many(now, values, origins, txn.id if txn is not None else None, attempt)
+        if self.trace.control:
+            name, tid = self.task_name, txn.id if txn is not None else None
+            for k, value in enumerate(values):
+                self.trace.emit(now, "kafka_append", name, topic=part.topic, partition=part.index, offset=first + k,
+                                value=value, txn=tid, origin=list(origins[k]) + [attempt])
         return []
 
     # --- checkpoints -------------------------------------------------------------------------

@@ -54,29 +54,29 @@ class SourceReader(Operator):
         if len(parts) == 1:
             p = parts[0]
             offsets, self.positions[p.index] = fetch(p, self.positions[p.index], now, "read_uncommitted", limit)
-            values, topic, index = p.values, p.topic, p.index
-            return [(values[o], (topic, index, o)) for o in offsets]
+            values, topic, index, base = p.values, p.topic, p.index, p.base
+            return [(values[o - base], (topic, index, o)) for o in offsets]
         out = []
         while len(out) < limit:
             best, best_t = None, None
             for p in parts:
                 pos = self.positions[p.index]
-                if pos < p.end(now) and (best_t is None or p.times[pos] < best_t):
-                    best, best_t = p, p.times[pos]
+                if pos < p.end(now) and (best_t is None or p.next_time(pos) < best_t):
+                    best, best_t = p, p.next_time(pos)
             if best is None:
                 break
             pos = self.positions[best.index]
-            out.append((best.values[pos], (best.topic, best.index, pos)))
+            out.append((best.value(pos), (best.topic, best.index, pos)))
             self.positions[best.index] = pos + 1
         return out
 
     def next_time(self) -> float | None:
         """When the next unread record becomes visible (None: nothing more will come)."""
-        times = [p.times[self.positions[p.index]] for p in self.partitions if self.positions[p.index] < len(p.times)]
+        times = [t for p in self.partitions if (t := p.next_time(self.positions[p.index])) is not None]
         return min(times) if times else None
 
     def exhausted(self) -> bool:
-        return all(self.positions[p.index] >= len(p.times) for p in self.partitions)
+        return all(p.next_time(self.positions[p.index]) is None for p in self.partitions)
 
     def snapshot(self, checkpoint: int):
         offsets = dict(self.positions)
