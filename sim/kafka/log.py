@@ -72,24 +72,30 @@ class Partition:
         self.origins.extend(origins)
         self.attempts.extend([attempt] * n)
         self.txns.extend([txn] * n)
-        if txn is not None and txn not in self.open_first and not is_marker(values[0]):
+        first_value = values[0]
+        if txn is not None and txn not in self.open_first and first_value is not COMMIT and first_value is not ABORT:
             self.open_first[txn] = offset
             moved = False
         else:
-            moved = txn is None or is_marker(values[0])
+            moved = txn is None or first_value is COMMIT or first_value is ABORT
         for listener, isolation in self.listeners:
             if moved or isolation != "read_committed":
                 listener(self, t)
         return offset
 
+    def preload_lists(self, times: list, values: list) -> None:
+        """Write records ahead of time (``times`` sorted): the scenario's input."""
+        n = len(values)
+        self.times.extend(times)
+        self.values.extend(values)
+        self.origins.extend([None] * n)
+        self.attempts.extend([None] * n)
+        self.txns.extend([None] * n)
+
     def preload(self, entries) -> None:
-        """Write ``(time, value, origin)`` entries ahead of time (sorted by time): the scenario's input."""
+        """Write ``(time, value, origin)`` entries ahead of time (sorted by time)."""
         entries = list(entries)
-        self.times.extend([e[0] for e in entries])
-        self.values.extend([e[1] for e in entries])
-        self.origins.extend([e[2] for e in entries])
-        self.attempts.extend([None] * len(entries))
-        self.txns.extend([None] * len(entries))
+        self.preload_lists([e[0] for e in entries], [e[1] for e in entries])
 
     def end_transaction(self, t: float, txn: str, commit: bool) -> int | None:
         """Write the control marker of ``txn`` (if it wrote here) and return the marker's offset."""

@@ -12,21 +12,17 @@ from zlib import crc32
 __all__ = ["preload_inputs", "generate_lines"]
 
 
-def generate_lines(spec, rng) -> list[tuple[float, str]]:
-    """(time, line) pairs of a ``generate`` item."""
-    words = spec.words
-    if spec.key_skew == "zipf":
-        weights = [1.0 / (i + 1) for i in range(len(words))]
-    else:
-        weights = None
+def generate_lines(spec, rng) -> tuple[list[float], list[str]]:
+    """(times, lines) of a ``generate`` item: lines of ``words_per_line`` words at ``rate``."""
+    words, k = spec.words, spec.words_per_line
     count = int(round(spec.rate * spec.duration))
-    step = 1.0 / spec.rate
-    k = spec.words_per_line
-    if weights is None:
-        drawn = [words[i] for i in _indexes(rng, len(words), count * k)]
+    if spec.key_skew == "zipf":
+        drawn = rng.choices(words, [1.0 / (i + 1) for i in range(len(words))], k=count * k)
     else:
-        drawn = rng.choices(words, weights, k=count * k)
-    return [(spec.start + i * step, " ".join(drawn[i * k:(i + 1) * k])) for i in range(count)]
+        drawn = [words[i] for i in _indexes(rng, len(words), count * k)]
+    groups = zip(*[iter(drawn)] * k)
+    step, start = 1.0 / spec.rate, spec.start
+    return [start + i * step for i in range(count)], [" ".join(g) for g in groups]
 
 
 def _indexes(rng, n: int, size: int) -> list[int]:
@@ -36,18 +32,19 @@ def _indexes(rng, n: int, size: int) -> list[int]:
 
 
 def preload_inputs(scenario, cluster, rng) -> None:
-    per_partition: dict[tuple[str, int], list] = {}
+    """Write every input record into its partition, in time order (ties: scenario order)."""
+    per_partition: dict[tuple[str, int], list] = {}    # -> [(times, values), ...] in scenario order
     rr: dict[str, int] = {}
-    seq = 0
     for item in scenario.input:
         if hasattr(item, "generate"):
             spec = item.generate
             n = len(cluster.topics[spec.topic].partitions)
-            for t, line in generate_lines(spec, rng):
-                p = rr.get(spec.topic, 0)
-                rr[spec.topic] = (p + 1) % n
-                per_partition.setdefault((spec.topic, p), []).append((t, seq, line))
-                seq += 1
+            times, lines = generate_lines(spec, rng)
+            first = rr.get(spec.topic, 0)
+            for j in range(min(n, len(lines))):
+                p = (first + j) % n
+                per_partition.setdefault((spec.topic, p), []).append((times[j::n], lines[j::n]))
+            rr[spec.topic] = (first + len(lines)) % n
         else:
             n = len(cluster.topics[item.topic].partitions)
             if item.partition is not None:
@@ -57,9 +54,12 @@ def preload_inputs(scenario, cluster, rng) -> None:
             else:
                 p = rr.get(item.topic, 0)
                 rr[item.topic] = (p + 1) % n
-            per_partition.setdefault((item.topic, p), []).append((item.at, seq, item.value))
-            seq += 1
-    for (topic, p), entries in sorted(per_partition.items()):
-        if any(a[:2] > b[:2] for a, b in zip(entries, entries[1:])):
-            entries.sort()
-        cluster.topics[topic].partitions[p].preload((t, v, None) for t, _, v in entries)
+            per_partition.setdefault((item.topic, p), []).append(([item.at], [item.value]))
+    for (topic, p), chunks in sorted(per_partition.items()):
+        if len(chunks) == 1:
+            times, values = chunks[0]
+        else:
+            merged = sorted(((t, seq, k, v) for seq, (ts, vs) in enumerate(chunks) for k, (t, v) in
+                             enumerate(zip(ts, vs))), key=lambda e: (e[0], e[1], e[2]))
+            times, values = [e[0] for e in merged], [e[3] for e in merged]
+        cluster.topics[topic].partitions[p].preload_lists(times, values)

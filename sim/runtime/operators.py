@@ -72,8 +72,9 @@ class KeyedSum(Operator):
         get = state.get
         out = []
         append = out.append
-        for (key, value), origin in records:
-            total = get(key, 0) + value
+        for pair, origin in records:
+            key = pair[0]
+            total = get(key, 0) + pair[1]
             state[key] = total
             append(((key, total), origin))
         return out

@@ -92,8 +92,9 @@ class KafkaSinkWriter(Operator):
     # --- records -----------------------------------------------------------------------------
     def process(self, records: list) -> list:
         now, part, attempt = self.env.now, self.partition, self.attempt.number
-        values = [value for value, _ in records]
-        origins = [origin for _, origin in records]
+        if not records:
+            return []
+        values, origins = zip(*records)          # one transpose in C instead of two passes
         txn = self.current
         if txn is not None:
             try:
@@ -101,6 +102,7 @@ class KafkaSinkWriter(Operator):
             except KafkaError as exc:
                 raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
         first = part.append_many(now, values, origins, txn.id if txn is not None else None, attempt)
+        values = list(values) if self.trace.control else values
         if self.trace.control:
             name, tid = self.task_name, txn.id if txn is not None else None
             for k, value in enumerate(values):
