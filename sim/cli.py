@@ -129,6 +129,22 @@ def diagram(trace_file, output, start, end, kind) -> None:
     click.echo(f"wrote {output}")
 
 
+@cli.command()
+@click.option("--scenarios", default="scenarios", show_default=True, type=click.Path(file_okay=False))
+@click.option("-o", "--output", default="figures", show_default=True, type=click.Path(file_okay=False))
+def figures(scenarios, output) -> None:
+    """Regenerate the figures/ pictures from the shipped scenarios."""
+    from .figures import make_figures
+
+    if not Path(scenarios).is_dir():
+        raise BadInput(f"{scenarios}: no such directory (run from the project folder or pass --scenarios)")
+    try:
+        for path in make_figures(Path(scenarios), Path(output)):
+            click.echo(f"wrote {path}")
+    except ScenarioError as exc:
+        raise _bad(exc) from None
+
+
 @cli.command("import-cos418")
 @click.argument("top", type=click.Path(dir_okay=False))
 @click.argument("events", type=click.Path(dir_okay=False))

@@ -35,11 +35,11 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "source_read": (FULL, "topic, partition, offset, n", "a source read n records from a partition"),
     # --- barriers and alignment ---
     "barrier_inject": (CONTROL, "checkpoint, offsets", "a source recorded its offsets and injected a barrier"),
-    "barrier_send": (CONTROL, "checkpoint, to, channel, unaligned", "a barrier was put on a channel"),
+    "barrier_send": (CONTROL, "checkpoint, to, channel, unaligned, arrive", "a barrier was put on a channel"),
     "barrier_receive": (CONTROL, "checkpoint, channel, unaligned", "the handler saw a barrier"),
     "cancel_marker": (CONTROL, "checkpoint, channel", "a cancellation marker reached the handler"),
     "alignment_start": (CONTROL, "checkpoint, channel", "the first barrier of a checkpoint arrived"),
-    "alignment_end": (CONTROL, "checkpoint, duration, processed_bytes", "all barriers arrived"),
+    "alignment_end": (CONTROL, "checkpoint, duration, processed_bytes, inputs", "all barriers arrived"),
     "channel_block": (CONTROL, "channel, checkpoint", "the handler blocked an input channel"),
     "channel_unblock": (CONTROL, "channel", "the handler released an input channel"),
     "record_buffered": (CONTROL, "channel, n, checkpoint", "alignment: buffer stored a blocked channel's item"),
@@ -77,7 +77,8 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "consumer_summary": (SUMMARY, "consumer, isolation, count, digest, final_counts",
                          "summary traces: what a reader read, as a count and an order-independent digest"),
     "consumer_read": (CONTROL, "consumer, isolation, topic, partition, offset, value, origin", "a reader got a record"),
-    "run_start": (SUMMARY, "scenario, seed, level", "the run began"),
+    "run_start": (SUMMARY, "scenario, seed, level, consumers, tasks, topics",
+                  "the run began (jobs: readers, subtasks in plan order, input and output topics)"),
     "run_end": (SUMMARY, "reason", "the run stopped (until reached, drained, job failed)"),
     "summary": (SUMMARY, "counters", "counters of every kind, written last"),
     # --- other scenario kinds ---

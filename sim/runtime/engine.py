@@ -68,10 +68,14 @@ def _run_job(scenario, functions, trace_level, reference):
     rng = random.Random(scenario.seed)
     env = simpy.Environment()
     specs = consumer_specs(scenario, reference)
-    trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level,
-               consumers=[{"name": n, "topic": t, "isolation": i} for n, t, i in specs])
     graph = JobGraph.build(scenario, functions)
     plan = graph.expand()
+    ops = scenario.job.operators
+    trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level,
+               consumers=[{"name": n, "topic": t, "isolation": i} for n, t, i in specs],
+               tasks=[t.name for t in plan.subtasks],
+               topics={"input": sorted({op.topic for op in ops if op.type == "kafka_source"}),
+                       "output": sorted({op.topic for op in ops if op.type == "kafka_sink"})})
     cluster = KafkaCluster({n: t.partitions for n, t in scenario.kafka.topics.items()},
                            scenario.kafka.transaction_max_timeout, scenario.kafka.abort_scan_interval)
     preload_inputs(scenario, cluster, random.Random(rng.random()))

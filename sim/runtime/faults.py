@@ -7,7 +7,6 @@ so a crash on record n fires once. A crash drops everything in flight: the job f
 from __future__ import annotations
 
 from ..scenario.common import TASK_REF
-from .task import TaskFailure
 
 __all__ = ["FaultPlan"]
 
@@ -59,11 +58,20 @@ class FaultPlan:
         self.job.check_drained()
 
     def install(self, attempt) -> None:
-        """Give each task with a per-record fault its check."""
+        """Give each task with a per-record fault its checks (one per fault target)."""
         for task in attempt.tasks:
-            mine = [f for f in self.record if self._matches(f.task, task)]
-            if mine:
-                task.fault = lambda t, records, mine=mine: self._check(t, records, mine)
+            targets: dict[str, list] = {}
+            for f in self.record:
+                if self._matches(f.task, task):
+                    targets.setdefault(f.task, []).append(f)
+            if targets:
+                groups = list(targets.values())
+                task.fault = lambda t, records, groups=groups: self._check_all(t, records, groups)
+
+    def _check_all(self, task, records: list, groups) -> list:
+        for faults in groups:
+            records = self._check(task, records, faults)
+        return records
 
     @staticmethod
     def _matches(ref: str, task) -> bool:
@@ -71,8 +79,12 @@ class FaultPlan:
         return task.name == ref if m.group("index") is not None else task.spec.operator == m.group("name")
 
     def _check(self, task, records: list, faults) -> list:
-        """The records processed before a crash (and arm the crash), or all of them."""
-        key = task.name
+        """The records processed before a crash (and arm the crash), or all of them.
+
+        Records are counted per fault target: ``split`` counts every record of every split
+        subtask, ``split[1]`` only that subtask's, over all attempts.
+        """
+        key = faults[0].task
         base = self.counts.get(key, 0)
         cut = None
         for f in faults:

@@ -388,10 +388,10 @@ class Task:
             p.aligned = True                   # a source has no input channels to align
 
     def _send_barrier(self, ch, barrier: Barrier) -> None:
-        ch.push(barrier, False, priority=barrier.unaligned)
+        arrival = ch.push(barrier, False, priority=barrier.unaligned)
         if self.trace.control:
             self.trace.emit(self.env.now, "barrier_send", self.name, checkpoint=barrier.id, to=ch.spec.dst,
-                            channel=ch.name, unaligned=barrier.unaligned)
+                            channel=ch.name, unaligned=barrier.unaligned, arrive=arrival)
 
     def send_cancel(self, cid: int) -> None:
         for ch in self.outputs.channels:
@@ -414,7 +414,8 @@ class Task:
     def on_aligned(self, a: Aligned) -> None:
         if self.trace.control and self.inputs:
             self.trace.emit(self.env.now, "alignment_end", self.name, checkpoint=a.id, duration=a.duration,
-                            processed_bytes=a.processed_bytes * self.attempt.backend.record_bytes)
+                            processed_bytes=a.processed_bytes * self.attempt.backend.record_bytes,
+                            inputs=len(self.inputs))
         p = self.progress.get(a.id)
         if p is None:
             self.early_aligned[a.id] = a       # aligned mode: Aligned comes just before Trigger
