@@ -130,6 +130,67 @@ def diagram(trace_file, output, start, end, kind) -> None:
 
 
 @cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--vary", "vary", multiple=True, required=True, metavar="KEY.PATH=V1,V2,...",
+              help="A key and the values to try (repeat for a grid).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Plot the first varied key (.png/.svg).")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+def sweep(file, vary, workers, seed, output, as_json) -> None:
+    """Run FILE once per combination of --vary values and compare the results."""
+    from .explore import sweep as run_sweep
+
+    grid = {}
+    for item in vary:
+        key, sep, values = item.partition("=")
+        if not sep or not values:
+            raise BadInput(f"--vary takes key.path=v1,v2,... (e.g. checkpointing.interval=100ms,1s), got {item!r}")
+        grid[key.strip()] = [v.strip() for v in values.split(",")]
+    try:
+        rows = run_sweep(file, grid, workers, seed)
+    except ScenarioError as exc:
+        raise _bad(exc) from None
+    if output:
+        from .cli_render import plot_sweep
+        plot_sweep(rows, next(iter(grid)), output)
+    if as_json:
+        click.echo(json.dumps(rows))
+    else:
+        from .cli_render import print_rows
+        print_rows(rows, "sweep of " + ", ".join(grid))
+    sys.exit(EXIT_OK if all(r["ok"] for r in rows) else EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--crash-points", "points", default="20", show_default=True, help="How many crash instants.")
+@click.option("--task", help="Crash only this operator (default: each in turn).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+def explore(file, points, task, workers, as_json) -> None:
+    """Crash FILE's job at many instants and show which crashes break exactly-once."""
+    from .explore import explore as run_explore
+
+    if points == "all":
+        points = "50"
+    if not points.isdigit() or int(points) < 1:
+        raise BadInput(f"--crash-points takes a positive number or 'all', got {points!r}")
+    try:
+        rows = run_explore(file, int(points), task, workers)
+    except ScenarioError as exc:
+        raise _bad(exc) from None
+    except ValueError as exc:
+        raise BadInput(f"{file}: {exc}") from None
+    if as_json:
+        click.echo(json.dumps(rows))
+    else:
+        from .cli_render import print_rows
+        print_rows(rows, "crash points")
+    sys.exit(EXIT_OK if all(r["exactly_once"] for r in rows) else EXIT_FAILED)
+
+
+@cli.command()
 @click.option("--scenarios", default="scenarios", show_default=True, type=click.Path(file_okay=False))
 @click.option("-o", "--output", default="figures", show_default=True, type=click.Path(file_okay=False))
 def figures(scenarios, output) -> None:

@@ -102,3 +102,46 @@ def _snapshots(report: dict, console: Console) -> None:
             if msgs:
                 t.add_row(ch, "in flight: " + ", ".join(map(str, msgs)))
         console.print(t)
+
+
+def print_rows(rows: list[dict], title: str, console: Console | None = None) -> None:
+    """A sweep's or an exploration's rows as one table."""
+    console = console or Console(highlight=False, width=max(110, Console().width))
+    headers = {"set": "run", "crash": "crash", "exactly_once": "exactly once", "duplicates": "dup", "lost": "lost",
+               "overcounted": "over", "restarts": "restarts", "checkpoints_completed": "cps",
+               "end_to_end_ms": "e2e ms", "alignment_ms": "align ms", "persisted_bytes": "persisted B",
+               "mean_read_latency_ms": "read latency ms"}
+    keys = [k for k in headers if any(k in r for r in rows)]
+    t = Table(title=title, title_justify="left", show_edge=False)
+    for k in keys:
+        t.add_column(headers[k], no_wrap=k in ("set", "crash"))
+    for r in rows:
+        cells = []
+        for k in keys:
+            v = r.get(k)
+            if isinstance(v, dict):
+                v = " ".join(f"{a}={b}" for a, b in v.items())
+            style = "red" if (k == "exactly_once" and v is False) else ""
+            cells.append(Text("-" if v is None else str(v), style=style))
+        t.add_row(*cells)
+    console.print(t)
+
+
+def plot_sweep(rows: list[dict], key: str, path: str) -> None:
+    """Checkpoint duration and read latency against the varied key (matplotlib, headless)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    xs = [r["set"][key] for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for metric, style in (("end_to_end_ms", "o-"), ("alignment_ms", "s--"), ("mean_read_latency_ms", "^:")):
+        ys = [r.get(metric) for r in rows]
+        if any(y is not None for y in ys):
+            ax.plot(xs, [y if y is not None else float("nan") for y in ys], style, label=metric.replace("_", " "))
+    ax.set_xlabel(key)
+    ax.set_ylabel("ms")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)

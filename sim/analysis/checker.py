@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from .outcome import checker_consumer, consumer_reads, consumer_summaries, parse_count, transactions
+from .metrics import checker_consumer, consumer_reads, consumer_summaries, parse_count, transactions
 
 __all__ = ["check"]
 

@@ -6,7 +6,7 @@ matplotlib lazily and returns ``{category: [artists]}``.
 from __future__ import annotations
 
 from .diagram import CRASH, RECORD, cp_color
-from .outcome import checkpoints
+from .metrics import checkpoints
 
 __all__ = ["gate_diagram", "checkpoint_chart", "cl_diagram"]
 

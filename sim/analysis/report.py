@@ -4,7 +4,7 @@ from __future__ import annotations
 from .checker import check
 from .expect import evaluate
 from .gate import gate_result
-from .outcome import (checker_consumer, checkpoints, consumer_summaries, consumer_values, final_counts,
+from .metrics import (checker_consumer, checkpoints, consumer_summaries, consumer_values, final_counts,
                       read_latency, restarts, transactions)
 
 __all__ = ["build_report"]

@@ -1,4 +1,4 @@
-"""What a job run produced, read from its trace: readers' output, counts, checkpoints, transactions."""
+"""Metrics of a job run, read from its trace: readers' output, counts, checkpoint statistics, transactions, latency."""
 from __future__ import annotations
 
 import re
