@@ -31,3 +31,15 @@ def test_cli_sweep_json_and_bad_vary():
     r = subprocess.run([sys.executable, "-m", "sim.cli", "sweep", "scenarios/hello_world.yaml", "--vary", "x"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "--vary takes" in r.stderr
+
+
+def test_unaligned_checkpoints_do_not_slow_down_under_backpressure():
+    # count needs 0.5 ms then 3 ms a record: channels fill up behind it
+    path = SCENARIOS / "recovery" / "unaligned_inflight_restore.yaml"
+    loads = {"job.processing_time.count": ["0.5ms", "3ms"]}
+    aligned = sweep(path, loads, overrides=["checkpointing.unaligned=false", "faults=[]"])
+    unaligned = sweep(path, loads, overrides=["checkpointing.unaligned=true", "faults=[]"])
+    assert aligned[1]["end_to_end_ms"] > 4 * aligned[0]["end_to_end_ms"]          # barriers wait behind data
+    assert unaligned[1]["end_to_end_ms"] < 1.5 * unaligned[0]["end_to_end_ms"]    # barriers overtake it
+    assert unaligned[1]["persisted_bytes"] > 0 and aligned[1]["persisted_bytes"] == 0
+    assert all(r["exactly_once"] for r in aligned + unaligned)

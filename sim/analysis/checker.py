@@ -57,7 +57,7 @@ class _Context:
 
     def write(self, read: dict) -> str:
         origin = read.get("origin") or []
-        attempt = origin[3] if len(origin) > 3 else None
+        attempt = origin[4] if len(origin) > 4 else None
         txn = read.get("txn")
         where = f"transaction {txn}" if txn else "no transaction"
         text = f"{_origin(origin)} written {self.restore_of(attempt) if attempt else ''} ({where}, read at {read['t']:g} ms)"
@@ -101,7 +101,7 @@ def _explain_loss(value, ref_read, ctx: _Context) -> str:
     if same_input:
         other = same_input[-1]
         return (f"loss: {value} (from {src}): that input was read, but it produced {other['value']} instead "
-                f"(attempt {other['origin'][3]}): earlier input of the same key was lost, so the count is lower.")
+                f"(attempt {other['origin'][4]}): earlier input of the same key was lost, so the count is lower.")
     aborted = [e for e in appended if ctx.txns.get(e.get("txn"), {}).get("status") == "aborted"]
     before = ""
     if aborted:

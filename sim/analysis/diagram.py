@@ -150,8 +150,8 @@ def _replay_windows(events) -> list[tuple[float, float]]:
     restart = None
     for e in events:
         if e["kind"] == "source_read":
-            for topic, part, offset in e.get("origins", []):
-                key = (topic, part)
+            for origin in e.get("origins", []):
+                key, offset = (origin[0], origin[1]), origin[2]
                 if restart is None:
                     high[key] = max(high.get(key, -1), offset)
                 elif offset > high.get(key, -1):

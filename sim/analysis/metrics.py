@@ -133,19 +133,25 @@ def summary_counters(trace) -> dict:
 
 
 def read_latency(trace) -> dict[str, dict]:
-    """Per consumer: how long after the sink wrote a record the reader got it (ms)."""
+    """Per reader, in ms: ``mean``/``max``/``min`` from the sink's write to the read, and
+    ``end_to_end_mean``/``end_to_end_max`` from the input record's write to the read."""
     written = {}
     for e in trace:
         if e["kind"] == "kafka_append":
             written[(e["topic"], e["partition"], e["offset"])] = e["t"]
-    out: dict[str, list] = {}
+    out: dict[str, tuple[list, list]] = {}
     for e in trace:
         if e["kind"] == "consumer_read":
+            lat, e2e = out.setdefault(e["consumer"], ([], []))
             t = written.get((e["topic"], e["partition"], e["offset"]))
             if t is not None:
-                out.setdefault(e["consumer"], []).append(e["t"] - t)
-    return {name: {"mean": sum(v) / len(v), "max": max(v), "min": min(v), "reads": len(v)}
-            for name, v in out.items() if not name.startswith("_")}
+                lat.append(e["t"] - t)
+            origin = e.get("origin") or []
+            if len(origin) > 3 and origin[3] is not None:
+                e2e.append(e["t"] - origin[3])
+    return {name: {"mean": sum(v) / len(v), "max": max(v), "min": min(v), "reads": len(v),
+                   "end_to_end_mean": sum(w) / len(w) if w else None, "end_to_end_max": max(w) if w else None}
+            for name, (v, w) in out.items() if not name.startswith("_") and v}
 
 
 def consumer_summaries(trace) -> dict[str, dict]:

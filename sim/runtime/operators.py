@@ -1,7 +1,7 @@
 """Operators: what a subtask does with a buffer of records, and what its state is.
 
 Records are ``(payload, origin)`` pairs. ``origin`` is the provenance of the input record a
-result came from, ``(topic, partition, offset)``; it travels unchanged through flat_map, map and
+result came from, ``(topic, partition, offset, time it was written)``; it travels unchanged through flat_map, map and
 keyed_sum, and the sink adds the attempt and the transaction when it writes to Kafka.
 
 Every operator processes a whole buffer at once (``process(records) -> records``) so that one

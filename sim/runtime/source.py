@@ -54,8 +54,8 @@ class SourceReader(Operator):
         if len(parts) == 1:
             p = parts[0]
             offsets, self.positions[p.index] = fetch(p, self.positions[p.index], now, "read_uncommitted", limit)
-            values, topic, index, base = p.values, p.topic, p.index, p.base
-            return [(values[o - base], (topic, index, o)) for o in offsets]
+            values, times, topic, index, base = p.values, p.times, p.topic, p.index, p.base
+            return [(values[o - base], (topic, index, o, times[o - base])) for o in offsets]
         out = []
         while len(out) < limit:
             best, best_t = None, None
@@ -66,7 +66,7 @@ class SourceReader(Operator):
             if best is None:
                 break
             pos = self.positions[best.index]
-            out.append((best.value(pos), (best.topic, best.index, pos)))
+            out.append((best.value(pos), (best.topic, best.index, pos, best.next_time(pos))))
             self.positions[best.index] = pos + 1
         return out
 
@@ -104,6 +104,14 @@ class SourceTask(Task):
     """A task whose input is Kafka instead of channels."""
 
     paused = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # an unaligned barrier can be injected while the source waits for output credits
+        self.urgent = self.attempt.unaligned_from_source
+
+    def is_urgent(self, message) -> bool:
+        return message[0] == "trigger"
 
     def loop(self):
         env, reader = self.env, self.op

@@ -24,7 +24,7 @@ from .checkpointing import Progress
 
 __all__ = ["Task", "TaskFailure", "WAKE", "CANCEL"]
 
-IDLE, SLEEP, BUSY = 0, 1, 2
+IDLE, SLEEP, BUSY, BLOCKED = 0, 1, 2, 3      # BLOCKED: waiting for a credit (backpressure)
 WAKE, CANCEL = "wake", "cancel"
 INF = float("inf")
 
@@ -67,6 +67,9 @@ class Task:
         self.flush_each = attempt.buffer_timeout <= 0
         self.flush_timer = False
         self.process = None
+        #: handles unaligned barriers and triggers even while waiting for credits
+        self.urgent = handler.uses_priority
+        self.priority_due = 0
 
     def __repr__(self) -> str:
         return f"Task({self.name})"
@@ -85,6 +88,21 @@ class Task:
             self.state = BUSY
             self.process.interrupt(WAKE)
 
+    def notify_priority(self, arrival: float) -> None:
+        """A priority event (unaligned barrier) arrives at ``arrival``: a back-pressured task still
+        takes it then (Flink's mailbox runs it while the task waits for output buffers)."""
+        if self.urgent:
+            self.env.timeout(arrival - self.env.now).callbacks.append(lambda _e: self._priority_arrived())
+
+    def _priority_arrived(self) -> None:
+        self.priority_due += 1            # the loop looks past queued data until it is taken
+        self._unblock_urgent()
+
+    def _unblock_urgent(self) -> None:
+        if self.state == BLOCKED and not self.dead:
+            self.state = BUSY
+            self.process.interrupt(WAKE)
+
     def post(self, message) -> None:
         """Put a message in the mailbox (handled between buffers, like Flink's mailbox)."""
         self.mailbox.append(message)
@@ -95,6 +113,12 @@ class Task:
         elif self.state == SLEEP:
             self.state = BUSY
             self.process.interrupt(WAKE)
+        elif self.state == BLOCKED and self.urgent and self.is_urgent(message):
+            self._unblock_urgent()
+
+    def is_urgent(self, message) -> bool:
+        """Mail that a back-pressured task handles at once: a timer switching to unaligned."""
+        return message[0] == "timer"
 
     def snapshot_now(self, cid: int) -> None:
         """Stop the world: snapshot without a barrier (everything is quiet)."""
@@ -144,7 +168,7 @@ class Task:
                 yield from self.handle_mail(self.mailbox.popleft())
                 continue
             now = env.now
-            if handler.fast:
+            if handler.fast and not self.priority_due:
                 best, best_t = None, INF
                 for ch in inputs:
                     q = ch.queue
@@ -199,7 +223,9 @@ class Task:
                     if type(item) is Barrier and handler.wants_priority(item, now):
                         overtaken = [e[1] for e in list(ch.queue)[:pos] if type(e[1]) is list]
                         self._priority = (pos, overtaken)
+                        self.priority_due = max(0, self.priority_due - 1)
                         return ch, -1.0
+            self.priority_due = 0
         blocked, reads_blocked = handler.blocked, handler.reads_blocked
         best, best_t = None, INF
         for ch in self.inputs:
@@ -207,6 +233,23 @@ class Task:
             if q and q[0][0] < best_t and (reads_blocked or ch.gate_index not in blocked):
                 best, best_t = ch, q[0][0]
         return best, best_t
+
+    def urgent_work(self):
+        """While back-pressured: urgent mail, and unaligned barriers that arrived (never data)."""
+        for message in [m for m in self.mailbox if self.is_urgent(m)]:
+            self.mailbox.remove(message)
+            yield from self.handle_mail(message)
+        now, handler = self.env.now, self.handler
+        for ch in self.inputs:
+            for pos, entry in enumerate(ch.queue):
+                if entry[0] > now:
+                    break
+                if type(entry[1]) is Barrier and handler.wants_priority(entry[1], now):
+                    overtaken = [e[1] for e in list(ch.queue)[:pos] if type(e[1]) is list]
+                    barrier = ch.take(pos)
+                    self.priority_due = max(0, self.priority_due - 1)
+                    yield from self.apply(self.on_barrier(ch.gate_index, barrier, now, overtaken))
+                    break
 
     def on_barrier(self, gate_index: int, barrier: Barrier, now: float, overtaken) -> list:
         if barrier.id not in self.first_barrier:
@@ -252,7 +295,18 @@ class Task:
         while ready:
             ch, buf = ready[0]
             if ch.n_data >= ch.capacity:
-                yield ch.wait_credit()
+                if not self.urgent:
+                    yield ch.wait_credit()
+                    continue
+                self.state = BLOCKED
+                try:
+                    yield ch.wait_credit()
+                except simpy.Interrupt as intr:
+                    if intr.cause != WAKE:
+                        raise
+                    self.state = BUSY
+                    yield from self.urgent_work()
+                self.state = BUSY
                 continue
             ready.popleft()
             arrival = ch.push(buf, True)
