@@ -106,6 +106,8 @@ class Job:
             return
         if not attempt.quiet() or not all(t.op.exhausted() for t in attempt.sources):
             return
+        if any(sink.batch for sink in attempt.sinks):
+            return
         if self.scenario.checkpointing.interval is not None and any(sink.uncommitted() for sink in attempt.sinks):
             return
         self.stop("drained")

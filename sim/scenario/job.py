@@ -104,6 +104,7 @@ class KafkaSinkOp(_Op):
     semantic: Literal["exactly_once", "at_least_once", "none"] = "exactly_once"
     transaction_timeout: Duration = 3_600_000.0       # Flink's Kafka sink sets 1 h
     transactional_id_prefix: Optional[str] = None
+    linger: Duration = 5.0          # at_least_once / none: the producer sends its batch this much later
 
 
 Operator = Annotated[Union[KafkaSourceOp, FlatMapOp, MapOp, KeyedSumOp, KafkaSinkOp],
