@@ -118,7 +118,7 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
     _alignment(ax, events, lanes, x, drawn)
     _snapshots(ax, events, lanes, x, drawn, annotate)
     _transactions(ax, events, lanes, x, drawn, annotate)
-    _reads(ax, events, lanes, x, drawn, annotate)
+    _reads(ax, events, lanes, x, drawn, annotate, aggregate, t_end)
     _faults(ax, events, lanes, x, drawn)
     ax.set_xlabel(f"simulated time ({unit})")
     ax.set_xlim(x(window[0]) if window and window[0] is not None else 0,
@@ -287,7 +287,19 @@ def _transactions(ax, events, lanes, x, drawn, annotate: bool) -> None:
             ax.text(x(t["t0"]), y - 0.5, f"T{name.split('#')[-1]}", fontsize=6, color="#666")
 
 
-def _reads(ax, events, lanes, x, drawn, annotate: bool) -> None:
+def _reads(ax, events, lanes, x, drawn, annotate: bool, aggregate: bool = False, t_end: float = 1.0) -> None:
+    if aggregate:                                # reads per time bin, as a band on each reader's lane
+        bins, width = 200, t_end / 200
+        counts: dict[float, list[int]] = {}
+        for e in events:
+            if e["kind"] == "consumer_read" and (y := lanes.get(f"reader {e['consumer']}")) is not None:
+                counts.setdefault(y, [0] * (bins + 1))[min(int(e["t"] / width), bins)] += 1
+        peak = max((max(r) for r in counts.values()), default=1) or 1
+        for y, row in counts.items():
+            hs = [0.35 * c / peak for c in row]
+            drawn["reads"].append(ax.fill_between([x(i * width) for i in range(bins + 1)], [y - h for h in hs],
+                                                  [y + h for h in hs], step="mid", color="#238b45", alpha=0.6, lw=0))
+        return
     last: dict[float, tuple] = {}                # lane -> (x of the last label, its stack level)
     span = max((e["t"] for e in events if e["kind"] != "summary"), default=1.0) or 1.0
     for e in events:
