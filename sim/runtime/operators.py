@@ -37,23 +37,22 @@ class Operator:
         pass
 
 
-class FlatMap(Operator):
+class _Function(Operator):
+    """An operator around a user function; a batch form, when the function has one, replaces ``process``."""
+
     def __init__(self, fn, batch=None) -> None:
         self.fn = fn
         if batch is not None:
             self.process = batch
 
+
+class FlatMap(_Function):
     def process(self, records: list) -> list:
         fn = self.fn
         return [(out, origin) for payload, origin in records for out in fn(payload)]
 
 
-class Map(Operator):
-    def __init__(self, fn, batch=None) -> None:
-        self.fn = fn
-        if batch is not None:
-            self.process = batch
-
+class Map(_Function):
     def process(self, records: list) -> list:
         fn = self.fn
         return [(fn(payload), origin) for payload, origin in records]
