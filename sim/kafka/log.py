@@ -40,7 +40,7 @@ class Partition:
     """
 
     __slots__ = ("topic", "index", "base", "times", "values", "origins", "attempts", "txns", "open_first", "aborted",
-                 "listeners")
+                 "listeners", "transactional")
 
     def __init__(self, topic: str, index: int) -> None:
         self.topic = topic
@@ -54,6 +54,7 @@ class Partition:
         self.open_first: dict[str, int] = {}    # open txn -> its first offset here
         self.aborted: dict[str, tuple[int, int]] = {}   # aborted txn -> (first offset, marker offset)
         self.listeners: list = []
+        self.transactional = False              # some entry belongs to a transaction (or is a marker)
 
     def __repr__(self) -> str:
         return f"{self.topic}-{self.index}"
@@ -72,6 +73,8 @@ class Partition:
         self.origins.extend(origins)
         self.attempts.extend([attempt] * n)
         self.txns.extend([txn] * n)
+        if txn is not None:
+            self.transactional = True
         first_value = values[0]
         if txn is not None and txn not in self.open_first and first_value is not COMMIT and first_value is not ABORT:
             self.open_first[txn] = offset

@@ -53,9 +53,17 @@ class SourceReader(Operator):
         parts = self.partitions
         if len(parts) == 1:
             p = parts[0]
-            offsets, self.positions[p.index] = fetch(p, self.positions[p.index], now, "read_uncommitted", limit)
-            values, times, topic, index, base = p.values, p.times, p.topic, p.index, p.base
-            return [(values[o - base], (topic, index, o, times[o - base])) for o in offsets]
+            if p.transactional:          # a topic some sink writes with transactions: markers to skip
+                offsets, self.positions[p.index] = fetch(p, self.positions[p.index], now, "read_uncommitted", limit)
+                return [(p.value(o), (p.topic, p.index, o, p.next_time(o))) for o in offsets]
+            start = self.positions[p.index]
+            stop = min(p.end(now), start + limit)
+            if stop <= start:
+                return []
+            self.positions[p.index] = stop
+            a, b, topic, index = start - p.base, stop - p.base, p.topic, p.index
+            # input partitions hold plain records only: the slice is exactly what a fetch returns
+            return [(v, (topic, index, o, t)) for v, o, t in zip(p.values[a:b], range(start, stop), p.times[a:b])]
         out = []
         while len(out) < limit:
             best, best_t = None, None

@@ -21,103 +21,14 @@ Flink's variants (SEMANTICS.md section 2):
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from typing import Callable
+
+from .actions import (EOP, Abort, Aligned, Barrier, Block, CancelMarker, Emit, EndOfPartition, Persist, SetTimer,
+                      Store, Trigger, Unblock)
 
 __all__ = ["Barrier", "CancelMarker", "EndOfPartition", "EOP", "Emit", "Trigger", "Abort", "Block",
            "Unblock", "Persist", "Store", "SetTimer", "Aligned", "Handler", "Aligner", "UnalignedHandler",
            "AlternatingHandler", "AtLeastOnceTracker", "make_handler"]
-
-
-# ----------------------------------------------------------------------------- items in a channel
-@dataclass(frozen=True, slots=True)
-class Barrier:
-    """``barrier(id)``: ``created`` is the trigger time; ``unaligned`` if sent as a priority event."""
-    id: int
-    created: float = 0.0
-    unaligned: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class CancelMarker:
-    """Sent downstream instead of a barrier by a task that declined or aborted checkpoint ``id``."""
-    id: int
-
-
-class EndOfPartition:
-    """The last item of a channel."""
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "EOP"
-
-
-EOP = EndOfPartition()
-
-
-# ----------------------------------------------------------------------------------- actions
-@dataclass(frozen=True, slots=True)
-class Emit:
-    """Hand ``item`` (data or EOP) to the operator; ``replay`` if it comes from the alignment buffer."""
-    channel: int
-    item: object
-    replay: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Trigger:
-    """Take the snapshot of checkpoint ``id`` now and forward the barrier."""
-    id: int
-    unaligned: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Abort:
-    """Checkpoint ``id`` is aborted at this task (reason: subsumed, cancelled, end_of_stream, alignment_limit)."""
-    id: int
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    channel: int
-    id: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Unblock:
-    channel: int
-
-
-@dataclass(frozen=True, slots=True)
-class Persist:
-    """Record ``item`` of ``channel`` as in-flight channel state of checkpoint ``id`` (unaligned)."""
-    id: int
-    channel: int
-    item: object
-
-
-@dataclass(frozen=True, slots=True)
-class Store:
-    """``alignment: buffer``: ``item`` of blocked ``channel`` is kept for replay."""
-    id: int
-    channel: int
-    item: object
-
-
-@dataclass(frozen=True, slots=True)
-class SetTimer:
-    """Call ``on_timer(id, now)`` at time ``at`` (the alternating handler's active timeout)."""
-    at: float
-    id: int
-
-
-@dataclass(frozen=True, slots=True)
-class Aligned:
-    """Every open channel delivered barrier ``id``: alignment statistics of this task."""
-    id: int
-    duration: float
-    processed_bytes: int
 
 
 def _one(item) -> int:
