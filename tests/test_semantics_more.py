@@ -109,3 +109,17 @@ def test_snapshot_phases_follow_state_size_and_backend_speed():
     assert asyncs["count[0]"]["duration"] == pytest.approx(6.0)
     # a stateless task copies nothing: only the fixed costs
     assert ends["split[0]"]["duration"] == pytest.approx(1.0) and asyncs["split[0]"]["duration"] == pytest.approx(2.0)
+
+
+def test_completed_checkpoints_commit_source_offsets_to_the_group():
+    trace = simulate(load_text(HELLO.replace("interval: 1s", "interval: 250ms"))).trace
+    inject = trace.first("barrier_inject", checkpoint=1)
+    commit = trace.first("offsets_committed", checkpoint=1)
+    assert commit["offsets"] == inject["offsets"] == {"in-0": 2} and commit["group"] == "flink"
+    assert commit["t"] == trace.first("checkpoint_complete", checkpoint=1)["t"]
+
+
+def test_group_offsets_without_a_committed_offset_fall_back_to_auto_offset_reset():
+    text = HELLO.replace("start_from: earliest", "start_from: group_offsets, auto_offset_reset: earliest")
+    reset = simulate(load_text(text)).trace.first("source_offset_reset")
+    assert (reset["offset"], reset["cause"]) == (0, "no committed offset; auto_offset_reset: earliest")

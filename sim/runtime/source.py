@@ -100,12 +100,15 @@ class SourceReader(Operator):
     def describe_state(self):
         return {f"{p.topic}-{p.index}": self.positions[p.index] for p in self.partitions}
 
-    def notify_complete(self, checkpoint: int) -> None:
+    def notify_complete(self, checkpoint: int):
+        """Commit the checkpoint's offsets to the consumer group (monitoring only); returns them."""
         offsets = self.snapshots.pop(checkpoint, None)
         for old in [k for k in self.snapshots if k < checkpoint]:
             del self.snapshots[old]
         if offsets is not None and self.spec.commit_offsets_on_checkpoint and self.partitions:
             self.cluster.commit_offsets(self.spec.group, self.spec.topic, offsets)
+            return offsets
+        return None
 
 
 class SourceTask(Task):
@@ -141,6 +144,14 @@ class SourceTask(Task):
                 self.trace.emit(now, "source_read", self.name, n=len(records),
                                 origins=[list(r[1]) for r in records])
             yield from self.process_buffer(records, False)
+
+    def notify_complete(self, cid: int) -> None:
+        for old in [k for k in self.progress if k <= cid]:
+            self.progress.pop(old)
+        offsets = self.op.notify_complete(cid)
+        if offsets is not None and self.trace.control:
+            self.trace.emit(self.env.now, "offsets_committed", self.name, checkpoint=cid, group=self.op.spec.group,
+                            offsets={f"{self.op.spec.topic}-{p}": o for p, o in sorted(offsets.items())})
 
     def handle_other(self, message):
         kind = message[0]
