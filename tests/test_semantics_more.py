@@ -123,3 +123,29 @@ def test_group_offsets_without_a_committed_offset_fall_back_to_auto_offset_reset
     text = HELLO.replace("start_from: earliest", "start_from: group_offsets, auto_offset_reset: earliest")
     reset = simulate(load_text(text)).trace.first("source_offset_reset")
     assert (reset["offset"], reset["cause"]) == (0, "no committed offset; auto_offset_reset: earliest")
+
+
+def grown(discovery):
+    text = HELLO.replace("in: {partitions: 1}", "in: {partitions: 1, grow: [{at: 2s, partitions: 2}]}") \
+        .replace("    - {name: source, type: kafka_source, topic: in, start_from: earliest}",
+                 f"    - {{name: source, type: kafka_source, topic: in, start_from: earliest{discovery}}}")
+    return load_text(text.replace("input:", "input:\n  - {topic: in, partition: 1, at: 2500, value: kafka}"))
+
+
+def test_partitions_added_later_are_discovered_and_read_from_the_earliest_offset():
+    trace = run(grown(", partition_discovery_interval: 5s")).trace
+    found = trace.first("source_offset_reset", partition=1)
+    assert (found["t"], found["offset"], found["cause"]) == (5000, 0, "discovered partition: earliest")
+    reads = [e["value"] for e in trace.of("consumer_read") if e["consumer"] == "committed"]
+    assert "kafka:::1" in reads
+
+
+def test_without_discovery_a_new_partition_is_never_read():
+    r = run(grown(""))
+    assert "kafka:::1" not in r.report["consumers"]["committed"]
+
+
+def test_input_into_a_partition_before_it_exists_is_refused():
+    text = HELLO.replace("in: {partitions: 1}", "in: {partitions: 1, grow: [{at: 2s, partitions: 2}]}")
+    with pytest.raises(sim.ScenarioError, match="partition 1 of 'in' is only added at 2000 ms"):
+        load_text(text.replace("input:", "input:\n  - {topic: in, partition: 1, at: 100, value: x}"))

@@ -40,7 +40,7 @@ class Partition:
     """
 
     __slots__ = ("topic", "index", "base", "times", "values", "origins", "attempts", "txns", "open_first", "aborted",
-                 "listeners", "transactional")
+                 "listeners", "transactional", "created")
 
     def __init__(self, topic: str, index: int) -> None:
         self.topic = topic
@@ -55,6 +55,7 @@ class Partition:
         self.aborted: dict[str, tuple[int, int]] = {}   # aborted txn -> (first offset, marker offset)
         self.listeners: list = []
         self.transactional = False              # some entry belongs to a transaction (or is a marker)
+        self.created = 0.0                      # when the partition was added to its topic
 
     def __repr__(self) -> str:
         return f"{self.topic}-{self.index}"

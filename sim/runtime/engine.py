@@ -76,8 +76,11 @@ def _run_job(scenario, functions, trace_level, reference):
                tasks=[t.name for t in plan.subtasks],
                topics={"input": sorted({op.topic for op in ops if op.type == "kafka_source"}),
                        "output": sorted({op.topic for op in ops if op.type == "kafka_sink"})})
-    cluster = KafkaCluster({n: t.partitions for n, t in scenario.kafka.topics.items()},
+    cluster = KafkaCluster({n: t.total() for n, t in scenario.kafka.topics.items()},
                            scenario.kafka.transaction_max_timeout, scenario.kafka.abort_scan_interval)
+    for name, spec in scenario.kafka.topics.items():
+        for partition in cluster.topics[name].partitions:
+            partition.created = spec.created(partition.index)
     preload_inputs(scenario, cluster, random.Random(rng.random()))
     digests = attach_consumers(specs, cluster, trace)
     stop = env.event()

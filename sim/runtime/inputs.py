@@ -38,7 +38,7 @@ def preload_inputs(scenario, cluster, rng) -> None:
     for item in scenario.input:
         if hasattr(item, "generate"):
             spec = item.generate
-            n = len(cluster.topics[spec.topic].partitions)
+            n = scenario.kafka.topics[spec.topic].partitions      # the partitions that exist from the start
             times, lines = generate_lines(spec, rng)
             first = rr.get(spec.topic, 0)
             for j in range(min(n, len(lines))):
@@ -46,7 +46,7 @@ def preload_inputs(scenario, cluster, rng) -> None:
                 per_partition.setdefault((spec.topic, p), []).append((times[j::n], lines[j::n]))
             rr[spec.topic] = (first + len(lines)) % n
         else:
-            n = len(cluster.topics[item.topic].partitions)
+            n = scenario.kafka.topics[item.topic].partitions
             if item.partition is not None:
                 p = item.partition
             elif item.key is not None:

@@ -23,13 +23,15 @@ class SourceReader(Operator):
     def __init__(self, cluster, spec, partitions) -> None:
         self.cluster = cluster
         self.spec = spec
-        self.partitions = partitions                 # list of Partition
+        self.assigned = partitions                   # every partition of this subtask, even future ones
+        self.partitions = []                         # the ones it knows of (discovered)
         self.positions: dict[int, int] = {}
         self.snapshots: dict[int, dict] = {}
 
     def start(self, now: float, restored: dict | None) -> list[tuple[int, int, str]]:
         """Choose start positions; returns (partition, offset, cause) for the trace."""
         out = []
+        self.partitions = [p for p in self.assigned if p.created <= now or (restored and p.index in restored)]
         for p in self.partitions:
             if restored is not None and p.index in restored:
                 offset, cause = restored[p.index], "restored from checkpoint"
@@ -84,7 +86,17 @@ class SourceReader(Operator):
         return min(times) if times else None
 
     def exhausted(self) -> bool:
-        return all(p.next_time(self.positions[p.index]) is None for p in self.partitions)
+        """Nothing more will ever be read (partitions it will discover count too)."""
+        parts = self.assigned if self.spec.partition_discovery_interval else self.partitions
+        return all(p.next_time(self.positions.get(p.index, 0)) is None for p in parts)
+
+    def discover(self, now: float) -> list:
+        """Partitions added since the last look: read from the earliest offset (SEMANTICS 4)."""
+        new = [p for p in self.assigned if p not in self.partitions and p.created <= now]
+        for p in new:
+            self.partitions.append(p)
+            self.positions[p.index] = 0
+        return new
 
     def snapshot(self, checkpoint: int):
         offsets = dict(self.positions)
@@ -120,6 +132,15 @@ class SourceTask(Task):
         super().__init__(*args, **kwargs)
         # an unaligned barrier can be injected while the source waits for output credits
         self.urgent = self.attempt.unaligned_from_source
+        interval = self.op.spec.partition_discovery_interval
+        if interval and len(self.op.partitions) < len(self.op.assigned):
+            self.env.timeout(interval).callbacks.append(self._discovery_due)
+
+    def _discovery_due(self, _event) -> None:
+        if not self.dead:
+            self.post(("discover",))
+            if len(self.op.partitions) < len(self.op.assigned):
+                self.env.timeout(self.op.spec.partition_discovery_interval).callbacks.append(self._discovery_due)
 
     def is_urgent(self, message) -> bool:
         return message[0] == "trigger"
@@ -162,6 +183,10 @@ class SourceTask(Task):
                                 offsets=self.op.describe_state())
             self.first_barrier[cid] = self.env.now
             yield from self.trigger(cid, self.attempt.unaligned_from_source)
+        elif kind == "discover":
+            for p in self.op.discover(self.env.now):
+                self.trace.emit(self.env.now, "source_offset_reset", self.name, topic=p.topic, partition=p.index,
+                                offset=0, cause="discovered partition: earliest")
         elif kind == "pause":
             self.paused = True
         elif kind == "resume":

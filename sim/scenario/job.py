@@ -30,8 +30,23 @@ def _keyed(*keys):
 
 
 
+class GrowSpec(Strict):
+    at: Duration
+    partitions: int = Field(ge=2)
+
+
 class TopicSpec(Strict):
     partitions: int = Field(1, ge=1)
+    grow: list[GrowSpec] = Field(default_factory=list)     # partitions added while the job runs
+
+    def total(self) -> int:
+        return max([self.partitions] + [g.partitions for g in self.grow])
+
+    def created(self, index: int) -> float:
+        """When partition ``index`` comes into existence (0 for the initial ones)."""
+        if index < self.partitions:
+            return 0.0
+        return min(g.at for g in self.grow if g.partitions > index)
 
 
 class KafkaSpec(Strict):

@@ -57,10 +57,18 @@ def _check_job(s) -> None:
             _topic(s, item.generate.topic, "input", i, "generate", "topic")
         else:
             _topic(s, item.topic, "input", i, "topic")
-            parts = s.kafka.topics[item.topic].partitions
-            if item.partition is not None and item.partition >= parts:
-                raise s.error(f"topic '{item.topic}' has {parts} partition(s); partition {item.partition} "
+            topic = s.kafka.topics[item.topic]
+            if item.partition is not None and item.partition >= topic.total():
+                raise s.error(f"topic '{item.topic}' has {topic.total()} partition(s); partition {item.partition} "
                               "does not exist", "input", i, "partition")
+            if item.partition is not None and item.at < topic.created(item.partition):
+                raise s.error(f"partition {item.partition} of '{item.topic}' is only added at "
+                              f"{topic.created(item.partition):g} ms", "input", i, "at")
+    for name, topic in s.kafka.topics.items():
+        sizes = [topic.partitions] + [g.partitions for g in topic.grow]
+        if any(b <= a for a, b in zip(sizes, sizes[1:])):
+            raise s.error("each grow step must add partitions (more than the step before)", "kafka", "topics", name,
+                          "grow")
     for i, op in enumerate(ops):
         if isinstance(op, (KafkaSourceOp, KafkaSinkOp)):
             _topic(s, op.topic, "job", "operators", i, "topic")
