@@ -79,7 +79,8 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "consumer_read": (CONTROL, "consumer, isolation, topic, partition, offset, value, origin", "a reader got a record"),
     "run_start": (SUMMARY, "scenario, seed, level, consumers, tasks, topics",
                   "the run began (jobs: readers, subtasks in plan order, input and output topics)"),
-    "run_end": (SUMMARY, "reason", "the run stopped (until reached, drained, job failed)"),
+    "run_end": (SUMMARY, "reason, restarts, attempts, failed, retained_checkpoints",
+                "the run stopped (until reached, drained, job failed); which checkpoints outlive it"),
     "summary": (SUMMARY, "counters", "counters of every kind, written last"),
     # --- other scenario kinds ---
     "gate_arrive": (SUMMARY, "index, channel, item", "gate: an item arrived in its channel"),

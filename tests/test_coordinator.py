@@ -168,3 +168,16 @@ def test_stop_the_world_pauses_sources_until_quiet():
     assert r.report["exactly_once"]["ok"] and r.report["final_counts"] == {"hello": 2, "world": 1}
     assert not r.trace.of("barrier_send")                # no barriers at all
     assert r.report["checkpoints"][0]["status"] == "completed"
+
+
+def test_retention_on_cancellation_and_on_failure():
+    def kept(extra, retention):
+        text = HELLO.replace("interval: 1s", f"interval: 150ms, retention: {retention}, num_retained: 2") + extra
+        return simulate(load_text(text)).trace.first("run_end")["retained_checkpoints"]
+    # the run's end cancels the job: only retain_on_cancellation keeps the latest two checkpoints
+    assert kept("", "delete_on_cancellation") == []
+    latest = kept("", "retain_on_cancellation")
+    assert len(latest) == 2 and latest[1] == latest[0] + 1
+    # a job that fails for good keeps them for recovery whatever the setting
+    failed = kept("restart: {strategy: none}\nfaults:\n  - {at: 400, crash: count}\n", "delete_on_cancellation")
+    assert failed == [1, 2]

@@ -93,8 +93,13 @@ def _run_job(scenario, functions, trace_level, reference):
     reason = job.stopped_reason or ("until" if until != "drained" else "max_time")
     for digest in digests:
         digest.close(env.now)
+    # the run's end cancels the job: completed checkpoints survive it only with retain_on_cancellation;
+    # after a failure for good they are always kept (SEMANTICS 1)
+    kept = [c.id for c in job.coordinator.completed]
+    if job.failed_for_good is None and scenario.checkpointing.retention == "delete_on_cancellation":
+        kept = []
     trace.emit(env.now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
-               failed=job.failed_for_good)
+               failed=job.failed_for_good, retained_checkpoints=kept)
     hops = sum(t.hops for t in job.attempt.tasks) if job.attempt else 0
     stats = {"sim_time_ms": env.now, "events": next(env._eid),   # SimPy's counter of scheduled events
              "record_hops": hops + job.hops_of_failed_attempts}
