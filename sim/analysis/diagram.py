@@ -387,7 +387,9 @@ def save_diagram(trace, path, kind: str = "auto", window=None) -> None:
         drawn = timing_diagram(trace, window=window)
     fig = _figure_of(drawn)
     fig.tight_layout()
-    fig.savefig(path, dpi=150)
+    # no timestamps in the files: the same trace gives the same picture, byte for byte
+    metadata = {"Date": None} if str(path).lower().endswith((".svg", ".pdf")) else None
+    fig.savefig(path, dpi=150, metadata=metadata)
     plt.close(fig)
 
 
