@@ -389,7 +389,8 @@ def save_diagram(trace, path, kind: str = "auto", window=None) -> None:
     fig.tight_layout()
     # no timestamps in the files: the same trace gives the same picture, byte for byte
     metadata = {"Date": None} if str(path).lower().endswith((".svg", ".pdf")) else None
-    fig.savefig(path, dpi=150, metadata=metadata)
+    with matplotlib.rc_context({"svg.hashsalt": "snapsim"}):
+        fig.savefig(path, dpi=150, metadata=metadata)
     plt.close(fig)
 
 
