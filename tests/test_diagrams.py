@@ -119,3 +119,12 @@ def test_save_diagram_writes_files(crash_run, tmp_path, suffix):
     out = tmp_path / f"d{suffix}"
     save_diagram(crash_run.trace, out)
     assert out.stat().st_size > 10_000
+
+
+def test_figures_are_regenerated_by_one_command(tmp_path):
+    from sim.figures import FIGURES, make_figures
+    written = make_figures(SCENARIOS, tmp_path)
+    assert [p.name for p in written] == [f[1] for f in FIGURES]
+    assert all(p.stat().st_size > 5_000 for p in written)
+    committed = SCENARIOS.parent / "figures"
+    assert {p.name for p in written} <= {p.name for p in committed.iterdir()}
