@@ -149,3 +149,43 @@ def test_input_into_a_partition_before_it_exists_is_refused():
     text = HELLO.replace("in: {partitions: 1}", "in: {partitions: 1, grow: [{at: 2s, partitions: 2}]}")
     with pytest.raises(sim.ScenarioError, match="partition 1 of 'in' is only added at 2000 ms"):
         load_text(text.replace("input:", "input:\n  - {topic: in, partition: 1, at: 100, value: x}"))
+
+
+def test_a_source_reading_a_transactional_topic_skips_the_markers():
+    # stage 1 writes counts with transactions into "mid" (2 partitions); stage 2 reads mid: the
+    # commit markers take offsets but never reach the job as records
+    text = """
+name: chain
+kafka: {topics: {in: {partitions: 1}, mid: {partitions: 2}, out: {partitions: 1}}}
+input:
+  - {topic: in, at: 10, value: "a b"}
+  - {topic: in, at: 20, value: "a"}
+job:
+  parallelism: 2
+  edges: [{from: source, to: split}, {from: split, to: count}, {from: count, to: format},
+          {from: format, to: sink}, {from: again, to: copy}, {from: copy, to: out}]
+  operators:
+    - {name: source, type: kafka_source, topic: in, parallelism: 1, start_from: earliest}
+    - {name: split, type: flat_map, function: split_words, parallelism: 1}
+    - {name: count, type: keyed_sum}
+    - {name: format, type: map, function: format_count}
+    - {name: sink, type: kafka_sink, topic: mid, transaction_timeout: 1min}
+    - {name: again, type: kafka_source, topic: mid, parallelism: 1, start_from: earliest}
+    - {name: copy, type: map, function: identity, parallelism: 1}
+    - {name: out, type: kafka_sink, topic: out, parallelism: 1, semantic: at_least_once, linger: 0}
+checkpointing: {interval: 50ms}
+consumers:
+  - {name: final, topic: out, isolation: read_uncommitted}
+run: {until: 300ms}
+"""
+    values = run(load_text(text)).report["consumers"]["final"]
+    assert sorted(values) == ["a:::1", "a:::2", "b:::1"]
+
+
+def test_too_many_pending_transactions_exhaust_the_id_pool():
+    # checkpoints never complete (the upload takes 10 s) and up to 10 may be pending: the sink
+    # pre-commits five transactions and has no free transactional id for a sixth
+    text = HELLO.replace("interval: 1s", "interval: 20ms, max_concurrent: 10") + \
+        "state_backend: {async_base: 10s}\nrestart: {strategy: none}\nrun: {until: 500ms}\n"
+    r = run(load_text(text))
+    assert "too many ongoing snapshots" in r.report["job_failed"]

@@ -76,8 +76,10 @@ class SourceReader(Operator):
             if best is None:
                 break
             pos = self.positions[best.index]
-            out.append((best.value(pos), (best.topic, best.index, pos, best.next_time(pos))))
             self.positions[best.index] = pos + 1
+            if best.transactional and not best.visible(pos, "read_uncommitted"):
+                continue                          # a control marker takes an offset but is no record
+            out.append((best.value(pos), (best.topic, best.index, pos, best.next_time(pos))))
         return out
 
     def next_time(self) -> float | None:
