@@ -20,7 +20,7 @@ class CheckpointingMixin:
 
     def trigger(self, cid: int, unaligned: bool):
         """Forward the barrier, snapshot (sync, then async), acknowledge when aligned and uploaded."""
-        attempt, env, trace = self.attempt, self.env, self.trace
+        attempt, env = self.attempt, self.env
         coordinator = attempt.coordinator
         now = env.now
         if cid in self.aborted or not coordinator.is_pending(cid):
