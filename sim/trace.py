@@ -126,10 +126,6 @@ class Trace:
             event.update(fields)
             self.events.append(event)
 
-    def count(self, kind: str, n: int = 1) -> None:
-        """Count events that were not recorded one by one (hot path at low levels)."""
-        self.counters[kind] += n
-
     def close(self, t: float) -> None:
         """Append the final ``summary`` event (sorted counters)."""
         self.events.append({"t": t, "kind": "summary", "counters": dict(sorted(self.counters.items()))})

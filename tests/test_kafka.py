@@ -100,6 +100,6 @@ def test_commit_is_idempotent():
 def test_future_records_are_invisible_until_their_time():
     c = cluster()
     p = c.partition("out", 0)
-    p.preload([(100.0, "a", None), (200.0, "b", None)])
+    p.preload_lists([100.0, 200.0], ["a", "b"])
     assert p.end(99.9) == 0 and p.end(100.0) == 1 and p.end(1e9) == 2
     assert fetch(p, 0, 150.0, "read_uncommitted", 10) == ([0], 1)

@@ -50,9 +50,6 @@ class PhysicalPlan:
     subtasks: list[SubtaskSpec]
     channels: list[ChannelSpec]
 
-    def by_name(self) -> dict[str, SubtaskSpec]:
-        return {t.name: t for t in self.subtasks}
-
 
 class JobGraph:
     """Operators as nodes (with their parallelism), edges with their partitioner."""
@@ -124,10 +121,6 @@ class JobGraph:
             if g.nodes[b]["op"].type == "keyed_sum" and part != "hash":
                 raise scenario.error(f"keyed_sum '{b}' needs its input partitioned by key (partitioner: hash), "
                                      f"got {part}", *data["path"])
-
-    def topological(self) -> list[str]:
-        """Operator names in a deterministic topological order (declaration order breaks ties)."""
-        return list(nx.lexicographical_topological_sort(self.graph, key=lambda n: self.graph.nodes[n]["index"]))
 
     def expand(self) -> PhysicalPlan:
         """One subtask per parallel instance; channels per partitioner (forward: i -> i)."""

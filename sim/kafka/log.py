@@ -96,11 +96,6 @@ class Partition:
         self.attempts.extend([None] * n)
         self.txns.extend([None] * n)
 
-    def preload(self, entries) -> None:
-        """Write ``(time, value, origin)`` entries ahead of time (sorted by time)."""
-        entries = list(entries)
-        self.preload_lists([e[0] for e in entries], [e[1] for e in entries])
-
     def end_transaction(self, t: float, txn: str, commit: bool) -> int | None:
         """Write the control marker of ``txn`` (if it wrote here) and return the marker's offset."""
         if txn not in self.open_first:

@@ -41,9 +41,6 @@ class Channel:
     def __repr__(self) -> str:
         return f"Channel({self.name}, {len(self.queue)} queued)"
 
-    def full(self) -> bool:
-        return self.n_data >= self.capacity
-
     def wait_credit(self):
         """An event that fires when the receiver frees a credit."""
         if self.credit_waiter is None:

@@ -53,6 +53,3 @@ class RestartStrategy:
         self.restarts += 1
         jitter = self.backoff * spec.jitter
         return self.backoff + (self.rng.uniform(-jitter, jitter) if jitter else 0.0)
-
-    def describe(self) -> str:
-        return self.spec.strategy

@@ -30,9 +30,6 @@ class FaultPlan:
         for f in self.timed:
             self.env.timeout(f.at).callbacks.append(lambda _e, f=f: self._fire(f))
 
-    def last_time(self) -> float:
-        return max((f.at for f in self.timed), default=0.0)
-
     def _targets(self, ref: str) -> list:
         m = TASK_REF.match(ref)
         name, index = m.group("name"), m.group("index")

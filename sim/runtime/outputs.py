@@ -10,12 +10,7 @@ from __future__ import annotations
 from collections import deque
 from zlib import crc32
 
-__all__ = ["Outputs", "key_of"]
-
-
-def key_of(payload):
-    """The key of a record for hash partitioning: the first field of a pair, else the value."""
-    return payload[0] if type(payload) is tuple else payload
+__all__ = ["Outputs"]
 
 
 class _Edge:
@@ -56,7 +51,7 @@ class Outputs:
                 buckets = [[] for _ in range(n)]
                 adds = [b.append for b in buckets]
                 for rec in records:
-                    key = rec[0]
+                    key = rec[0]                  # the key: a pair's first field, else the value itself
                     if type(key) is tuple:
                         key = key[0]
                     try:

@@ -141,14 +141,15 @@ class CheckpointingMixin:
         self.aborted.add(cid)
         self.progress.pop(cid, None)
 
-    def notify_complete(self, cid: int) -> None:
-        """notify_checkpoint_complete(cid): the operator may commit side effects."""
+    def notify_complete(self, cid: int):
+        """notify_checkpoint_complete(cid): the operator may commit side effects; returns what it did."""
         for old in [k for k in self.progress if k <= cid]:
             self.progress.pop(old)
         try:
-            self.op.notify_complete(cid)
+            return self.op.notify_complete(cid)
         except TaskFailure as failure:            # e.g. a commit the broker refuses: fail over
             self.dead = True
             self.attempt.fail(self, failure.reason)
+            return None
 
 

@@ -168,10 +168,8 @@ class SourceTask(Task):
                                 origins=[list(r[1]) for r in records])
             yield from self.process_buffer(records, False)
 
-    def notify_complete(self, cid: int) -> None:
-        for old in [k for k in self.progress if k <= cid]:
-            self.progress.pop(old)
-        offsets = self.op.notify_complete(cid)
+    def notify_complete(self, cid: int):
+        offsets = super().notify_complete(cid)
         if offsets is not None and self.trace.control:
             self.trace.emit(self.env.now, "offsets_committed", self.name, checkpoint=cid, group=self.op.spec.group,
                             offsets={f"{self.op.spec.topic}-{p}": o for p, o in sorted(offsets.items())})

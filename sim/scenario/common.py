@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Union
+from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr
 
@@ -56,5 +56,3 @@ def compare(actual: int, comparison: str) -> bool:
 
 
 TASK_REF = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_\-]*)(\[(?P<index>[0-9]+)\])?$")
-
-Number = Union[int, float]
