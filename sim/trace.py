@@ -49,6 +49,8 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "snapshot_sync_start": (CONTROL, "checkpoint, state", "synchronous phase began (state copied)"),
     "snapshot_sync_end": (CONTROL, "checkpoint, duration", "synchronous phase ended"),
     "snapshot_async_end": (CONTROL, "checkpoint, duration, size", "asynchronous upload finished"),
+    "checkpoint_schedule": (SUMMARY, "delay, period",
+                            "periodic triggering (re)started: the first trigger comes after delay, then every period"),
     "checkpoint_trigger": (SUMMARY, "checkpoint", "the coordinator triggered a checkpoint"),
     "checkpoint_ack": (CONTROL, "checkpoint, size", "a task acknowledged a checkpoint"),
     "checkpoint_decline": (SUMMARY, "checkpoint, reason", "a task declined a checkpoint"),

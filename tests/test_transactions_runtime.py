@@ -43,7 +43,8 @@ def test_a_restarted_sink_aborts_the_zombie_transaction_and_bumps_epochs():
     # checkpoint 1 (150 ms) pre-commits T1 under id sink-0-0 and opens T2 under sink-0-1; T1 is
     # committed; the sink crashes at 250 with T2 open. The restore aborts T2 (open at snapshot
     # time) and re-initialises sink-0-0: epoch 1.
-    text = HELLO.replace("interval: 1s", "interval: 150ms") + "faults:\n  - {at: 250, crash: sink}\n"
+    text = HELLO.replace("interval: 1s", "interval: 150ms, initial_delay: 150ms") + \
+        "faults:\n  - {at: 250, crash: sink}\n"
     trace = run(load_text(text)).trace
     begins = trace.of("txn_begin")
     assert [(b["txn"], b["transactional_id"], b["epoch"]) for b in begins[:3]] == [
@@ -53,7 +54,7 @@ def test_a_restarted_sink_aborts_the_zombie_transaction_and_bumps_epochs():
 
 
 def test_old_transactions_warn_at_eighty_percent_of_their_timeout():
-    text = HELLO.replace("transaction_timeout: 1min", "transaction_timeout: 1s").replace("interval: 1s", "interval: 900ms")
+    text = HELLO.replace("transaction_timeout: 1min", "transaction_timeout: 1s").replace("interval: 1s", "interval: 900ms, initial_delay: 900ms")
     trace = run(load_text(text)).trace
     warn = trace.first("txn_warning")
     assert warn is not None and warn["age"] > 800 and warn["timeout"] == 1000

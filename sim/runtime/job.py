@@ -17,7 +17,8 @@ from .failover import RestartStrategy
 from .faults import FaultPlan
 from .operators import make_operator
 from .outputs import Outputs
-from .sink import KafkaSinkWriter, SinkStartError
+from .errors import TaskFailure
+from .sink import KafkaSinkWriter
 from .source import SourceReader, SourceTask
 from .task import Task
 
@@ -57,11 +58,7 @@ class Job:
     def deploy(self, checkpoint) -> None:
         self.attempt_number += 1
         self.restart_pending = False
-        try:
-            self.attempt = Attempt(self, self.attempt_number, checkpoint)
-        except SinkStartError as exc:
-            self.give_up(f"the job cannot start: {exc}")
-            return
+        self.attempt = Attempt(self, self.attempt_number, checkpoint)
         self.faults.install(self.attempt)
         self.attempt.start()
         self.coordinator.start()
@@ -125,6 +122,7 @@ class Attempt:
         self.backend = job.backend
         self.faults = job.faults
         self.failing = False
+        self.init_failure = None             # (task name, reason): a task that fails while it starts
         self.counters = [0]                  # items in channels
         self.active = 0                      # tasks not idle
         self.quiet_callbacks: list = []
@@ -176,7 +174,10 @@ class Attempt:
             return task
         if op_spec.type == "kafka_sink":
             op = KafkaSinkWriter(spec.name, spec.index, op_spec, job.cluster, self, job.txn_counter)
-            op.open(restored)
+            try:
+                op.open(restored)
+            except TaskFailure as failure:
+                self.init_failure = self.init_failure or (spec.name, failure.reason)
             self.sinks.append(op)
         else:
             op = make_operator(op_spec, job.functions)
@@ -201,6 +202,15 @@ class Attempt:
     def start(self) -> None:
         for task in self.tasks:
             task.start()
+        if self.init_failure is not None:
+            # the task failed while initialising its state: an ordinary failure, right after deployment
+            self.env.timeout(0).callbacks.append(lambda _e: self._fail_init())
+
+    def _fail_init(self) -> None:
+        name, reason = self.init_failure
+        task = next(t for t in self.tasks if t.name == name)
+        task.dead = True
+        self.fail(task, reason)
 
     # --- failure ---------------------------------------------------------------------------------
     def fail(self, task, reason: str) -> None:

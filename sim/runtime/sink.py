@@ -25,13 +25,9 @@ from ..kafka.transactions import InvalidTimeout, KafkaError
 from .operators import Operator
 from .task import TaskFailure
 
-__all__ = ["KafkaSinkWriter", "SinkStartError", "POOL_SIZE"]
+__all__ = ["KafkaSinkWriter", "POOL_SIZE"]
 
 POOL_SIZE = 5
-
-
-class SinkStartError(Exception):
-    """The sink cannot start at all (e.g. its transaction timeout exceeds the broker's maximum)."""
 
 
 class KafkaSinkWriter(Operator):
@@ -85,7 +81,9 @@ class KafkaSinkWriter(Operator):
         try:
             epoch, fenced = coord.init_producer(tid, self.spec.transaction_timeout, now)
         except InvalidTimeout as exc:
-            raise SinkStartError(str(exc)) from None
+            # an ordinary task failure in Flink (the producer is created in the sink task): the
+            # restart strategy restarts the job, which fails the same way (SEMANTICS 6)
+            raise TaskFailure(f"INVALID_TRANSACTION_TIMEOUT: {exc}") from None
         for txn in fenced:
             self._trace_abort(txn)
         serial = self.counter.get(self.task_name, 0) + 1
@@ -116,6 +114,8 @@ class KafkaSinkWriter(Operator):
         now, part, attempt = self.env.now, self.partition, self.attempt.number
         values, origins = zip(*records)          # one transpose in C instead of two passes
         txn = self.current
+        if txn is None and self.exactly_once:
+            raise TaskFailure("no open transaction: the transactional producer failed to initialise")
         if txn is not None:
             try:
                 self.cluster.transactions.write(txn, part, now, len(values))

@@ -46,6 +46,8 @@ def apply_overrides(data: dict, overrides, file: str) -> dict:
             value = yaml.safe_load(raw)
         except yaml.YAMLError:
             value = raw
+        if parts[-1] == "flink_version":
+            value = raw.strip()        # a release is text: 1.20 is not the number 1.2
         node = data
         for depth, part in enumerate(parts[:-1]):
             nxt = parts[depth + 1]

@@ -133,6 +133,11 @@ def _check_chandy_lamport(s) -> None:
 
 
 def _check_gate(s) -> None:
+    if s.handler == "alternating" and s.alignment == "buffer":
+        raise s.error("handler 'alternating' works with alignment: block only", "alignment")
+    if s.max_buffered_bytes and not (s.handler == "aligned" and s.alignment == "buffer"):
+        raise s.error("max_buffered_bytes applies to handler 'aligned' with alignment: buffer only",
+                      "max_buffered_bytes")
     for i, item in enumerate(s.items()):
         if item.channel >= s.channels:
             raise s.error(f"item {item.text} names channel {item.channel}, but the gate has channels "
