@@ -125,3 +125,29 @@ def test_gate_defaults_and_errors_follow_the_release():
         gate(flink_version="1.10", handler="unaligned")
     with pytest.raises(ScenarioError, match="Flink 1.12 has no aligned checkpoint timeout"):
         gate(flink_version="1.12", handler="alternating", aligned_timeout=5)
+
+
+def test_seed_job_checkpoints_every_15_s_and_an_early_crash_restarts_from_latest():
+    # SEMANTICS 10: interval 10 s < min_pause 15 s -> period 15 s, first delay in [15 s, 15 s]
+    from pathlib import Path
+
+    import sim
+    r = sim.run(Path(__file__).resolve().parent.parent / "scenarios" / "seed_job.yaml")
+    trace = r.trace
+    assert r.scenario.flink_version == "1.13" and r.scenario.restart.strategy == "fixed_delay"
+    starts = [0.0] + [e["t"] for e in trace.of("job_restart")]
+    schedules = trace.of("checkpoint_schedule")
+    assert [s["t"] for s in schedules] == starts
+    assert all(s["delay"] == 15_000 and s["period"] == 15_000 for s in schedules)
+    # triggers are never closer than 15 s (nothing at 10 s). The first: split throws at 12 001.1 ms
+    # (hello written at 12 s, a 1 ms channel, 0.1 ms processing), restart 1 s later, then 15 s;
+    # 88.0 s is 15 s after checkpoint 3 completed (min_pause moved the periodic tick at 88.0 s - 5 ms)
+    triggers = [t["t"] for t in trace.of("checkpoint_trigger")]
+    assert triggers[0] == starts[1] + 15_000 == 28_001.1
+    assert all(b - a >= 15_000 for a, b in zip(triggers, triggers[1:]))
+    # the first crash (12 s) comes before the first trigger (15 s): no checkpoint to restore, the
+    # source restarts from latest at the end of the topic (4 records written by then)
+    crash, restart = trace.first("task_crash"), trace.first("job_restart")
+    assert crash["t"] < 15_000 and restart["checkpoint"] is None
+    reset = trace.first("source_offset_reset", t=restart["t"])
+    assert reset["cause"] == "start_from: latest" and reset["offset"] == 4
