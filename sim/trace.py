@@ -60,7 +60,8 @@ KINDS: dict[str, tuple[int, str, str]] = {
     # --- faults and recovery ---
     "fault_injected": (SUMMARY, "fault, detail", "the fault plan fired"),
     "task_crash": (SUMMARY, "reason, attempt", "a task failed"),
-    "job_failing": (SUMMARY, "attempt, reason", "all tasks cancelled; in-flight data dropped"),
+    "job_failing": (SUMMARY, "attempt, reason, dropped_in_flight, restarted",
+                    "the failed tasks (restarted: the region, or every task) cancelled; their in-flight data dropped"),
     "job_restart": (SUMMARY, "attempt, checkpoint, delay", "a new attempt started"),
     "job_failed": (SUMMARY, "reason", "the restart strategy gave up"),
     "state_restore": (CONTROL, "checkpoint, state", "a task restored state from a checkpoint"),

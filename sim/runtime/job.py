@@ -223,7 +223,7 @@ class Attempt:
             self.trace.emit(now, "task_crash", task.name, reason=reason, attempt=self.number)
         in_flight = sum(len(ch.queue) for ch in self.channels)
         self.trace.emit(now, "job_failing", "jobmanager", attempt=self.number, reason=reason,
-                        dropped_in_flight=in_flight)
+                        dropped_in_flight=in_flight, restarted=[t.name for t in self.tasks])
         self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks)
         for t in self.tasks:
             t.cancel()
