@@ -50,8 +50,9 @@ def test_release_table(version):
 @pytest.mark.parametrize("version", ["1.9", "1.13", "1.15", "2.0"])
 def test_scenario_defaults_follow_the_release(version):
     s = load_text(job(f'"{version}"'))
-    alignment, eop, *_ = TABLE[version]
-    assert (s.flink_version, s.checkpointing.alignment, s.checkpointing.end_of_partition) == (version, alignment, eop)
+    alignment, eop, failover, *_ = TABLE[version]
+    assert (s.flink_version, s.checkpointing.alignment, s.checkpointing.end_of_partition, s.job.failover) == \
+        (version, alignment, eop, failover)
 
 
 def test_default_release_is_1_20():
@@ -62,9 +63,10 @@ def test_default_release_is_1_20():
 
 
 def test_explicit_keys_win():
-    s = load_text(job('"1.9"', ", alignment: block, end_of_partition: align", "restart: {strategy: none}\n"))
-    assert (s.checkpointing.alignment, s.checkpointing.end_of_partition, s.restart.strategy) == \
-        ("block", "align", "none")
+    s = load_text(job('"1.9"', ", alignment: block, end_of_partition: align", "restart: {strategy: none}\n")
+                  .replace("  parallelism: 1\n", "  parallelism: 1\n  failover: region\n"))
+    assert (s.checkpointing.alignment, s.checkpointing.end_of_partition, s.restart.strategy, s.job.failover) == \
+        ("block", "align", "none", "region")
 
 
 def test_patch_releases_are_accepted():

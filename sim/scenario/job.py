@@ -147,6 +147,7 @@ class JobSpec(Strict):
     edges: list[EdgeSpec] = Field(default_factory=list)
     network: NetworkSpec = NetworkSpec()
     processing_time: dict[str, Duration] = Field(default_factory=lambda: {"default": 0.1})
+    failover: Literal["region", "full"] = "region"    # absent: by flink_version (full before 1.10)
 
 
 class StateBackendSpec(Strict):

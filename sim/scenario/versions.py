@@ -160,6 +160,8 @@ def _job(s, rel: Release):
         raise _lacks(s, rel, "aligned checkpoint timeout", "1.13", "checkpointing", "aligned_timeout")
     cp_update = {k: getattr(rel, k) for k in ("alignment", "end_of_partition") if k not in cp.model_fields_set}
     update = {"checkpointing": cp.model_copy(update=cp_update)} if cp_update else {}
+    if "failover" not in s.job.model_fields_set:
+        update["job"] = s.job.model_copy(update={"failover": rel.failover})
     restart = _restart(s, rel)
     if restart is not s.restart:
         update["restart"] = restart
