@@ -4,7 +4,7 @@ import random
 import pytest
 
 from sim import load_text, run
-from sim.runtime.failover import RestartStrategy
+from sim.runtime.restart_strategy import RestartStrategy
 from sim.scenario.job import RestartSpec
 
 from .conftest import HELLO
@@ -109,7 +109,8 @@ def test_transaction_timeout_above_broker_max_is_a_task_failure_the_strategy_ret
         "restart: {strategy: fixed_delay, attempts: 2, delay: 100ms}\n"
     r = run(load_text(text))
     crashes = r.trace.of("task_crash")
-    assert [(c["t"], c["task"]) for c in crashes] == [(0, "sink[0]"), (100, "sink[0]"), (200, "sink[0]")]
+    sink = "count->format->sink[0]"                     # the sink's chained task
+    assert [(c["t"], c["task"]) for c in crashes] == [(0, sink), (100, sink), (200, sink)]
     assert all("INVALID_TRANSACTION_TIMEOUT" in c["reason"] for c in crashes)
     assert r.report["restarts"] == 2 and "gives up" in r.report["job_failed"]
     assert not r.trace.of("kafka_append")

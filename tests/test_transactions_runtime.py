@@ -89,7 +89,7 @@ def test_a_failed_commit_in_notify_does_not_stop_the_other_pending_commits():
     commit = trace.first("txn_commit", txn="sink[0]#2")
     crash = trace.first("task_crash")
     assert commit["checkpoint"] == 2 and commit["cause"] == "checkpoint 2 completed"
-    assert fenced["t"] == commit["t"] == crash["t"] and crash["task"] == "sink[0]"
+    assert fenced["t"] == commit["t"] == crash["t"] and crash["task"] == "count->format->sink[0]"
     assert "commit of sink[0]#1 (checkpoint 1) failed" in crash["reason"]
 
 

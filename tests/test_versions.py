@@ -141,11 +141,12 @@ def test_seed_job_checkpoints_every_15_s_and_an_early_crash_restarts_from_latest
     schedules = trace.of("checkpoint_schedule")
     assert [s["t"] for s in schedules] == starts
     assert all(s["delay"] == 15_000 and s["period"] == 15_000 for s in schedules)
-    # triggers are never closer than 15 s (nothing at 10 s). The first: split throws at 12 001.1 ms
-    # (hello written at 12 s, a 1 ms channel, 0.1 ms processing), restart 1 s later, then 15 s;
+    # triggers are never closer than 15 s (nothing at 10 s). The first: split throws at 12 000.1 ms
+    # (hello written at 12 s, read by the source->split chain, 0.1 ms processing), restart 1 s later,
+    # then 15 s;
     # 88.0 s is 15 s after checkpoint 3 completed (min_pause moved the periodic tick at 88.0 s - 5 ms)
     triggers = [t["t"] for t in trace.of("checkpoint_trigger")]
-    assert triggers[0] == starts[1] + 15_000 == 28_001.1
+    assert triggers[0] == starts[1] + 15_000 == 28_000.1
     assert all(b - a >= 15_000 for a, b in zip(triggers, triggers[1:]))
     # the first crash (12 s) comes before the first trigger (15 s): no checkpoint to restore, the
     # source restarts from latest at the end of the topic (4 records written by then)

@@ -14,7 +14,8 @@ __all__ = ["failovers", "describe_failover"]
 
 def failovers(trace) -> list[dict]:
     """Every failover of a job run, in time order."""
-    tasks = next((e.get("tasks") for e in trace if e["kind"] == "run_start"), None) or []
+    tasks = [t["name"] if isinstance(t, dict) else t
+             for t in next((e.get("tasks") for e in trace if e["kind"] == "run_start"), None) or []]
     out: list[dict] = []
     crash = None
     for e in trace:
