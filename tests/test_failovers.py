@@ -43,3 +43,33 @@ def test_cli_lists_each_failover_with_its_cause():
                          capture_output=True, text=True).stdout
     assert "failover at 350 ms: source->split[0] failed: crashed at 350 ms (fault plan)" in out
     assert "restarted 300 ms later, from checkpoint 4" in out
+
+
+REGION = SCENARIOS / "recovery" / "region_failover.yaml"
+
+
+def test_region_failover_keeps_the_other_pipeline_running_with_its_transaction():
+    # SEMANTICS 7: the forward-only job has two regions; the crash of pipeline 1 at 350 ms restarts
+    # only its task. Pipeline 0 writes c at 700 ms (pipeline 1 is down until ~1440 ms) into the
+    # transaction it opened at checkpoint 1, which is committed by checkpoint 2, never aborted.
+    r = sim.run(REGION)
+    (f,) = r.report["failovers"]
+    assert f["restarted"] == ["source->split->format->sink[1]"] and f["restored_checkpoint"] == 1
+    restart = r.trace.first("job_restart")
+    assert restart["tasks"] == f["restarted"] and 900 <= restart["t"] - 350 <= 1100
+    c = r.trace.first("kafka_append", value="c:::1")
+    assert c["task"] == "source->split->format->sink[0]" and 700 <= c["t"] < restart["t"]
+    txn = next(t for t in r.report["transactions"] if t["id"] == c["txn"])
+    assert txn["status"] == "committed" and txn["checkpoint"] == 2
+    assert not [e for e in r.trace.of("txn_abort") if e["txn"].startswith("sink[0]")]
+
+
+def test_full_failover_restarts_both_pipelines_and_replays_the_open_transaction():
+    # failover: full (Flink 1.9's only strategy): both tasks restart from checkpoint 1; pipeline 0's
+    # open transaction (b) is aborted on restore and b is written again
+    for overrides in (["job.failover=full"], ["flink_version=1.9"]):
+        r = sim.run(sim.load_scenario(REGION, overrides=overrides))
+        (f,) = r.report["failovers"]
+        assert len(f["restarted"]) == 2 and r.report["exactly_once"]["ok"]
+        assert [e["txn"] for e in r.trace.of("txn_abort") if e["txn"].startswith("sink[0]")] == ["sink[0]#2"]
+        assert r.report["consumers"]["dirty"].count("b:::1") == 2

@@ -3,12 +3,15 @@
 ``Job`` owns what survives a failover: the Kafka cluster, the checkpoint coordinator, the fault
 plan and the restart strategy. ``Attempt`` builds the channels and tasks of one deployment,
 restoring the latest completed checkpoint into every task (keyed state, source offsets, sink
-transactions, in-flight buffers for unaligned checkpoints). A task failure fails the whole
-attempt (global failover): every task is cancelled, everything in flight is dropped, and the
-restart strategy decides when the next attempt starts.
+transactions, in-flight buffers for unaligned checkpoints). A task failure restarts its pipelined
+region (``job.failover: region``, :mod:`sim.runtime.failover`) or, when that region is the whole
+job or the strategy is ``full``, fails the whole attempt (global failover): every task is
+cancelled, everything in flight is dropped, and the restart strategy decides when the next
+attempt starts.
 """
 from __future__ import annotations
 
+from ..dataflow.regions import pipelined_regions
 from ..snapshot.handlers import make_handler
 from .chain import OperatorChain
 from .channel import Channel
@@ -19,6 +22,7 @@ from .mail import ResumeInput
 from .operators import make_operator
 from .outputs import Outputs
 from .errors import TaskFailure
+from .failover import RegionFailoverMixin
 from .restart_strategy import RestartStrategy
 from .sink import KafkaSinkWriter
 from .source import SourceReader, SourceStreamTask
@@ -49,19 +53,21 @@ class Job:
         self.restart_pending = False
         self.stopped_reason = None
         self.hops_of_failed_attempts = 0
+        self.regions = pipelined_regions([t.name for t in plan.tasks], [(c.src, c.dst) for c in plan.channels])
 
     def start(self) -> None:
         self.faults.start()
         self.deploy(None)
 
     def running(self) -> bool:
-        return self.attempt is not None and not self.attempt.failing
+        """Every task runs: no failover is in progress (checkpoints may be triggered)."""
+        return self.attempt is not None and not self.attempt.failing and not self.attempt.down
 
     def deploy(self, checkpoint) -> None:
         self.attempt_number += 1
         self.restart_pending = False
         self.attempt = Attempt(self, self.attempt_number, checkpoint)
-        self.faults.install(self.attempt)
+        self.faults.install(self.attempt.tasks)
         self.attempt.start()
         self.coordinator.start()
 
@@ -86,6 +92,27 @@ class Job:
 
         self.env.timeout(delay).callbacks.append(restart)
 
+    def on_region_failure(self, attempt, names: set[str], reason: str) -> None:
+        """A region of ``attempt`` failed: restart it after the strategy's delay, or give up."""
+        self.coordinator.job_failed()
+        delay = self.restart.next_delay(self.env.now)
+        if delay is None:
+            self.give_up(f"{reason}; the restart strategy '{self.scenario.restart.strategy}' gives up")
+            return
+
+        def restart(_event):
+            if self.attempt is not attempt or attempt.failing or self.stop_event.triggered:
+                return                           # a global failover or the run's end came first
+            self.restarts += 1
+            self.attempt_number += 1
+            latest = self.coordinator.latest()
+            self.trace.emit(self.env.now, "job_restart", "jobmanager", attempt=self.attempt_number,
+                            checkpoint=latest.id if latest else None, delay=delay, tasks=sorted(names))
+            attempt.redeploy_region(names, latest, self.attempt_number)
+            self.coordinator.start()
+
+        self.env.timeout(delay).callbacks.append(restart)
+
     def give_up(self, reason: str) -> None:
         self.failed_for_good = reason
         self.trace.emit(self.env.now, "job_failed", "jobmanager", reason=reason)
@@ -101,7 +128,7 @@ class Job:
         if self.scenario.run.until != "drained" or self.stop_event.triggered:
             return
         attempt = self.attempt
-        if attempt is None or attempt.failing or self.restart_pending or self.faults.pending_timed:
+        if attempt is None or attempt.failing or attempt.down or self.restart_pending or self.faults.pending_timed:
             return
         if not attempt.quiet() or not all(t.reader.exhausted() for t in attempt.sources):
             return
@@ -112,7 +139,7 @@ class Job:
         self.stop("drained")
 
 
-class Attempt:
+class Attempt(RegionFailoverMixin):
     """One deployment of the job: channels and tasks, restored from a checkpoint or fresh."""
 
     def __init__(self, job: Job, number: int, checkpoint) -> None:
@@ -124,6 +151,7 @@ class Attempt:
         self.backend = job.backend
         self.faults = job.faults
         self.failing = False
+        self.down: set[str] = set()          # tasks of regions waiting for their restart
         self.init_failure = None             # (task name, reason): a task that fails while it starts
         self.counters = [0]                  # items in channels
         self.active = 0                      # tasks not idle
@@ -145,13 +173,19 @@ class Attempt:
         for task in self.tasks:
             for ch in task.gate.channels:
                 ch.receiver = task
-        if checkpoint is not None:
-            for index, buffers in sorted(checkpoint.inflight().items()):
+        self.restore_inflight(checkpoint)
+        self.active = len(self.tasks)
+
+    def restore_inflight(self, checkpoint, indexes=None) -> None:
+        """Put the checkpoint's persisted in-flight buffers back into the channels (``indexes``: only those)."""
+        if checkpoint is None:
+            return
+        for index, buffers in sorted(checkpoint.inflight().items()):
+            if indexes is None or index in indexes:
                 self.channels[index].restore(buffers)
                 self.trace.emit(self.env.now, "inflight_restore", self.channels[index].spec.dst,
                                 checkpoint=checkpoint.id, channel=self.channels[index].name,
                                 n=sum(len(b) for b in buffers))
-        self.active = len(self.tasks)
 
     def _build(self, spec) -> StreamTask:
         job = self.job
@@ -216,8 +250,9 @@ class Attempt:
         """False once the attempt fails (for callbacks scheduled by its parts)."""
         return not self.failing
 
-    def start(self) -> None:
-        for task in self.tasks:
+    def start(self, tasks=None) -> None:
+        """Start the processes of ``tasks`` (default: every task)."""
+        for task in self.tasks if tasks is None else tasks:
             task.start()
         if self.init_failure is not None:
             # the task failed while initialising its state: an ordinary failure, right after deployment
@@ -225,21 +260,27 @@ class Attempt:
 
     def _fail_init(self) -> None:
         name, reason = self.init_failure
+        self.init_failure = None
         task = next(t for t in self.tasks if t.name == name)
-        task.dead = True
-        self.fail(task, reason)
+        if not task.dead:
+            task.dead = True
+            self.fail(task, reason)
 
     # --- failure ---------------------------------------------------------------------------------
     def fail(self, task, reason: str) -> None:
-        """A task failed (or the coordinator gave up): cancel everything, let the job restart."""
+        """A task failed (or the coordinator gave up): restart its region, or cancel everything."""
         if self.failing:
+            return
+        region = self.region_to_restart(task)
+        if region is not None:
+            self.fail_region(task, region, reason)
             return
         self.failing = True
         now = self.env.now
         if task is not None:
-            self.trace.emit(now, "task_crash", task.name, reason=reason, attempt=self.number)
+            self.trace.emit(now, "task_crash", task.name, reason=reason, attempt=task.number)
         in_flight = sum(len(ch.queue) for ch in self.channels)
-        self.trace.emit(now, "job_failing", "jobmanager", attempt=self.number, reason=reason,
+        self.trace.emit(now, "job_failing", "jobmanager", attempt=task.number if task else self.number, reason=reason,
                         dropped_in_flight=in_flight, restarted=[t.name for t in self.tasks])
         self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks)
         for t in self.tasks:
