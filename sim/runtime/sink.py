@@ -36,7 +36,10 @@ class SinkStartError(Exception):
 
 
 class KafkaSinkWriter(Operator):
+    """The sink operator: writes each buffer to Kafka (in a transaction with exactly_once)."""
+
     stateful = True
+    external = True
 
     def __init__(self, task_name: str, index: int, spec, cluster, attempt, counter: dict) -> None:
         self.task_name = task_name                 # the (chained) task: the trace's lane

@@ -210,8 +210,26 @@ class StreamTask:
 
     # --- records -----------------------------------------------------------------------------
     def process_buffer(self, records: list, replay: bool):
-        """Process one buffer: the chain (taking processing time), then the outputs."""
-        taken, out = yield from self.chain.process(self, records)
+        """Process one buffer: through the chain (taking processing time), then to the outputs."""
+        env, chain = self.env, self.chain
+        taken, due, out = None, 0.0, records
+        for op, ptime, check in chain.steps:
+            if check is not None:
+                if due:
+                    yield env.timeout(due)
+                    due = 0.0
+                out = check(self, out)       # may cut the buffer and arm the crash
+            if taken is None:
+                taken = out
+            due += ptime * len(out)
+            if op.external and due:
+                yield env.timeout(due)
+                due = 0.0
+            out = op.process(out)
+            if not out:
+                break
+        if due:
+            yield env.timeout(due)
         if self.trace.full:
             self.trace.emit(self.env.now, "record_process", self.name, n=len(taken),
                             values=[show(r[0]) for r in taken], replay=replay)
