@@ -22,9 +22,9 @@ read.
 from __future__ import annotations
 
 from ..kafka.transactions import InvalidTimeout, KafkaError
-from .later import call_later
-from .operators import Operator
 from .errors import TaskFailure
+from .operators import Operator
+from .scheduling import call_later
 
 __all__ = ["KafkaSinkWriter", "SinkStartError", "POOL_SIZE"]
 

@@ -27,7 +27,7 @@ from ..snapshot.actions import Abort, Aligned, Barrier, Block, CancelMarker, Emi
 from .chain import show
 from .errors import TaskFailure
 from .input_gate import INF, InputGate, interpret
-from .later import call_later
+from .scheduling import call_later
 from .mail import Flush, HandlerTimer, SnapshotNow, Stall
 from .subtask_checkpointer import SubtaskCheckpointer
 
@@ -190,6 +190,10 @@ class StreamTask:
             return
         if type(item) is list:
             self.hops += len(item)
+            if self.trace.full:
+                self.trace.emit(now, "record_receive", self.name, channel=ch.name, n=len(item))
+            else:
+                self.counts["record_receive"] += 1
             if self.handler.fast:
                 yield from self.process_buffer(item, False)
             else:
