@@ -16,15 +16,32 @@ def _eq(name: str, actual, expected, failures: list) -> None:
         failures.append(f"{name}: expected {expected}, got {actual}")
 
 
+def _verdict(exp, eo: dict, job_failed, failures: list) -> None:
+    """exactly_once and job_failed: stated, or by default exactly once and not failed for good.
+
+    Without an ``expect:`` block a job must be exactly once; whatever the block says, a job that
+    failed for good fails the run unless it states ``job_failed``. A verdict that could not be
+    reached (the ideal run cannot finish in time) fails every expectation about it.
+    """
+    stated = exp.model_dump(exclude_none=True)
+    exactly_once = exp.exactly_once if exp.exactly_once is not None else (True if not stated else None)
+    about_verdict = exactly_once is not None or any(k in stated for k in ("duplicates", "lost", "overcounted"))
+    if not eo.get("judged", True) and about_verdict:
+        failures.append(f"exactly_once: cannot be judged ({eo['explanation'][0]})")
+    elif exactly_once is not None and eo["ok"] != exactly_once:
+        why = "; ".join(eo["explanation"][:3])
+        failures.append(f"exactly_once: expected {str(exactly_once).lower()}, got {str(eo['ok']).lower()} ({why})")
+    if exp.job_failed is None and job_failed:
+        failures.append(f"job_failed: the job failed for good ({job_failed}); a scenario that means it to "
+                        f"fail says expect: {{job_failed: true}}")
+
+
 def evaluate(scenario, report: dict) -> list[str]:
     """The failed expectations of ``scenario.expect`` against ``report`` (empty: all hold)."""
     exp, failures = scenario.expect, []
     if scenario.kind == "job":
         eo = report["exactly_once"]
-        if exp.exactly_once is not None and eo["ok"] != exp.exactly_once:
-            why = "; ".join(eo["explanation"][:3])
-            failures.append(f"exactly_once: expected {str(exp.exactly_once).lower()}, got "
-                            f"{str(eo['ok']).lower()} ({why})")
+        _verdict(exp, eo, report["job_failed"], failures)
         _eq("final_counts", report["final_counts"], exp.final_counts, failures)
         for name, values in (exp.consumers or {}).items():
             got = report["consumers"].get(name)
@@ -61,7 +78,7 @@ def evaluate(scenario, report: dict) -> list[str]:
             else:
                 _cmp(f"max_latency.{name}", round(lat["max"]), comparison, failures)
         for text in exp.explanation_mentions or []:
-            if not any(text in sentence for sentence in eo["explanation"]):
+            if not any(text in sentence for sentence in eo["explanation"] + eo.get("details", [])):
                 failures.append(f"explanation_mentions: no sentence mentions {text!r}")
     elif scenario.kind == "gate":
         gate = report["gate"]

@@ -15,7 +15,7 @@ from ..dataflow import FunctionRegistry, JobGraph
 from ..kafka import KafkaCluster
 from ..scenario import Scenario
 from ..trace import Trace
-from .inputs import preload_inputs
+from .inputs import input_rng, preload_inputs
 from .readers import attach_consumers, consumer_specs
 
 __all__ = ["simulate", "Result"]
@@ -81,7 +81,7 @@ def _run_job(scenario, functions, trace_level, reference):
     for name, spec in scenario.kafka.topics.items():
         for partition in cluster.topics[name].partitions:
             partition.created = spec.created(partition.index)
-    preload_inputs(scenario, cluster, random.Random(rng.random()))
+    preload_inputs(scenario, cluster, input_rng(rng))
     digests = attach_consumers(specs, cluster, trace)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
