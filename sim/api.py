@@ -8,27 +8,30 @@ from .analysis.report import build_report
 from .dataflow import FunctionRegistry, JobGraph
 from .ideal import Reference, ideal_reference as _ideal, reference_signature
 from .runtime.engine import Result, simulate
-from .scenario import Scenario, ScenarioError, load_file, parse_scenario
+from .scenario import Scenario, ScenarioError, blame_option, load_file, parse_scenario
 
 __all__ = ["load_scenario", "load_text", "run", "Run", "ideal_reference", "Reference"]
 
 
-def _validate(scenario: Scenario, functions: FunctionRegistry | None) -> Scenario:
+def _validate(scenario: Scenario, functions: FunctionRegistry | None, overrides=()) -> Scenario:
     if scenario.kind == "job":
-        JobGraph.build(scenario, functions)          # functions, edges, cycles
+        try:
+            JobGraph.build(scenario, functions)          # functions, edges, cycles
+        except ScenarioError as exc:
+            raise blame_option(exc, overrides) from None
     return scenario
 
 
 def load_scenario(path: str | Path, overrides=(), seed: int | None = None,
                   functions: FunctionRegistry | None = None) -> Scenario:
     """Read and fully validate a scenario file (raises ScenarioError)."""
-    return _validate(load_file(path, overrides, seed), functions)
+    return _validate(load_file(path, overrides, seed), functions, overrides)
 
 
 def load_text(text: str, name: str = "<scenario>", overrides=(), seed: int | None = None,
               functions: FunctionRegistry | None = None) -> Scenario:
     """Validate scenario YAML given as text (notebooks, tests)."""
-    return _validate(parse_scenario(text, name, overrides, seed), functions)
+    return _validate(parse_scenario(text, name, overrides, seed), functions, overrides)
 
 
 @dataclass

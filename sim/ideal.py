@@ -95,10 +95,11 @@ def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = 
     flows: dict[str, list] = {}
     order_dependent: set = set()
     read = 0
+    written: dict[str, list] = {}      # what sinks wrote, for sources of the same job that read it
     for name in _topological(graph):
         op = graph.nodes[name]["op"]
         if op.type == "kafka_source":
-            flows[name] = _source(scenario, op, records)
+            flows[name] = sorted(_source(scenario, op, records) + written.get(op.topic, []), key=_arrival)
             read += len(flows[name])
             continue
         incoming = []
@@ -108,6 +109,8 @@ def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = 
         if graph.in_degree(name) > 1:
             incoming.sort(key=_arrival)          # stable: copies and same-input records keep their order
         flows[name] = _apply(op, incoming, functions, order_dependent)
+        if op.type == "kafka_sink":
+            written.setdefault(op.topic, []).extend(flows[name])
     outputs: dict[str, list] = {}
     for name in graph.nodes:
         op = graph.nodes[name]["op"]
@@ -120,8 +123,14 @@ def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = 
 
 
 def _topological(graph) -> list:
+    """Operators in an order where every sink comes before the sources that read its topic (the
+    scenario refuses feedback loops, so there is one)."""
     import networkx as nx
-    return list(nx.lexicographical_topological_sort(graph, key=lambda n: graph.nodes[n]["index"]))
+    g = graph.copy()
+    ops = [d["op"] for _, d in graph.nodes(data=True)]
+    g.add_edges_from((a.name, b.name) for a in ops for b in ops
+                     if a.type == "kafka_sink" and b.type == "kafka_source" and a.topic == b.topic)
+    return list(nx.lexicographical_topological_sort(g, key=lambda n: graph.nodes[n]["index"]))
 
 
 def _arrival(rec):
@@ -143,7 +152,6 @@ def _source(scenario, op, records) -> list:
         skip_until_zero = mode == "latest" and index < spec.partitions
         out += [(v, (op.topic, index, offset, t)) for offset, (t, v) in enumerate(zip(times, values))
                 if not (skip_until_zero and t <= 0)]
-    out.sort(key=_arrival)
     return out
 
 

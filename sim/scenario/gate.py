@@ -74,7 +74,7 @@ class GateScenario(Strict):
     name: str
     description: str = ""
     seed: int = 0
-    channels: int = Field(ge=1)
+    channels: int = Field(ge=1, le=10_000)
     handler: Literal["aligned", "at_least_once", "unaligned", "alternating"] = "aligned"
     alignment: Literal["buffer", "block"] = "block"
     end_of_partition: Literal["align", "abort"] = "align"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .common import TASK_REF
 from .job import KafkaSinkOp, KafkaSourceOp
+from .limits import check_job_limits
 
 __all__ = ["check_references"]
 
@@ -94,6 +95,38 @@ def _check_job(s) -> None:
     if cp.unaligned and cp.alignment == "buffer":
         raise s.error("unaligned checkpoints are a Flink >= 1.11 feature and use alignment: block",
                       "checkpointing", "alignment")
+    _check_feedback(s)
+    check_job_limits(s)
+
+
+def _check_feedback(s) -> None:
+    """A sink writing a topic that a source upstream of it reads would read its own output forever."""
+    import networkx as nx
+
+    ops = s.job.operators
+    g = nx.DiGraph()
+    if s.job.edges:
+        g.add_edges_from((e.from_, e.to) for e in s.job.edges)
+    else:
+        g.add_edges_from((a.name, b.name) for a, b in zip(ops, ops[1:]))
+    for sink in (op for op in ops if isinstance(op, KafkaSinkOp)):
+        for source in (op for op in ops if isinstance(op, KafkaSourceOp) and op.topic == sink.topic):
+            g.add_edge(sink.name, source.name)
+    try:
+        cycle = nx.find_cycle(g)
+    except nx.NetworkXNoCycle:
+        return
+    names = [a for a, _ in cycle]
+    kinds = {op.name: op for op in ops}
+    hop = next(((a, b) for a, b in cycle if isinstance(kinds.get(a), KafkaSinkOp)
+                and isinstance(kinds.get(b), KafkaSourceOp)), None)
+    if hop is None:
+        return                           # a cycle of edges alone: the job graph reports it
+    sink, source = kinds[hop[0]], hop[1]
+    index = next(i for i, op in enumerate(ops) if op.name == sink.name)
+    raise s.error(f"a feedback loop: sink '{sink.name}' writes topic '{sink.topic}', which source '{source}' "
+                  f"upstream of it reads, so every output would be read again as input, forever "
+                  f"({' -> '.join(names + names[:1])})", "job", "operators", index, "topic")
 
 
 def _check_chandy_lamport(s) -> None:
