@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .analysis.report import build_report
 from .dataflow import FunctionRegistry, JobGraph
+from .dataflow.types import check_record_types
 from .ideal import Reference, ideal_reference as _ideal, reference_signature
 from .runtime.engine import Result, simulate
 from .scenario import Scenario, ScenarioError, blame_option, load_file, parse_scenario
@@ -16,7 +17,8 @@ __all__ = ["load_scenario", "load_text", "run", "Run", "ideal_reference", "Refer
 def _validate(scenario: Scenario, functions: FunctionRegistry | None, overrides=()) -> Scenario:
     if scenario.kind == "job":
         try:
-            JobGraph.build(scenario, functions)          # functions, edges, cycles
+            graph = JobGraph.build(scenario, functions)          # functions, edges, cycles
+            check_record_types(scenario, graph.graph, functions or FunctionRegistry())
         except ScenarioError as exc:
             raise blame_option(exc, overrides) from None
     return scenario

@@ -45,7 +45,7 @@ __all__ = ["Reference", "ideal_reference", "reference_signature"]
 class Reference:
     """What an ideal run writes to each sink topic, and whether it could finish in time."""
 
-    outputs: dict                      # topic -> [(value, origin), ...] in ideal order
+    outputs: dict                      # topic -> (values, origins), in ideal order
     complete: bool
     reason: str | None                 # why it could not finish in the scenario's time
     finish_ms: float                   # a lower bound of when the ideal run is done
@@ -69,14 +69,14 @@ class Reference:
         trace.emit(0.0, "reference", None, complete=self.complete, reason=self.reason, finish=self.finish_ms,
                    order_dependent=list(self.order_dependent), records_read=self.records_read, topics=topics)
         for topic in topics:
-            rows = self.outputs.get(topic, [])
+            values, origins = self.outputs.get(topic, ([], []))
             if trace.control:
-                for i, (value, origin) in enumerate(rows):
+                for i, (value, origin) in enumerate(zip(values, origins)):
                     trace.emit(0.0, "consumer_read", None, consumer="_reference", isolation="read_uncommitted",
                                topic=topic, partition=0, offset=i, value=value, origin=list(origin), txn=None)
             else:                        # one digest per topic: the checker adds those it judges
                 digest = ReadDigest(f"_reference:{topic}", "read_uncommitted", trace)
-                digest.add([value if isinstance(value, str) else str(value) for value, _ in rows])
+                digest.add(values)
                 digest.close(0.0)
         return trace
 
@@ -92,31 +92,29 @@ def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = 
     functions = functions or FunctionRegistry()
     graph = JobGraph.build(scenario, functions).graph
     records = partition_records(scenario, input_rng(random.Random(scenario.seed)))
-    flows: dict[str, list] = {}
+    flows: dict[str, tuple] = {}       # operator -> (values, origins): what it gives, columnwise
     order_dependent: set = set()
-    read = 0
     written: dict[str, list] = {}      # what sinks wrote, for sources of the same job that read it
     for name in _topological(graph):
         op = graph.nodes[name]["op"]
         if op.type == "kafka_source":
-            flows[name] = sorted(_source(scenario, op, records) + written.get(op.topic, []), key=_arrival)
-            read += len(flows[name])
+            flows[name] = _merge([_source(scenario, op, records), *written.get(op.topic, [])], always=True)
             continue
-        incoming = []
+        parts = []
         for up in graph.predecessors(name):
+            values, origins = flows[up]
             copies = graph.nodes[name]["parallelism"] if graph.edges[up, name]["partitioner"] == "broadcast" else 1
-            incoming += [rec for rec in flows[up] for _ in range(copies)]
-        if graph.in_degree(name) > 1:
-            incoming.sort(key=_arrival)          # stable: copies and same-input records keep their order
-        flows[name] = _apply(op, incoming, functions, order_dependent)
+            parts.append((values, origins) if copies == 1 else
+                         ([v for v in values for _ in range(copies)], [o for o in origins for _ in range(copies)]))
+        flows[name] = _apply(op, _merge(parts), functions, order_dependent)
         if op.type == "kafka_sink":
-            written.setdefault(op.topic, []).extend(flows[name])
-    outputs: dict[str, list] = {}
-    for name in graph.nodes:
-        op = graph.nodes[name]["op"]
-        if op.type == "kafka_sink":
-            outputs.setdefault(op.topic, []).extend(flows[name])
+            written.setdefault(op.topic, []).append(flows[name])
+    outputs = {topic: _merge(parts, always=False, concat=True) for topic, parts in written.items()}
+    for name, data in graph.nodes(data=True):
+        if data["op"].type == "kafka_sink":
+            outputs.setdefault(data["op"].topic, ([], []))
     work, span = _work(scenario, graph, flows)
+    read = sum(len(flows[n][0]) for n in graph.nodes if graph.nodes[n]["op"].type == "kafka_source")
     reference = Reference(outputs, True, None, 0.0, tuple(sorted(order_dependent, key=str)), read,
                           reference_signature(scenario), work, span)
     return reference.timed(scenario)
@@ -133,51 +131,71 @@ def _topological(graph) -> list:
     return list(nx.lexicographical_topological_sort(g, key=lambda n: graph.nodes[n]["index"]))
 
 
-def _arrival(rec):
-    origin = rec[1]
+def _arrival(origin):
     return origin[3], origin[0], origin[1], origin[2]
 
 
-def _source(scenario, op, records) -> list:
-    """What a source reads: its topic's partitions from its start position, by append time."""
+def _merge(parts: list, always: bool = False, concat: bool = False) -> tuple:
+    """Several (values, origins) flows as one, by their input's append time (stable: copies and
+    records of one input keep their order); ``concat`` keeps the parts' order instead."""
+    if len(parts) == 1 and not always:
+        return parts[0]
+    values = [v for vs, _ in parts for v in vs]
+    origins = [o for _, os_ in parts for o in os_]
+    if concat:
+        return values, origins
+    order = sorted(range(len(values)), key=lambda i: _arrival(origins[i]))
+    return [values[i] for i in order], [origins[i] for i in order]
+
+
+def _source(scenario, op, records) -> tuple:
+    """What a source reads: its topic's partitions from its start position, as (values, origins)."""
     spec = scenario.kafka.topics[op.topic]
     mode = op.start_from if op.start_from != "group_offsets" else op.auto_offset_reset
-    out = []
+    values, origins = [], []
     for index in range(spec.total()):
         if index >= spec.partitions and not op.partition_discovery_interval:
             continue                           # a partition added later is never found without discovery
-        times, values = records.get((op.topic, index), ([], []))
+        times, vals = records.get((op.topic, index), ([], []))
         # NOTE: 'latest' at the job's start (0 ms) skips what was written at or before 0 ms; a
         # discovered partition is read from the earliest offset (SEMANTICS.md section 4)
-        skip_until_zero = mode == "latest" and index < spec.partitions
-        out += [(v, (op.topic, index, offset, t)) for offset, (t, v) in enumerate(zip(times, values))
-                if not (skip_until_zero and t <= 0)]
-    return out
+        first = 0
+        if mode == "latest" and index < spec.partitions:
+            first = next((k for k, t in enumerate(times) if t > 0), len(times))     # times are sorted
+        values += vals[first:]
+        origins += [(op.topic, index, offset, times[offset]) for offset in range(first, len(times))]
+    return values, origins
 
 
-def _apply(op, records: list, functions, order_dependent: set) -> list:
+def _apply(op, flow: tuple, functions, order_dependent: set) -> tuple:
+    values, origins = flow
     if op.type == "kafka_sink":
-        return records
+        return flow
     if op.type == "keyed_sum":
-        return _keyed_sum(records, order_dependent)
+        return _keyed_sum(values, origins, order_dependent), origins
     fn = functions.get(op.function).fn
     if op.type == "map":
-        return [(fn(payload), origin) for payload, origin in records]
-    return [(out, origin) for payload, origin in records for out in fn(payload)]
+        return list(map(fn, values)), origins
+    outs = list(map(fn, values))
+    return [x for out in outs for x in out], [o for out, o in zip(outs, origins) for _ in range(len(out))]
 
 
-def _keyed_sum(records: list, order_dependent: set) -> list:
+def _keyed_sum(values: list, origins: list, order_dependent: set) -> list:
     """Running sums per key (``keyBy(0).sum(1)``); notes keys whose sums depend on arrival order."""
     state: dict = {}
-    seen: dict = {}                    # key -> (first addend, first input partition)
+    get = state.get
     out = []
-    for pair, origin in records:
-        key, n = pair[0], pair[1]
-        state[key] = state.get(key, 0) + n
-        out.append(((key, state[key]), origin))
-        first = seen.setdefault(key, (n, origin[:2]))
-        if first[0] != n and first[1] != tuple(origin[:2]):
-            order_dependent.add(key)
+    append = out.append
+    for key, n in values:
+        total = get(key, 0) + n
+        state[key] = total
+        append((key, total))
+    if len({pair[1] for pair in values}) > 1:          # equal addends: every order gives the same sums
+        seen: dict = {}                                # key -> (first addend, its input partition)
+        for (key, n), origin in zip(values, origins):
+            first = seen.setdefault(key, (n, origin[:2]))
+            if first[0] != n and first[1] != tuple(origin[:2]):
+                order_dependent.add(key)
     return out
 
 
@@ -189,10 +207,10 @@ def _work(scenario, graph, flows) -> tuple:
     for name, data in graph.nodes(data=True):
         op = data["op"]
         ptime = op.processing_time if op.processing_time is not None else ptimes.get(name, ptimes.get("default", 0.1))
-        n_in = len(flows[name]) if op.type in ("kafka_source", "kafka_sink") else \
-            sum(len(flows[u]) for u in graph.predecessors(name))
+        n_in = len(flows[name][0]) if op.type in ("kafka_source", "kafka_sink") else \
+            sum(len(flows[u][0]) for u in graph.predecessors(name))
         work.append((name, n_in, data["parallelism"], ptime))
-    times = [origin[3] for name in flows if graph.nodes[name]["op"].type == "kafka_source" for _, origin in flows[name]]
+    times = [origin[3] for name in flows if graph.nodes[name]["op"].type == "kafka_source" for origin in flows[name][1]]
     return tuple(work), ((min(times), max(times)) if times else ())
 
 

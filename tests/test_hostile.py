@@ -30,7 +30,7 @@ CASES = [
     ("latency .nan", HELLO.replace("job:\n", "job:\n  network: {latency: .nan}\n"), "job.network.latency", "finite"),
     ("interval .inf", HELLO.replace("interval: 1s", "interval: .inf"), "checkpointing.interval", "finite"),
     ("interval tiny", HELLO.replace("interval: 1s", "interval: 0.0001") + "run: {until: 1h}\n",
-     "checkpointing.interval", "at most 10,000,000 are allowed"),
+     "checkpointing.interval", "at most 1,000,000 are allowed"),
     ("feedback", HELLO.replace("topic: out, transaction_timeout", "topic: in, transaction_timeout"),
      "job.operators[4].topic", "a feedback loop: sink 'sink' writes topic 'in'"),
     ("huge int", HELLO.replace("at: 100", "at: " + "9" * 400), "input[0].at", "finite"),
@@ -42,6 +42,13 @@ CASES = [
     ("deep nesting", "a: " + "[" * 5000 + "]" * 5000 + "\n", None, "nested too deep"),
     ("two documents", HELLO + "---\nname: x\n", None, "one YAML document"),
     ("pydantic words", "kind: gate\nname: g\nchannels: 1\nsequence: [[1]]\n", "sequence[0]", "expected"),
+    ("keyed_sum fed text", HELLO.replace("    - {name: split, type: flat_map, function: split_words}\n", ""),
+     "job.operators[1]", "operator 'count' (keyed_sum) takes (key, number) pairs, but its input gives text"),
+    ("kind not a name", HELLO + "kind: []\n", "kind", "unknown kind"),
+    ("restarts forever", HELLO + "faults: [{task: split, probability: 1}]\nrestart: {delay: 0}\n",
+     "restart.delay", "unlimited restarts with no delay"),
+    ("words", HELLO.replace("input:\n", "input:\n  - {generate: {topic: in, rate: 1000/s, duration: 1h, "
+                            "words_per_line: 100000}}\n"), "input[0].generate.words_per_line", "words"),
     ("operator without type", HELLO.replace("{name: count, type: keyed_sum}", "{name: count}"),
      "job.operators[2]", "missing required key 'type'"),
 ]

@@ -49,7 +49,7 @@ def parse_scenario(text: str, file: str = "<scenario>", overrides: list[str] = (
 
 def _validate(data: dict, lines: dict, file: str):
     kind = data.get("kind", "job")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ScenarioError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}", file=file,
                             line=lines.get(("kind",)), path="kind")
     data.setdefault("kind", kind)

@@ -50,7 +50,7 @@ def _delay(value):
 
 
 def _event_kind(value):
-    keys = value if isinstance(value, dict) else type(value).model_fields
+    keys = value if isinstance(value, dict) else getattr(type(value), "model_fields", {})
     return "is:send" if "send" in keys else "is:snapshot" if "snapshot" in keys else None
 
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 from .units import MAX_DURATION, format_ms     # 365 days: any other duration (timeouts, intervals, delays)
 
 __all__ = ["MAX_PARALLELISM", "MAX_PARTITIONS", "MAX_RECORDS", "MAX_SIM_TIME", "MAX_DURATION", "MAX_PERIODIC",
-           "MAX_CHANNELS", "MAX_COUNT", "check_job_limits"]
+           "MAX_CHANNELS", "MAX_COUNT", "MAX_RESTARTS", "MAX_WORDS", "check_job_limits"]
 
 MAX_PARALLELISM = 256               # subtasks of one operator
 MAX_PARTITIONS = 10_000             # partitions of one topic
 MAX_CHANNELS = 100_000              # network channels of the whole job (all-to-all edges: p x p)
 MAX_RECORDS = 10_000_000            # input records written in all (explicit and generated)
 MAX_SIM_TIME = 86_400_000.0         # 24 h of simulated time: run.until, run.max_time, input times
-MAX_PERIODIC = 10_000_000           # firings of a periodic action (checkpoints, scans, flushes) per run
+MAX_PERIODIC = 1_000_000            # firings of a periodic action (checkpoints, scans, flushes) per run
+MAX_RESTARTS = 100_000              # restarts a restart strategy may make in one run
+MAX_WORDS = 5 * MAX_RECORDS         # words of generated lines (each becomes a record after a split)
 MAX_COUNT = 1_000_000               # other counts: buffer sizes, capacities, words per line, channels
 
 
@@ -34,6 +36,10 @@ def check_job_limits(s) -> None:
             if n > MAX_RECORDS or total + n > MAX_RECORDS:
                 raise s.error(f"this generates {n:,.0f} records; a scenario may write at most {MAX_RECORDS:,} "
                               "input records (lower the rate or the duration)", "input", i, "generate", "rate")
+            if n * g.words_per_line > MAX_WORDS:
+                raise s.error(f"this generates {n * g.words_per_line:,.0f} words; at most {MAX_WORDS:,} are "
+                              "allowed (fewer words per line or fewer lines)", "input", i, "generate",
+                              "words_per_line")
             total += n
         else:
             total += 1
@@ -62,9 +68,23 @@ def _check_run_time(s) -> None:
             raise s.error(f"every {format_ms(period)} over {format_ms(limit)} of simulated time ({key}) makes "
                           f"{limit / period:,.0f} {what}; at most {MAX_PERIODIC:,} are allowed "
                           f"(use a longer period or a shorter run)", *path)
-    if s.restart.attempts is None and s.restart.strategy == "fixed_delay" and s.restart.delay == 0 and s.faults:
-        raise s.error("unlimited restarts with no delay can restart forever at one instant: give a delay or "
-                      "a number of attempts", "restart", "delay")
+    _check_restarts(s, limit, key)
+
+
+def _check_restarts(s, limit: float, key: str) -> None:
+    r = s.restart
+    if not s.faults or r.strategy not in ("fixed_delay", "failure_rate"):
+        return
+    delay = r.delay if r.delay is not None else 1000.0
+    if r.strategy == "fixed_delay" and r.attempts is not None:
+        most = r.attempts
+    else:
+        most = limit / delay if delay else float("inf")
+    if most > MAX_RESTARTS:
+        what = (f"a restart every {format_ms(delay)} over {format_ms(limit)} ({key})" if delay else
+                "unlimited restarts with no delay (all at one instant)")
+        raise s.error(f"{what} allows more than {MAX_RESTARTS:,} restarts; give a longer delay or fewer "
+                      f"attempts", "restart", "delay" if r.attempts is None else "attempts")
 
 
 def _check_channels(s) -> None:
