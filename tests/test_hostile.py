@@ -125,3 +125,18 @@ def test_list_and_run_by_name_from_anywhere(tmp_path, monkeypatch):
     assert cli("run", "gates/subsumed", "-q")[0] == 0
     code, out, err = cli("run", "no_such_scenario", "--json")
     assert code == 2 and "no shipped scenario of that name" in json.loads(out)["error"]["message"]
+
+
+@pytest.mark.parametrize("text, key, line", [
+    ("kind: gate\nname: g\nchannels: 2\nhandler: alternating\nsequence: [B0]\n", "handler", 4),
+    ("kind: gate\nname: g\nchannels: 2\nmax_buffered_bytes: 5\nsequence: [B0]\n", "max_buffered_bytes", 4),
+    ("kind: chandy_lamport\nnodes: {A: 1}\ndelay: {min: 5, max: 1}\n", "delay.min", 3),
+    ("kind: chandy_lamport\nnodes:\n  A: 1\n  B: -1\n", "nodes.B", 4),
+    ("kind: chandy_lamport\nnodes: {A: 1, B: 0}\nlinks: [[A, B]]\nevents: [{at: 0, send: [A, B, 0]}]\n",
+     "events[0].send[2]", 4),
+])
+def test_the_innermost_key_is_named(text, key, line):
+    from sim import ScenarioError, load_text
+    with pytest.raises(ScenarioError) as info:
+        load_text(text, "x.yaml")
+    assert (info.value.path, info.value.line) == (key, line)

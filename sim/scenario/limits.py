@@ -73,7 +73,8 @@ def _check_run_time(s) -> None:
 
 def _check_restarts(s, limit: float, key: str) -> None:
     r = s.restart
-    if not s.faults or r.strategy not in ("fixed_delay", "failure_rate"):
+    # only a fault that can fire again in every attempt (a probability per record) restarts without end
+    if not any(hasattr(f, "probability") for f in s.faults) or r.strategy not in ("fixed_delay", "failure_rate"):
         return
     delay = r.delay if r.delay is not None else 1000.0
     if r.strategy == "fixed_delay" and r.attempts is not None:

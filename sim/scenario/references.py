@@ -131,6 +131,13 @@ def _check_feedback(s) -> None:
 
 def _check_chandy_lamport(s) -> None:
     nodes = s.nodes
+    for name, tokens in nodes.items():
+        if tokens < 0:
+            raise s.error(f"process {name} cannot hold a negative number of tokens ({tokens})", "nodes", name)
+    if s.delay.min > s.delay.max:
+        raise s.error(f"delay.min ({s.delay.min:g}) is above delay.max ({s.delay.max:g})", "delay", "min")
+    if s.delay.min <= 0:
+        raise s.error("delay.min must be positive (a message takes at least one tick)", "delay", "min")
     links = set()
     for i, (a, b) in enumerate(s.links):
         for j, n in enumerate((a, b)):
@@ -144,7 +151,9 @@ def _check_chandy_lamport(s) -> None:
     started = set()
     for i, ev in enumerate(s.events):
         if hasattr(ev, "send"):
-            a, b, _ = ev.send
+            a, b, tokens = ev.send
+            if tokens < 1:
+                raise s.error("a send moves at least one token: [from, to, tokens >= 1]", "events", i, "send", 2)
             for j, n in enumerate((a, b)):
                 if n not in nodes:
                     raise s.error(f"send names unknown process '{n}' (processes: {', '.join(nodes)})",
@@ -166,6 +175,14 @@ def _check_chandy_lamport(s) -> None:
 
 
 def _check_gate(s) -> None:
+    # checks between keys, each blamed on the key that has to change
+    if s.handler == "alternating" and s.aligned_timeout <= 0:
+        raise s.error("handler 'alternating' needs aligned_timeout > 0", "handler")
+    if s.handler == "alternating" and s.alignment == "buffer":
+        raise s.error("handler 'alternating' works with alignment: block only", "alignment")
+    if s.max_buffered_bytes and not (s.handler == "aligned" and s.alignment == "buffer"):
+        raise s.error("max_buffered_bytes applies to handler 'aligned' with alignment: buffer only",
+                      "max_buffered_bytes")
     for i, item in enumerate(s.items()):
         if item.channel >= s.channels:
             raise s.error(f"item {item.text} names channel {item.channel}, but the gate has channels "
