@@ -175,7 +175,10 @@ def diagram(trace_file, output, start, end, kind) -> None:
         window = (parse_duration(start) if start else None, parse_duration(end) if end else None)
     except ValueError as exc:
         raise BadInput(f"--from/--to: {exc}") from None
-    save_diagram(trace, output, kind=kind, window=window)
+    try:
+        save_diagram(trace, output, kind=kind, window=window)
+    except (KeyError, TypeError, IndexError) as exc:       # events without the fields their kind has
+        raise BadInput(f"{trace_file}: not a snapsim trace (an event lacks {exc})") from None
     click.echo(f"wrote {output}")
 
 
@@ -201,6 +204,8 @@ def sweep(file, vary, workers, seed, output, as_json) -> None:
     try:
         rows = run_sweep(_scenario_path(file), grid, workers, seed)
     except ScenarioError as exc:
+        if exc.file and exc.file.startswith("option --set "):      # a sweep sets its --vary values
+            exc.file = "option --vary " + exc.file.removeprefix("option --set ")
         raise _bad(exc) from None
     if output:
         from .cli_render import plot_sweep

@@ -45,10 +45,10 @@ MAX_EXPLANATIONS = 8
 def _job(report: dict, console: Console) -> None:
     eo = report["exactly_once"]
     if not eo.get("judged", True):
-        verdict = Text("exactly-once NOT JUDGED", style="bold red")
+        verdict = Text("exactly-once not judged", style="bold red")
     else:
         verdict = Text("exactly once", style="bold green") if eo["ok"] else Text("NOT exactly once", style="bold red")
-    verdict.append(f"  (judged on what {eo.get('reader') or 'the read_committed reader'} read)", style="dim")
+        verdict.append(f"  (judged on what {eo.get('reader') or 'the read_committed reader'} read)", style="dim")
     console.print(verdict)
     shown = eo["explanation"][:MAX_EXPLANATIONS]
     for sentence in shown:

@@ -2,7 +2,8 @@
 
 Whatever the input, ``snapsim run`` ends with exit 0, 1 or 2, never a traceback, and refuses bad
 input (exit 2) within a time bound. Runs are in-process (``sim.cli.main``), not subprocesses.
-``SNAPSIM_FUZZ_EXAMPLES`` raises the number of examples of each strategy (default 60).
+``SNAPSIM_FUZZ_EXAMPLES`` raises the number of examples of each strategy (default 60);
+``SNAPSIM_FUZZ_RANDOM`` draws new examples instead of the same ones every time.
 """
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def _mutate(doc, path, action, value):
     return doc
 
 
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize="SNAPSIM_FUZZ_RANDOM" not in os.environ,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                            HealthCheck.data_too_large])
 

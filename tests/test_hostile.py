@@ -140,3 +140,15 @@ def test_the_innermost_key_is_named(text, key, line):
     with pytest.raises(ScenarioError) as info:
         load_text(text, "x.yaml")
     assert (info.value.path, info.value.line) == (key, line)
+
+
+def test_sweep_checks_every_value_first():
+    code, _, err = cli("sweep", "hello_world", "--vary", "job.parallelism=1,1000000")
+    assert code == 2 and err.startswith("error: option --vary job.parallelism=1000000, key 'job.parallelism'")
+
+
+def test_a_trace_with_incomplete_events_is_bad_input(tmp_path):
+    trace = tmp_path / "t.jsonl"
+    trace.write_text('{"t":0,"kind":"run_start"}\n{"t":1,"kind":"checkpoint_trigger"}\n')
+    code, _, err = cli("diagram", str(trace), "-o", str(tmp_path / "d.svg"))
+    assert code == 2 and "not a snapsim trace" in err

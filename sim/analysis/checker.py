@@ -254,15 +254,8 @@ def _compare(reads: list, ref_reads: list, loose: set, ctx: _Context) -> dict:
     Values of ``loose`` keys (running sums whose intermediate values depend on arrival order) are
     judged per key, by how many were read and by the final sum.
     """
-    loose_got, loose_want = defaultdict(list), defaultdict(list)
-    exact_reads, exact_ref = [], []
-    for rows, exact, per_key in ((reads, exact_reads, loose_got), (ref_reads, exact_ref, loose_want)):
-        for r in rows:
-            kn = _split(r["value"]) if loose else None
-            if kn and kn[0] in loose:
-                per_key[kn[0]].append(kn[1])
-            else:
-                exact.append(r)
+    exact_reads, loose_got = _partition(reads, loose)
+    exact_ref, loose_want = _partition(ref_reads, loose)
     got = Counter(r["value"] for r in exact_reads)
     want = Counter(r["value"] for r in exact_ref)
     ref_max: dict = {}
@@ -294,6 +287,18 @@ def _compare(reads: list, ref_reads: list, loose: set, ctx: _Context) -> dict:
     return {"ok": not (duplicates or lost or overcounted), "duplicates": duplicates, "lost": lost,
             "overcounted": overcounted, "explanation": group_explanations(found),
             "details": [f[2] for f in found]}
+
+
+def _partition(rows: list, loose: set) -> tuple[list, dict]:
+    """Rows judged value by value, and ``{key: [sums]}`` of the ``loose`` keys."""
+    exact, per_key = [], defaultdict(list)
+    for r in rows:
+        kn = _split(r["value"]) if loose else None
+        if kn and kn[0] in loose:
+            per_key[kn[0]].append(kn[1])
+        else:
+            exact.append(r)
+    return exact, per_key
 
 
 def _compare_loose(got: dict, want: dict, duplicates, lost, overcounted, found) -> None:

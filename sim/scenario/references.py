@@ -129,15 +129,19 @@ def _check_feedback(s) -> None:
                   f"({' -> '.join(names + names[:1])})", "job", "operators", index, "topic")
 
 
-def _check_chandy_lamport(s) -> None:
-    nodes = s.nodes
-    for name, tokens in nodes.items():
+def _check_tokens_and_delay(s) -> None:
+    for name, tokens in s.nodes.items():
         if tokens < 0:
             raise s.error(f"process {name} cannot hold a negative number of tokens ({tokens})", "nodes", name)
     if s.delay.min > s.delay.max:
         raise s.error(f"delay.min ({s.delay.min:g}) is above delay.max ({s.delay.max:g})", "delay", "min")
     if s.delay.min <= 0:
         raise s.error("delay.min must be positive (a message takes at least one tick)", "delay", "min")
+
+
+def _check_chandy_lamport(s) -> None:
+    nodes = s.nodes
+    _check_tokens_and_delay(s)
     links = set()
     for i, (a, b) in enumerate(s.links):
         for j, n in enumerate((a, b)):

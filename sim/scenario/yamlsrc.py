@@ -100,49 +100,58 @@ class _Builder:
             if self.documents > 1:
                 raise self.fail("a scenario file holds one YAML document; a second one starts here", line)
         elif isinstance(ev, yaml.ScalarEvent):
-            self.check_tag(ev.tag, _SCALAR_TAGS, line)
-            tag = ev.tag if ev.tag not in (None, "!") else _RESOLVER.resolve(yaml.ScalarNode, ev.value, ev.implicit)
-            if ev.tag == "!" or tag not in _SCALAR_TAGS:       # dates, '<<', '=': plain text here
-                tag = _STD + "str"
-            node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
-            try:
-                value = _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)    # uncached: no memory kept
-            except (ValueError, TypeError, OverflowError):
-                raise self.fail(f"{ev.value!r} is not a valid {tag[len(_STD):]}", line, self.child_path()) from None
-            self.count(1, line)
-            if ev.anchor:
-                self.anchors[ev.anchor] = (value, 1)
-            self.add(value, line, scalar=True)
+            self.scalar(ev, line)
         elif isinstance(ev, yaml.AliasEvent):
-            if ev.anchor in self.open_anchors:
-                raise self.fail(f"alias *{ev.anchor} refers to the node that contains it (an endless value)",
-                                line, self.child_path())
-            if ev.anchor not in self.anchors:
-                raise self.fail(f"alias *{ev.anchor} names no anchor &{ev.anchor} above it", line, self.child_path())
-            value, size = self.anchors[ev.anchor]
-            self.count(size, line)
-            self.add(copy.deepcopy(value) if size > 1 else value, line, scalar=size == 1)
+            self.alias(ev, line)
         elif isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            is_map = isinstance(ev, yaml.MappingStartEvent)
-            self.check_tag(ev.tag, {_STD + ("map" if is_map else "seq")}, line)
-            if self.stack and self.stack[-1]["kind"] == "map" and self.stack[-1]["key"] is None:
-                raise self.fail("a key must be a plain name, not a list or a mapping", line, self.stack[-1]["path"])
-            if len(self.stack) >= MAX_DEPTH:
-                raise self.fail(f"nested more than {MAX_DEPTH} levels deep; a scenario needs a handful",
-                                line, self.child_path())
-            path = self.child_path()
-            self.lines.setdefault(path, line)
-            self.count(1, line)
-            self.stack.append({"kind": "map" if is_map else "seq", "value": {} if is_map else [], "path": path,
-                               "key": None, "anchor": ev.anchor, "nodes": self.nodes, "line": line})
-            if ev.anchor:
-                self.open_anchors.add(ev.anchor)
+            self.start(ev, line)
         elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             frame = self.stack.pop()
             if frame["anchor"]:
                 self.open_anchors.discard(frame["anchor"])
                 self.anchors[frame["anchor"]] = (frame["value"], self.nodes - frame["nodes"] + 1)
             self.add(frame["value"], frame["line"], scalar=False, pushed=True)
+
+    def scalar(self, ev, line: int) -> None:
+        self.check_tag(ev.tag, _SCALAR_TAGS, line)
+        tag = ev.tag if ev.tag not in (None, "!") else _RESOLVER.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+        if ev.tag == "!" or tag not in _SCALAR_TAGS:       # dates, '<<', '=': plain text here
+            tag = _STD + "str"
+        node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
+        try:
+            value = _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)    # uncached: no memory kept
+        except (ValueError, TypeError, OverflowError):
+            raise self.fail(f"{ev.value!r} is not a valid {tag[len(_STD):]}", line, self.child_path()) from None
+        self.count(1, line)
+        if ev.anchor:
+            self.anchors[ev.anchor] = (value, 1)
+        self.add(value, line, scalar=True)
+
+    def alias(self, ev, line: int) -> None:
+        if ev.anchor in self.open_anchors:
+            raise self.fail(f"alias *{ev.anchor} refers to the node that contains it (an endless value)",
+                            line, self.child_path())
+        if ev.anchor not in self.anchors:
+            raise self.fail(f"alias *{ev.anchor} names no anchor &{ev.anchor} above it", line, self.child_path())
+        value, size = self.anchors[ev.anchor]
+        self.count(size, line)
+        self.add(copy.deepcopy(value) if size > 1 else value, line, scalar=size == 1)
+
+    def start(self, ev, line: int) -> None:
+        is_map = isinstance(ev, yaml.MappingStartEvent)
+        self.check_tag(ev.tag, {_STD + ("map" if is_map else "seq")}, line)
+        if self.stack and self.stack[-1]["kind"] == "map" and self.stack[-1]["key"] is None:
+            raise self.fail("a key must be a plain name, not a list or a mapping", line, self.stack[-1]["path"])
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.fail(f"nested more than {MAX_DEPTH} levels deep; a scenario needs a handful",
+                            line, self.child_path())
+        path = self.child_path()
+        self.lines.setdefault(path, line)
+        self.count(1, line)
+        self.stack.append({"kind": "map" if is_map else "seq", "value": {} if is_map else [], "path": path,
+                           "key": None, "anchor": ev.anchor, "nodes": self.nodes, "line": line})
+        if ev.anchor:
+            self.open_anchors.add(ev.anchor)
 
     def add(self, value, line: int, scalar: bool, pushed: bool = False) -> None:
         if not self.stack:
