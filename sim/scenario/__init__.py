@@ -23,8 +23,8 @@ from .versions import Release, apply_release, release
 
 __all__ = ["Scenario", "ScenarioError", "JobScenario", "GateScenario", "GateItem",
            "ChandyLamportScenario", "parse_scenario", "load_file", "parse_duration", "parse_rate",
-           "format_ms", "parse_gate_item", "OPERATOR_TYPES", "KINDS", "blame_option", "read_text", "Release",
-           "release"]
+           "format_ms", "parse_gate_item", "OPERATOR_TYPES", "KINDS", "blame_option", "read_text",
+           "Release", "release"]
 
 Scenario = Union[JobScenario, GateScenario, ChandyLamportScenario]
 KINDS = {"job": JobScenario, "gate": GateScenario, "chandy_lamport": ChandyLamportScenario}
