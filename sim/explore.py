@@ -3,7 +3,7 @@
 ``sweep(scenario, {"checkpointing.interval": [100, 200]})`` runs every combination (``--set``
 semantics) and returns one row per run with the verdict and the main metrics.
 ``explore(scenario, points=N)`` crashes the job at N evenly spaced instants of the fault-free run
-(every subtask in turn, or the one named) and reports which crash points break exactly-once.
+(every task in turn -- a chain is one crash unit -- or the one named) and reports which crash points break exactly-once.
 Runs are independent and deterministic, so they can go to worker processes.
 """
 from __future__ import annotations
@@ -68,7 +68,8 @@ def explore(path: str | Path, points: int = 20, task: str | None = None, workers
         raise ValueError("explore crashes jobs; this scenario is a " + scenario.kind)
     clean = run(scenario.model_copy(update={"faults": []})).report
     end = clean["stats"]["sim_time_ms"]
-    tasks = [task] if task else [op.name for op in scenario.job.operators]
+    # one victim per task: operators chained into one task are one crash unit (its head names it)
+    tasks = [task] if task else [t["operators"][0] for t in clean["tasks"] if t["subtask"] == 0]
     jobs = []
     for i in range(points):
         at = round(end * (i + 1) / (points + 1), 3)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from ..provenance import Provenance
 from .metrics import checker_consumer, consumer_reads, consumer_summaries, parse_count, transactions
 
 __all__ = ["check"]
 
 
-def _origin(origin) -> str:
-    return f"{origin[0]}-{origin[1]}@{origin[2]}" if origin else "an unknown input"
+def _origin(origin: Provenance | None) -> str:
+    return origin.where() if origin else "an unknown input"
 
 
 def _times(n: int) -> str:
@@ -38,8 +39,9 @@ class _Context:
         for e in trace:
             if e["kind"] == "kafka_append":
                 self.appends[e["value"]].append(e)
-                if e.get("origin"):
-                    self.appends_by_origin[tuple(e["origin"][:3])].append(e)
+                origin = Provenance.of(e.get("origin"))
+                if origin:
+                    self.appends_by_origin[(origin.topic, origin.partition, origin.offset)].append(e)
         self.mode = None
 
     def restore_of(self, attempt: int) -> str:
@@ -56,14 +58,14 @@ class _Context:
         return None
 
     def write(self, read: dict) -> str:
-        origin = read.get("origin") or []
-        attempt = origin[4] if len(origin) > 4 else None
+        origin = Provenance.of(read.get("origin"))
+        attempt = origin.attempt if origin else None
         txn = read.get("txn")
         where = f"transaction {txn}" if txn else "no transaction"
         text = f"{_origin(origin)} written {self.restore_of(attempt) if attempt else ''} ({where}, read at {read['t']:g} ms)"
         r = self.restarts.get(attempt)
         if r is not None and origin:
-            reset = self.reset_for(r["t"], origin[0], origin[1])
+            reset = self.reset_for(r["t"], origin.topic, origin.partition)
             if reset is not None:
                 text += f"; the source was reset to offset {reset['offset']} ({reset['cause']})"
         return text
@@ -83,7 +85,7 @@ def _explain_overcount(value, key, n, ref_max, reads, ctx: _Context) -> str:
 
 
 def _explain_loss(value, ref_read, ctx: _Context) -> str:
-    origin = ref_read.get("origin") or []
+    origin = Provenance.of(ref_read.get("origin"))
     src = _origin(origin)
     appended = ctx.appends.get(value, [])
     for e in appended:
@@ -97,7 +99,8 @@ def _explain_loss(value, ref_read, ctx: _Context) -> str:
         if txn is not None and txn["status"] == "open":
             return (f"loss: {value} (from {src}) is still in open transaction {txn['id']} when the run ends: "
                     f"no checkpoint completed after it was written, so it was never committed.")
-    same_input = [e for e in ctx.appends_by_origin.get(tuple(origin[:3]), []) if e["value"] != value]
+    key = (origin.topic, origin.partition, origin.offset) if origin else None
+    same_input = [e for e in ctx.appends_by_origin.get(key, []) if e["value"] != value]
     if same_input:
         other = same_input[-1]
         return (f"loss: {value} (from {src}): that input was read, but it produced {other['value']} instead "

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+from ..provenance import Provenance
+
 __all__ = ["Partition", "Topic", "COMMIT", "ABORT", "is_marker"]
 
 
@@ -48,7 +50,7 @@ class Partition:
         self.base = 0
         self.times: list[float] = []
         self.values: list = []
-        self.origins: list = []                 # provenance: (topic, partition, offset) of the input
+        self.origins: list = []                 # provenance: the input record's Origin (or None)
         self.attempts: list = []                # the job attempt that wrote it (None: not a sink)
         self.txns: list = []                    # txn id (str) or None for non-transactional records
         self.open_first: dict[str, int] = {}    # open txn -> its first offset here
@@ -132,10 +134,10 @@ class Partition:
         return self.values[offset - self.base]
 
     def origin(self, offset: int):
-        """Provenance of the entry: (topic, partition, offset[, attempt that wrote it])."""
+        """Provenance of the entry (its input record and the attempt that wrote it), or None."""
         k = offset - self.base
         origin, attempt = self.origins[k], self.attempts[k]
-        return origin if attempt is None or origin is None else origin + (attempt,)
+        return None if origin is None else Provenance(*origin, attempt)
 
     def txn(self, offset: int):
         return self.txns[offset - self.base]

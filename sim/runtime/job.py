@@ -16,11 +16,11 @@ from .checkpoint_store import StateBackend
 from .coordinator import Coordinator
 from .faults import FaultPlan
 from .mail import ResumeInput
-from .operators import make_operator
+from .operators import build_operator
 from .outputs import Outputs
 from .restart_strategy import RestartStrategy
 from .sink import KafkaSinkWriter, SinkStartError
-from .source import SourceReader, SourceStreamTask
+from .source import SourceStreamTask
 from .task import StreamTask
 
 __all__ = ["Job", "Attempt"]
@@ -161,7 +161,7 @@ class Attempt:
         outputs = Outputs([([self.channels[c.index] for c in chs], chs[0].partitioner if chs else "forward")
                            for chs in spec.outputs], self.buffer_size, job.rng)
         inputs = [self.channels[c.index] for c in spec.inputs]
-        ops = [self._operator(spec, op_spec, restored.get(op_spec.name) if restored else None)
+        ops = [build_operator(self, spec, op_spec, restored.get(op_spec.name) if restored else None)
                for op_spec in spec.ops]
         chain = OperatorChain(list(spec.operators), ops, [self._ptime(op_spec) for op_spec in spec.ops])
         if restored is not None and self.trace.control and spec.head.type != "kafka_source":
@@ -178,27 +178,6 @@ class Attempt:
             return op_spec.processing_time
         ptimes = self.job.scenario.job.processing_time
         return ptimes.get(op_spec.name, ptimes.get("default", 0.1))
-
-    def _operator(self, spec, op_spec, restored):
-        """The runtime operator for one operator of the chain, with its state restored."""
-        job, now = self.job, self.env.now
-        if op_spec.type == "kafka_source":
-            topic = job.cluster.topics[op_spec.topic]
-            parts = [p for p in topic.partitions if p.index % spec.parallelism == spec.index]
-            reader = SourceReader(job.cluster, op_spec, parts)
-            for p, offset, cause in reader.start(now, restored):
-                self.trace.emit(now, "source_offset_reset", spec.name, topic=topic.name, partition=p,
-                                offset=offset, cause=cause)
-            return reader
-        if op_spec.type == "kafka_sink":
-            op = KafkaSinkWriter(spec.name, spec.index, op_spec, job.cluster, self, job.txn_counter)
-            op.open(restored)
-            self.sinks.append(op)
-            return op
-        op = make_operator(op_spec, job.functions)
-        if restored is not None:
-            op.restore(restored)
-        return op
 
     def _handler(self, channels: int):
         cp = self.job.scenario.checkpointing

@@ -9,9 +9,10 @@ offsets to the consumer group (monitoring only: recovery never reads them).
 from __future__ import annotations
 
 from ..kafka.clients import fetch
+from ..provenance import Origin
 from .input_gate import INF
 from .mail import DiscoverPartitions, PauseInput, ResumeInput, TriggerCheckpoint
-from .operators import Operator
+from .operators import Operator, operator_type
 from .task import StreamTask
 
 __all__ = ["SourceReader", "SourceStreamTask"]
@@ -59,7 +60,7 @@ class SourceReader(Operator):
             p = parts[0]
             if p.transactional:          # a topic some sink writes with transactions: markers to skip
                 offsets, self.positions[p.index] = fetch(p, self.positions[p.index], now, "read_uncommitted", limit)
-                return [(p.value(o), (p.topic, p.index, o, p.next_time(o))) for o in offsets]
+                return [(p.value(o), Origin(p.topic, p.index, o, p.next_time(o))) for o in offsets]
             start = self.positions[p.index]
             stop = min(p.end(now), start + limit)
             if stop <= start:
@@ -67,7 +68,7 @@ class SourceReader(Operator):
             self.positions[p.index] = stop
             a, b, topic, index = start - p.base, stop - p.base, p.topic, p.index
             # input partitions hold plain records only: the slice is exactly what a fetch returns
-            return [(v, (topic, index, o, t)) for v, o, t in zip(p.values[a:b], range(start, stop), p.times[a:b])]
+            return [(v, Origin(topic, index, o, t)) for v, o, t in zip(p.values[a:b], range(start, stop), p.times[a:b])]
         out = []
         while len(out) < limit:
             best, best_t = None, None
@@ -81,7 +82,7 @@ class SourceReader(Operator):
             self.positions[best.index] = pos + 1
             if best.transactional and not best.visible(pos, "read_uncommitted"):
                 continue                          # a control marker takes an offset but is no record
-            out.append((best.value(pos), (best.topic, best.index, pos, best.next_time(pos))))
+            out.append((best.value(pos), Origin(best.topic, best.index, pos, best.next_time(pos))))
         return out
 
     def next_time(self) -> float | None:
@@ -125,6 +126,19 @@ class SourceReader(Operator):
             self.cluster.commit_offsets(self.spec.group, self.spec.topic, offsets)
             return offsets
         return None
+
+
+@operator_type("kafka_source")
+def _kafka_source(attempt, task_spec, op_spec, restored) -> SourceReader:
+    """The reader of the partitions of subtask ``i`` (partition p goes to subtask p mod parallelism)."""
+    cluster, now = attempt.job.cluster, attempt.env.now
+    topic = cluster.topics[op_spec.topic]
+    parts = [p for p in topic.partitions if p.index % task_spec.parallelism == task_spec.index]
+    reader = SourceReader(cluster, op_spec, parts)
+    for p, offset, cause in reader.start(now, restored):
+        attempt.trace.emit(now, "source_offset_reset", task_spec.name, topic=topic.name, partition=p,
+                           offset=offset, cause=cause)
+    return reader
 
 
 class SourceStreamTask(StreamTask):

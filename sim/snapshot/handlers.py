@@ -37,7 +37,27 @@ def _one(item) -> int:
 
 # ----------------------------------------------------------------------------------- base
 class Handler:
-    """Common state: channel count, closed channels, the end-of-partition policy."""
+    """A barrier handler: the contract between a task's input gate and its checkpointing.
+
+    The task (or the gate scenario's driver) tells the handler of every item it takes from the
+    input gate, by type -- ``on_buffer(channel, buffer, now)``, ``on_barrier(channel, barrier, now,
+    overtaken)``, ``on_cancel(channel, marker, now)``, ``on_end_of_partition(channel, now)`` (or
+    ``on_item`` for any of them) -- and of its timers (``on_timer(checkpoint, now)``). Each call
+    answers with a list of actions (:mod:`sim.snapshot.actions`) that the caller applies in order:
+
+    * every data buffer and end of partition it was given comes back in exactly one ``Emit``,
+      now or later (``replay=True`` after an alignment buffer); nothing else is emitted;
+    * ``Trigger(id)`` at most once per checkpoint, ``Aligned(id, ...)`` just before or after it;
+      ``Abort(id, reason)`` when it gives a checkpoint up at this task;
+    * ``Block``/``Unblock`` mirror :attr:`blocked`; ``Store``/``Persist`` record a buffer;
+      ``SetTimer(at, id)`` asks for ``on_timer(id)`` at ``at``.
+
+    The caller must respect the attributes: it never delivers an item of a channel in
+    :attr:`blocked` unless :attr:`reads_blocked`; it may skip the call for a data buffer while
+    :attr:`fast` (the answer would be a plain ``Emit``); when :attr:`uses_priority` it asks
+    :meth:`wants_priority` about queued barriers and hands over the data a barrier overtakes.
+    A handler knows nothing of SimPy, channels or operators: it is unit-testable by plain calls.
+    """
 
     #: True while every data buffer would simply be emitted (the task may skip the call).
     fast: bool = True
