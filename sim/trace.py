@@ -86,6 +86,9 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "run_end": (SUMMARY, "reason, restarts, attempts, failed, retained_checkpoints",
                 "the run stopped (until reached, drained, job failed); which checkpoints outlive it"),
     "summary": (SUMMARY, "counters", "counters of every kind, written last"),
+    "reference": (SUMMARY, "complete, reason, finish, order_dependent, records_read, topics",
+                  "the ideal reference (sim.ideal), first event of its trace: could it finish in the run's "
+                  "time (else why not), which keys' running sums depend on arrival order"),
     # --- other scenario kinds ---
     "gate_arrive": (SUMMARY, "index, channel, item", "gate: an item arrived in its channel"),
     "gate_item": (SUMMARY, "index, channel, item, priority, actions",

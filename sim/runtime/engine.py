@@ -15,7 +15,7 @@ from ..dataflow import FunctionRegistry, JobGraph
 from ..kafka import KafkaCluster
 from ..scenario import Scenario
 from ..trace import Trace
-from .inputs import preload_inputs
+from .inputs import input_rng, preload_inputs
 from .readers import attach_consumers, consumer_specs
 from .scheduling import run_counted
 
@@ -31,14 +31,12 @@ class Result:
     stats: dict = field(default_factory=dict)
 
 
-def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trace_level: str | None = None,
-             reference: bool = False) -> Result:
+def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trace_level: str | None = None) -> Result:
     """Run a scenario of any kind and return its Result.
 
     For jobs, a read_committed reader named ``_checker`` is added on every sink topic that no
-    declared read_committed consumer reads (the checker judges what such a reader saw), and with
-    ``reference=True`` a read_uncommitted reader named ``_reference`` records everything the
-    sinks wrote (the exactly-once reference, taken from a run without faults).
+    declared read_committed consumer reads (the checker judges what such a reader saw against the
+    ideal reference of ``sim.ideal``).
     """
     wall = time.perf_counter()
     if scenario.kind == "gate":
@@ -55,20 +53,20 @@ def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trac
         trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level)
         stats = run_chandy_lamport(scenario, trace)
     else:
-        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level, reference)
+        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level)
     stats["wall_seconds"] = round(time.perf_counter() - wall, 6)
     trace.close(stats.get("sim_time_ms", 0.0))
     return Result(scenario, trace, stats)
 
 
-def _run_job(scenario, functions, trace_level, reference):
+def _run_job(scenario, functions, trace_level):
     from .job import Job
 
     level = trace_level or scenario.run.trace
     trace = Trace(level)
     rng = random.Random(scenario.seed)
     env = simpy.Environment()
-    specs = consumer_specs(scenario, reference)
+    specs = consumer_specs(scenario)
     graph = JobGraph.build(scenario, functions)
     plan = graph.expand()
     ops = scenario.job.operators
@@ -82,7 +80,7 @@ def _run_job(scenario, functions, trace_level, reference):
     for name, spec in scenario.kafka.topics.items():
         for partition in cluster.topics[name].partitions:
             partition.created = spec.created(partition.index)
-    preload_inputs(scenario, cluster, random.Random(rng.random()))
+    preload_inputs(scenario, cluster, input_rng(rng))
     digests = attach_consumers(specs, cluster, trace)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
