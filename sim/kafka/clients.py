@@ -57,9 +57,11 @@ class KafkaCluster:
         self.group_offsets: dict[tuple[str, str, int], int] = {}
 
     def partition(self, topic: str, index: int) -> Partition:
+        """One partition of one topic."""
         return self.topics[topic].partitions[index]
 
     def commit_offsets(self, group: str, topic: str, offsets: dict[int, int]) -> None:
+        """Commit ``{partition: offset}`` of ``topic`` for consumer group ``group``."""
         for p, offset in offsets.items():
             self.group_offsets[(group, topic, p)] = offset
 
@@ -98,6 +100,7 @@ class Producer:
         return self.coordinator.init_producer(transactional_id, timeout, now)
 
     def begin_transaction(self, name: str, transactional_id: str, epoch: int, timeout: float) -> Transaction:
+        """Open transaction ``name`` under ``transactional_id`` at ``epoch`` (fenced epoch: raises)."""
         return self.coordinator.begin(name, transactional_id, epoch, timeout)
 
     def send(self, now: float, values, origins, txn: Transaction | None, attempt) -> int:
@@ -111,6 +114,7 @@ class Producer:
         return self.coordinator.can_commit(txn)
 
     def commit_transaction(self, txn: Transaction, now: float, cause: str) -> bool:
+        """Commit ``txn``; True if this call committed it, False if it already was; aborted or fenced: raises."""
         return self.coordinator.commit(txn, now, cause)
 
     def abort_transaction(self, txn: Transaction, now: float, cause: str) -> bool:

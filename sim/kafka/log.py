@@ -15,6 +15,7 @@ __all__ = ["Partition", "Topic", "COMMIT", "ABORT", "is_marker"]
 
 
 class _Marker:
+    """A transaction's commit or abort marker in a partition."""
     __slots__ = ("name",)
 
     def __init__(self, name: str) -> None:
@@ -29,6 +30,7 @@ ABORT = _Marker("ABORT")
 
 
 def is_marker(value) -> bool:
+    """Is ``value`` a transaction's commit or abort marker (it takes an offset but is no record)?"""
     return value is COMMIT or value is ABORT
 
 
@@ -131,6 +133,7 @@ class Partition:
         return self.times[k] if k < len(self.times) else None
 
     def value(self, offset: int):
+        """The value at ``offset``."""
         return self.values[offset - self.base]
 
     def origin(self, offset: int):
@@ -140,6 +143,7 @@ class Partition:
         return None if origin is None else Provenance(*origin, attempt)
 
     def txn(self, offset: int):
+        """The transaction that wrote ``offset`` (None: written without one)."""
         return self.txns[offset - self.base]
 
     def lso(self) -> int:

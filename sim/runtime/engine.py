@@ -75,12 +75,7 @@ def _run_job(scenario, functions, trace_level):
                tasks=plan.describe(),
                topics={"input": sorted({op.topic for op in ops if op.type == "kafka_source"}),
                        "output": sorted({op.topic for op in ops if op.type == "kafka_sink"})})
-    cluster = KafkaCluster({n: t.total() for n, t in scenario.kafka.topics.items()},
-                           scenario.kafka.transaction_max_timeout, scenario.kafka.abort_scan_interval)
-    for name, spec in scenario.kafka.topics.items():
-        for partition in cluster.topics[name].partitions:
-            partition.created = spec.created(partition.index)
-    preload_inputs(scenario, cluster, input_rng(rng))
+    cluster = _cluster(scenario, input_rng(rng))
     digests = attach_consumers(specs, cluster, trace)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
@@ -92,17 +87,32 @@ def _run_job(scenario, functions, trace_level):
     reason = job.stopped_reason or ("until" if until != "drained" else "max_time")
     for digest in digests:
         digest.close(env.now)
-    # the run's end cancels the job: completed checkpoints survive it only with retain_on_cancellation;
-    # after a failure for good they are always kept (SEMANTICS 1)
-    kept = [c.id for c in job.coordinator.completed]
-    if job.failed_for_good is None and scenario.checkpointing.retention == "delete_on_cancellation":
-        kept = []
-    trace.emit(env.now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
-               failed=job.failed_for_good, retained_checkpoints=kept)
+    _run_end(scenario, job, trace, env.now, reason)
     hops = sum(t.hops for t in job.attempt.tasks) if job.attempt else 0
     stats = {"sim_time_ms": env.now, "events": events,
              "record_hops": hops + job.hops_of_failed_attempts}
     return trace, stats
+
+
+def _cluster(scenario, rng) -> KafkaCluster:
+    """The Kafka cluster with the scenario's topics (partitions added by ``grow`` at their times) and input."""
+    cluster = KafkaCluster({n: t.total() for n, t in scenario.kafka.topics.items()},
+                           scenario.kafka.transaction_max_timeout, scenario.kafka.abort_scan_interval)
+    for name, spec in scenario.kafka.topics.items():
+        for partition in cluster.topics[name].partitions:
+            partition.created = spec.created(partition.index)
+    preload_inputs(scenario, cluster, rng)
+    return cluster
+
+
+def _run_end(scenario, job, trace, now: float, reason: str) -> None:
+    """The ``run_end`` event. The run's end cancels the job: completed checkpoints survive it only
+    with retain_on_cancellation; after a failure for good they are always kept (SEMANTICS 1)."""
+    kept = [c.id for c in job.coordinator.completed]
+    if job.failed_for_good is None and scenario.checkpointing.retention == "delete_on_cancellation":
+        kept = []
+    trace.emit(now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
+               failed=job.failed_for_good, retained_checkpoints=kept)
 
 
 def _abort_scanner(env, cluster, trace, stop):

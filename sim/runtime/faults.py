@@ -32,6 +32,7 @@ class FaultPlan:
         self.pending_timed = len(self.timed)
 
     def start(self) -> None:
+        """Schedule the timed faults (crashes and stalls at a time)."""
         for f in self.timed:
             self.env.timeout(f.at).callbacks.append(lambda _e, f=f: self._fire(f))
 

@@ -27,6 +27,7 @@ __all__ = ["Job", "Attempt"]
 
 
 class Job:
+    """The job across its attempts: cluster, coordinator, fault plan, restart strategy."""
     def __init__(self, env, scenario, plan, functions, rng, trace, cluster, stop_event) -> None:
         self.env = env
         self.scenario = scenario
@@ -50,13 +51,16 @@ class Job:
         self.hops_of_failed_attempts = 0
 
     def start(self) -> None:
+        """Install the fault plan and deploy the first attempt."""
         self.faults.start()
         self.deploy(None)
 
     def running(self) -> bool:
+        """Is an attempt deployed and not failing?"""
         return self.attempt is not None and not self.attempt.failing
 
     def deploy(self, checkpoint) -> None:
+        """Deploy a new attempt restored from ``checkpoint`` (None: fresh) and start checkpointing."""
         self.attempt_number += 1
         self.restart_pending = False
         try:
@@ -90,11 +94,13 @@ class Job:
         self.env.timeout(delay).callbacks.append(restart)
 
     def give_up(self, reason: str) -> None:
+        """The job failed for good: record why and stop the run."""
         self.failed_for_good = reason
         self.trace.emit(self.env.now, "job_failed", "jobmanager", reason=reason)
         self.stop("job_failed")
 
     def stop(self, reason: str) -> None:
+        """Stop the run (once) with ``reason``."""
         if not self.stop_event.triggered:
             self.stopped_reason = reason
             self.stop_event.succeed(reason)
@@ -195,6 +201,7 @@ class Attempt:
         return not self.failing
 
     def start(self) -> None:
+        """Start every task's process."""
         for task in self.tasks:
             task.start()
 
@@ -219,6 +226,7 @@ class Attempt:
 
     # --- quiescence (stop the world, drained) ------------------------------------------------------
     def went_idle(self, task) -> None:
+        """``task`` has nothing to do; when every task is idle and nothing is in flight, the job is quiet."""
         self.active -= 1
         if self.active == 0 and self.counters[0] == 0:
             if self.quiet_callbacks and self.quiet():
@@ -228,12 +236,15 @@ class Attempt:
             self.job.check_drained()
 
     def quiet(self) -> bool:
+        """Nothing in flight, no task busy, no partial output buffer."""
         return self.active == 0 and self.counters[0] == 0 and not any(t.outputs.dirty for t in self.tasks)
 
     def when_quiet(self, callback) -> None:
+        """Call ``callback`` once the attempt is quiet (stop-the-world checkpoints)."""
         self.quiet_callbacks.append(callback)
 
     def resume_sources(self) -> None:
+        """Let paused sources read again."""
         for task in self.sources:
             if task.paused:
                 task.post(ResumeInput())

@@ -60,21 +60,27 @@ class Operator:
     external = False
 
     def process(self, records: list) -> list:
+        """Identity: every record passes unchanged."""
         return records
 
     def snapshot(self, checkpoint: int):
+        """Nothing to snapshot."""
         return None
 
     def restore(self, state) -> None:
+        """Nothing to restore."""
         pass
 
     def state_entries(self) -> int:
+        """No state entries."""
         return 0
 
     def describe_state(self):
+        """No state to show."""
         return None
 
     def notify_complete(self, checkpoint: int) -> None:
+        """Nothing to commit."""
         pass
 
 
@@ -91,6 +97,7 @@ class FlatMap(_Function):
     """``flatMap``: each record becomes zero or more, each keeping its origin."""
 
     def process(self, records: list) -> list:
+        """Each record becomes ``fn(payload)``'s outputs, with its origin."""
         fn = self.fn
         return [(out, origin) for payload, origin in records for out in fn(payload)]
 
@@ -99,6 +106,7 @@ class Map(_Function):
     """``map``: each record becomes one, keeping its origin."""
 
     def process(self, records: list) -> list:
+        """Each record becomes ``fn(payload)``, with its origin."""
         fn = self.fn
         return [(fn(payload), origin) for payload, origin in records]
 
@@ -112,6 +120,7 @@ class KeyedSum(Operator):
         self.state: dict = {}
 
     def process(self, records: list) -> list:
+        """Add each pair's value to its key's sum; emit ``(key, new sum)``."""
         state = self.state
         get = state.get
         out = []
@@ -124,15 +133,19 @@ class KeyedSum(Operator):
         return out
 
     def snapshot(self, checkpoint: int):
+        """A copy of ``{key: sum}``."""
         return dict(self.state)
 
     def restore(self, state) -> None:
+        """Put back a ``{key: sum}`` copy (None: empty)."""
         self.state = dict(state or {})
 
     def state_entries(self) -> int:
+        """One entry per key."""
         return len(self.state)
 
     def describe_state(self):
+        """``{key: sum}``, sorted by key."""
         return dict(sorted(self.state.items()))
 
 

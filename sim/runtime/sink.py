@@ -102,6 +102,7 @@ class KafkaSinkWriter(Operator):
 
     # --- records -----------------------------------------------------------------------------
     def process(self, records: list) -> list:
+        """Write the buffer (transactional), or batch it for ``linger`` ms (at_least_once, none)."""
         if not records:
             return []
         if not self.exactly_once and self.spec.linger > 0:
@@ -136,6 +137,7 @@ class KafkaSinkWriter(Operator):
 
     # --- checkpoints -------------------------------------------------------------------------
     def snapshot(self, checkpoint: int):
+        """Pre-commit on the barrier: the open transaction becomes pending for ``checkpoint``; open the next."""
         if not self.exactly_once:
             if self.spec.semantic == "at_least_once" and self.batch:
                 batch, self.batch = self.batch, []
@@ -150,6 +152,7 @@ class KafkaSinkWriter(Operator):
         return {"pending": [(cid, t.id) for cid, t in self.pending], "open": self.current.id}
 
     def notify_complete(self, checkpoint: int) -> None:
+        """Commit every pending transaction of a checkpoint <= ``checkpoint``, oldest first."""
         while self.pending and self.pending[0][0] <= checkpoint:
             cid, txn = self.pending.pop(0)
             self._commit(txn, cid, f"checkpoint {checkpoint} completed")
@@ -178,9 +181,11 @@ class KafkaSinkWriter(Operator):
         self.trace.emit(self.env.now, "txn_abort", self.task_name, txn=txn.id, records=txn.records, cause=txn.cause)
 
     def state_entries(self) -> int:
+        """Pending transactions plus the open one."""
         return len(self.pending) + 1
 
     def describe_state(self):
+        """Pending and open transaction ids (exactly_once), else None."""
         if not self.exactly_once:
             return None
         return {"pending": [t.id for _, t in self.pending], "open": self.current.id if self.current else None}

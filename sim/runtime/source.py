@@ -104,17 +104,21 @@ class SourceReader(Operator):
         return new
 
     def snapshot(self, checkpoint: int):
+        """The offset of every partition, kept until the checkpoint completes (to commit it)."""
         offsets = dict(self.positions)
         self.snapshots[checkpoint] = offsets
         return offsets
 
     def restore(self, state) -> None:
+        """Put restored offsets back."""
         self.positions = dict(state)
 
     def state_entries(self) -> int:
+        """One entry per partition."""
         return len(self.positions)
 
     def describe_state(self):
+        """``{topic-partition: offset}``."""
         return {f"{p.topic}-{p.index}": self.positions[p.index] for p in self.partitions}
 
     def notify_complete(self, checkpoint: int):
@@ -180,6 +184,7 @@ class SourceStreamTask(StreamTask):
         yield from self.process_buffer(records, False)
 
     def notify_complete(self, cid: int):
+        """Also commit the checkpoint's offsets to the consumer group (``offsets_committed``)."""
         done = super().notify_complete(cid)
         offsets = done.get(self.chain.names[0]) if done else None
         if offsets is not None and self.trace.control:

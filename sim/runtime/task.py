@@ -81,10 +81,12 @@ class StreamTask:
         call_later(self.env, delay, self.alive, fn, *args)
 
     def alive(self) -> bool:
+        """False once the task was cancelled or failed."""
         return not self.dead
 
     # --- waking ------------------------------------------------------------------------------
     def start(self) -> None:
+        """Start the task's SimPy process."""
         self.process = self.env.process(self.run())
 
     def notify(self, arrival: float) -> None:
@@ -150,6 +152,7 @@ class StreamTask:
 
     # --- the mailbox loop --------------------------------------------------------------------
     def run(self):
+        """The process: the loop until cancelled; a TaskFailure fails the job over."""
         try:
             yield from self.loop()
         except simpy.Interrupt as intr:

@@ -86,6 +86,7 @@ class Handler:
         return self.on_buffer(channel, item, now)
 
     def on_timer(self, checkpoint: int, now: float) -> list:
+        """A timer set with ``SetTimer`` is due (only the alternating handler sets them)."""
         return []
 
     def wants_priority(self, barrier: Barrier, now: float) -> bool:
@@ -130,36 +131,42 @@ class Aligner(Handler):
 
     # -- public calls --------------------------------------------------------------------------
     def on_buffer(self, ch: int, item, now: float) -> list:
+        """A data buffer of channel ``ch``."""
         out = []
         self._dispatch(ch, item, now, out, False)
         self._drain(now, out)
         return out
 
     def on_barrier(self, ch: int, barrier: Barrier, now: float, overtaken=()) -> list:
+        """A barrier of channel ``ch`` (``overtaken``: the data it overtook, unaligned)."""
         out = []
         self._dispatch(ch, barrier, now, out, False, overtaken)
         self._drain(now, out)
         return out
 
     def on_cancel(self, ch: int, marker: CancelMarker, now: float) -> list:
+        """A cancellation marker of channel ``ch``."""
         out = []
         self._dispatch(ch, marker, now, out, False)
         self._drain(now, out)
         return out
 
     def on_end_of_partition(self, ch: int, now: float, item=EOP) -> list:
+        """Channel ``ch`` ended."""
         out = []
         self._dispatch(ch, item, now, out, False)
         self._drain(now, out)
         return out
 
     def on_timer(self, checkpoint: int, now: float) -> list:
+        """The aligned timeout of ``checkpoint`` passed: switch to unaligned if still aligning."""
         out = []
         if checkpoint == self.current and self.pending and not self.unaligned:
             self._switch(now, out)
         return out
 
     def wants_priority(self, barrier: Barrier, now: float) -> bool:
+        """Unaligned barriers, and aligned ones whose timeout has passed, overtake queued data."""
         if self.timeout is None:
             return False
         if barrier.unaligned:
@@ -327,9 +334,11 @@ class AtLeastOnceTracker(Handler):
         self.pending: list[list] = []     # [id, barriers seen, aborted, first barrier time], by id
 
     def on_buffer(self, ch: int, item, now: float) -> list:
+        """Data is never held: emit it."""
         return [Emit(ch, item)]
 
     def on_barrier(self, ch: int, b: Barrier, now: float, overtaken=()) -> list:
+        """Count the barrier for its checkpoint; trigger when every open channel delivered it."""
         out: list = []
         for i, entry in enumerate(self.pending):
             if entry[0] == b.id:
@@ -345,6 +354,7 @@ class AtLeastOnceTracker(Handler):
         return out
 
     def on_cancel(self, ch: int, marker: CancelMarker, now: float) -> list:
+        """Abort the marker's checkpoint (once) and drop lower pending ones."""
         out: list = []
         cid = marker.id
         while self.pending and self.pending[0][0] < cid:
@@ -364,6 +374,7 @@ class AtLeastOnceTracker(Handler):
         return out
 
     def on_end_of_partition(self, ch: int, now: float, item=EOP) -> list:
+        """Close the channel: abort (``abort``) or complete what it was waiting for (``align``)."""
         out: list = []
         self.closed.add(ch)
         if self.eop_policy == "abort":
