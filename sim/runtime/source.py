@@ -167,21 +167,19 @@ class SourceStreamTask(StreamTask):
         if len(self.reader.partitions) < len(self.reader.assigned):
             self.later(self.reader.spec.partition_discovery_interval, self._discovery_due)
 
-    def process_input(self):
-        """Poll Kafka for up to a buffer of records (Flink's SourceStreamTask input)."""
+    def input_step(self):
+        """Poll Kafka for up to a buffer of records (Flink's SourceStreamTask input); the step handling them."""
         if self.paused:
-            yield from self.wait()
-            return
+            return self.wait()
         now = self.env.now
         records = self.reader.poll(now, self.attempt.buffer_size)
         if not records:
             nxt = self.reader.next_time()
-            yield from self.wait(INF if nxt is None else nxt)
-            return
+            return self.wait(INF if nxt is None else nxt)
         self.hops += len(records)
         if self.trace.full:
             self.trace.emit(now, "source_read", self.name, n=len(records), origins=[list(r[1]) for r in records])
-        yield from self.process_buffer(records, False)
+        return self.process_buffer(records, False)
 
     def notify_complete(self, cid: int):
         """Also commit the checkpoint's offsets to the consumer group (``offsets_committed``)."""
