@@ -106,10 +106,12 @@ def _cluster(scenario, rng) -> KafkaCluster:
 
 
 def _run_end(scenario, job, trace, now: float, reason: str) -> None:
-    """The ``run_end`` event. The run's end cancels the job: completed checkpoints survive it only
-    with retain_on_cancellation; after a failure for good they are always kept (SEMANTICS 1)."""
+    """The ``run_end`` event. The run's end cancels the job (SEMANTICS 1): retention none (Flink's
+    default) deletes the checkpoints in every case, also after a failure for good;
+    delete_on_cancellation keeps them only after a failure; retain_on_cancellation always keeps them."""
     kept = [c.id for c in job.coordinator.completed]
-    if job.failed_for_good is None and scenario.checkpointing.retention == "delete_on_cancellation":
+    retention = scenario.checkpointing.retention
+    if retention == "none" or (retention == "delete_on_cancellation" and job.failed_for_good is None):
         kept = []
     trace.emit(now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
                failed=job.failed_for_good, retained_checkpoints=kept)

@@ -19,7 +19,7 @@ from .mail import ResumeInput
 from .operators import build_operator
 from .outputs import Outputs
 from .restart_strategy import RestartStrategy
-from .sink import KafkaSinkWriter, SinkStartError
+from .sink import KafkaSinkWriter
 from .source import SourceStreamTask
 from .task import StreamTask
 
@@ -63,11 +63,7 @@ class Job:
         """Deploy a new attempt restored from ``checkpoint`` (None: fresh) and start checkpointing."""
         self.attempt_number += 1
         self.restart_pending = False
-        try:
-            self.attempt = Attempt(self, self.attempt_number, checkpoint)
-        except SinkStartError as exc:
-            self.give_up(f"the job cannot start: {exc}")
-            return
+        self.attempt = Attempt(self, self.attempt_number, checkpoint)
         self.faults.install(self.attempt)
         self.attempt.start()
         self.coordinator.start()
@@ -133,6 +129,7 @@ class Attempt:
         self.backend = job.backend
         self.faults = job.faults
         self.failing = False
+        self.init_failure = None             # (task name, reason): a task that fails while it starts
         self.counters = [0]                  # items in channels
         self.active = 0                      # tasks not idle
         self.quiet_callbacks: list = []
@@ -204,6 +201,15 @@ class Attempt:
         """Start every task's process."""
         for task in self.tasks:
             task.start()
+        if self.init_failure is not None:
+            # the task failed while initialising its state: an ordinary failure, right after deployment
+            self.env.timeout(0).callbacks.append(lambda _e: self._fail_init())
+
+    def _fail_init(self) -> None:
+        name, reason = self.init_failure
+        task = next(t for t in self.tasks if t.name == name)
+        task.dead = True
+        self.fail(task, reason)
 
     # --- failure ---------------------------------------------------------------------------------
     def fail(self, task, reason: str) -> None:
@@ -216,7 +222,7 @@ class Attempt:
             self.trace.emit(now, "task_crash", task.name, reason=reason, attempt=self.number)
         in_flight = sum(len(ch.queue) for ch in self.channels)
         self.trace.emit(now, "job_failing", "jobmanager", attempt=self.number, reason=reason,
-                        dropped_in_flight=in_flight)
+                        dropped_in_flight=in_flight, restarted=[t.name for t in self.tasks])
         self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks)
         for t in self.tasks:
             t.cancel()
