@@ -49,6 +49,10 @@ CASES = [
      "restart.delay", "unlimited restarts with no delay"),
     ("words", HELLO.replace("input:\n", "input:\n  - {generate: {topic: in, rate: 1000/s, duration: 1h, "
                             "words_per_line: 100000}}\n"), "input[0].generate.words_per_line", "words"),
+    ("broker scan every 0 ms", HELLO.replace("kafka: {topics", "kafka: {abort_scan_interval: 0, topics"),
+     "kafka.abort_scan_interval", "needs a positive interval"),
+    ("exponential restarts at once", HELLO + "restart: {strategy: exponential_delay, initial_backoff: 0}\n"
+     "faults: [{task: split, probability: 1}]\n", "restart.initial_backoff", "more than 100,000 restarts"),
     ("operator without type", HELLO.replace("{name: count, type: keyed_sum}", "{name: count}"),
      "job.operators[2]", "missing required key 'type'"),
 ]
