@@ -17,6 +17,7 @@ from ..scenario import Scenario
 from ..trace import Trace
 from .inputs import input_rng, preload_inputs
 from .readers import attach_consumers, consumer_specs
+from .scheduling import run_counted
 
 __all__ = ["simulate", "Result"]
 
@@ -46,7 +47,7 @@ def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trac
         end = trace.events[-1]["t"] if trace.events else 0.0
         stats = {"sim_time_ms": end, "events": 0, "record_hops": 0}
     elif scenario.kind == "chandy_lamport":
-        from .chandy_lamport import run_chandy_lamport
+        from .chandy_lamport_run import run_chandy_lamport
         level = trace_level or scenario.run.get("trace", "full")
         trace = Trace(level)
         trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level)
@@ -87,7 +88,7 @@ def _run_job(scenario, functions, trace_level):
     job.start()
     until = scenario.run.until
     limit = scenario.run.max_time if until == "drained" else until
-    env.run(until=simpy.AnyOf(env, [stop, env.timeout(limit)]))
+    events = run_counted(env, simpy.AnyOf(env, [stop, env.timeout(limit)]))
     reason = job.stopped_reason or ("until" if until != "drained" else "max_time")
     for digest in digests:
         digest.close(env.now)
@@ -99,7 +100,7 @@ def _run_job(scenario, functions, trace_level):
     trace.emit(env.now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
                failed=job.failed_for_good, retained_checkpoints=kept)
     hops = sum(t.hops for t in job.attempt.tasks) if job.attempt else 0
-    stats = {"sim_time_ms": env.now, "events": next(env._eid),   # SimPy's counter of scheduled events
+    stats = {"sim_time_ms": env.now, "events": events,
              "record_hops": hops + job.hops_of_failed_attempts}
     return trace, stats
 
