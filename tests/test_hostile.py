@@ -107,6 +107,7 @@ def test_not_utf8_names_file_and_line(tmp_path):
     ["run", "hello_world", "--diagram", "out.txt"],
     ["run", "hello_world", "--trace", "/proc/nope/t.jsonl"],
     ["sweep", "hello_world", "--vary", "checkpointing.interval=1s,2s", "-o", "/nonexistent/p.png"],
+    ["figures", "-o", "/proc/nope"],
 ])
 def test_output_paths_checked_before_running(args):
     start = time.process_time()
