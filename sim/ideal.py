@@ -237,11 +237,14 @@ def _finish(scenario, work, span) -> tuple[float, str | None]:
         name, n, ptime, par = where
         return finish, (f"operator '{name}' needs at least {busy:g} ms to process its {n} record(s) "
                         f"({ptime:g} ms each over parallelism {par}), but the run stops at {limit:g} ms ({what})")
-    interval = scenario.checkpointing.interval
+    cp = scenario.checkpointing
     transactional = any(op.type == "kafka_sink" and op.semantic == "exactly_once" for op in scenario.job.operators)
-    if transactional and interval:
-        finish = math.ceil(finish / interval + 1e-12) * interval     # the commit waits for a checkpoint
+    if transactional and cp.interval and cp.initial_delay is not None:
+        # the commit waits for a checkpoint: they are triggered at initial_delay + k x interval (a random
+        # first delay, Flink's default, leaves only 'finish' itself as a lower bound)
+        k = max(0, math.ceil((finish - cp.initial_delay) / cp.interval + 1e-12))
+        finish = cp.initial_delay + k * cp.interval
         if finish >= limit:
             return finish, (f"the last output can only be committed by a checkpoint at {finish:g} ms or later "
-                            f"(one every {interval:g} ms), but the run stops at {limit:g} ms ({what})")
+                            f"(one every {cp.interval:g} ms), but the run stops at {limit:g} ms ({what})")
     return finish, None
