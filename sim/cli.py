@@ -264,16 +264,23 @@ def _check_task(file: str, task: str | None) -> None:
 
 
 @cli.command()
-@click.option("--scenarios", default="scenarios", show_default=True, type=click.Path(file_okay=False))
+@click.option("--scenarios", type=click.Path(file_okay=False), help="Scenario folder (default: the shipped ones).")
 @click.option("-o", "--output", default="figures", show_default=True, type=click.Path(file_okay=False))
 def figures(scenarios, output) -> None:
     """Regenerate the figures/ pictures from the shipped scenarios."""
     from .figures import make_figures
+    from .shipped import scenario_root
 
+    scenarios = scenarios or str(scenario_root())
+    if not Path(scenarios).is_dir():
+        raise BadInput(f"--scenarios {scenarios}: no such directory")
     if Path(output).exists() and not Path(output).is_dir():
         raise BadInput(f"-o {output}: is a file, not a folder")
-    if not Path(scenarios).is_dir():
-        raise BadInput(f"{scenarios}: no such directory (run from the project folder or pass --scenarios)")
+    try:                                   # the folder must exist and take files before anything runs
+        Path(output).mkdir(parents=True, exist_ok=True)
+        _output(str(Path(output) / ".snapsim-write-test"), "-o")
+    except OSError as exc:
+        raise BadInput(f"-o {output}: cannot write there ({exc.strerror or exc})") from None
     try:
         for path in make_figures(Path(scenarios), Path(output)):
             click.echo(f"wrote {path}")

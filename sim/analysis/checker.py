@@ -78,6 +78,18 @@ class _Context:
         return text
 
 
+class _LazyContext:
+    """A :class:`_Context` built on first use: a run without violations never pays for it."""
+
+    def __init__(self, trace) -> None:
+        self._trace, self._ctx = trace, None
+
+    def __getattr__(self, name):
+        if self._ctx is None:
+            self._ctx = _Context(self._trace)
+        return getattr(self._ctx, name)
+
+
 def _explain_duplicate(value, reads, expected, ctx: _Context) -> tuple:
     writes = "; ".join(ctx.write(r) for r in reads)
     origin = Provenance.of(reads[-1].get("origin"))
@@ -234,7 +246,7 @@ def check(run_trace, reference_trace) -> dict:
         return {**base, "ok": False, "explanation": [
             f"nothing to judge: the ideal run writes no output for {reader} to read (no input record reaches "
             f"the sink), so the job cannot be shown to be exactly once."]}
-    verdict = _compare(reads, ref_reads, set(info.get("order_dependent") or ()), _Context(run_trace))
+    verdict = _compare(reads, ref_reads, set(info.get("order_dependent") or ()), _LazyContext(run_trace))
     if verdict["ok"]:
         verdict["explanation"] = [f"exactly once: {reader} saw each of the {len(ref_reads)} reference "
                                   f"value(s) exactly once."]
