@@ -7,9 +7,9 @@ from pathlib import Path
 from .analysis.report import build_report
 from .dataflow import FunctionRegistry, JobGraph
 from .runtime.engine import Result, simulate
-from .scenario import Scenario, ScenarioError, load_file, parse_scenario
+from .scenario import Scenario, ScenarioError, load_file, parse_scenario, parse_variants, read_text
 
-__all__ = ["load_scenario", "load_text", "run", "Run"]
+__all__ = ["load_scenario", "load_text", "load_variants", "run", "Run"]
 
 
 def _validate(scenario: Scenario, functions: FunctionRegistry | None) -> Scenario:
@@ -22,6 +22,12 @@ def load_scenario(path: str | Path, overrides=(), seed: int | None = None,
                   functions: FunctionRegistry | None = None) -> Scenario:
     """Read and fully validate a scenario file (raises ScenarioError)."""
     return _validate(load_file(path, overrides, seed), functions)
+
+
+def load_variants(path: str | Path, variants: list[list[str]], seed: int | None = None,
+                  functions: FunctionRegistry | None = None) -> list[Scenario]:
+    """One fully validated scenario per list of overrides; the file is read and parsed once."""
+    return [_validate(s, functions) for s in parse_variants(read_text(path), str(path), variants, seed)]
 
 
 def load_text(text: str, name: str = "<scenario>", overrides=(), seed: int | None = None,

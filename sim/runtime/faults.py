@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..scenario.common import TASK_REF
 
-__all__ = ["FaultPlan"]
+__all__ = ["FaultPlan", "describe_fault"]
 
 
 class FaultPlan:
@@ -42,11 +42,11 @@ class FaultPlan:
         self.pending_timed -= 1
         now, trace = self.env.now, self.job.trace
         if not self.job.running():
-            trace.emit(now, "fault_injected", None, fault=_describe(f), detail="no effect: the job is not running")
+            trace.emit(now, "fault_injected", None, fault=describe_fault(f), detail="no effect: the job is not running")
             self.job.check_drained()
             return
         targets = self._targets(f.crash if hasattr(f, "crash") else f.stall)
-        trace.emit(now, "fault_injected", targets[0].name, fault=_describe(f), detail="")
+        trace.emit(now, "fault_injected", targets[0].name, fault=describe_fault(f), detail="")
         if hasattr(f, "crash"):
             targets[0].dead = True
             self.job.attempt.fail(targets[0], f"crashed at {now:g} ms (fault plan)")
@@ -104,7 +104,7 @@ class FaultPlan:
         if hasattr(f, "on_record"):
             self.fired.add(id(f))
         self.counts[key] = base + k + 1
-        self.job.trace.emit(self.env.now, "fault_injected", task.name, fault=_describe(f), detail=reason)
+        self.job.trace.emit(self.env.now, "fault_injected", task.name, fault=describe_fault(f), detail=reason)
         task.crash_now = reason
         return records[:k]
 
@@ -117,7 +117,8 @@ class FaultPlan:
         return None
 
 
-def _describe(f) -> str:
+def describe_fault(f) -> str:
+    """A fault of the plan in a few words ("crash split on record 3")."""
     if hasattr(f, "crash"):
         return f"crash {f.crash} at {f.at:g}"
     if hasattr(f, "stall"):

@@ -20,7 +20,7 @@ from .units import format_ms, parse_duration, parse_rate
 from .references import check_references
 
 __all__ = ["Scenario", "ScenarioError", "JobScenario", "GateScenario", "GateItem",
-           "ChandyLamportScenario", "parse_scenario", "load_file", "parse_duration", "parse_rate",
+           "ChandyLamportScenario", "parse_scenario", "parse_variants", "read_text", "load_file", "parse_duration", "parse_rate",
            "format_ms", "parse_gate_item", "OPERATOR_TYPES", "KINDS"]
 
 Scenario = Union[JobScenario, GateScenario, ChandyLamportScenario]
@@ -30,6 +30,17 @@ KINDS = {"job": JobScenario, "gate": GateScenario, "chandy_lamport": ChandyLampo
 def parse_scenario(text: str, file: str = "<scenario>", overrides: list[str] = (),
                    seed: int | None = None) -> Scenario:
     """Validate scenario YAML text (with ``--set`` overrides and a seed override)."""
+    return parse_variants(text, file, [list(overrides)], seed)[0]
+
+
+def parse_variants(text: str, file: str, variants: list[list[str]], seed: int | None = None) -> list[Scenario]:
+    """One validated scenario per list of ``--set`` overrides, the YAML read once for all of them.
+
+    # NOTE: reading the YAML (with its line numbers) is most of the cost of loading a small
+    # scenario; a sweep of many combinations reads it once and validates each combination.
+    """
+    import copy
+
     from .yamlsrc import load_yaml
 
     data, lines = load_yaml(text, file)
@@ -37,6 +48,11 @@ def parse_scenario(text: str, file: str = "<scenario>", overrides: list[str] = (
         raise ScenarioError("a scenario is a mapping of keys (kind, name, ...), "
                             f"got {type(data).__name__ if data is not None else 'an empty file'}",
                             file=file, line=1)
+    return [_validate(copy.deepcopy(data) if len(variants) > 1 else data, lines, file, overrides, seed)
+            for overrides in variants]
+
+
+def _validate(data: dict, lines: dict, file: str, overrides, seed) -> Scenario:
     data = apply_overrides(data, overrides, file)
     if seed is not None:
         data["seed"] = seed
@@ -52,15 +68,19 @@ def parse_scenario(text: str, file: str = "<scenario>", overrides: list[str] = (
     return scenario
 
 
-def load_file(path: str | Path, overrides: list[str] = (), seed: int | None = None) -> Scenario:
-    """Read and validate a scenario file; a missing or unreadable file is a ScenarioError."""
+def read_text(path: str | Path) -> str:
+    """A scenario file's text; a missing or unreadable file is a ScenarioError."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError("no such file", file=str(path)) from None
     except IsADirectoryError:
         raise ScenarioError("is a directory, not a scenario file", file=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"cannot read the file ({exc.__class__.__name__}: {exc})", file=str(path)) from None
-    return parse_scenario(text, str(path), overrides, seed)
+
+
+def load_file(path: str | Path, overrides: list[str] = (), seed: int | None = None) -> Scenario:
+    """Read and validate a scenario file; a missing or unreadable file is a ScenarioError."""
+    return parse_scenario(read_text(path), str(path), overrides, seed)

@@ -1,0 +1,177 @@
+"""Crash-point exploration: where in a job's life a crash loses or duplicates data.
+
+``explore(scenario)`` runs the job once as it is (the *baseline*, the scenario's own faults kept
+unless ``faults=False``), takes every instant at which that run processed an event, and crashes
+each task once in each window between two instants (see :mod:`.points`). Every run is judged
+against one fault-free reference computed once for the whole exploration. The result lists every
+point, the distinct outcomes, and each window of crash times where exactly-once breaks, as a
+sentence. ``crash_points=N`` samples N points instead; ``pairs=N`` samples N double crashes.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..analysis.report import build_report
+from ..dataflow import FunctionRegistry
+from ..runtime.engine import simulate
+from ..runtime.faults import describe_fault
+from ..scenario.job import CrashAt, JobExpect
+from ..trace import Trace
+from .outcome import OUTCOMES, classify, merge_windows, sentence
+from .points import down_spans, plan_points, resolve_tasks, sample_pairs, task_classes
+from .runner import Runner
+
+__all__ = ["explore", "Exploration"]
+
+#: the row fields, in order (one row per crash point; flat, so a row loads into pandas as it is)
+ROW_FIELDS = ("point", "task", "at", "window_start", "window_end", "task2", "at2", "ran", "same_as", "skipped",
+              "outcome", "detail", "exactly_once", "duplicates", "lost", "overcounted", "restarts",
+              "checkpoints_completed", "job_failed", "wall_seconds")
+
+
+@dataclass
+class Exploration:
+    """The result of :func:`explore`: rows, summary figures, violating windows, and the baseline."""
+
+    scenario: str
+    mode: str                          # all | sampled | pairs
+    tasks: list[str]
+    faults_kept: list[str]
+    baseline: dict                     # the outcome of the run without an added crash
+    rows: list[dict]
+    windows: list[dict]                # merged windows of every task with their outcome
+    violations: list[str]              # one sentence per window that breaks exactly-once
+    baseline_trace: Trace = field(repr=False)
+    wall_seconds: float = 0.0
+    where: str = "this process"
+
+    @property
+    def ok(self) -> bool:
+        """True when no explored crash breaks exactly-once or fails the job."""
+        return all(r["outcome"] == "exactly_once" for r in self.rows)
+
+    @property
+    def outcomes(self) -> dict[str, int]:
+        """Distinct outcomes (detail sentences) and how many points gave each."""
+        counts: dict[str, int] = {}
+        for r in self.rows:
+            counts[r["detail"]] = counts.get(r["detail"], 0) + 1
+        return counts
+
+    def summary(self) -> dict:
+        """The JSON-ready summary (``snapsim explore --json``), rows included."""
+        ran = sum(r["ran"] for r in self.rows)
+        skipped: dict[str, int] = {}
+        for r in self.rows:
+            if not r["ran"]:
+                key = "no effect: job not running" if r["same_as"] is None else "same failover region"
+                skipped[key] = skipped.get(key, 0) + 1
+        return {"scenario": self.scenario, "mode": self.mode, "ok": self.ok, "tasks": self.tasks,
+                "faults_kept": self.faults_kept, "baseline": self.baseline, "points": len(self.rows),
+                "runs": ran, "skipped": skipped, "outcomes": self.outcomes, "violations": self.violations,
+                "wall_seconds": self.wall_seconds, "runs_per_second": round(ran / self.wall_seconds, 1)
+                if self.wall_seconds else None, "where": self.where, "rows": self.rows}
+
+
+def _run_chunk(shared, chunk) -> list[dict]:
+    """Worker side: crash the base scenario as each item says, judge against the reference."""
+    base, reference, level, functions = shared
+    out = []
+    for crashes in chunk:
+        faults = [*base.faults, *(CrashAt(at=at, crash=task) for task, at in crashes)]
+        scenario = base.model_copy(update={"faults": faults})
+        result = simulate(scenario, functions, level)
+        out.append(classify(build_report(scenario, result.trace, result.stats, reference)))
+    return out
+
+
+def _prepare(scenario, faults: bool, functions):
+    """(base scenario, baseline result, its event instants, slim reference trace)."""
+    if scenario.kind != "job":
+        raise ValueError(f"explore crashes jobs; {scenario.source} is a {scenario.kind} scenario")
+    base = scenario.model_copy(update={"expect": JobExpect(), "faults": list(scenario.faults) if faults else []})
+    level = "summary" if scenario.run.trace == "summary" else "control"
+    instants: set = set()
+    baseline = simulate(base, functions, level, instants=instants)
+    clean = simulate(base.model_copy(update={"faults": []}), functions, level, reference=True)
+    keep = ("run_start", "consumer_read", "consumer_summary")
+    reference = Trace.from_events([e for e in clean.trace if e["kind"] in keep], clean.trace.level)
+    return base, baseline, instants, reference, level
+
+
+def explore(scenario, crash_points="all", tasks=(), faults: bool = True, pairs: int = 0, skip: bool = True,
+            workers: int | None = None, scheduler: str | None = None, seed: int | None = None,
+            functions: FunctionRegistry | None = None, progress=None) -> Exploration:
+    """Crash a job at every crash point (``"all"``), at ``crash_points`` sampled ones, or in ``pairs``.
+
+    ``scenario`` is a Scenario or a path; ``tasks`` names tasks or operators (default: every
+    task); ``progress(done, total)`` is called as runs finish. Raises ScenarioError for bad input,
+    ValueError for an unknown task or a non-job scenario, RunnerError when Dask is unreachable.
+    """
+    wall = time.perf_counter()
+    if isinstance(scenario, (str, Path)):
+        from ..api import load_scenario
+        scenario = load_scenario(scenario, seed=seed, functions=functions)
+    functions = functions or FunctionRegistry()
+    base, baseline, instants, reference, level = _prepare(scenario, faults, functions)
+    trace = baseline.trace
+    all_tasks = trace.first("run_start")["tasks"]
+    chosen = resolve_tasks(tasks, all_tasks)
+    down = down_spans(trace)
+    points = plan_points(instants, chosen, task_classes(trace), down, skip)
+    rng = random.Random(base.seed)
+    mode = "all"
+    if pairs:
+        points, mode = sample_pairs(points, pairs, rng), "pairs"
+    elif crash_points != "all":
+        runnable = [p for p in points if p.run]
+        points = sorted(rng.sample(runnable, min(int(crash_points), len(runnable))), key=lambda p: p.index)
+        mode = "sampled"
+    base_outcome = classify(build_report(base, trace, baseline.stats, reference))
+    todo = [p for p in points if p.run]
+    with Runner(workers, scheduler) as runner:
+        results = runner.map(_run_chunk, (base, reference, level, functions), [p.crashes for p in todo], progress)
+        where = runner.where
+    outcome = dict(zip((p.index for p in todo), results))
+    rows = [_row(p, outcome.get(p.index) or outcome.get(p.same_as) or base_outcome) for p in points]
+    completions = [(e["t"], e["checkpoint"]) for e in trace if e["kind"] == "checkpoint_complete"]
+    merged = merge_windows([r for r in rows if r["task2"] is None])
+    return Exploration(base.name, mode, chosen, [describe_fault(f) for f in base.faults],
+                       {k: base_outcome[k] for k in ("outcome", "detail")}, rows, merged,
+                       _violations(merged, chosen, completions, down) if mode != "pairs" else _pair_violations(rows),
+                       trace, round(time.perf_counter() - wall, 3), where)
+
+
+def _row(p, result: dict) -> dict:
+    second = p.crashes[1] if len(p.crashes) > 1 else (None, None)
+    row = {"point": p.index, "task": p.task, "at": p.crashes[0][1], "window_start": p.start,
+           "window_end": p.end, "task2": second[0], "at2": second[1], "ran": p.run, "same_as": p.same_as,
+           "skipped": p.skipped or None}
+    row.update({k: result[k] for k in ROW_FIELDS if k in result})
+    if not p.run:
+        row["wall_seconds"] = 0.0
+    return {k: row.get(k) for k in ROW_FIELDS}
+
+
+def _violations(merged: list[dict], tasks: list[str], completions, down) -> list[str]:
+    """One sentence per violating window; a window every task shares is said once for all."""
+    bad = [w for w in merged if w["outcome"] != "exactly_once"]
+    shared: dict[tuple, list[str]] = {}
+    for w in bad:
+        shared.setdefault((w["start"], w["end"], w["detail"]), []).append(w["task"])
+    out = []
+    for (start, end, detail), who in sorted(shared.items()):
+        name = "any task" if len(who) == len(tasks) > 1 else ", ".join(who)
+        out.append(sentence({"start": start, "end": end, "detail": detail}, name, completions, down))
+    return out
+
+
+def _pair_violations(rows: list[dict]) -> list[str]:
+    return [f"crashes of {r['task']} at {r['at']:g} ms and {r['task2']} at {r['at2']:g} ms {r['detail']}"
+            for r in rows if r["outcome"] != "exactly_once"]
+
+
+__all__ += ["ROW_FIELDS", "OUTCOMES"]
