@@ -9,7 +9,8 @@
 """
 from .api import Run, load_scenario, load_text, run
 from .dataflow import FunctionRegistry
-from .explore import explore, sweep          # NOTE: the function shadows the sim.explore package attribute
+from . import explore                        # a package that can be called: sim.explore(path)
+from .explore import sweep
 from .runtime.engine import Result, simulate
 from .scenario import ScenarioError
 from .trace import KINDS, Trace

@@ -219,10 +219,10 @@ def explore(file, points, pairs, tasks, no_faults, no_skip, workers, scheduler, 
     """Crash FILE's job at every point where a crash can matter; show where exactly-once breaks."""
     from .explore import explore as run_explore, write_rows
 
-    if points != "all" and (not points.isdigit() or int(points) < 1):
-        raise BadInput(f"--crash-points takes 'all' or a positive number, got {points!r}")
-    if pairs < 0:
-        raise BadInput(f"--double takes a positive number of pairs, got {pairs}")
+    if points != "all" and (not points.isdigit() or not 1 <= int(points) <= 200_000):
+        raise BadInput(f"--crash-points takes 'all' or a number from 1 to 200000, got {points!r}")
+    if not 0 <= pairs <= 200_000:
+        raise BadInput(f"--double takes a number of pairs from 1 to 200000, got {pairs}")
     _check_outputs(output, rows_out)
     found = _many(lambda progress: run_explore(
         file, points, tasks, faults=not no_faults, pairs=pairs, skip=not no_skip, workers=workers,

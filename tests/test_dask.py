@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from sim.explore import explore, sweep
+from sim.explore import Runner, explore, sweep
 
 from .conftest import ROOT, SCENARIOS
 
@@ -73,7 +73,10 @@ def test_sweep_and_explore_through_an_external_scheduler(scheduler, tmp_path):
     assert [json.loads(line)["checkpointing.interval"] for line in out.read_text().splitlines()] == ["50ms", "100ms"]
 
 
-def test_a_local_cluster_explores_the_same_points():
-    local = explore(AT_LEAST_ONCE, workers=2)
-    assert local.where == "a local Dask cluster of 2 worker(s)"
+def test_a_local_cluster_explores_and_sweeps_the_same():
+    with Runner(workers=2) as runner:                   # one cluster for both
+        local = explore(AT_LEAST_ONCE, runner=runner)
+        rows = sweep(SCENARIOS / "hello_world.yaml", VARY, runner=runner)
+    assert local.where == rows.where == "a local Dask cluster of 2 worker(s)"
     assert _without_wall(local.rows) == _without_wall(explore(AT_LEAST_ONCE).rows)
+    assert _without_wall(rows) == _without_wall(sweep(SCENARIOS / "hello_world.yaml", VARY))

@@ -112,7 +112,9 @@ def test_no_faults_drops_the_scenarios_own_faults_and_says_so():
 
 def test_sampled_and_double_crash_modes_are_deterministic():
     sampled = explore(AT_LEAST_ONCE, crash_points=5)
-    assert sampled.summary()["mode"] == "sampled" and len(sampled.rows) == 5 and all(r["ran"] for r in sampled.rows)
+    summary = sampled.summary()
+    # 5 runs; the 7 tasks are one region (keyBy), so each run also stands for the 6 other tasks
+    assert summary["mode"] == "sampled" and summary["runs"] == 5 and summary["points"] == 5 * 7
     same = lambda rows: [{k: v for k, v in r.items() if k != "wall_seconds"} for r in rows]   # noqa: E731
     assert same(sampled.rows) == same(explore(AT_LEAST_ONCE, crash_points=5).rows)
     pairs = explore(AT_LEAST_ONCE, pairs=4)
@@ -135,7 +137,7 @@ def test_rows_load_back_as_jsonl_and_csv(tmp_path):
     assert lines == found.rows and all(list(r) == list(ROW_FIELDS) for r in lines)
     with open(tmp_path / "rows.csv", newline="") as fp:
         table = list(csv.DictReader(fp))
-    assert len(table) == 6 and list(table[0]) == list(ROW_FIELDS)
+    assert len(table) == len(found.rows) == 6 * 7 and list(table[0]) == list(ROW_FIELDS)
     assert [float(r["at"]) for r in table] == [r["at"] for r in found.rows]
     with pytest.raises(ValueError, match="jsonl or .csv"):
         write_rows(found.rows, tmp_path / "rows.xlsx")
@@ -156,7 +158,8 @@ def test_cli_explore_map_json_rows_and_exit_codes(tmp_path):
                          (["--out", tmp_path / "rows.xlsx"], "--out"), (["-o", tmp_path / "map.gif"], "-o"),
                          (["--out", tmp_path / "no" / "rows.csv"], "no such directory"),
                          (["--workers", "1", "--scheduler", "tcp://127.0.0.1:1"], "not both"),
-                         (["--workers", "0"], "--workers takes")):
+                         (["--workers", "0"], "--workers takes"),
+                         (["--crash-points", "999999999"], "from 1 to 200000"), (["--double", "-1"], "--double")):
         r = CliRunner().invoke(group, ["explore", str(HELLO_CRASH), *map(str, bad)])
         assert r.exit_code == 2 and message in r.stderr, (bad, r.stderr)
         assert isinstance(r.exception, SystemExit), r.exception         # a message, never a traceback
@@ -183,3 +186,15 @@ def test_runner_refuses_two_places_and_an_unreachable_scheduler():
     with pytest.raises(RunnerError, match="cannot reach the Dask scheduler"):
         with Runner(scheduler="tcp://127.0.0.1:1", timeout=1):
             pass
+
+
+def test_an_exploration_too_big_to_run_is_refused(monkeypatch):
+    import sim.explore.crashes as crashes
+
+    monkeypatch.setattr(crashes, "MAX_RUNS", 10)
+    with pytest.raises(ValueError, match="would take 67 runs .* sample some with --crash-points N"):
+        explore(HELLO_CRASH)
+    assert explore(HELLO_CRASH, crash_points=10).summary()["runs"] == 10
+    monkeypatch.setattr(crashes, "MAX_POINTS", 100)
+    with pytest.raises(ValueError, match="crash points to plan"):
+        explore(HELLO_CRASH, crash_points=10)

@@ -22,9 +22,14 @@ from ..scenario.job import CrashAt, JobExpect
 from ..trace import Trace
 from .outcome import OUTCOMES, classify, merge_windows, sentence
 from .points import down_spans, plan_points, resolve_tasks, sample_pairs, task_classes
-from .runner import Runner
+from .runner import Runner, using
 
 __all__ = ["explore", "Exploration"]
+
+#: the most runs one exploration may ask for (more is refused as bad input, not left to run for hours)
+MAX_RUNS = 200_000
+#: the most crash points one exploration may plan (each is a small object in memory)
+MAX_POINTS = 2_000_000
 
 #: the row fields, in order (one row per crash point; flat, so a row loads into pandas as it is)
 ROW_FIELDS = ("point", "task", "at", "window_start", "window_end", "task2", "at2", "ran", "same_as", "skipped",
@@ -104,11 +109,12 @@ def _prepare(scenario, faults: bool, functions):
 
 def explore(scenario, crash_points="all", tasks=(), faults: bool = True, pairs: int = 0, skip: bool = True,
             workers: int | None = None, scheduler: str | None = None, seed: int | None = None,
-            functions: FunctionRegistry | None = None, progress=None) -> Exploration:
+            functions: FunctionRegistry | None = None, progress=None, runner: Runner | None = None) -> Exploration:
     """Crash a job at every crash point (``"all"``), at ``crash_points`` sampled ones, or in ``pairs``.
 
     ``scenario`` is a Scenario or a path; ``tasks`` names tasks or operators (default: every
-    task); ``progress(done, total)`` is called as runs finish. Raises ScenarioError for bad input,
+    task); ``progress(done, total)`` is called as runs finish; ``runner`` is an open
+    :class:`Runner` to reuse instead of ``workers``/``scheduler``. Raises ScenarioError for bad input,
     ValueError for an unknown task or a non-job scenario, RunnerError when Dask is unreachable.
     """
     wall = time.perf_counter()
@@ -120,21 +126,21 @@ def explore(scenario, crash_points="all", tasks=(), faults: bool = True, pairs: 
     trace = baseline.trace
     all_tasks = trace.first("run_start")["tasks"]
     chosen = resolve_tasks(tasks, all_tasks)
+    if len(instants) * len(chosen) > MAX_POINTS:
+        raise ValueError(f"{base.source}: the run has {len(instants):,} event instants x {len(chosen)} task(s): "
+                         f"more than {MAX_POINTS:,} crash points to plan; explore a shorter run or fewer --task")
     down = down_spans(trace)
     points = plan_points(instants, chosen, task_classes(trace), down, skip)
-    rng = random.Random(base.seed)
-    mode = "all"
-    if pairs:
-        points, mode = sample_pairs(points, pairs, rng), "pairs"
-    elif crash_points != "all":
-        runnable = [p for p in points if p.run]
-        points = sorted(rng.sample(runnable, min(int(crash_points), len(runnable))), key=lambda p: p.index)
-        mode = "sampled"
+    points, mode = _choose(points, crash_points, pairs, random.Random(base.seed))
+    runs = sum(p.run for p in points)
+    if runs > MAX_RUNS:
+        raise ValueError(f"{base.source}: exploring every crash point would take {runs:,} runs (more than "
+                         f"{MAX_RUNS:,}); sample some with --crash-points N")
     base_outcome = classify(build_report(base, trace, baseline.stats, reference))
     todo = [p for p in points if p.run]
-    with Runner(workers, scheduler) as runner:
-        results = runner.map(_run_chunk, (base, reference, level, functions), [p.crashes for p in todo], progress)
-        where = runner.where
+    with using(runner, workers, scheduler) as place:
+        results = place.map(_run_chunk, (base, reference, level, functions), [p.crashes for p in todo], progress)
+        where = place.where
     outcome = dict(zip((p.index for p in todo), results))
     rows = [_row(p, outcome.get(p.index) or outcome.get(p.same_as) or base_outcome) for p in points]
     completions = [(e["t"], e["checkpoint"]) for e in trace if e["kind"] == "checkpoint_complete"]
@@ -143,6 +149,18 @@ def explore(scenario, crash_points="all", tasks=(), faults: bool = True, pairs: 
                        {k: base_outcome[k] for k in ("outcome", "detail")}, rows, merged,
                        _violations(merged, chosen, completions, down) if mode != "pairs" else _pair_violations(rows),
                        trace, round(time.perf_counter() - wall, 3), where)
+
+
+def _choose(points: list, crash_points, pairs: int, rng: random.Random) -> tuple[list, str]:
+    """(the points to report, the mode): all of them, a sample of those to run, or sampled pairs."""
+    if pairs:
+        return sample_pairs(points, pairs, rng), "pairs"
+    if crash_points == "all":
+        return points, "all"
+    runnable = [p for p in points if p.run]
+    chosen = {p.index for p in rng.sample(runnable, min(int(crash_points), len(runnable)))}
+    # the sampled points, and the points of their regions that share their outcome without a run
+    return [p for p in points if p.index in chosen or p.same_as in chosen], "sampled"
 
 
 def _row(p, result: dict) -> dict:

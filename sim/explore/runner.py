@@ -7,10 +7,11 @@ items travel in chunks because one small run (a few milliseconds) costs less tha
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 
-__all__ = ["Runner", "RunnerError"]
+__all__ = ["Runner", "RunnerError", "using"]
 
 
 class RunnerError(Exception):
@@ -96,3 +97,12 @@ class Runner:
             if progress:
                 progress(done, len(items))
         return [r for chunk in results for r in chunk]
+
+
+def using(runner: Runner | None, workers: int | None, scheduler: str | None):
+    """The open ``runner`` as it is (the caller closes it), or a new Runner to enter and close."""
+    if runner is not None:
+        if workers is not None or scheduler is not None:
+            raise RunnerError("give an open runner or workers/scheduler, not both")
+        return contextlib.nullcontext(runner)
+    return Runner(workers, scheduler)

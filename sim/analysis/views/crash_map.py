@@ -71,10 +71,12 @@ def _overlay(ax, trace, lanes: dict, end: float, font: float) -> None:
 
 
 def crash_map(rows: list[dict], trace, tasks: list[str] | None = None, ax=None, damage_ax=None,
-              style: str = "notebook", title: str | None = None):
-    """Draw the map on ``ax`` (and the damage strip on ``damage_ax``); returns the figure."""
+              style: str = "notebook", title: str | None = None, note: str | None = None):
+    """Draw the map on ``ax`` (and the damage strip on ``damage_ax``); returns the figure.
+
+    ``note`` is a line under the title (e.g. what the baseline run did without an added crash).
+    """
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter
 
     font = STYLES[style]["font"]
@@ -93,13 +95,7 @@ def crash_map(rows: list[dict], trace, tasks: list[str] | None = None, ax=None, 
     for task, a, b, outcome in _merged(single):
         if task in lanes:
             ax.broken_barh([(a, b - a)], (lanes[task] - 0.4, 0.8), facecolors=COLOURS[outcome], lw=0, zorder=1)
-    for r in rows:                       # sampled points and pairs: a dot where each crash was
-        if r.get("task2") is not None or len(single) < 200 and r["ran"] and len(rows) < len(tasks) * 20:
-            ax.plot(r["at"], lanes[r["task"]], "o", color=COLOURS[r["outcome"]], mec="black", ms=font * 0.5, zorder=6)
-        if r.get("task2") is not None:
-            ax.plot([r["at"], r["at2"]], [lanes[r["task"]], lanes[r["task2"]]], color=COLOURS[r["outcome"]],
-                    lw=0.8, zorder=5)
-            ax.plot(r["at2"], lanes[r["task2"]], "o", mfc="none", mec=COLOURS[r["outcome"]], ms=font * 0.5, zorder=6)
+    _dots(ax, rows, lanes, len(single) < 200 and len(rows) < len(tasks) * 20, font)
     _overlay(ax, trace, lanes, end, font)
     ax.set_yticks(range(len(names)), names, fontsize=font)
     ax.set_ylim(len(names) - 0.5, -1.1)
@@ -107,19 +103,41 @@ def crash_map(rows: list[dict], trace, tasks: list[str] | None = None, ax=None, 
     ax.tick_params(labelsize=font)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
     ax.set_title(title or f"Crash-point map: what a crash of each task at each instant does "
-                          f"({start.get('scenario', '')})", fontsize=font * 1.1, loc="left")
-    seen = [o for o in COLOURS if any(r["outcome"] == o for r in rows)]
-    handles = [Patch(color=COLOURS[o], label=LABELS[o]) for o in seen]
-    handles += [Patch(color=TXN["committed"], label="transaction committed"),
-                Patch(color=TXN["aborted"], label="transaction aborted"),
-                Patch(facecolor="none", edgecolor="#555555", hatch="//", label="job down (baseline)"),
-                plt.Line2D([], [], color="#0072B2", label="checkpoint completed"),
-                plt.Line2D([], [], marker="X", ls="", color="white", mec="black", label="a crash of the baseline run")]
-    ax.legend(handles=handles, fontsize=font * 0.85, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+                          f"({start.get('scenario', '')})" + (f"\n{note}" if note else ""),
+                 fontsize=font * 1.1, loc="left")
+    _legend(ax, rows, trace, font)
     if damage_ax is not None:
         _damage_strip(damage_ax, single, font)
     fig.tight_layout()
     return fig
+
+
+def _dots(ax, rows, lanes, sparse: bool, font: float) -> None:
+    """Sampled points (when few) and pairs: a dot at each crash, a line from the first to the second."""
+    for r in rows:
+        if r.get("task2") is not None or sparse and r["ran"]:
+            ax.plot(r["at"], lanes[r["task"]], "o", color=COLOURS[r["outcome"]], mec="black", ms=font * 0.5, zorder=6)
+        if r.get("task2") is not None:
+            ax.plot([r["at"], r["at2"]], [lanes[r["task"]], lanes[r["task2"]]], color=COLOURS[r["outcome"]],
+                    lw=0.8, zorder=5)
+            ax.plot(r["at2"], lanes[r["task2"]], "o", mfc="none", mec=COLOURS[r["outcome"]], ms=font * 0.5, zorder=6)
+
+
+def _legend(ax, rows, trace, font: float) -> None:
+    """Every glyph of the map, the outcomes that occur first."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    seen = [o for o in COLOURS if any(r["outcome"] == o for r in rows)]
+    handles = [Patch(color=COLOURS[o], label=LABELS[o]) for o in seen]
+    handles += [Patch(color=TXN["committed"], label="transaction committed"),
+                Patch(color=TXN["aborted"], label="transaction aborted"),
+                *([Patch(color=TXN["open"], label="transaction open at the end")]
+                  if any(t["status"] == "open" for t in transactions(trace)) else []),
+                Patch(facecolor="none", edgecolor="#555555", hatch="//", label="job down (baseline)"),
+                Line2D([], [], color="#0072B2", label="checkpoint completed"),
+                Line2D([], [], marker="X", ls="", color="white", mec="black", label="a crash of the baseline run")]
+    ax.legend(handles=handles, fontsize=font * 0.85, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 
 
 def _damage_strip(ax, rows, font: float) -> None:
@@ -130,11 +148,14 @@ def _damage_strip(ax, rows, font: float) -> None:
         key = (r["window_start"], r["window_end"])
         worst[key] = max(worst.get(key, 0), _damage(r))
     spans = sorted(worst.items())
+    xs, ys = [], []
+    for (a, b), n in spans:             # a gap between windows (sampled mode) stays a gap
+        if xs and xs[-1] != a:
+            xs, ys = xs + [xs[-1]], ys + [float("nan")]
+        xs, ys = xs + [a, b], ys + [n, n]
     if spans:
-        xs = [a for (a, _), _ in spans] + [spans[-1][0][1]]
-        ys = [n for _, n in spans] + [spans[-1][1]]
-        ax.step(xs, ys, where="post", color="#D55E00", lw=1.5)
-        ax.fill_between(xs, ys, step="post", color="#D55E00", alpha=0.25)
+        ax.plot(xs, ys, color="#D55E00", lw=1.5)
+        ax.fill_between(xs, [0 if y == y else float("nan") for y in ys], ys, color="#D55E00", alpha=0.25)
     ax.set_ylabel("values lost,\nduplicated or\nover-counted", fontsize=font * 0.85)
     ax.set_xlabel("crash time (simulated ms)", fontsize=font)
     ax.tick_params(labelsize=font)
@@ -148,6 +169,9 @@ def save_crash_map(found, path, style: str = "notebook") -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = crash_map(found.rows, found.baseline_trace, found.tasks, style=style)
+    runs = sum(r["ran"] for r in found.rows)
+    note = (f"{len(found.rows)} crash points, {runs} runs; without an added crash the run "
+            f"{found.baseline['detail']}")
+    fig = crash_map(found.rows, found.baseline_trace, found.tasks, style=style, note=note)
     fig.savefig(path, dpi=150 if style == "notebook" else 100)
     plt.close(fig)
