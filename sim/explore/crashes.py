@@ -21,7 +21,7 @@ from ..runtime.faults import describe_fault
 from ..scenario.job import CrashAt, JobExpect
 from ..trace import Trace
 from .outcome import OUTCOMES, classify, merge_windows, sentence
-from .points import down_spans, plan_points, resolve_tasks, sample_pairs, task_classes
+from .points import down_spans, job_tasks, plan_points, resolve_tasks, sample_pairs, task_classes
 from .runner import Runner, using
 
 __all__ = ["explore", "Exploration"]
@@ -124,13 +124,14 @@ def explore(scenario, crash_points="all", tasks=(), faults: bool = True, pairs: 
     functions = functions or FunctionRegistry()
     base, baseline, instants, reference, level = _prepare(scenario, faults, functions)
     trace = baseline.trace
-    all_tasks = trace.first("run_start")["tasks"]
+    all_tasks = job_tasks(trace)
     chosen = resolve_tasks(tasks, all_tasks)
+    refs = {t["name"]: t["ref"] for t in all_tasks}
     if len(instants) * len(chosen) > MAX_POINTS:
         raise ValueError(f"{base.source}: the run has {len(instants):,} event instants x {len(chosen)} task(s): "
                          f"more than {MAX_POINTS:,} crash points to plan; explore a shorter run or fewer --task")
     down = down_spans(trace)
-    points = plan_points(instants, chosen, task_classes(trace), down, skip)
+    points = plan_points(instants, chosen, task_classes(trace, [t["name"] for t in all_tasks]), down, skip)
     points, mode = _choose(points, crash_points, pairs, random.Random(base.seed))
     runs = sum(p.run for p in points)
     if runs > MAX_RUNS:
@@ -139,7 +140,8 @@ def explore(scenario, crash_points="all", tasks=(), faults: bool = True, pairs: 
     base_outcome = classify(build_report(base, trace, baseline.stats, reference))
     todo = [p for p in points if p.run]
     with using(runner, workers, scheduler) as place:
-        results = place.map(_run_chunk, (base, reference, level, functions), [p.crashes for p in todo], progress)
+        crashes = [[(refs[task], at) for task, at in p.crashes] for p in todo]
+        results = place.map(_run_chunk, (base, reference, level, functions), crashes, progress)
         where = place.where
     outcome = dict(zip((p.index for p in todo), results))
     rows = [_row(p, outcome.get(p.index) or outcome.get(p.same_as) or base_outcome) for p in points]

@@ -11,7 +11,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-__all__ = ["Point", "windows", "down_spans", "task_classes", "resolve_tasks", "plan_points", "sample_pairs"]
+from ..dataflow.refs import resolve
+
+__all__ = ["Point", "windows", "down_spans", "job_tasks", "task_classes", "resolve_tasks", "plan_points",
+           "sample_pairs"]
 
 
 @dataclass
@@ -57,7 +60,24 @@ def down_spans(trace) -> list[tuple[float, float]]:
     return spans
 
 
-def task_classes(trace) -> dict[str, str]:
+def job_tasks(trace) -> list[dict]:
+    """The job's (chained) tasks from ``run_start``: ``{name, operators, subtask, ref}``.
+
+    ``ref`` is a fault reference that hits the task (its first operator and subtask index: a
+    reference to any operator of a chain hits the chained task). Older traces list plain names.
+    """
+    start = next((e for e in trace if e["kind"] == "run_start"), None)
+    out = []
+    for t in (start.get("tasks") or []) if start else []:
+        if not isinstance(t, dict):
+            op, _, index = t.rpartition("[")
+            t = {"name": t, "operators": [op], "subtask": int(index.rstrip("]"))}
+        out.append({"name": t["name"], "operators": list(t["operators"]), "subtask": t["subtask"],
+                    "ref": f"{t['operators'][0]}[{t['subtask']}]"})
+    return out
+
+
+def task_classes(trace, tasks: list[str]) -> dict[str, str]:
     """task -> representative: tasks joined by a channel that carried a barrier or a record.
 
     # NOTE: a failed task fails its whole pipelined region, and in a streaming job every exchange
@@ -67,8 +87,6 @@ def task_classes(trace) -> dict[str, str]:
     # crashed task's name. Only channels seen in the trace join tasks, so an unused channel can
     # split a class (more runs), never merge two.
     """
-    start = next((e for e in trace if e["kind"] == "run_start"), None)
-    tasks = list(start.get("tasks") or []) if start else []
     parent = {t: t for t in tasks}
 
     def root(t):
@@ -85,16 +103,20 @@ def task_classes(trace) -> dict[str, str]:
     return {t: root(t) for t in tasks}
 
 
-def resolve_tasks(names, tasks: list[str]) -> list[str]:
-    """The tasks to crash: all, or the named ones (a task ``count[1]`` or an operator ``count``)."""
+def resolve_tasks(names, tasks: list[dict]) -> list[str]:
+    """The names of the tasks to crash: all, or those the references name (``count``, ``count[1]``,
+    or a chained task's own name ``count->format->sink[1]``)."""
     if not names:
-        return list(tasks)
+        return [t["name"] for t in tasks]
     chosen = []
     for name in names:
-        hits = [t for t in tasks if t == name or t.rsplit("[", 1)[0] == name
-                or name in t.rsplit("[", 1)[0].split("->")]
+        try:
+            hits = [t["name"] for t in tasks if t["name"] == name] or [t["name"] for t in resolve(name, tasks)]
+        except ValueError:
+            hits = []
         if not hits:
-            raise ValueError(f"--task {name}: no such task or operator; the job's tasks are {', '.join(tasks)}")
+            raise ValueError(f"--task {name}: no such task or operator; the job's tasks are "
+                             f"{', '.join(t['name'] for t in tasks)}")
         chosen += [t for t in hits if t not in chosen]
     return chosen
 

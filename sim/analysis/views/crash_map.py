@@ -85,7 +85,8 @@ def crash_map(rows: list[dict], trace, tasks: list[str] | None = None, ax=None, 
                                             gridspec_kw={"height_ratios": [4, 1]})
     fig = ax.figure
     start = trace.first("run_start") or {}
-    tasks = tasks or list(start.get("tasks") or sorted({r["task"] for r in rows}))
+    tasks = tasks or [t["name"] if isinstance(t, dict) else t for t in start.get("tasks") or []] \
+        or sorted({r["task"] for r in rows})
     sinks = sorted({t["task"] for t in transactions(trace) if t["task"]}, key=lambda t: (len(t), t))
     names = [f"txn {s}" for s in sinks] + list(tasks)
     lanes = {("txn", s): i for i, s in enumerate(sinks)}
