@@ -181,7 +181,10 @@ def print_exploration(summary: dict, console: Console | None = None) -> None:
     console.print(t)
     for line in summary["violations"]:
         console.print(Text(f"  • {line}", style="red"))
-    if summary["ok"]:
+    if not summary["points"]:
+        console.print(Text("✘ no crash point to explore: the run has no two distinct event instants",
+                           style="bold red"))
+    elif summary["ok"]:
         console.print(Text("✔ no explored crash breaks exactly-once", style="bold green"))
     else:
         console.print(Text(f"✘ {len(summary['violations'])} window(s) where a crash breaks exactly-once",

@@ -129,6 +129,8 @@ def test_tasks_are_chosen_by_task_or_operator_name():
     assert explore(HELLO_CRASH, crash_points=2, tasks=["sink"]).tasks == ["count->format->sink[0]",
                                                                           "count->format->sink[1]"]
     assert explore(HELLO_CRASH, crash_points=2, tasks=["format[1]"]).tasks == ["count->format->sink[1]"]
+    sinks = explore(AT_LEAST_ONCE, tasks=["split"])
+    assert sinks.violations[0].startswith("a crash of any of split[0], split[1] in [")
     assert explore(HELLO_CRASH, crash_points=2, tasks=["count->format->sink[1]", "split"]).tasks == \
         ["count->format->sink[1]", "split[0]", "split[1]"]
     with pytest.raises(ValueError, match="no such task or operator; the job's tasks are source"):

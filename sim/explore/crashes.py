@@ -55,8 +55,8 @@ class Exploration:
 
     @property
     def ok(self) -> bool:
-        """True when no explored crash breaks exactly-once or fails the job."""
-        return all(r["outcome"] == "exactly_once" for r in self.rows)
+        """True when crashes were explored and none broke exactly-once or failed the job."""
+        return bool(self.rows) and all(r["outcome"] == "exactly_once" for r in self.rows)
 
     @property
     def outcomes(self) -> dict[str, int]:
@@ -149,7 +149,8 @@ def explore(scenario, crash_points="all", tasks=(), faults: bool = True, pairs: 
     merged = merge_windows([r for r in rows if r["task2"] is None])
     return Exploration(base.name, mode, chosen, [describe_fault(f) for f in base.faults],
                        {k: base_outcome[k] for k in ("outcome", "detail")}, rows, merged,
-                       _violations(merged, chosen, completions, down) if mode != "pairs" else _pair_violations(rows),
+                       _violations(merged, chosen, len(all_tasks), completions, down) if mode != "pairs"
+                       else _pair_violations(rows),
                        trace, round(time.perf_counter() - wall, 3), where)
 
 
@@ -176,15 +177,17 @@ def _row(p, result: dict) -> dict:
     return {k: row.get(k) for k in ROW_FIELDS}
 
 
-def _violations(merged: list[dict], tasks: list[str], completions, down) -> list[str]:
-    """One sentence per violating window; a window every task shares is said once for all."""
+def _violations(merged: list[dict], tasks: list[str], job_size: int, completions, down) -> list[str]:
+    """One sentence per violating window; a window all explored tasks share is said once for all."""
     bad = [w for w in merged if w["outcome"] != "exactly_once"]
     shared: dict[tuple, list[str]] = {}
     for w in bad:
         shared.setdefault((w["start"], w["end"], w["detail"]), []).append(w["task"])
     out = []
     for (start, end, detail), who in sorted(shared.items()):
-        name = "any task" if len(who) == len(tasks) > 1 else ", ".join(who)
+        name = ", ".join(who)
+        if len(who) == len(tasks) > 1:
+            name = "any task" if len(tasks) == job_size else "any of " + name
         out.append(sentence({"start": start, "end": end, "detail": detail}, name, completions, down))
     return out
 
