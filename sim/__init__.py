@@ -7,7 +7,7 @@
     found = sim.explore("scenarios/hello_world_crash.yaml")   # every crash point
     found.violations                    # where a crash breaks exactly-once, as sentences
 """
-from .api import Run, load_scenario, load_text, run
+from .api import Reference, Run, ideal_reference, load_scenario, load_text, run
 from .dataflow import FunctionRegistry
 from . import explore                        # a package that can be called: sim.explore(path)
 from .explore import sweep
@@ -16,5 +16,5 @@ from .scenario import ScenarioError
 from .trace import KINDS, Trace
 
 __all__ = ["run", "Run", "load_scenario", "load_text", "simulate", "Result", "Trace", "KINDS", "ScenarioError",
-           "FunctionRegistry", "explore", "sweep"]
+           "FunctionRegistry", "ideal_reference", "Reference", "explore", "sweep"]
 __version__ = "0.1.0"

@@ -133,7 +133,7 @@ def test_tasks_are_chosen_by_task_or_operator_name():
     assert sinks.violations[0].startswith("a crash of any of split[0], split[1] in [")
     assert explore(HELLO_CRASH, crash_points=2, tasks=["count->format->sink[1]", "split"]).tasks == \
         ["count->format->sink[1]", "split[0]", "split[1]"]
-    with pytest.raises(ValueError, match="no such task or operator; the job's tasks are source"):
+    with pytest.raises(ValueError, match=r"not an operator or task of the job \(operators: source, split, count"):
         explore(HELLO_CRASH, tasks=["cuont"])
 
 
@@ -162,9 +162,9 @@ def test_cli_explore_map_json_rows_and_exit_codes(tmp_path):
     from click.testing import CliRunner
     from sim.cli import cli as group
 
-    for bad, message in ((["--task", "nope"], "no such task"), (["--crash-points", "x"], "--crash-points takes"),
+    for bad, message in ((["--task", "nope"], "not an operator"), (["--crash-points", "x"], "--crash-points takes"),
                          (["--out", tmp_path / "rows.xlsx"], "--out"), (["-o", tmp_path / "map.gif"], "-o"),
-                         (["--out", tmp_path / "no" / "rows.csv"], "no such directory"),
+                         (["--out", tmp_path / "no" / "rows.csv"], "does not exist"),
                          (["--workers", "1", "--scheduler", "tcp://127.0.0.1:1"], "not both"),
                          (["--workers", "0"], "--workers takes"),
                          (["--crash-points", "999999999"], "from 1 to 200000"), (["--double", "-1"], "--double")):

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..analysis.report import build_report
-from ..dataflow import FunctionRegistry
+from ..api import ideal_reference, load_scenario, run
+from ..dataflow import FunctionRegistry, JobGraph
 from ..runtime.engine import simulate
 from ..runtime.faults import describe_fault
 from ..scenario.job import CrashAt, JobExpect
@@ -82,29 +83,25 @@ class Exploration:
 
 
 def _run_chunk(shared, chunk) -> list[dict]:
-    """Worker side: crash the base scenario as each item says, judge against the reference."""
+    """Worker side: crash the base scenario as each item says, judge against the one reference."""
     base, reference, level, functions = shared
     out = []
     for crashes in chunk:
         faults = [*base.faults, *(CrashAt(at=at, crash=task) for task, at in crashes)]
         scenario = base.model_copy(update={"faults": faults})
-        result = simulate(scenario, functions, level)
-        out.append(classify(build_report(scenario, result.trace, result.stats, reference)))
+        out.append(classify(run(scenario, functions, level, reference=reference).report))
     return out
 
 
 def _prepare(scenario, faults: bool, functions):
-    """(base scenario, baseline result, its event instants, slim reference trace)."""
-    if scenario.kind != "job":
-        raise ValueError(f"explore crashes jobs; {scenario.source} is a {scenario.kind} scenario")
+    """(base scenario, baseline result and report, its event instants, the ideal reference, trace level)."""
     base = scenario.model_copy(update={"expect": JobExpect(), "faults": list(scenario.faults) if faults else []})
     level = "summary" if scenario.run.trace == "summary" else "control"
+    reference = ideal_reference(base, functions)            # once: a crash changes neither input nor job
     instants: set = set()
     baseline = simulate(base, functions, level, instants=instants)
-    clean = simulate(base.model_copy(update={"faults": []}), functions, level, reference=True)
-    keep = ("run_start", "consumer_read", "consumer_summary")
-    reference = Trace.from_events([e for e in clean.trace if e["kind"] in keep], clean.trace.level)
-    return base, baseline, instants, reference, level
+    report = build_report(base, baseline.trace, baseline.stats, reference.timed(base).trace(level))
+    return base, baseline, report, instants, reference, level
 
 
 def explore(scenario, crash_points="all", tasks=(), faults: bool = True, pairs: int = 0, skip: bool = True,
@@ -119,25 +116,27 @@ def explore(scenario, crash_points="all", tasks=(), faults: bool = True, pairs: 
     """
     wall = time.perf_counter()
     if isinstance(scenario, (str, Path)):
-        from ..api import load_scenario
         scenario = load_scenario(scenario, seed=seed, functions=functions)
     functions = functions or FunctionRegistry()
-    base, baseline, instants, reference, level = _prepare(scenario, faults, functions)
-    trace = baseline.trace
-    all_tasks = job_tasks(trace)
-    chosen = resolve_tasks(tasks, all_tasks)
+    if scenario.kind != "job":
+        raise ValueError(f"explore crashes jobs; {scenario.source} is a {scenario.kind} scenario")
+    plan = JobGraph.build(scenario, functions).expand()
+    all_tasks = job_tasks(plan.describe())                    # as run_start lists them
+    chosen = resolve_tasks(tasks, all_tasks)                  # a bad --task fails before anything runs
     refs = {t["name"]: t["ref"] for t in all_tasks}
+    base, baseline, base_report, instants, reference, level = _prepare(scenario, faults, functions)
+    trace = baseline.trace
     if len(instants) * len(chosen) > MAX_POINTS:
         raise ValueError(f"{base.source}: the run has {len(instants):,} event instants x {len(chosen)} task(s): "
                          f"more than {MAX_POINTS:,} crash points to plan; explore a shorter run or fewer --task")
     down = down_spans(trace)
-    points = plan_points(instants, chosen, task_classes(trace, [t["name"] for t in all_tasks]), down, skip)
+    points = plan_points(instants, chosen, task_classes(plan), down, skip)
     points, mode = _choose(points, crash_points, pairs, random.Random(base.seed))
     runs = sum(p.run for p in points)
     if runs > MAX_RUNS:
         raise ValueError(f"{base.source}: exploring every crash point would take {runs:,} runs (more than "
                          f"{MAX_RUNS:,}); sample some with --crash-points N")
-    base_outcome = classify(build_report(base, trace, baseline.stats, reference))
+    base_outcome = classify(base_report)
     todo = [p for p in points if p.run]
     with using(runner, workers, scheduler) as place:
         crashes = [[(refs[task], at) for task, at in p.crashes] for p in todo]

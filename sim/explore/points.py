@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 
 from ..dataflow.refs import resolve
+from ..dataflow.regions import pipelined_regions
 
 __all__ = ["Point", "windows", "down_spans", "job_tasks", "task_classes", "resolve_tasks", "plan_points",
            "sample_pairs"]
@@ -60,47 +61,24 @@ def down_spans(trace) -> list[tuple[float, float]]:
     return spans
 
 
-def job_tasks(trace) -> list[dict]:
-    """The job's (chained) tasks from ``run_start``: ``{name, operators, subtask, ref}``.
-
-    ``ref`` is a fault reference that hits the task (its first operator and subtask index: a
-    reference to any operator of a chain hits the chained task). Older traces list plain names.
-    """
-    start = next((e for e in trace if e["kind"] == "run_start"), None)
-    out = []
-    for t in (start.get("tasks") or []) if start else []:
-        if not isinstance(t, dict):
-            op, _, index = t.rpartition("[")
-            t = {"name": t, "operators": [op], "subtask": int(index.rstrip("]"))}
-        out.append({"name": t["name"], "operators": list(t["operators"]), "subtask": t["subtask"],
-                    "ref": f"{t['operators'][0]}[{t['subtask']}]"})
-    return out
+def job_tasks(described: list[dict]) -> list[dict]:
+    """The job's (chained) tasks as ``run_start`` lists them, each with a ``ref``: a fault
+    reference that hits the task (its first operator and subtask index; a reference to any operator
+    of a chain hits the chained task)."""
+    return [{**t, "ref": f"{t['operators'][0]}[{t['subtask']}]"} for t in described]
 
 
-def task_classes(trace, tasks: list[str]) -> dict[str, str]:
-    """task -> representative: tasks joined by a channel that carried a barrier or a record.
+def task_classes(plan) -> dict[str, str]:
+    """task -> the first task of its pipelined region (the plan's connected components).
 
     # NOTE: a failed task fails its whole pipelined region, and in a streaming job every exchange
     # is pipelined, so a region is a connected component of the task graph (Flink's
-    # RestartPipelinedRegionFailoverStrategy; this runtime even restarts the whole job). Crashing
-    # any task of a region cancels the same tasks at the same instant: the runs differ only in the
-    # crashed task's name. Only channels seen in the trace join tasks, so an unused channel can
-    # split a class (more runs), never merge two.
+    # RestartPipelinedRegionFailoverStrategy, dataflow/regions.py); failover ``full`` and this
+    # runtime restart even more. Crashing any task of a region cancels the same tasks at the same
+    # instant: the runs differ only in the crashed task's name.
     """
-    parent = {t: t for t in tasks}
-
-    def root(t):
-        while parent[t] != t:
-            parent[t] = parent[parent[t]]
-            t = parent[t]
-        return t
-
-    for e in trace:
-        if e["kind"] in ("barrier_send", "record_send") and e.get("task") in parent and e.get("to") in parent:
-            a, b = root(e["task"]), root(e["to"])
-            if a != b:
-                parent[max(a, b, key=tasks.index)] = min(a, b, key=tasks.index)
-    return {t: root(t) for t in tasks}
+    regions = pipelined_regions([t.name for t in plan.tasks], [(c.src, c.dst) for c in plan.channels])
+    return {task: region[0] for region in regions for task in region}
 
 
 def resolve_tasks(names, tasks: list[dict]) -> list[str]:
@@ -115,8 +93,9 @@ def resolve_tasks(names, tasks: list[dict]) -> list[str]:
         except ValueError:
             hits = []
         if not hits:
-            raise ValueError(f"--task {name}: no such task or operator; the job's tasks are "
-                             f"{', '.join(t['name'] for t in tasks)}")
+            operators = dict.fromkeys(op for t in tasks for op in t["operators"])
+            raise ValueError(f"--task {name}: not an operator or task of the job (operators: {', '.join(operators)}; "
+                             f"tasks: {', '.join(t['name'] for t in tasks)})")
         chosen += [t for t in hits if t not in chosen]
     return chosen
 

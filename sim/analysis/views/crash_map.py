@@ -44,8 +44,9 @@ def _overlay(ax, trace, lanes: dict, end: float, font: float) -> None:
     for e in trace:
         if e["kind"] == "checkpoint_complete":
             ax.axvline(e["t"], color="#0072B2", lw=1.2, zorder=3)
-            ax.text(e["t"], -1.05, f" cp {e['checkpoint']}", color="#0072B2", fontsize=font * 0.8,
-                    va="top", ha="left", clip_on=True)
+            right = e["t"] > 0.95 * end                  # near the right edge: label on the left
+            ax.text(e["t"], -1.05, f" cp {e['checkpoint']} ", color="#0072B2", fontsize=font * 0.8,
+                    va="top", ha="right" if right else "left", clip_on=True)
         elif e["kind"] == "task_crash" and e.get("task") in lanes:
             ax.plot(e["t"], lanes[e["task"]], marker="X", color="white", mec="black", ms=font, zorder=5)
     down, since = [], None
