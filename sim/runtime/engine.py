@@ -31,7 +31,27 @@ class Result:
     stats: dict = field(default_factory=dict)
 
 
-def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trace_level: str | None = None) -> Result:
+class _InstantEnvironment(simpy.Environment):
+    """An environment that notes every simulated instant at which it processed an event.
+
+    A crash can only change what happens next at an event, so these instants bound the crash
+    points worth trying (``sim.explore``). Not every event writes a trace event (a buffer reaching
+    a channel's queue does not), which is why they are taken here and not from the trace.
+    """
+
+    def __init__(self, instants: set) -> None:
+        super().__init__()
+        self.instants = instants
+
+    def step(self) -> None:
+        try:
+            super().step()
+        finally:
+            self.instants.add(self.now)
+
+
+def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trace_level: str | None = None,
+             instants: set | None = None) -> Result:
     """Run a scenario of any kind and return its Result.
 
     For jobs, a read_committed reader named ``_checker`` is added on every sink topic that no
@@ -53,19 +73,19 @@ def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trac
         trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level)
         stats = run_chandy_lamport(scenario, trace)
     else:
-        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level)
+        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level, instants)
     stats["wall_seconds"] = round(time.perf_counter() - wall, 6)
     trace.close(stats.get("sim_time_ms", 0.0))
     return Result(scenario, trace, stats)
 
 
-def _run_job(scenario, functions, trace_level):
+def _run_job(scenario, functions, trace_level, instants=None):
     from .job import Job
 
     level = trace_level or scenario.run.trace
     trace = Trace(level)
     rng = random.Random(scenario.seed)
-    env = simpy.Environment()
+    env = simpy.Environment() if instants is None else _InstantEnvironment(instants)
     specs = consumer_specs(scenario)
     graph = JobGraph.build(scenario, functions)
     plan = graph.expand()
