@@ -73,3 +73,14 @@ def test_full_failover_restarts_both_pipelines_and_replays_the_open_transaction(
         assert len(f["restarted"]) == 2 and r.report["exactly_once"]["ok"]
         assert [e["txn"] for e in r.trace.of("txn_abort") if e["txn"].startswith("sink[0]")] == ["sink[0]#2"]
         assert r.report["consumers"]["dirty"].count("b:::1") == 2
+
+
+def test_a_sweep_across_releases_shows_the_same_crash_handled_by_each():
+    # the region_failover crash on 1.9 (full failover: 2 tasks, fixed_delay 1 s), 1.13 (region: 1
+    # task, fixed_delay 1 s), 1.20 and 2.0 (region, exponential_delay: 1 s +- 10 %)
+    from sim.explore import sweep
+    rows = {r["flink_version"]: r for r in sweep(REGION, {"flink_version": ["1.9", "1.13", "1.20", "2.0"]})}
+    assert {v: rows[v]["restarted_tasks"] for v in rows} == {"1.9": 2, "1.13": 1, "1.20": 1, "2.0": 1}
+    assert rows["1.9"]["downtime_ms"] == rows["1.13"]["downtime_ms"] == 1000
+    assert all(900 <= rows[v]["downtime_ms"] <= 1100 for v in ("1.20", "2.0"))
+    assert all(r["exactly_once"] and r["restarts"] == 1 for r in rows.values())
