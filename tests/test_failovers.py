@@ -84,3 +84,16 @@ def test_a_sweep_across_releases_shows_the_same_crash_handled_by_each():
     assert rows["1.9"]["downtime_ms"] == rows["1.13"]["downtime_ms"] == 1000
     assert all(900 <= rows[v]["downtime_ms"] <= 1100 for v in ("1.20", "2.0"))
     assert all(r["exactly_once"] and r["restarts"] == 1 for r in rows.values())
+
+
+def test_every_refused_sink_fails_its_own_region_at_start():
+    # forward-only, two pipelines, each sink asking for 1 h against the broker's 15 min: both tasks
+    # fail at deployment (0 ms), each its own region; no restart is allowed, so the first gives up
+    text = REGION.read_text().replace("transaction_timeout: 1min", "transaction_timeout: 1h") \
+        .replace("faults:\n  - {at: 350, crash: \"sink[1]\"}\n", "restart: {strategy: fixed_delay, attempts: 1, delay: 100ms}\n")
+    r = run(load_text(text))
+    crashes = [(c["t"], c["task"]) for c in r.trace.of("task_crash")]
+    assert crashes[:2] == [(0, "source->split->format->sink[0]"), (0, "source->split->format->sink[1]")]
+    assert all("INVALID_TRANSACTION_TIMEOUT" in c["reason"] for c in r.trace.of("task_crash"))
+    # one attempt: the first failure restarts its region at 100 ms, the second exhausts the strategy
+    assert r.report["restarts"] == 0 and "gives up" in r.report["job_failed"]

@@ -157,7 +157,7 @@ class Attempt(RegionFailoverMixin):
         self.faults = job.faults
         self.failing = False
         self.down: set[str] = set()          # tasks of regions waiting for their restart
-        self.init_failure = None             # (task name, reason): a task that fails while it starts
+        self.init_failures: list = []        # (task name, reason): tasks that fail while they start
         self.counters = [0]                  # items in channels
         self.active = 0                      # tasks not idle
         self.quiet_callbacks: list = []
@@ -235,17 +235,17 @@ class Attempt(RegionFailoverMixin):
         """Start the processes of ``tasks`` (default: every task)."""
         for task in self.tasks if tasks is None else tasks:
             task.start()
-        if self.init_failure is not None:
-            # the task failed while initialising its state: an ordinary failure, right after deployment
-            self.env.timeout(0).callbacks.append(lambda _e: self._fail_init())
+        if self.init_failures:
+            # tasks that failed while initialising their state: ordinary failures, right after deployment
+            failures, self.init_failures = self.init_failures, []
+            self.env.timeout(0).callbacks.append(lambda _e: self._fail_init(failures))
 
-    def _fail_init(self) -> None:
-        name, reason = self.init_failure
-        self.init_failure = None
-        task = next(t for t in self.tasks if t.name == name)
-        if not task.dead:
-            task.dead = True
-            self.fail(task, reason)
+    def _fail_init(self, failures: list) -> None:
+        for name, reason in failures:
+            task = next(t for t in self.tasks if t.name == name)
+            if not task.dead and not self.failing:
+                task.dead = True
+                self.fail(task, reason)
 
     # --- failure ---------------------------------------------------------------------------------
     def fail(self, task, reason: str) -> None:

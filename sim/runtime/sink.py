@@ -228,6 +228,6 @@ def _kafka_sink(attempt, task_spec, op_spec, restored) -> KafkaSinkWriter:
     try:
         op.open(restored)
     except TaskFailure as failure:          # the task fails right after deployment (Attempt.start)
-        attempt.init_failure = attempt.init_failure or (task_spec.name, failure.reason)
+        attempt.init_failures.append((task_spec.name, failure.reason))
     attempt.sinks.append(op)
     return op
