@@ -4,7 +4,9 @@
     run = sim.run("scenarios/hello_world.yaml")
     run.report["final_counts"]          # {'hello': 2, 'world': 1}
     sim.timing_diagram(run.trace)       # the space-time picture
+    sim.report.to_html(run)             # the one-page HTML report
 """
+from . import report
 from .api import Run, load_scenario, load_text, run
 from .dataflow import FunctionRegistry
 from .runtime.engine import Result, simulate
@@ -12,5 +14,5 @@ from .scenario import ScenarioError
 from .trace import KINDS, Trace
 
 __all__ = ["run", "Run", "load_scenario", "load_text", "simulate", "Result", "Trace", "KINDS", "ScenarioError",
-           "FunctionRegistry"]
+           "FunctionRegistry", "report"]
 __version__ = "0.1.0"

@@ -41,9 +41,10 @@ def cli() -> None:
 @click.option("--trace", "trace_out", type=click.Path(dir_okay=False), help="Write the trace as JSON Lines.")
 @click.option("--trace-level", type=click.Choice(["full", "control", "summary"]), help="Override run.trace.")
 @click.option("--diagram", "diagram_out", type=click.Path(dir_okay=False), help="Draw the timing diagram (.png/.svg).")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False), help="Write the one-page HTML report.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit code tells.")
-def run(file, seed, overrides, trace_out, trace_level, diagram_out, as_json, quiet) -> None:
+def run(file, seed, overrides, trace_out, trace_level, diagram_out, html_out, as_json, quiet) -> None:
     """Run a scenario FILE and check its expectations."""
     from .api import load_scenario, run as run_scenario
 
@@ -51,6 +52,8 @@ def run(file, seed, overrides, trace_out, trace_level, diagram_out, as_json, qui
         scenario = load_scenario(file, overrides, seed)
         if diagram_out and Path(diagram_out).suffix.lower() not in (".png", ".svg", ".pdf"):
             raise BadInput(f"--diagram {diagram_out}: expected a .png, .svg or .pdf file name")
+        if html_out and Path(html_out).suffix.lower() not in (".html", ".htm"):
+            raise BadInput(f"--html {html_out}: expected a .html file name")
         outcome = run_scenario(scenario, trace_level=trace_level)
     except ScenarioError as exc:          # also raised mid-run (e.g. a send of tokens a process lacks)
         raise _bad(exc) from None
@@ -59,6 +62,9 @@ def run(file, seed, overrides, trace_out, trace_level, diagram_out, as_json, qui
     if diagram_out:
         from .analysis.diagram import save_diagram
         save_diagram(outcome.trace, diagram_out)
+    if html_out:
+        from .report import to_html
+        _write(html_out, to_html(outcome))
     if as_json:
         click.echo(json.dumps(outcome.report, ensure_ascii=False))
     elif not quiet:

@@ -11,7 +11,9 @@ import re
 
 __all__ = ["TaskBook", "task_names"]
 
-_PAIR_STATE = "keyed counts (last snapshot or restore, updated by the (key, count) pairs the task emitted)"
+
+
+_SINCE = ", plus the counts emitted since"
 
 
 def task_names(start: dict) -> list[str]:
@@ -91,7 +93,9 @@ class TaskBook:
         if task["state"] is None or isinstance(task["state"], dict):
             state = dict(task["state"] or {})
             state.update({k: v for k, v in values if isinstance(k, str)})
-            task["state"], task["state_source"] = state, _PAIR_STATE
+            base = task["state_source"] or "empty at start"
+            task["state"] = state
+            task["state_source"] = base if base.endswith(_SINCE) else base + _SINCE
 
     def _take_record(self, task: dict, channel: str | None, values, t: float):
         """Remove the record item ``task`` took: from ``channel``, else the match by values."""
