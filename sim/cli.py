@@ -201,7 +201,7 @@ def explore(file, points, task, workers, as_json) -> None:
 @click.option("-o", "--output", default="figures", show_default=True, type=click.Path(file_okay=False))
 def figures(scenarios, output) -> None:
     """Regenerate the figures/ pictures from the shipped scenarios."""
-    from .figures import make_figures
+    from .figures import make_figures, make_screenshots
 
     if not Path(scenarios).is_dir():
         raise BadInput(f"{scenarios}: no such directory (run from the project folder or pass --scenarios)")
@@ -210,6 +210,15 @@ def figures(scenarios, output) -> None:
             click.echo(f"wrote {path}")
     except ScenarioError as exc:
         raise _bad(exc) from None
+    from .analysis.views.browser import BrowserError, find_browser
+    if find_browser() is None:
+        click.echo("skipped the report screenshots: no headless Chromium (install Debian's 'chromium')", err=True)
+        return
+    try:
+        for path in make_screenshots(Path(scenarios), Path(output)):
+            click.echo(f"wrote {path}")
+    except BrowserError as exc:
+        raise click.ClickException(f"report screenshot: {exc}") from None
 
 
 @cli.command("import-cos418")

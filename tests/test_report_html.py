@@ -50,7 +50,7 @@ def test_embedded_states_are_the_timeline_at_every_event_instant(crash_run, page
     times = sorted({e["t"] for e in crash_run.trace if e["kind"] != "summary"})
     assert data["times"] == times                       # a small run keeps every instant
     at_crash = data["states"][times.index(291.1)]
-    assert at_crash["failure"]["dropped"] == [{"where": "split[0]", "items": ["hello"], "in_hand": True}]
+    assert data["pool"][at_crash["failure"]]["dropped"] == [{"where": "split[0]", "items": ["hello"], "in_hand": True}]
     assert data["moments"]["restore"] == [491.1]
     # the geometry maps the axes: JobManager is the top lane, the readers the bottom ones
     lanes = [lane["name"] for lane in data["geo"]["lanes"]]

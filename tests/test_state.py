@@ -181,10 +181,22 @@ def test_lower_trace_levels_say_what_they_lack():
     assert "record hops are not kept" in s["notes"][0]
     # barriers are control events: still shown in the channel
     assert labels(channel(s, "split[0]->count[0]")) == [("barrier 1", False)]
+    # no record hops: the count is unknown before its first snapshot (152), then known as of it;
+    # a source's read position is never guessed; a failure's in-flight loss is unknown.
+    assert task(s, "count[0]")["state"] is None and "not known" in task(s, "count[0]")["state_source"]
+    later = state_at(run.trace, 160)
+    assert task(later, "count[0]")["state"] == {"hello": 1}
+    assert "later updates are not in a control trace" in task(later, "count[0]")["state_source"]
+    assert task(later, "source[0]")["position"] == {}
+    failure = state_at(run.trace, 291.1)["failure"]
+    assert failure["dropped"] is None and failure["states"] is None
+    assert {x["txn"]: x["records"] for x in failure["open_txns"]} == {"sink[0]#2": 0, "sink[1]#2": 1}
     run = sim.run(sim.load_scenario(SCENARIOS / "hello_world_crash.yaml"), trace_level="summary")
     s = state_at(run.trace, 300)
     assert "channels, barriers and operator state are not shown" in s["notes"][0]
     assert s["job"]["status"] == "failing over"
+    # without kafka_append the records of the open transactions are unknown, not zero
+    assert {x["txn"]: x["records"] for x in s["failure"]["open_txns"]} == {"sink[0]#2": None, "sink[1]#2": None}
 
 
 def test_moments_to_step_to(crash):

@@ -45,6 +45,8 @@ _TASK_KINDS = {"record_send", "record_receive", "record_process", "record_buffer
                "snapshot_sync_start", "snapshot_sync_end", "snapshot_async_end", "state_restore", "task_crash",
                "job_restart"}
 _ENTRIES = 8     # last entries of a partition shown
+_READS = 50      # last values of a reader shown
+_VALUES = 20     # values of a transaction kept
 
 
 def state_at(trace, t: float) -> dict:
@@ -153,7 +155,7 @@ class _World:
 
     def __init__(self, events, start: dict, level: str) -> None:
         self.level, self.t = level, 0.0
-        self.book = TaskBook(events, start)
+        self.book = TaskBook(events, start, level)
         self.names = task_names(start)
         self.partitions: dict[str, dict] = {}
         self.inputs = _input_writes(events)
@@ -210,7 +212,8 @@ class _World:
         txn = self.txns.get(e.get("txn"))
         if txn is not None:
             txn["records"] += 1
-            txn["values"].append(e.get("value"))
+            if len(txn["values"]) < _VALUES:
+                txn["values"].append(e.get("value"))
 
     def _end_txn(self, txn_id: str, status: str, t: float) -> None:
         """Close a transaction; every partition it wrote gets a control marker (SEMANTICS §4)."""
@@ -281,8 +284,12 @@ class _World:
     def on_job_failing(self, e) -> None:
         crashed = [t["name"] for t in self.book.tasks.values() if t["status"] == "crashed"]
         self.job = {"status": "failing over", "attempt": e.get("attempt", self.job["attempt"])}
-        open_txns = [dict(x) for x in self.txns.values() if x["status"] in ("open", "pre-committed")]
-        states = {t["name"]: dict(t["state"]) for t in self.book.tasks.values() if t["name"] in self.book.keyed}
+        open_txns = [dict(x, values=list(x["values"])) for x in self.txns.values()
+                     if x["status"] in ("open", "pre-committed")]
+        if self.level == "summary":                  # no kafka_append: the record counts are unknown
+            open_txns = [dict(x, records=None) for x in open_txns]
+        states = {t["name"]: dict(t["state"]) for t in self.book.tasks.values()
+                  if t["name"] in self.book.keyed and t["state"] is not None} if self.level == "full" else None
         self.failure = {"t": e["t"], "reason": e.get("reason"), "crashed": crashed, "states": states,
                         "dropped": self.book.job_failing(e), "open_txns": open_txns}
         for cp in self.checkpoints.values():
@@ -317,7 +324,7 @@ class _World:
         return {"t": t, "level": self.level, "notes": [_NOTES[self.level]] if self.level in _NOTES else [],
                 "job": dict(self.job), "tasks": self._tasks_view(t), "partitions": self._partitions_view(t),
                 "checkpoints": self._checkpoints_view(), "transactions": copy.deepcopy(list(self.txns.values())),
-                "readers": copy.deepcopy(self.readers),
+                "readers": self._readers_view(),
                 "failure": copy.deepcopy(self.failure), "restore": copy.deepcopy(self.restore)}
 
     def _tasks_view(self, t: float) -> list[dict]:
@@ -350,6 +357,11 @@ class _World:
             v["entries"] = copy.deepcopy(p["entries"][-_ENTRIES:])
             out.append(v)
         return out
+
+    def _readers_view(self) -> dict:
+        """Per reader: how many values it read and the last ones (a long run reads millions)."""
+        return {name: {"isolation": r["isolation"], "topic": r["topic"], "count": len(r["read"]),
+                       "read": r["read"][-_READS:]} for name, r in self.readers.items()}
 
     def _checkpoints_view(self) -> list[dict]:
         out = []

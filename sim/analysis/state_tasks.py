@@ -48,7 +48,11 @@ def _is_pairs(values) -> bool:
 class TaskBook:
     """Per-subtask state rebuilt from trace events (see the module docstring)."""
 
-    def __init__(self, events, start: dict) -> None:
+    def __init__(self, events, start: dict, level: str = "full") -> None:
+        # NOTE: below the full level, record hops are missing: a keyed state is then known only at
+        # snapshots and restores, and a source's read position not at all (never guessed).
+        self.full = level == "full"
+        self.level = level
         self.tasks: dict[str, dict] = {}
         self.keyed = _keyed_tasks(events)
         for name in task_names(start):
@@ -68,8 +72,9 @@ class TaskBook:
             task = self.tasks[name] = {
                 "name": name, "operator": match["op"] if match else name, "status": "running", "reason": None,
                 "channels": {}, "alignment": None, "buffered": [], "snapshot": None,
-                "state": {} if name in self.keyed else None,
-                "state_source": "empty at start" if name in self.keyed else None,
+                "state": {} if name in self.keyed and self.full else None,
+                "state_source": None if name not in self.keyed else "empty at start" if self.full
+                else f"not known before the first snapshot ({self.level} trace)",
                 "in_hand": None, "position": {}, "processed": 0}
         return task
 
@@ -156,12 +161,15 @@ class TaskBook:
                 todo -= item.get("n", 1)
 
     def source_read(self, e) -> None:
+        if not self.full:
+            return
         task = self._task(e["task"])
         for topic, part, offset, *_ in e.get("origins") or []:
             task["position"][f"{topic}-{part}"] = offset + 1
 
     def source_offset_reset(self, e) -> None:
-        self._task(e["task"])["position"][f"{e['topic']}-{e['partition']}"] = e["offset"]
+        if self.full:
+            self._task(e["task"])["position"][f"{e['topic']}-{e['partition']}"] = e["offset"]
 
     # --- barriers and alignment ---
     def barrier_send(self, e) -> None:
@@ -215,7 +223,8 @@ class TaskBook:
 
     def _known_state(self, task: dict, state, source: str) -> None:
         if task["name"] in self.keyed:
-            task["state"], task["state_source"] = dict(state or {}), source
+            stale = "" if self.full else f"; later updates are not in a {self.level} trace"
+            task["state"], task["state_source"] = dict(state or {}), source + stale
 
     def snapshot_sync_end(self, e) -> None:
         snap = self._task(e["task"])["snapshot"]
@@ -234,8 +243,9 @@ class TaskBook:
         task = self._task(e["task"])
         task["status"], task["reason"] = "crashed", e.get("reason")
 
-    def job_failing(self, e) -> list[dict]:
-        """Cancel every task and drop every channel's items; returns what was dropped, by channel."""
+    def job_failing(self, e) -> list[dict] | None:
+        """Cancel every task and drop every channel's items; returns what was dropped, by channel
+        (None when the trace level does not keep record hops, so the drop is unknown)."""
         dropped = []
         for task in self.tasks.values():
             if task["in_hand"] is not None:
@@ -248,7 +258,7 @@ class TaskBook:
                 task["status"], task["reason"] = "cancelled", "the job is failing over"
             task.update(alignment=None, buffered=[], snapshot=None, in_hand=None)
         self.replaying.clear()
-        return dropped
+        return dropped if self.full else None
 
     def job_restart(self, e) -> None:
         for task in self.tasks.values():
@@ -256,7 +266,8 @@ class TaskBook:
             if task["name"] in self.keyed:
                 # NOTE: a new attempt starts empty; the state_restore events that follow at the
                 # same instant put back what the checkpoint held.
-                task["state"], task["state_source"] = {}, f"empty at restart (attempt {e.get('attempt')})"
+                task["state"] = {} if self.full else None
+                task["state_source"] = f"empty at restart (attempt {e.get('attempt')})"
 
     def mark_replay(self, name: str, replay: bool) -> None:
         """The source ``name`` read offsets it had read before (or stopped doing so)."""

@@ -21,7 +21,6 @@ __all__ = ["render_html", "failovers"]
 
 MAX_STATES = 600      # instants whose state is embedded (a long run is sampled, moments kept)
 MAX_EVENTS = 4000     # events listed for hovering
-MAX_READ = 40         # values per reader shown in a state
 
 
 def _esc(v) -> str:
@@ -72,17 +71,40 @@ def _instants(timeline: Timeline) -> list[float]:
 
 
 def _compact(state: dict) -> dict:
-    """A state trimmed for embedding: labels instead of values, the last reads of each reader."""
+    """A state trimmed for embedding: labels instead of values, no per-instant flags."""
     state = dict(state)
     state.pop("transactions", None)
     for task in state["tasks"]:
         for ch in task["channels"]:
             for item in ch["items"]:
                 item.pop("values", None)
-    for reader in state["readers"].values():
-        reader["count"] = len(reader["read"])
-        reader["read"] = reader["read"][-MAX_READ:]
+                item.pop("arrived", None)             # the page compares ``arrive`` with the time shown
     return state
+
+
+_POOLED = ("partitions", "checkpoints", "readers", "failure", "restore")
+
+
+def _pooled(states: list[dict]) -> tuple[list, list[dict]]:
+    """Share equal parts between states: each task, partition table, ... is stored once in a pool.
+
+    NOTE: between two instants most tasks do not change; pooling makes the page grow with what
+    changes, not with instants x tasks. The page's script resolves the indexes back.
+    """
+    pool, index, out = [], {}, []
+
+    def ref(obj) -> int:
+        key = json.dumps(obj, sort_keys=True, separators=(",", ":"))
+        if key not in index:
+            index[key] = len(pool)
+            pool.append(obj)
+        return index[key]
+
+    for state in states:
+        state = dict(state, tasks=[ref(task) for task in state["tasks"]])
+        state.update({k: ref(state[k]) for k in _POOLED})
+        out.append(state)
+    return pool, out
 
 
 def _data(trace, geo: dict) -> dict:
@@ -94,8 +116,9 @@ def _data(trace, geo: dict) -> dict:
     if len(events) > MAX_EVENTS:
         events = events[::len(events) // MAX_EVENTS + 1]
     moments = {kind: sorted({m["t"] for m in timeline.moments(kind)}) for kind in MOMENT_KINDS}
-    return {"times": instants, "states": [_compact(s) for s in timeline.states(instants)],
-            "events": events, "moments": moments, "geo": geo, "level": timeline.level}
+    pool, states = _pooled([_compact(s) for s in timeline.states(instants)])
+    return {"times": instants, "states": states, "pool": pool, "events": events, "moments": moments, "geo": geo,
+            "level": timeline.level}
 
 
 def _json_script(obj) -> str:

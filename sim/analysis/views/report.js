@@ -82,10 +82,10 @@
     if (s.failure && (s.job.status !== "running" || !s.restore || s.restore.t < s.failure.t || t - s.failure.t < 1e-9)) {
       var f = s.failure, b = el("div", "box failure");
       b.appendChild(el("div", null, "Failure at " + fmt(f.t) + " ms: " + (f.crashed.join(", ") || "the job") + " — " + f.reason));
-      b.appendChild(el("div", null, "Lost in flight: " + (f.dropped.length ? f.dropped.map(function (d) { return (d.in_hand ? d.where + " was processing " : d.where + ": ") + d.items.join(", "); }).join("; ") : "nothing was in the channels")));
-      var open = f.open_txns.filter(function (x) { return x.records > 0; });
-      b.appendChild(el("div", null, "Uncommitted output: " + (open.length ? open.map(function (x) { return x.txn + " (" + x.status + ", " + x.records + " record(s): " + x.values.join(", ") + ")"; }).join("; ") : "none")));
-      b.appendChild(el("div", null, "Operator state at the failure: " + show(f.states)));
+      b.appendChild(el("div", null, "Lost in flight: " + (f.dropped === null ? "not recorded in a " + s.level + " trace" : f.dropped.length ? f.dropped.map(function (d) { return (d.in_hand ? d.where + " was processing " : d.where + ": ") + d.items.join(", "); }).join("; ") : "nothing was in the channels")));
+      var open = f.open_txns.filter(function (x) { return x.records === null || x.records > 0; });
+      b.appendChild(el("div", null, "Uncommitted output: " + (open.length ? open.map(function (x) { return x.txn + " (" + x.status + (x.records === null ? ", records not in a summary trace" : ", " + x.records + " record(s): " + x.values.join(", ")) + ")"; }).join("; ") : "none")));
+      b.appendChild(el("div", null, "Operator state at the failure: " + (f.states === null ? "not recorded in a " + s.level + " trace" : show(f.states))));
       out.push(b);
     }
     if (s.restore) {
@@ -110,8 +110,16 @@
     });
     return tbl;
   }
+  // a state with its pooled parts put back (see _pooled in html.py)
+  function stateAt(i) {
+    var s = D.states[i], out = {};
+    Object.keys(s).forEach(function (k) { out[k] = s[k]; });
+    out.tasks = s.tasks.map(function (j) { return D.pool[j]; });
+    ["partitions", "checkpoints", "readers", "failure", "restore"].forEach(function (k) { out[k] = D.pool[s[k]]; });
+    return out;
+  }
   function render(t) {
-    var i = indexAt(t), s = i >= 0 ? D.states[i] : null;
+    var i = indexAt(t), s = i >= 0 ? stateAt(i) : null;
     panel.textContent = "";
     var now = el("div", "now", "t = " + fmt(t) + " ms");
     panel.appendChild(now);

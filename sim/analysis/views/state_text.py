@@ -47,13 +47,15 @@ def _failure_lines(state: dict) -> list[str]:
     f = state["failure"]
     if f is None:
         return []
-    lost = "; ".join((f"{d['where']} was processing " if d.get("in_hand") else f"{d['where']}: ") + ", ".join(d["items"])
-                     for d in f["dropped"]) or "nothing in the channels"
-    open_txns = "; ".join(f"{x['txn']} ({x['records']}: {', '.join(map(str, x['values']))})"
-                          for x in f["open_txns"] if x["records"]) or "none"
+    unknown = f"not recorded in a {state['level']} trace"
+    lost = unknown if f["dropped"] is None else "; ".join(
+        (f"{d['where']} was processing " if d.get("in_hand") else f"{d['where']}: ") + ", ".join(d["items"])
+        for d in f["dropped"]) or "nothing in the channels"
+    open_txns = "; ".join(f"{x['txn']} ({x['records']}: {', '.join(map(str, x['values']))})" if x["records"] is not None
+                          else f"{x['txn']} (records {unknown})" for x in f["open_txns"] if x["records"] != 0) or "none"
     return [f"FAILURE at {_fmt(f['t'])} ms: {', '.join(f['crashed']) or 'the job'} - {f['reason']}",
             f"  lost in flight: {lost}", f"  uncommitted output: {open_txns}",
-            f"  state at the failure: {f['states']}"]
+            f"  state at the failure: {unknown if f['states'] is None else f['states']}"]
 
 
 def _restore_lines(state: dict) -> list[str]:
