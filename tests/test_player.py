@@ -4,6 +4,7 @@ The instants come from hello_world_crash: checkpoint 1 at 150 ms, its barrier re
 151 and count at 152 (latency 1 ms); split crashes at 291.1 on its third record; the restart
 delay is 200 ms (attempt 2 at 491.1).
 """
+import html
 import re
 
 import pytest
@@ -62,7 +63,8 @@ def test_widget_walkthrough_the_done_when_of_issue_19(player):
     c["next"].click()
     c["next"].click()
     assert c["label"].value == "t = 152 ms"
-    assert "count[0]   snapshot 1 (sync)" in c["panel"].value
+    # count (chained with format and sink) snapshots while its first channel is still blocked
+    assert "count->format->sink[0]  BLOCKED snapshot 1 (sync)" in html.unescape(c["panel"].value)
     assert "left:" in c["diagram"].value and "<svg" in c["diagram"].value
     # step to the crash: what was lost in flight
     c["kind"].value = "crash"

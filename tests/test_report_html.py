@@ -121,7 +121,7 @@ def chromium():
 
 def _panel(dom: str) -> str:
     """The text of the state panel in a dumped DOM (tags stripped)."""
-    part = dom[dom.index('id="state"'):dom.index('<h2 id="checkpoints"')]
+    part = dom[dom.index('id="state"'):dom.index('<script type="application/json"')]
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", part)).replace("&gt;", ">").replace("&quot;", '"')
 
 
@@ -130,9 +130,10 @@ def test_browser_renders_diagram_tables_and_the_state_at_a_chosen_time(page, chr
     assert "<svg" in dom and dom.count("<table") >= 4
     assert re.search(r'<span class="st-completed">completed</span>', dom)
     panel = _panel(dom)
-    # the barrier's arrival at count: both barriers taken, count[0] snapshots {"hello": 1}
-    assert "t = 152 ms" in panel and "barrier 1 reached count[0] on split[0]->count[0]" in panel
-    assert 'count[0] snapshot 1 (sync)' in panel and 'state: {"hello":1}' in panel
+    # the barrier's arrival at count (chained with format and sink): both barriers taken, the
+    # first channel still blocked during the synchronous snapshot of {"hello": 1}
+    assert "t = 152 ms" in panel and "barrier 1 reached count->format->sink[0] on split[0]->count->format->sink[0]" in panel
+    assert "count->format->sink[0] blocked snapshot 1 (sync)" in panel and 'state: {"count":{"hello":1}}' in panel
     assert "Checkpoint 1 in progress since 150 ms" in panel
 
 

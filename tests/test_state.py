@@ -26,8 +26,11 @@ def task(state, name):
     return next(t for t in state["tasks"] if t["name"] == name)
 
 
+C0, C1 = "count->format->sink[0]", "count->format->sink[1]"      # count, format and sink are chained
+
+
 def channel(state, name):
-    dst = name.split("->")[1]
+    dst = name.split("]->", 1)[1]
     return next(c for c in task(state, dst)["channels"] if c["name"] == name)
 
 
@@ -41,25 +44,26 @@ def test_barrier_in_flight_towards_count(crash):
     # (arrives 152). count[0] counted the first hello at ~102 ms: {hello: 1}.
     s = crash.at(151.5)
     for src in ("split[0]", "split[1]"):
-        assert labels(channel(s, f"{src}->count[0]")) == [("barrier 1", False)]
-    assert task(s, "count[0]")["state"] == {"hello": 1}
-    assert task(s, "count[1]")["state"] == {}
+        assert labels(channel(s, f"{src}->{C0}")) == [("barrier 1", False)]
+    assert task(s, C0)["state"] == {"count": {"hello": 1}}
+    assert task(s, C1)["state"] == {"count": {}}
     cp = s["checkpoints"][0]
-    # The source acknowledged (snapshot at 150, ack 151.1); every other subtask is awaited.
+    # The source acknowledged (snapshot at 150, ack 151.1); every other task is awaited.
     assert (cp["id"], cp["status"], cp["acked"]) == (1, "in progress", ["source[0]"])
-    assert "count[0]" in cp["waiting"] and "source[0]" not in cp["waiting"]
+    assert C0 in cp["waiting"] and "source[0]" not in cp["waiting"]
 
 
 def test_world_in_flight_and_queued(crash):
     # world is read at 200, sent by the source at 200.1 to split[1] (arrives 201.1), processed at
     # 201.2 and sent on to count[1] (arrives 202.2): at 201.5 it is in flight to count[1] ...
     s = crash.at(201.5)
-    assert labels(channel(s, "split[1]->count[1]")) == [("(world, 1)", False)]
-    # ... and at 202.25 it has arrived but count[1] has not processed it yet (done at 202.3).
+    assert labels(channel(s, f"split[1]->{C1}")) == [("(world, 1)", False)]
+    # ... and at 202.25 it has arrived but the chain count->format->sink has not processed it
+    # yet: three operators of 0.1 ms each, done at 202.5.
     s = crash.at(202.25)
-    assert labels(channel(s, "split[1]->count[1]")) == [("(world, 1)", True)]
-    assert task(s, "count[1]")["state"] == {}
-    assert task(crash.at(202.3), "count[1]")["state"] == {"world": 1}
+    assert labels(channel(s, f"split[1]->{C1}")) == [("(world, 1)", True)]
+    assert task(s, C1)["state"] == {"count": {}}
+    assert task(crash.at(202.5), C1)["state"] == {"count": {"world": 1}}
 
 
 def test_the_crash_and_what_it_loses(crash):
@@ -74,7 +78,7 @@ def test_the_crash_and_what_it_loses(crash):
     # world:::1 was written at 204.5 into sink[1]'s transaction opened at checkpoint 1 (154 ms):
     # open at the crash, so it will be aborted; count[1] held world=1 that checkpoint 1 lacks.
     assert {x["txn"]: x["records"] for x in f["open_txns"]} == {"sink[0]#2": 0, "sink[1]#2": 1}
-    assert f["states"] == {"count[0]": {"hello": 1}, "count[1]": {"world": 1}}
+    assert f["states"] == {C0: {"count": {"hello": 1}}, C1: {"count": {"world": 1}}}
     # Output partition: hello:::1 at 0, commit marker of sink[0]#1 at 1, world:::1 at 2 -> the
     # high watermark is 3 and the last stable offset stops at the open transaction's first offset 2.
     out = next(p for p in s["partitions"] if p["topic"] == "flink_kafka2")
@@ -88,7 +92,7 @@ def test_the_restore_and_what_is_replayed(crash):
     s = crash.at(491.1)
     r = s["restore"]
     assert (r["t"], r["attempt"], r["checkpoint"], r["offsets"]) == (491.1, 2, 1, {"flink_kafka-0": 1})
-    assert task(s, "count[0]")["state"] == {"hello": 1} and task(s, "count[1]")["state"] == {}
+    assert task(s, C0)["state"] == {"count": {"hello": 1}} and task(s, C1)["state"] == {"count": {}}
     # The source starts at offset 1 and reads world (offset 1) at once: next offset 2.
     assert task(s, "source[0]")["position"] == {"flink_kafka-0": 2}
     assert [(a["txn"], a["records"]) for a in r["aborted"]] == [("sink[0]#2", 0), ("sink[1]#2", 1)]
@@ -98,7 +102,7 @@ def test_the_restore_and_what_is_replayed(crash):
     # The source re-reads offsets 1 and 2 (world, hello); their records are marked as replayed.
     s = crash.at(493.0)
     assert s["restore"]["replayed"] == ["world", "hello"]
-    ch = channel(s, "split[0]->count[0]")
+    ch = channel(s, f"split[0]->{C0}")
     assert [(i["label"], i["replay"]) for i in ch["items"]] == [("(hello, 1)", True)]
 
 
@@ -126,12 +130,13 @@ def test_alignment_blocks_the_channel_and_holds_what_queues_behind(shuffle):
     assert labels(channel(s, "split[0]->count[0]")) == [("(hello, 1)", True)]
     assert not channel(s, "split[1]->count[0]")["blocked"]
     # x records were counted while aligning: 950 and 960 were processed by 1052.2 -> x=2.
-    assert count["state"] == {"hello": 1, "x": 2}
+    # (this scenario turns chaining off: count is a task of its own)
+    assert count["state"] == {"count": {"hello": 1, "x": 2}}
     # After the alignment ends the channel is released and the held hello is counted (1202.4).
     s = shuffle.at(1203)
     assert not channel(s, "split[0]->count[0]")["blocked"]
     assert channel(s, "split[0]->count[0]")["items"] == []
-    assert task(s, "count[0]")["state"]["hello"] == 2
+    assert task(s, "count[0]")["state"]["count"]["hello"] == 2
 
 
 def _events(*rows):
@@ -180,13 +185,13 @@ def test_lower_trace_levels_say_what_they_lack():
     s = state_at(run.trace, 151.5)
     assert "record hops are not kept" in s["notes"][0]
     # barriers are control events: still shown in the channel
-    assert labels(channel(s, "split[0]->count[0]")) == [("barrier 1", False)]
+    assert labels(channel(s, f"split[0]->{C0}")) == [("barrier 1", False)]
     # no record hops: the count is unknown before its first snapshot (152), then known as of it;
     # a source's read position is never guessed; a failure's in-flight loss is unknown.
-    assert task(s, "count[0]")["state"] is None and "not known" in task(s, "count[0]")["state_source"]
+    assert task(s, C0)["state"] is None and "not known" in task(s, C0)["state_source"]
     later = state_at(run.trace, 160)
-    assert task(later, "count[0]")["state"] == {"hello": 1}
-    assert "later updates are not in a control trace" in task(later, "count[0]")["state_source"]
+    assert task(later, C0)["state"] == {"count": {"hello": 1}}
+    assert "later updates are not in a control trace" in task(later, C0)["state_source"]
     assert task(later, "source[0]")["position"] == {}
     failure = state_at(run.trace, 291.1)["failure"]
     assert failure["dropped"] is None and failure["states"] is None
@@ -200,7 +205,7 @@ def test_lower_trace_levels_say_what_they_lack():
 
 
 def test_moments_to_step_to(crash):
-    barriers = [m for m in crash.moments("barrier") if m["task"] == "count[0]"]
+    barriers = [m for m in crash.moments("barrier") if m["task"] == C0]
     assert [m["t"] for m in barriers] == [152.0, 152.0, 643.1, 643.1]
     assert [m["t"] for m in crash.moments("crash")] == [291.1, 291.1]
     assert [m["t"] for m in crash.moments("restore")] == [491.1]

@@ -13,7 +13,7 @@ __all__ = ["TaskBook", "task_names"]
 
 
 
-_SINCE = ", plus the counts emitted since"
+_SINCE = ", plus the records counted since"
 
 
 def task_names(start: dict) -> list[str]:
@@ -28,16 +28,45 @@ def _label(values) -> str:
     return ", ".join(one(v) for v in values or [])
 
 
-def _keyed_tasks(events) -> set[str]:
-    """Subtasks holding keyed state: tasks fed by channels whose snapshots carry a table of keys.
+def task_operators(start: dict) -> dict[str, list[str]]:
+    """Task name -> its chained operators (older traces name one operator: ``split[1]``)."""
+    out = {}
+    for t in start.get("tasks") or []:
+        if isinstance(t, dict):
+            out[t["name"]] = list(t.get("operators") or [])
+        else:
+            match = re.match(r"^(?P<op>.+)\[(?P<i>[0-9]+)\]$", t)
+            out[t] = [match["op"] if match else t]
+    return out
+
+
+def by_operator(state, operators: list[str], per_operator: bool) -> dict:
+    """A snapshot's state per operator: traces that list tasks with their operators write
+    ``{operator: state}`` (or null); older traces wrote the one operator's state as it is."""
+    if per_operator:
+        return state if isinstance(state, dict) else {}
+    return {operators[0]: state} if operators else {}
+
+
+def _keyed_operators(events, ops: dict[str, list[str]], per_operator: bool) -> dict[str, list[str]]:
+    """Per task, its operators holding keyed state: a table of keys in a snapshot or a restore.
 
     NOTE: whether an operator is keyed is a property of the job, not of the instant, so it is read
-    from the whole trace. Sources (offsets) and sinks (transactions) are shown in their own fields.
+    from the whole trace. A source's offsets (the head of a task no channel feeds) and a sink's
+    transactions (``pending`` / ``open``) are shown in their own fields.
     """
     fed = {e["to"] for e in events if e["kind"] in ("record_send", "barrier_send") and e.get("to")}
-    return {e["task"] for e in events
-            if e["kind"] in ("snapshot_sync_start", "state_restore") and e.get("task") in fed
-            and isinstance(e.get("state"), dict) and not {"pending", "open"} & set(e["state"])}
+    keyed: dict[str, list[str]] = {}
+    for e in events:
+        if e["kind"] not in ("snapshot_sync_start", "state_restore") or e.get("task") not in ops:
+            continue
+        for k, (op, state) in enumerate(by_operator(e.get("state"), ops[e["task"]], per_operator).items()):
+            source = k == 0 and e["task"] not in fed
+            if isinstance(state, dict) and not source and not {"pending", "open"} & set(state):
+                keyed.setdefault(e["task"], [])
+                if op not in keyed[e["task"]]:
+                    keyed[e["task"]].append(op)
+    return keyed
 
 
 def _is_pairs(values) -> bool:
@@ -49,12 +78,14 @@ class TaskBook:
     """Per-subtask state rebuilt from trace events (see the module docstring)."""
 
     def __init__(self, events, start: dict, level: str = "full") -> None:
+        self.ops = task_operators(start)
+        self.per_operator = any(isinstance(t, dict) for t in start.get("tasks") or [])
         # NOTE: below the full level, record hops are missing: a keyed state is then known only at
         # snapshots and restores, and a source's read position not at all (never guessed).
         self.full = level == "full"
         self.level = level
         self.tasks: dict[str, dict] = {}
-        self.keyed = _keyed_tasks(events)
+        self.keyed = _keyed_operators(events, self.ops, self.per_operator)
         for name in task_names(start):
             self._task(name)
         # NOTE: the topology is static, so every channel a trace ever names is shown from the start
@@ -70,9 +101,9 @@ class TaskBook:
         if task is None:
             match = re.match(r"^(?P<op>.+)\[(?P<i>[0-9]+)\]$", name)
             task = self.tasks[name] = {
-                "name": name, "operator": match["op"] if match else name, "status": "running", "reason": None,
-                "channels": {}, "alignment": None, "buffered": [], "snapshot": None,
-                "state": {} if name in self.keyed and self.full else None,
+                "name": name, "operators": self.ops.get(name) or [match["op"] if match else name],
+                "status": "running", "reason": None, "channels": {}, "alignment": None, "buffered": [],
+                "snapshot": None, "state": self._empty(name),
                 "state_source": None if name not in self.keyed else "empty at start" if self.full
                 else f"not known before the first snapshot ({self.level} trace)",
                 "in_hand": None, "position": {}, "processed": 0}
@@ -90,17 +121,25 @@ class TaskBook:
         ch["items"].append({"kind": "record", "label": _label(e.get("values")), "values": e.get("values"),
                             "n": e.get("n", 1), "sent": e["t"], "arrive": e.get("arrive", e["t"]),
                             "replay": e["task"] in self.replaying})
-        if e["task"] in self.keyed and _is_pairs(e.get("values")):
-            self._pairs_state(e["task"], e["values"])
 
-    def _pairs_state(self, name: str, values) -> None:
-        task = self._task(name)
-        if task["state"] is None or isinstance(task["state"], dict):
-            state = dict(task["state"] or {})
-            state.update({k: v for k, v in values if isinstance(k, str)})
-            base = task["state_source"] or "empty at start"
-            task["state"] = state
-            task["state_source"] = base if base.endswith(_SINCE) else base + _SINCE
+    def _empty(self, name: str):
+        """A keyed task's state at a (re)start: empty tables (unknown below the full level)."""
+        return {op: {} for op in self.keyed[name]} if name in self.keyed and self.full else None
+
+    def _count(self, task: dict, values) -> None:
+        """A keyed operator at the head of the chain counted the (key, n) pairs it processed.
+
+        NOTE: keyed_sum is the only keyed operator; its input is hash-partitioned, so it always
+        heads its task's chain, and the values a task processed are that operator's input.
+        """
+        head = task["operators"][0]
+        if task["state"] is None or head not in task["state"] or not _is_pairs(values):
+            return
+        table = task["state"][head]
+        for key, n in values:
+            table[str(key)] = table.get(str(key), 0) + n
+        base = task["state_source"] or "empty at start"
+        task["state_source"] = base if base.endswith(_SINCE) else base + _SINCE
 
     def _take_record(self, task: dict, channel: str | None, values, t: float):
         """Remove the record item ``task`` took: from ``channel``, else the match by values."""
@@ -142,6 +181,7 @@ class TaskBook:
             item = None                                     # a source: read from Kafka
         task["processed"] += n
         task["in_hand"] = None
+        self._count(task, values[:n])
         if item is not None and len(item.get("values") or []) > n:
             task["in_hand"] = dict(item, label=_label(item["values"][n:]), cut=True)
         replay = item["replay"] if item is not None else e["task"] in self.replaying
@@ -224,7 +264,9 @@ class TaskBook:
     def _known_state(self, task: dict, state, source: str) -> None:
         if task["name"] in self.keyed:
             stale = "" if self.full else f"; later updates are not in a {self.level} trace"
-            task["state"], task["state_source"] = dict(state or {}), source + stale
+            per_op = by_operator(state, task["operators"], self.per_operator)
+            task["state"] = {op: dict(per_op.get(op) or {}) for op in self.keyed[task["name"]]}
+            task["state_source"] = source + stale
 
     def snapshot_sync_end(self, e) -> None:
         snap = self._task(e["task"])["snapshot"]
@@ -266,7 +308,7 @@ class TaskBook:
             if task["name"] in self.keyed:
                 # NOTE: a new attempt starts empty; the state_restore events that follow at the
                 # same instant put back what the checkpoint held.
-                task["state"] = {} if self.full else None
+                task["state"] = self._empty(task["name"])
                 task["state_source"] = f"empty at restart (attempt {e.get('attempt')})"
 
     def mark_replay(self, name: str, replay: bool) -> None:

@@ -19,13 +19,13 @@ def _item(item: dict, t: float) -> str:
     return ("~" if item["arrive"] > t + 1e-9 else "") + ("*" if item.get("replay") else "") + text
 
 
-def _task_line(task: dict, t: float) -> str:
+def _task_line(task: dict, t: float, width: int = 10) -> str:
     flags = [task["status"].upper()] if task["status"] != "running" else []
     if task["blocked"]:
         flags.append("BLOCKED")
     if task["snapshot"]:
         flags.append(f"snapshot {task['snapshot']['checkpoint']} ({task['snapshot']['phase']})")
-    parts = [f"{task['name']:<10}" + (f" {' '.join(flags)}" if flags else "")]
+    parts = [f"{task['name']:<{width}}"] + ([" ".join(flags)] if flags else [])
     for ch in task["channels"]:
         if ch["items"] or ch["blocked"]:
             items = " ".join(_item(i, t) for i in ch["items"]) or "-"
@@ -81,7 +81,8 @@ def state_lines(state: dict, t: float | None = None) -> list[str]:
     failing = state["failure"] is not None and (state["restore"] is None or state["restore"]["t"] < state["failure"]["t"])
     lines += _failure_lines(state) if failing else []
     lines += _restore_lines(state) if state["restore"] is not None and not failing else []
-    lines += [_task_line(task, t) for task in state["tasks"]]
+    width = max((len(task["name"]) for task in state["tasks"]), default=10)
+    lines += [_task_line(task, t, width) for task in state["tasks"]]
     for p in state["partitions"]:
         hw = ("≥" if p["role"] == "input" else "") + str(p["hw"])
         lines.append(f"{p['topic']}-{p['partition']}: high watermark {hw}, last stable offset {p['lso']}"
