@@ -7,12 +7,12 @@
     sim.report.to_html(run)             # the one-page HTML report
 """
 from . import report
-from .api import Run, load_scenario, load_text, run
+from .api import Reference, Run, ideal_reference, load_scenario, load_text, run
 from .dataflow import FunctionRegistry
 from .runtime.engine import Result, simulate
 from .scenario import ScenarioError
 from .trace import KINDS, Trace
 
 __all__ = ["run", "Run", "load_scenario", "load_text", "simulate", "Result", "Trace", "KINDS", "ScenarioError",
-           "FunctionRegistry", "report"]
+           "FunctionRegistry", "ideal_reference", "Reference", "report"]
 __version__ = "0.1.0"

@@ -103,7 +103,7 @@ def test_cli_html_flag(tmp_path):
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     bad = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(SCENARIOS / "hello_world.yaml"),
                           "--html", str(tmp_path / "r.txt")], capture_output=True, text=True)
-    assert bad.returncode == 2 and "--html" in bad.stderr and "expected a .html" in bad.stderr
+    assert bad.returncode == 2 and "--html" in bad.stderr and "ending in .html" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 

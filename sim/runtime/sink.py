@@ -22,9 +22,9 @@ read.
 from __future__ import annotations
 
 from ..kafka.transactions import InvalidTimeout, KafkaError
-from .later import call_later
-from .operators import Operator
 from .errors import TaskFailure
+from .operators import Operator
+from .scheduling import call_later
 
 __all__ = ["KafkaSinkWriter", "SinkStartError", "POOL_SIZE"]
 
@@ -36,7 +36,10 @@ class SinkStartError(Exception):
 
 
 class KafkaSinkWriter(Operator):
+    """The sink operator: writes each buffer to Kafka (in a transaction with exactly_once)."""
+
     stateful = True
+    external = True
 
     def __init__(self, task_name: str, index: int, spec, cluster, attempt, counter: dict) -> None:
         self.task_name = task_name                 # the (chained) task: the trace's lane

@@ -65,7 +65,7 @@
       ch.items.forEach(function (it) { row.appendChild(item(it, t)); });
       card.appendChild(row);
     });
-    if (task.in_hand) kv(card, "in hand", task.in_hand.label);
+    if (task.in_hand) kv(card, "processing", task.in_hand.label);
     if (task.alignment) kv(card, "aligning", "checkpoint " + task.alignment.checkpoint + " since " + fmt(task.alignment.since) + " ms (first barrier on " + task.alignment.first + ")");
     if (task.buffered.length) kv(card, "alignment buffer", task.buffered.map(function (b) { return b.label; }).join(" · "));
     if (task.state !== null) kv(card, "state", show(task.state) + (task.state_source ? "  (" + task.state_source + ")" : ""));

@@ -31,7 +31,7 @@ def _task_line(task: dict, t: float, width: int = 10) -> str:
             items = " ".join(_item(i, t) for i in ch["items"]) or "-"
             parts.append(f"from {ch['from']}{' (blocked)' if ch['blocked'] else ''}: {items}")
     if task["in_hand"]:
-        parts.append(f"in hand: {task['in_hand']['label']}")
+        parts.append(f"processing: {task['in_hand']['label']}")
     if task["buffered"]:
         parts.append("buffer: " + " ".join(b["label"] for b in task["buffered"]))
     if task["state"] is not None:
