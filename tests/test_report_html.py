@@ -66,6 +66,17 @@ def test_failovers_of_the_crash_run(crash_run):
         "delay": 200.0, "back": 491.1}]
 
 
+def test_hover_list_keeps_every_control_event_when_thinned(crash_run, monkeypatch):
+    from sim.analysis.views import html as page
+    monkeypatch.setattr(page, "MAX_EVENTS", 150)
+    events = [e for e in crash_run.trace if e["kind"] not in ("run_start", "summary")]
+    kept = page._hover_events(events)
+    control = [e for e in events if e["kind"] not in page._HOPS]
+    assert len(control) < 150 < len(events)
+    assert [e for e in kept if e["kind"] not in page._HOPS] == control
+    assert len(kept) <= 150 and len(kept) > len(control)
+
+
 def test_hostile_values_are_escaped():
     text = """
 name: hostile

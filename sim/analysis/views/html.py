@@ -107,14 +107,27 @@ def _pooled(states: list[dict]) -> tuple[list, list[dict]]:
     return pool, out
 
 
+_HOPS = ("record_send", "record_receive", "record_process", "source_read", "kafka_append", "consumer_read")
+
+
+def _hover_events(events) -> list[dict]:
+    """The events listed for hovering: every control event, record hops thinned to fit the budget."""
+    events = [e for e in events if e["kind"] not in ("run_start", "summary")]
+    if len(events) <= MAX_EVENTS:
+        return events
+    control = [e for e in events if e["kind"] not in _HOPS]
+    hops = [e for e in events if e["kind"] in _HOPS]
+    room = max(MAX_EVENTS - len(control), 0)
+    kept = hops[:: len(hops) // room + 1] if room else []
+    chosen = {id(e) for e in control[:MAX_EVENTS]} | {id(e) for e in kept}
+    return [e for e in events if id(e) in chosen]
+
+
 def _data(trace, geo: dict) -> dict:
     timeline = Timeline(trace)
     instants = _instants(timeline)
     lanes = {lane["name"] for lane in geo["lanes"]}
-    events = [[e["t"], lane_of(e, lanes), describe(e)] for e in timeline.events
-              if e["kind"] not in ("run_start", "summary")]
-    if len(events) > MAX_EVENTS:
-        events = events[::len(events) // MAX_EVENTS + 1]
+    events = [[e["t"], lane_of(e, lanes), describe(e)] for e in _hover_events(timeline.events)]
     moments = {kind: sorted({m["t"] for m in timeline.moments(kind)}) for kind in MOMENT_KINDS}
     pool, states = _pooled([_compact(s) for s in timeline.states(instants)])
     return {"times": instants, "states": states, "pool": pool, "events": events, "moments": moments, "geo": geo,
@@ -234,7 +247,7 @@ def render_html(trace, report: dict) -> str:
                      '<h2 id="readers">What each reader saw</h2>', _readers(report)]
     else:
         result = report.get("gate") or report.get("snapshots")
-        sections += ['<h2 id="diagram">Diagram</h2>', _other_svg(trace),
+        sections += ['<h2 id="picture">Diagram</h2>', _other_svg(trace),
                      '<h2 id="result">Result</h2>', f'<pre class="json">{_esc(json.dumps(result, indent=1))}</pre>']
     stats = report.get("stats") or {}
     sections.append(f"<footer>snapsim · seed {_esc(report.get('seed'))} · simulated {_ms(stats.get('sim_time_ms'))} ms"
