@@ -213,3 +213,18 @@ def test_moments_to_step_to(crash):
     assert [m["t"] for m in crash.moments("restore")] == [491.1]
     with pytest.raises(ValueError, match="unknown moment kind"):
         crash.moments("nap")
+
+
+def test_unaligned_restore_puts_the_persisted_buffers_back_first():
+    # Unaligned checkpoint 2: barrier 2 overtook two (d, 1) buffers on source->split[0] ->
+    # count->format[0], which became channel state. The restore from checkpoint 2 (at 450 ms)
+    # puts both back at the head of that channel; the task takes the first at once.
+    run = sim.run(SCENARIOS / "recovery" / "unaligned_inflight_restore.yaml")
+    name = "source->split[0]->count->format[0]"
+    persisted = [e["values"] for e in run.trace.of("buffer_persisted") if e["checkpoint"] == 2 and e["channel"] == name]
+    assert persisted == [[["d", 1]], [["d", 1]]]
+    s = state_at(run.trace, 450.0)
+    assert s["restore"]["checkpoint"] == 2
+    ch = channel(s, name)
+    assert [(i["label"], i["replay"], i["restored"]) for i in ch["items"]] == [("(d, 1)", True, 2)]
+    assert task(s, "count->format[0]")["in_hand"]["label"] == "(d, 1)"

@@ -94,6 +94,7 @@ class TaskBook:
             if e["kind"] in ("record_send", "barrier_send") and e.get("to"):
                 self._channel(e["to"], e["channel"], e["task"])
         self.replaying: set[str] = set()        # tasks whose current output descends from a replay
+        self.persisted: dict[tuple, list] = {}   # (checkpoint, channel) -> values of its channel state
 
     # --- structure ---
     def _task(self, name: str) -> dict:
@@ -194,11 +195,14 @@ class TaskBook:
             task["buffered"].append(dict(item, channel=e["channel"]))
 
     def buffer_persisted(self, e) -> None:
-        todo = e.get("n", 1)
-        for item in self._in_channel(e).get("items", []):
-            if todo > 0 and item["kind"] == "record" and "persisted" not in item:
-                item["persisted"] = e["checkpoint"]
-                todo -= item.get("n", 1)
+        """An overtaken buffer became channel state: mark it (by its values, else the first unmarked)."""
+        items = [i for i in self._in_channel(e).get("items", []) if i["kind"] == "record" and "persisted" not in i]
+        self.persisted.setdefault((e["checkpoint"], e["channel"]), []).append(e.get("values"))
+        match = next((i for i in items if e.get("values") is not None and i.get("values") == e["values"]), None)
+        if match is None and items:
+            match = items[0]
+        if match is not None:
+            match["persisted"] = e["checkpoint"]
 
     def source_read(self, e) -> None:
         if not self.full:
@@ -249,11 +253,14 @@ class TaskBook:
         self._in_channel(e)["ended"] = True
 
     def inflight_restore(self, e) -> None:
+        """Unaligned restore: the checkpoint's persisted buffers go back to the head of the channel."""
         ch = self._in_channel(e)
+        saved = self.persisted.get((e["checkpoint"], e["channel"]), [])
         if ch:
-            ch["items"].insert(0, {"kind": "record", "label": f"{e.get('n', 1)} restored in-flight record(s)",
-                                   "values": None, "n": e.get("n", 1), "sent": e["t"], "arrive": e["t"],
-                                   "replay": True, "restored": e["checkpoint"]})
+            ch["items"][:0] = [{"kind": "record", "values": values, "n": 1, "sent": e["t"], "arrive": e["t"],
+                                "label": _label(values) if values else "restored in-flight buffer",
+                                "replay": True, "restored": e["checkpoint"]}
+                               for values in (saved + [None] * e.get("n", 1))[:e.get("n", 1)]]
 
     # --- snapshots and operator state ---
     def snapshot_sync_start(self, e) -> None:

@@ -189,6 +189,7 @@
     b.addEventListener("click", function () { step(b.dataset.kind, +b.dataset.dir); });
   });
   document.addEventListener("keydown", function (ev) {
+    if (ev.target === slider) return;       // the slider moves itself with the arrow keys
     if (ev.key === "ArrowRight") step("event", 1); else if (ev.key === "ArrowLeft") step("event", -1);
   });
   window.addEventListener("hashchange", fromHash);
