@@ -29,7 +29,10 @@ def summarize(report: dict) -> dict:
     committed = report.get("latency", {}).get(eo.get("consumer"))
     return {"ok": report["ok"], "exactly_once": eo.get("ok"), "duplicates": len(eo.get("duplicates", [])),
             "lost": len(eo.get("lost", [])), "overcounted": len(eo.get("overcounted", [])),
-            "restarts": report.get("restarts"), "checkpoints_completed": len(cps),
+            "restarts": report.get("restarts"), "job_failed": bool(report.get("job_failed")),
+            "restarted_tasks": sum(len(f["restarted"]) for f in report.get("failovers", [])),
+            "downtime_ms": round(sum(f["delay"] or 0 for f in report.get("failovers", [])), 3),
+            "checkpoints_completed": len(cps),
             "end_to_end_ms": mean("end_to_end_duration"), "alignment_ms": mean("alignment_duration"),
             "start_delay_ms": mean("start_delay"), "persisted_bytes": mean("persisted_in_flight"),
             "checkpointed_bytes": mean("checkpointed_size"),

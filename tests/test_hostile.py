@@ -9,6 +9,7 @@ import pytest
 from sim.cli import main
 
 from .conftest import HELLO
+from .test_fuzz import REFUSE_WITHIN
 
 BOMB = "".join(f"{a}: &{a} [{', '.join(['*' + p] * 9) if p else ', '.join(['lol'] * 9)}]\n"
                for p, a in zip([""] + list("abcdefgh"), "abcdefghi"))
@@ -45,7 +46,7 @@ CASES = [
     ("keyed_sum fed text", HELLO.replace("    - {name: split, type: flat_map, function: split_words}\n", ""),
      "job.operators[1]", "operator 'count' (keyed_sum) takes (key, number) pairs, but its input gives text"),
     ("kind not a name", HELLO + "kind: []\n", "kind", "unknown kind"),
-    ("restarts forever", HELLO + "faults: [{task: split, probability: 1}]\nrestart: {delay: 0}\n",
+    ("restarts forever", HELLO + "faults: [{task: split, probability: 1}]\nrestart: {strategy: fixed_delay, delay: 0}\n",
      "restart.delay", "unlimited restarts with no delay"),
     ("words", HELLO.replace("input:\n", "input:\n  - {generate: {topic: in, rate: 1000/s, duration: 1h, "
                             "words_per_line: 100000}}\n"), "input[0].generate.words_per_line", "words"),
@@ -71,7 +72,7 @@ def test_refused_fast_with_key_and_line(tmp_path, name, text, key, words):
     f.write_text(text)
     start = time.perf_counter()
     code, out, err = cli("run", str(f), "--json")
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < REFUSE_WITHIN
     assert code == 2 and "Traceback" not in err and words in err
     error = json.loads(out)["error"]                 # --json: the error on stdout too
     assert error["file"] == str(f) and error["line"] >= 1 and error["key"] == key

@@ -228,3 +228,21 @@ def test_unaligned_restore_puts_the_persisted_buffers_back_first():
     ch = channel(s, name)
     assert [(i["label"], i["replay"], i["restored"]) for i in ch["items"]] == [("(d, 1)", True, 2)]
     assert task(s, "count->format[0]")["in_hand"]["label"] == "(d, 1)"
+
+
+def test_region_failover_cancels_only_the_region():
+    # Two disconnected pipelines a->b and c->d: c[0] fails and only its region {c[0], d[0]} goes
+    # down; a->b keeps its queued record, c->d loses its own.
+    rows = [send(1, "a[0]", "b[0]", ["x"], 2), send(1, "c[0]", "d[0]", ["y"], 2),
+            {"t": 3, "kind": "task_crash", "task": "c[0]", "reason": "boom", "attempt": 1},
+            {"t": 3, "kind": "job_failing", "task": "jobmanager", "attempt": 1, "reason": "boom",
+             "dropped_in_flight": 1, "restarted": ["c[0]", "d[0]"]}]
+    events = [{"t": 0.0, "kind": "run_start", "level": "full", "tasks": ["a[0]", "b[0]", "c[0]", "d[0]"]}, *rows]
+    s = state_at(Trace.from_events(events), 3)
+    assert labels(channel(s, "a[0]->b[0]")) == [("x", True)] and task(s, "b[0]")["status"] == "running"
+    assert labels(channel(s, "c[0]->d[0]")) == [] and task(s, "d[0]")["status"] == "cancelled"
+    assert s["failure"]["dropped"] == [{"where": "c[0]->d[0]", "items": ["y"]}]
+    assert s["failure"]["restarted"] == ["c[0]", "d[0]"]
+    rows.append({"t": 5, "kind": "job_restart", "task": "jobmanager", "attempt": 2, "checkpoint": None, "delay": 2})
+    s = state_at(Trace.from_events(events + rows[-1:]), 5)
+    assert [task(s, n)["status"] for n in ("a[0]", "b[0]", "c[0]", "d[0]")] == ["running"] * 4

@@ -282,16 +282,20 @@ class _World:
 
     # --- job ---
     def on_job_failing(self, e) -> None:
+        """The failed tasks' region goes down: what it held in flight, its uncommitted output and
+        its operator state are recorded as they were (the view of "what was lost")."""
+        down = set(e.get("restarted") or self.book.tasks)
         crashed = [t["name"] for t in self.book.tasks.values() if t["status"] == "crashed"]
         self.job = {"status": "failing over", "attempt": e.get("attempt", self.job["attempt"])}
         open_txns = [dict(x, values=list(x["values"])) for x in self.txns.values()
-                     if x["status"] in ("open", "pre-committed")]
+                     if x["status"] in ("open", "pre-committed") and x["task"] in down]
         if self.level == "summary":                  # no kafka_append: the record counts are unknown
             open_txns = [dict(x, records=None) for x in open_txns]
         states = {t["name"]: dict(t["state"]) for t in self.book.tasks.values()
-                  if t["name"] in self.book.keyed and t["state"] is not None} if self.level == "full" else None
+                  if t["name"] in self.book.keyed and t["name"] in down and t["state"] is not None} \
+            if self.level == "full" else None
         self.failure = {"t": e["t"], "reason": e.get("reason"), "crashed": crashed, "states": states,
-                        "dropped": self.book.job_failing(e), "open_txns": open_txns}
+                        "dropped": self.book.job_failing(e), "open_txns": open_txns, "restarted": sorted(down)}
         for cp in self.checkpoints.values():
             if cp["status"] == "in progress":
                 cp.update(status="aborted", reason="job failing", ended=e["t"])

@@ -95,6 +95,7 @@ class TaskBook:
                 self._channel(e["to"], e["channel"], e["task"])
         self.replaying: set[str] = set()        # tasks whose current output descends from a replay
         self.persisted: dict[tuple, list] = {}   # (checkpoint, channel) -> values of its channel state
+        self.down: set[str] = set()               # the tasks of the last failover
 
     # --- structure ---
     def _task(self, name: str) -> dict:
@@ -293,10 +294,14 @@ class TaskBook:
         task["status"], task["reason"] = "crashed", e.get("reason")
 
     def job_failing(self, e) -> list[dict] | None:
-        """Cancel every task and drop every channel's items; returns what was dropped, by channel
-        (None when the trace level does not keep record hops, so the drop is unknown)."""
+        """Cancel the failed tasks (``restarted``: the region, or every task) and drop what their
+        input channels held; returns what was dropped (None when the trace level does not keep
+        record hops, so the drop is unknown)."""
         dropped = []
-        for task in self.tasks.values():
+        # NOTE: a region is a set of tasks no pipelined channel leaves, so dropping the inputs of
+        # the restarted tasks drops all the in-flight data of the region.
+        self.down = set(e.get("restarted") or self.tasks)
+        for task in (t for t in self.tasks.values() if t["name"] in self.down):
             if task["in_hand"] is not None:
                 dropped.append({"where": task["name"], "items": [task["in_hand"]["label"]], "in_hand": True})
             for ch in task["channels"].values():
@@ -304,13 +309,13 @@ class TaskBook:
                     dropped.append({"where": ch["name"], "items": [i["label"] for i in ch["items"]]})
                 ch["items"], ch["blocked"] = [], False
             if task["status"] != "crashed":
-                task["status"], task["reason"] = "cancelled", "the job is failing over"
+                task["status"], task["reason"] = "cancelled", "its region is failing over"
             task.update(alignment=None, buffered=[], snapshot=None, in_hand=None)
-        self.replaying.clear()
+            self.replaying.discard(task["name"])
         return dropped if self.full else None
 
     def job_restart(self, e) -> None:
-        for task in self.tasks.values():
+        for task in (t for t in self.tasks.values() if t["name"] in self.down):
             task["status"], task["reason"] = "running", None
             if task["name"] in self.keyed:
                 # NOTE: a new attempt starts empty; the state_restore events that follow at the

@@ -92,10 +92,12 @@ def _run_job(scenario, functions, trace_level):
     reason = job.stopped_reason or ("until" if until != "drained" else "max_time")
     for digest in digests:
         digest.close(env.now)
-    # the run's end cancels the job: completed checkpoints survive it only with retain_on_cancellation;
-    # after a failure for good they are always kept (SEMANTICS 1)
+    # the run's end cancels the job (SEMANTICS 1): retention none (Flink's default) deletes the
+    # checkpoints in every case, also after a failure for good; delete_on_cancellation keeps them only
+    # after a failure; retain_on_cancellation always keeps them
     kept = [c.id for c in job.coordinator.completed]
-    if job.failed_for_good is None and scenario.checkpointing.retention == "delete_on_cancellation":
+    retention = scenario.checkpointing.retention
+    if retention == "none" or (retention == "delete_on_cancellation" and job.failed_for_good is None):
         kept = []
     trace.emit(env.now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
                failed=job.failed_for_good, retained_checkpoints=kept)

@@ -19,10 +19,12 @@ from .yamlsrc import path_str
 from .translate import validate_model
 from .units import format_ms, parse_duration, parse_rate
 from .references import check_references
+from .versions import Release, apply_release, release
 
 __all__ = ["Scenario", "ScenarioError", "JobScenario", "GateScenario", "GateItem",
            "ChandyLamportScenario", "parse_scenario", "load_file", "parse_duration", "parse_rate",
-           "format_ms", "parse_gate_item", "OPERATOR_TYPES", "KINDS", "blame_option", "read_text"]
+           "format_ms", "parse_gate_item", "OPERATOR_TYPES", "KINDS", "blame_option", "read_text",
+           "Release", "release"]
 
 Scenario = Union[JobScenario, GateScenario, ChandyLamportScenario]
 KINDS = {"job": JobScenario, "gate": GateScenario, "chandy_lamport": ChandyLamportScenario}
@@ -56,6 +58,9 @@ def _validate(data: dict, lines: dict, file: str):
     data["source"] = file
     scenario = validate_model(KINDS[kind], data, lines, file)
     scenario._lines = lines
+    if kind in ("job", "gate"):
+        scenario = apply_release(scenario)          # version-dependent defaults (SEMANTICS 0)
+        scenario._lines = lines
     check_references(scenario, lines, file)
     return scenario
 

@@ -17,7 +17,7 @@ from importlib import resources
 from ..state import MOMENT_KINDS, Timeline, describe
 from .svgmap import figure_of, figure_svg, lane_of, timing_svg
 
-__all__ = ["render_html", "failovers"]
+__all__ = ["render_html"]
 
 MAX_STATES = 600      # instants whose state is embedded (a long run is sampled, moments kept)
 MAX_EVENTS = 4000     # events listed for hovering
@@ -37,25 +37,6 @@ def _table(head: list[str], rows: list[list], cls: str = "") -> str:
     if not rows:
         body = f'<tr><td colspan="{len(head)}" class="none">none</td></tr>'
     return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def failovers(trace) -> list[dict]:
-    """Each failure of the job: when, which task, why, and how it ended (restart or give-up)."""
-    out, current = [], None
-    for e in trace:
-        if e["kind"] == "task_crash" and current is None:
-            current = {"t": e["t"], "task": e.get("task"), "reason": e.get("reason")}
-        elif e["kind"] == "job_failing":
-            current = current or {"t": e["t"], "task": None, "reason": e.get("reason")}
-            current["dropped_in_flight"] = e.get("dropped_in_flight")
-        elif e["kind"] in ("job_restart", "job_failed") and current is not None:
-            current.update(outcome="restarted" if e["kind"] == "job_restart" else "failed for good",
-                           restored_checkpoint=e.get("checkpoint"), delay=e.get("delay"), back=e["t"])
-            out.append(current)
-            current = None
-    if current is not None:
-        out.append(dict(current, outcome="still down at the end"))
-    return out
 
 
 # --- the data behind the interactive part -------------------------------------------------------
@@ -191,12 +172,12 @@ def _other_svg(trace) -> str:
     return f'<div class="chart">{figure_svg(fig)}</div>'
 
 
-def _failovers(trace) -> str:
-    rows = [[_ms(f["t"]), _esc(f.get("task") or "–"), _esc(f.get("reason")), _esc(f.get("dropped_in_flight")),
-             _esc(f.get("outcome")), _esc(f.get("restored_checkpoint")), _ms(f.get("back"))]
-            for f in failovers(trace)]
-    return _table(["failed at (ms)", "task", "reason", "buffers dropped in flight", "outcome",
-                   "restored checkpoint", "running again at (ms)"], rows)
+def _failovers(report: dict) -> str:
+    rows = [[_ms(f["t"]), _esc(f.get("task") or "the coordinator"), _esc(f.get("reason")),
+             _esc(", ".join(f.get("restarted") or [])), _esc(f.get("outcome")), _esc(f.get("restored_checkpoint")),
+             _ms(f.get("delay"))] for f in report.get("failovers", [])]
+    return _table(["failed at (ms)", "failed task", "reason", "tasks restarted", "outcome", "restored checkpoint",
+                   "restart delay (ms)"], rows)
 
 
 def _transactions(report: dict) -> str:
@@ -242,7 +223,7 @@ def render_html(trace, report: dict) -> str:
                      "barrier, snapshot, crash, restore or commit. Hover to see what happened where.</p>",
                      _player(trace),
                      '<h2 id="checkpoints">Checkpoints</h2>', _checkpoints(report, trace),
-                     '<h2 id="failovers">Failovers</h2>', _failovers(trace),
+                     '<h2 id="failovers">Failovers</h2>', _failovers(report),
                      '<h2 id="transactions">Transactions</h2>', _transactions(report),
                      '<h2 id="readers">What each reader saw</h2>', _readers(report)]
     else:
