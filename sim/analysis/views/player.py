@@ -30,7 +30,7 @@ def play(trace, **kw) -> "Player":
 class Player:
     """Step through a run (see the module docstring)."""
 
-    def __init__(self, trace, frames: int = 16, dpi: int = 72) -> None:
+    def __init__(self, trace, frames: int = 12, dpi: int = 72) -> None:
         self.trace = trace
         self.timeline = Timeline(trace)
         self.times = self.timeline.times
