@@ -74,14 +74,16 @@ def cli() -> None:
 @click.option("--trace", "trace_out", type=click.Path(dir_okay=False), help="Write the trace as JSON Lines.")
 @click.option("--trace-level", type=click.Choice(["full", "control", "summary"]), help="Override run.trace.")
 @click.option("--diagram", "diagram_out", type=click.Path(dir_okay=False), help="Draw the timing diagram (.png/.svg).")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False), help="Write the one-page HTML report.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit code tells.")
-def run(file, seed, overrides, trace_out, trace_level, diagram_out, as_json, quiet) -> None:
+def run(file, seed, overrides, trace_out, trace_level, diagram_out, html_out, as_json, quiet) -> None:
     """Run a scenario FILE (or the NAME of a shipped one) and check its expectations."""
     from .api import load_scenario, run as run_scenario
 
     _output(trace_out, "--trace")
     _output(diagram_out, "--diagram", PICTURES)
+    _output(html_out, "--html", (".html", ".htm"))
     try:
         scenario = load_scenario(_scenario_path(file), overrides, seed)
         outcome = run_scenario(scenario, trace_level=trace_level)
@@ -92,6 +94,9 @@ def run(file, seed, overrides, trace_out, trace_level, diagram_out, as_json, qui
     if diagram_out:
         from .analysis.diagram import save_diagram
         save_diagram(outcome.trace, diagram_out)
+    if html_out:
+        from .report import to_html
+        _write(html_out, to_html(outcome))
     if as_json:
         click.echo(json.dumps(outcome.report, ensure_ascii=False))
     elif not quiet:
@@ -299,7 +304,7 @@ def explore(file, points, pairs, tasks, no_faults, no_skip, workers, scheduler, 
 @click.option("-o", "--output", default="figures", show_default=True, type=click.Path(file_okay=False))
 def figures(scenarios, output) -> None:
     """Regenerate the figures/ pictures from the shipped scenarios."""
-    from .figures import make_figures
+    from .figures import make_figures, make_screenshots
     from .shipped import scenario_root
 
     scenarios = scenarios or str(scenario_root())
@@ -317,6 +322,15 @@ def figures(scenarios, output) -> None:
             click.echo(f"wrote {path}")
     except ScenarioError as exc:
         raise _bad(exc) from None
+    from .analysis.views.browser import BrowserError, find_browser
+    if find_browser() is None:
+        click.echo("skipped the report screenshots: no headless Chromium (install Debian's 'chromium')", err=True)
+        return
+    try:
+        for path in make_screenshots(Path(scenarios), Path(output)):
+            click.echo(f"wrote {path}")
+    except BrowserError as exc:
+        raise click.ClickException(f"report screenshot: {exc}") from None
 
 
 @cli.command("import-cos418")
