@@ -22,7 +22,7 @@ import copy
 
 from .state_tasks import TaskBook, task_names
 
-__all__ = ["Timeline", "MOMENT_KINDS", "state_at"]
+__all__ = ["Timeline", "MOMENT_KINDS", "state_at", "describe"]
 
 #: kinds of moments a player can step to -> the trace kinds that make them
 MOMENT_KINDS = {
@@ -77,6 +77,20 @@ class Timeline:
                 i += 1
             out.append(world.view(t))
         return out
+
+    def pick(self, n: int) -> list[float]:
+        """At most ``n`` event instants worth showing: every crash and restore, the other moments
+        (thinned evenly if too many), then evenly spaced instants to fill up."""
+        times = self.moment_times()
+        must = sorted(set(times["crash"]) | set(times["restore"]))[:n]
+        other = sorted({t for ts in times.values() for t in ts} - set(must))
+        chosen = set(must) | set(_evenly(other, n - len(must)))
+        spare = [t for t in self.times if t not in chosen]
+        return sorted(chosen | set(_evenly(spare, n - len(chosen))))
+
+    def moment_times(self) -> dict[str, list[float]]:
+        """Per kind of :data:`MOMENT_KINDS`, its distinct instants in order."""
+        return {kind: sorted({m["t"] for m in self.moments(kind)}) for kind in MOMENT_KINDS}
 
     def moments(self, kind: str) -> list[dict]:
         """The instants of one kind of moment (``MOMENT_KINDS`` or ``event``), each with a label."""
@@ -374,6 +388,15 @@ class _World:
             v["waiting"] = [n for n in self.names if n not in cp["acked"]] if cp["status"] == "in progress" else []
             out.append(v)
         return out
+
+
+def _evenly(values: list, n: int) -> list:
+    """``n`` values spread evenly over ``values`` (all of them if there are no more than ``n``)."""
+    if n <= 0:
+        return []
+    if len(values) <= n:
+        return list(values)
+    return [values[int(i * len(values) / n)] for i in range(n)]
 
 
 def _input_writes(events) -> dict[str, list[tuple[float, int]]]:
