@@ -19,6 +19,7 @@ FIGURES = [
     ("transactions/crash_before_notify_timed_out.yaml", "transaction_timeout.png", "timing", None),
     ("chandy_lamport/ring.yaml", "chandy_lamport_ring.png", "chandy_lamport", None),
     ("chandy_lamport/concurrent_snapshots.yaml", "chandy_lamport_concurrent.png", "chandy_lamport", None),
+    ("seed_job.yaml", "seed_job_crash_map.png", "crash_map", None),       # every crash point explored
 ]
 
 
@@ -55,6 +56,12 @@ def make_figures(scenarios: Path, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written, traces = [], {}
     for scenario, name, kind, window in FIGURES:
+        if kind == "crash_map":
+            from .analysis.views.crash_map import save_crash_map
+            from .explore import explore
+            save_crash_map(explore(load_scenario(scenarios / scenario)), out / name)
+            written.append(out / name)
+            continue
         if scenario not in traces:
             traces[scenario] = run(load_scenario(scenarios / scenario)).trace
         path = out / name
