@@ -4,9 +4,9 @@
     run = sim.run("scenarios/hello_world.yaml")
     run.report["final_counts"]          # {'hello': 2, 'world': 1}
     sim.timing_diagram(run.trace)       # the space-time picture
-    sim.report.to_html(run)             # the one-page HTML report
     found = sim.explore("scenarios/hello_world_crash.yaml")   # every crash point
     found.violations                    # where a crash breaks exactly-once, as sentences
+    sim.report.to_html(run)             # the one-page HTML report
 """
 from . import report
 from .api import Reference, Run, ideal_reference, load_scenario, load_text, run
