@@ -123,8 +123,10 @@ def _verdict(report: dict) -> str:
     eo = report.get("exactly_once")
     if eo is not None:
         cls = "ok" if eo["ok"] else "bad"
-        parts.append(f'<p class="{cls}"><b>{"exactly once" if eo["ok"] else "NOT exactly once"}</b> '
-                     f'(judged on what reader <code>{_esc(eo.get("consumer"))}</code> read)</p>')
+        verdict = ("exactly-once not judged" if not eo.get("judged", True) else
+                   "exactly once" if eo["ok"] else "NOT exactly once")
+        reader = eo.get("reader") or f"reader {eo.get('consumer')}"     # internal reader names are never shown
+        parts.append(f'<p class="{cls}"><b>{verdict}</b> (judged on what {_esc(reader)} read)</p>')
         parts.append("<ul>" + "".join(f"<li>{_esc(s)}</li>" for s in eo.get("explanation", [])) + "</ul>")
     if report.get("job_failed"):
         parts.append(f'<p class="bad">The job failed for good: {_esc(report["job_failed"])}</p>')
