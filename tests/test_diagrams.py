@@ -200,6 +200,8 @@ def test_no_aligned_labels_in_unaligned_runs_and_persisted_marks_above_barriers(
     assert drawn["persisted"] and all(p.get_zorder() > b.get_zorder() for p in drawn["persisted"]
                                       for b in drawn["barriers"])
     assert fig
+    restored = timing_diagram(run.trace)["inflight"]            # persisted buffers put back after the restart
+    assert len(restored) == len(run.trace.of("inflight_restore")) > 0
 
 
 def test_okabe_ito_checkpoint_colours_differ_from_crash_and_restore():

@@ -11,7 +11,7 @@ from bisect import bisect_left, bisect_right
 
 from .labels import LabelLayer
 
-__all__ = ["Canvas", "lanes_of", "task_names", "window_slice", "TASK"]
+__all__ = ["Canvas", "lanes_of", "task_names", "window_slice", "split", "TASK"]
 
 #: a subtask lane: an operator (or a chain "a->b") and its subtask index
 TASK = re.compile(r"^(?P<op>.+)\[(?P<i>[0-9]+)\]$")
@@ -51,6 +51,19 @@ def window_slice(events: list, lo: float, hi: float) -> list:
     return [e for e in events[i:j] if lo <= e["t"] <= hi]
 
 
+def split(events, parts: dict[str, frozenset]) -> dict[str, list]:
+    """One pass over the events: ``{part: [its events, in trace order]}`` (an event may feed several parts)."""
+    index: dict[str, list[str]] = {}
+    for part, kinds in parts.items():
+        for kind in kinds:
+            index.setdefault(kind, []).append(part)
+    out: dict[str, list] = {part: [] for part in parts}
+    for e in events:
+        for part in index.get(e["kind"], ()):
+            out[part].append(e)
+    return out
+
+
 def _t(e) -> float:
     return e["t"]
 
@@ -64,6 +77,7 @@ class Canvas:
         self.labels = LabelLayer(ax, style.label)
         self.legend: dict[str, object] = {}
         self.drawn: dict[str, list] = {}
+        self.dense = False                      # aggregated: one place per label, fewer legend entries
 
     def x(self, t: float) -> float:
         return t / self.scale
@@ -78,6 +92,11 @@ class Canvas:
 
     def inside(self, t: float) -> bool:
         return self.lo <= t <= self.hi
+
+    def label(self, x: float, y: float, text: str, offsets, priority: int = 5, **kw):
+        """A label (see :class:`LabelLayer`); in a dense picture only its first place is tried, so labels
+        are dropped rather than stacked."""
+        return self.labels.add(x, y, text, offsets[:1] if self.dense else offsets, priority, **kw)
 
     def add(self, category: str, artist):
         """Remember ``artist`` under ``category`` (what tests and callers get back); returns it."""

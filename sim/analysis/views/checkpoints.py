@@ -34,6 +34,9 @@ def checkpoint_chart(trace, ax=None, title: str | None = None, style="notebook")
             if value is None:
                 continue
             bar = ax.bar(i + (k - 1) * width, value, width, color=color)[0]
+            if len(cps) <= 12:                        # the value on the bar (a zero bar is otherwise invisible)
+                ax.text(i + (k - 1) * width, value + top * 0.01, f"{value:.3g}", ha="center", va="bottom",
+                        fontsize=st.label * 0.85, color="#333")
             drawn[key.replace("_duration", "")].append(tip(bar, f"{key}-{c['id']}", f"checkpoint {c['id']}: "
                                                            f"{name} {value:.1f} ms"))
             legend.setdefault(f"{name} (ms)", Patch(color=color))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .canvas import Canvas
 from .labels import ABOVE, BELOW
-from .style import CRASH, cp_color, tip
+from .style import CHECKPOINT_COLORS, CRASH, cp_color, tip
 
 __all__ = ["barriers", "checkpoints", "alignment", "snapshots"]
 
@@ -21,6 +21,8 @@ def barriers(c: Canvas, events, detail: bool) -> None:
     from matplotlib.patches import FancyArrowPatch
 
     groups: dict[tuple, list] = {}
+    # colours repeat after six checkpoints: then one legend entry stands for all of them
+    many = len({e["checkpoint"] for e in events}) > len(CHECKPOINT_COLORS)
     for e in events:
         if e["kind"] != "barrier_send":
             continue
@@ -29,8 +31,8 @@ def barriers(c: Canvas, events, detail: bool) -> None:
             continue
         cid, unaligned = e["checkpoint"], bool(e.get("unaligned"))
         color, ls = cp_color(cid), "--" if unaligned else "-"
-        c.key(f"barrier {cid}" + (" (unaligned)" if unaligned else ""),
-              Line2D([], [], color=color, lw=c.style.line, ls=ls))
+        c.key(("barriers (colour per checkpoint)" if many else f"barrier {cid}") + (" (unaligned)" if unaligned else ""),
+              Line2D([], [], color="#555" if many else color, lw=c.style.line, ls=ls))
         start, end = (c.x(e["t"]), y0), (c.x(e.get("arrive", e["t"])), y1)
         if detail:
             arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9 + 2 * c.style.line, color=color,
@@ -57,18 +59,18 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
         kind, cid = e["kind"], e.get("checkpoint")
         if kind == "checkpoint_trigger":
             _point(c, "triggers", e["t"], jm, "v", cp_color(cid), f"trigger-{cid}", f"checkpoint {cid} triggered")
-            c.labels.add(c.x(e["t"]), jm, f"trigger {cid}", ABOVE, 2, color=cp_color(cid), ha="center")
+            c.label(c.x(e["t"]), jm, f"trigger {cid}", ABOVE, 2, color=cp_color(cid), ha="center")
             c.key("checkpoint triggered", Line2D([], [], color="#555", marker="v", lw=0, ms=st.marker))
         elif kind == "checkpoint_complete":
             rule = c.ax.axvline(c.x(e["t"]), color=cp_color(cid), lw=1.2, ls=":", zorder=1)
             c.add("checkpoints", tip(rule, f"complete-{cid}", f"checkpoint {cid} completed at {c.ms(e['t'])}"))
-            c.labels.add(c.x(e["t"]), jm, f"✓{cid} complete", BELOW, 1, color=cp_color(cid), fontweight="bold")
+            c.label(c.x(e["t"]), jm, f"✓{cid} complete", BELOW, 1, color=cp_color(cid), fontweight="bold")
             c.key("checkpoint completed", Line2D([], [], color="#555", lw=1.2, ls=":"))
         elif kind == "checkpoint_abort" and e.get("task") == "jobmanager":
             _point(c, "checkpoints", e["t"], jm, "x", CRASH, f"abort-{cid}", f"checkpoint {cid} aborted: {e['reason']}")
-            c.labels.add(c.x(e["t"]), jm, f"{cid} aborted: {e['reason']}", BELOW, 2, color=CRASH)
+            c.label(c.x(e["t"]), jm, f"{cid} aborted: {e['reason']}", BELOW, 2, color=CRASH)
             c.key("checkpoint aborted", Line2D([], [], color=CRASH, marker="x", lw=0, ms=st.marker))
-        elif kind in ("checkpoint_ack", "checkpoint_notify") and c.y(e.get("task")) is not None:
+        elif kind in ("checkpoint_ack", "checkpoint_notify") and detail and c.y(e.get("task")) is not None:
             acks.setdefault((kind, cid), []).append(e)
     for (kind, cid), group in acks.items():
         ack = kind == "checkpoint_ack"
@@ -110,9 +112,11 @@ def alignment(c: Canvas, spans, events, detail: bool) -> None:
         c.key("alignment: input blocked", Patch(color="#777", alpha=0.25))
     for cat, kind, marker, name in (("buffered", "record_buffered", "s", "record stored during alignment"),
                                     ("persisted", "buffer_persisted", "D", "in-flight data persisted (unaligned)")):
-        group = [e for e in events if e["kind"] == kind and c.y(e.get("task")) is not None]
-        for cid in dict.fromkeys(e["checkpoint"] for e in group):
-            mine = [e for e in group if e["checkpoint"] == cid]
+        by_cid: dict[int, list] = {}
+        for e in events:
+            if e["kind"] == kind and c.y(e.get("task")) is not None:
+                by_cid.setdefault(e["checkpoint"], []).append(e)
+        for cid, mine in by_cid.items():
             line = c.ax.plot([c.x(e["t"]) for e in mine], [c.y(e["task"]) + 0.2 for e in mine], ls="", marker=marker,
                              ms=c.style.marker * 0.7, mfc="white", mec=cp_color(cid), mew=1.4, zorder=9)[0]
             values = [str(v) for e in mine for v in (e.get("values") or [])][:12]
@@ -130,7 +134,8 @@ def _aligning(c: Canvas, key, t0: float, t1: float, channel: str) -> None:
         mark = c.ax.plot([c.x(a)], [y], marker="|", ms=c.style.marker * 2, mew=2, color=cp_color(cid), zorder=6)[0]
     else:
         mark = c.ax.fill_between([c.x(a), c.x(b)], y - 0.3, y + 0.3, color=cp_color(cid), alpha=0.2, lw=0, zorder=1)
-        c.labels.add(c.x(a), y, f"{channel.split('->')[0]} blocked", BELOW, 4, color=cp_color(cid))
+        if not c.dense:
+            c.label(c.x(a), y, f"{channel.split('->')[0]} blocked", BELOW, 4, color=cp_color(cid))
     c.add("alignment", tip(mark, f"align-{cid}-{task}", f"{task} aligning checkpoint {cid} "
                            f"{c.ms(t0)}-{c.ms(t1)}: first barrier on {channel}; that input blocked"))
 
@@ -160,7 +165,7 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
             c.add("snapshots", tip(dot, f"snapshot-dot-{key[1]}-{key[0]}", title))
             c.key("snapshot (state copied)", Line2D([], [], color="#555", marker="o", lw=0, ms=c.style.marker * 0.8))
             if annotate and state not in (None, {}, []):
-                c.labels.add(c.x(t0), y, _state_text(state), ((3, 5), (3, 15)), 6, color=color)
+                c.label(c.x(t0), y, _state_text(state), ((3, 5), (3, 15)), 6, color=color)
         elif e["kind"] == "snapshot_async_end" and key in sync:
             t0, _ = sync.pop(key)
             span = c.clip(t0, e["t"])

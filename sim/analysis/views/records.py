@@ -52,12 +52,12 @@ def blocked_spans(events) -> dict[str, list[tuple[float, float]]]:
     return out
 
 
-def records(c: Canvas, events, spans, annotate: bool) -> None:
+def records(c: Canvas, events, replays, blocks, annotate: bool) -> None:
     """Every record hop as a thin arrow; a record arriving on a blocked channel waits there, drawn as held."""
     from matplotlib.lines import Line2D
 
-    replay = replay_windows(spans)
-    blocked = blocked_spans(spans)
+    replay = replay_windows(replays)
+    blocked = blocked_spans(blocks)
     for e in events:
         kind = e["kind"]
         if kind == "record_send":
@@ -70,7 +70,7 @@ def records(c: Canvas, events, spans, annotate: bool) -> None:
                 _arrow(c, "records", e["t"], topic, e["t"], c.y(e["task"]), REPLAY if replayed else RECORD,
                        f"read-{e['task']}-{offsets}", f"{e['task']} read {offsets} from Kafka")
                 if annotate:
-                    c.labels.add(c.x(e["t"]), topic, offsets, ABOVE, 8, color="#555")
+                    c.label(c.x(e["t"]), topic, offsets, ABOVE, 8, color="#555")
         elif kind == "kafka_append" and c.y(e.get("task")) is not None:
             topic = c.y(f"Kafka {e['topic']}")
             if topic is not None:
@@ -95,7 +95,7 @@ def _send(c: Canvas, e, replay, blocked, annotate: bool) -> None:
     _arrow(c, "records", e["t"], y0, arrive, y1, color, f"record-{e['channel']}-{e['t']}",
            f"{e['task']} -> {e['to']}: {values or str(e.get('n', 1)) + ' record(s)'} sent {c.ms(e['t'])}")
     if annotate and values:
-        c.labels.add(c.x(e["t"]), y0, values, ABOVE, 9, color="#555")
+        c.label(c.x(e["t"]), y0, values, ABOVE, 9, color="#555")
     held = next((b for a, b in blocked.get(e["channel"], ()) if a <= arrive < b), None)
     if held is not None:
         span = c.clip(arrive, min(held, c.hi))
@@ -132,21 +132,23 @@ def density(c: Canvas, events, bins: int = 200) -> None:
     processed = any(e["kind"] == "record_process" for e in events)   # full level: tasks' own counts
     for e in events:
         kind = e["kind"]
-        if kind == "record_process" or (kind == "kafka_append" and not processed):
-            y, n = c.y(e.get("task")), e.get("n", 1)
+        if kind == "record_process":
+            lanes, n = (c.y(e.get("task")),), e.get("n", 1)
+        elif kind == "kafka_append":                   # the topic's lane, and the sink's when it has no other
+            lanes, n = (c.y(f"Kafka {e['topic']}"), None if processed else c.y(e.get("task"))), 1
         elif kind == "source_read" and e.get("origins"):
-            y, n = c.y(f"Kafka {e['origins'][0][0]}"), e.get("n", 1)
-        elif kind == "kafka_append":
-            y, n = c.y(f"Kafka {e['topic']}"), 1
+            lanes, n = (c.y(f"Kafka {e['origins'][0][0]}"),), e.get("n", 1)
         elif kind == "consumer_read":
-            y, n = c.y(f"reader {e['consumer']}"), 1
+            lanes, n = (c.y(f"reader {e['consumer']}"),), 1
         else:
             continue
-        if y is not None:
-            row = counts.get(y)
-            if row is None:
-                row = counts[y] = [0] * bins
-            row[min(int((e["t"] - c.lo) / width), bins - 1)] += n
+        at = min(int((e["t"] - c.lo) / width), bins - 1)
+        for y in lanes:
+            if y is not None:
+                row = counts.get(y)
+                if row is None:
+                    row = counts[y] = [0] * bins
+                row[at] += n
     if not counts:
         return
     from matplotlib.transforms import blended_transform_factory

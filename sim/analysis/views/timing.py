@@ -14,16 +14,34 @@ window at any trace level, so the picture's cost is bounded by what it shows, no
 """
 from __future__ import annotations
 
-from .canvas import Canvas, lanes_of, window_slice
+from .canvas import Canvas, lanes_of, split, window_slice
 from .marks import alignment, barriers, checkpoints, snapshots
 from .records import RECORD_KINDS, density, records
 from .style import axes_for, style_of
-from .txn import SPAN_KINDS, downtime, faults, reads, transactions
+from .txn import SPAN_KINDS, TXN_KINDS, downtime, faults, reads, transactions
 
-__all__ = ["timing_diagram", "AGGREGATE_ABOVE"]
+__all__ = ["timing_diagram", "AGGREGATE_ABOVE", "BARRIERS_ABOVE", "PARTS"]
 
 #: more record-level events than this in the window and records are drawn as density bands
 AGGREGATE_ABOVE = 400
+#: more barriers than this and they are drawn one collection per checkpoint, without acks and notices
+BARRIERS_ABOVE = 150
+
+#: part of the picture -> the kinds it reads (one pass sorts the events out; each part reads its own)
+PARTS = {
+    "records": RECORD_KINDS | {"record_process"},
+    "barriers": frozenset({"barrier_send"}),
+    "checkpoints": frozenset({"checkpoint_trigger", "checkpoint_complete", "checkpoint_abort", "checkpoint_ack",
+                              "checkpoint_notify"}),
+    "alignment": frozenset({"alignment_start", "alignment_end", "checkpoint_abort", "channel_block"}),
+    "kept": frozenset({"record_buffered", "buffer_persisted"}),
+    "snapshots": frozenset({"snapshot_sync_start", "snapshot_sync_end", "snapshot_async_end"}),
+    "txn": TXN_KINDS,
+    "faults": frozenset({"task_crash", "state_restore", "inflight_restore", "job_restart"}),
+    "down": frozenset({"job_failing", "job_restart", "job_failed"}),
+    "replay": frozenset({"source_read", "job_restart"}),
+    "blocked": frozenset({"channel_block", "channel_unblock", "job_failing"}),
+}
 
 
 def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, annotate: bool | None = None,
@@ -47,22 +65,26 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
     ax = axes_for(ax, st.width, st.lane * len(lanes) + 1.2)
     c = Canvas(ax, st, lanes, lo, hi)
     c.open_end = not (window and window[1] is not None)       # room after the last event for its labels
-    n_records = sum(1 for e in shown if e["kind"] in RECORD_KINDS)
-    aggregate = n_records > AGGREGATE_ABOVE if aggregate is None else aggregate
+    part = split(shown, PARTS)
+    span = split(spans, PARTS) if window else part
+    n_records = sum(1 for e in part["records"] if e["kind"] in RECORD_KINDS)
+    if aggregate is None:                # many records, or so many checkpoints that their details would blur
+        aggregate = n_records > AGGREGATE_ABOVE or len(part["barriers"]) > BARRIERS_ABOVE
     annotate = n_records <= 80 if annotate is None else annotate
+    c.dense = aggregate
     _lanes(c)
-    downtime(c, spans, t_end)
+    downtime(c, span["down"], t_end)
     if aggregate:
-        density(c, shown)
+        density(c, part["records"])
     else:
-        records(c, shown, spans, annotate)
-    barriers(c, shown, detail=not aggregate)
-    checkpoints(c, shown, detail=not aggregate)
-    alignment(c, spans, shown, detail=not aggregate)
-    snapshots(c, spans, detail=not aggregate, annotate=annotate)
-    transactions(c, spans, t_end, detail=not aggregate)
-    reads(c, shown, aggregate, annotate)
-    faults(c, shown)
+        records(c, part["records"], span["replay"], span["blocked"], annotate)
+    barriers(c, part["barriers"], detail=not aggregate)
+    checkpoints(c, part["checkpoints"], detail=not aggregate)
+    alignment(c, span["alignment"], part["kept"], detail=not aggregate)
+    snapshots(c, span["snapshots"], detail=not aggregate, annotate=annotate)
+    transactions(c, span["txn"], t_end, detail=not aggregate)
+    reads(c, part["records"], aggregate, annotate)
+    faults(c, part["faults"])
     _frame(c, events, title)
     c.drawn["labels"] = c.labels.texts
     return c.drawn

@@ -8,11 +8,14 @@ from .canvas import TASK, Canvas
 from .labels import ABOVE, BELOW
 from .style import CRASH, RESTORE, TXN_COLORS, tip
 
-__all__ = ["SPAN_KINDS", "transactions", "txn_phases", "reads", "faults", "downtime"]
+__all__ = ["SPAN_KINDS", "TXN_KINDS", "transactions", "txn_phases", "reads", "faults", "downtime"]
+
+#: the transaction kinds a bar is made of
+TXN_KINDS = frozenset({"txn_begin", "txn_precommit", "txn_commit", "txn_abort", "txn_timeout", "producer_fenced",
+                       "txn_warning"})
 
 #: kinds whose meaning lasts (spans): a window reads them from before its start to draw them clipped
-SPAN_KINDS = frozenset({
-    "txn_begin", "txn_precommit", "txn_commit", "txn_abort", "txn_timeout", "producer_fenced", "txn_warning",
+SPAN_KINDS = TXN_KINDS | frozenset({
     "alignment_start", "alignment_end", "checkpoint_abort", "channel_block", "channel_unblock",
     "snapshot_sync_start", "snapshot_sync_end", "snapshot_async_end", "job_failing", "job_restart", "job_failed",
     "source_read"})
@@ -96,20 +99,21 @@ def transactions(c: Canvas, spans, t_end: float, detail: bool) -> None:
             label = f"T{name.split('#')[-1]}"
             c.add("transactions", tip(bar, f"txn-{name}", f"{name}: " + "; ".join(
                 f"{PHASE_NAMES[ph]} {c.ms(a)}-{c.ms(b)}" for a, b, ph in pieces)))
-            c.labels.add(c.x(pieces[0][0]), y - 0.36, label, ((2, -11), (2, -20), (-14, -4)), 5, color="#444")
+            c.label(c.x(pieces[0][0]), y - 0.36, label, ((2, -11), (2, -20), (-14, -4)), 5, color="#444")
         else:
             row = lane_bars.setdefault(y, ([], []))     # one artist per row when aggregated
             row[0].extend(segs)
             row[1].extend(colors)
         for when, what, text in t["marks"]:
-            if c.inside(when) and (detail or what != "warning"):
+            if c.inside(when) and (detail or what in ("timeout", "fenced", "discarded")):   # at scale: the rare ones
                 marker, face, _ = MARKS[what]
-                mark = c.ax.plot([c.x(when)], [y - 0.305], marker=marker, ms=c.style.marker, mfc=face, mec="#222",
+                lift = 0.12 if what == "warning" else 0.0       # above the bar: it often shares an instant
+                mark = c.ax.plot([c.x(when)], [y - 0.305 + lift], marker=marker, ms=c.style.marker, mfc=face, mec="#222",
                                  mew=0.8, lw=0, zorder=8)[0]
                 c.add("txn_marks", tip(mark, f"txn-{what}-{name}", f"{name}: {text} at {c.ms(when)}"))
                 used.add(what)
                 if detail and what in ("timeout", "fenced", "discarded"):
-                    c.labels.add(c.x(when), y - 0.36, text.split(":")[0], BELOW, 3, color=CRASH)
+                    c.label(c.x(when), y - 0.36, text.split(":")[0], BELOW, 3, color=CRASH)
     for y, (segs, colors) in lane_bars.items():
         c.add("transactions", c.ax.broken_barh(segs, (y - 0.35, 0.09), facecolors=colors, lw=0, zorder=3))
     for ph in ("open", "precommitted", "aborted"):
@@ -141,7 +145,7 @@ def reads(c: Canvas, events, aggregate: bool, annotate: bool) -> None:
         if annotate:
             together = batch.get((y, e["t"]))
             if together is None:                      # one label for the records read at one instant
-                batch[(y, e["t"])] = c.labels.add(c.x(e["t"]), y, str(e["value"]), ((3, -13), (3, 5)), 7,
+                batch[(y, e["t"])] = c.label(c.x(e["t"]), y, str(e["value"]), ((3, -13), (3, 5)), 7,
                                                   color="#333")
             else:
                 together.set_text(f"{together.get_text()}, {e['value']}")
@@ -157,7 +161,7 @@ def faults(c: Canvas, events) -> None:
             mark = c.ax.plot([c.x(e["t"])], [y], marker="X", ms=c.style.marker * 1.6, color=CRASH, mec="white",
                              lw=0, zorder=12)[0]
             c.add("crashes", tip(mark, f"crash-{e['task']}-{e['t']}", f"{e['task']} crashed: {e['reason']}"))
-            c.labels.add(c.x(e["t"]), y, "crash", ((0, 9), (0, 18), (6, -16)), 0, color=CRASH, fontweight="bold",
+            c.label(c.x(e["t"]), y, "crash", ((0, 9), (0, 18), (6, -16)), 0, color=CRASH, fontweight="bold",
                          ha="center")
             c.key("crash", Line2D([], [], ls="", marker="X", color=CRASH, ms=c.style.marker))
         elif e["kind"] == "state_restore" and y is not None:
@@ -165,8 +169,14 @@ def faults(c: Canvas, events) -> None:
             c.add("restores", tip(mark, f"restore-{e['task']}-{e['t']}",
                                   f"{e['task']} restored checkpoint {e['checkpoint']}: {e.get('state')}"))
             c.key("state restored", Line2D([], [], ls="", marker=">", color=RESTORE, ms=c.style.marker * 0.9))
+        elif e["kind"] == "inflight_restore" and y is not None:
+            mark = c.ax.plot([c.x(e["t"])], [y + 0.2], marker="D", ms=c.style.marker * 0.7, color=RESTORE, lw=0,
+                             zorder=9)[0]
+            c.add("inflight", tip(mark, f"inflight-{e['task']}-{e['channel']}", f"{e['task']}: {e.get('n')} persisted "
+                                  f"buffer(s) of checkpoint {e['checkpoint']} put back on {e['channel']}"))
+            c.key("in-flight data restored", Line2D([], [], ls="", marker="D", color=RESTORE, ms=c.style.marker * 0.7))
         elif e["kind"] == "job_restart":
-            c.labels.add(c.x(e["t"]), c.y("JobManager"), f"restart from {e['checkpoint'] or 'no checkpoint'}",
+            c.label(c.x(e["t"]), c.y("JobManager"), f"restart from {e['checkpoint'] or 'no checkpoint'}",
                          ABOVE, 1, color=RESTORE, fontweight="bold")
 
 
