@@ -11,7 +11,7 @@ from bisect import bisect_left, bisect_right
 
 from .labels import LabelLayer
 
-__all__ = ["Canvas", "lanes_of", "task_names", "window_slice", "split", "TASK"]
+__all__ = ["Canvas", "lanes_of", "task_names", "window_slice", "window_end", "split", "TASK"]
 
 #: a subtask lane: an operator (or a chain "a->b") and its subtask index
 TASK = re.compile(r"^(?P<op>.+)\[(?P<i>[0-9]+)\]$")
@@ -51,16 +51,22 @@ def window_slice(events: list, lo: float, hi: float) -> list:
     return [e for e in events[i:j] if lo <= e["t"] <= hi]
 
 
+def window_end(events: list, hi: float) -> int:
+    """Index past the last event that may have ``t <= hi`` (see :data:`DISORDER`)."""
+    return bisect_right(events, hi + DISORDER, key=_t)
+
+
 def split(events, parts: dict[str, frozenset]) -> dict[str, list]:
     """One pass over the events: ``{part: [its events, in trace order]}`` (an event may feed several parts)."""
-    index: dict[str, list[str]] = {}
+    out: dict[str, list] = {part: [] for part in parts}
+    index: dict[str, list] = {}                          # kind -> the appends of the parts that read it
     for part, kinds in parts.items():
         for kind in kinds:
-            index.setdefault(kind, []).append(part)
-    out: dict[str, list] = {part: [] for part in parts}
+            index.setdefault(kind, []).append(out[part].append)
+    nothing = ()
     for e in events:
-        for part in index.get(e["kind"], ()):
-            out[part].append(e)
+        for append in index.get(e["kind"], nothing):
+            append(e)
     return out
 
 

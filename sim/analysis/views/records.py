@@ -123,32 +123,65 @@ def _short(values) -> str:
     return text if len(values) <= 2 else text + "…"
 
 
-def density(c: Canvas, events, bins: int = 200) -> None:
-    """Records per time bin as a band on each lane; one scale for all lanes, stated in the legend."""
+class _Lanes(dict):
+    """Lane name -> index; a name without a lane is -1."""
+
+    def __missing__(self, key) -> int:
+        return -1
+
+
+def _bin_counts(c: Canvas, parts: dict, bins: int, width: float) -> dict[float, list[int]]:
+    """lane y -> records per bin. Fields are pulled out per kind in bulk (map, itemgetter) and numpy bins them.
+
+    Tasks count what they processed (full traces) or, failing that, a sink what it wrote; topics
+    count what was read from or written to them; readers what they read.
+    """
+    from operator import itemgetter
+
+    import numpy as np          # matplotlib's own dependency
+
+    names = list(c.lanes)
+    lane = _Lanes((name, i) for i, name in enumerate(names)).__getitem__
+    totals = np.zeros(len(names) * bins, dtype=np.int64)
+    t_of, n_of = itemgetter("t"), itemgetter("n")
+
+    def add(group, lane_names, counts=None) -> None:
+        nonlocal totals
+        at = np.minimum(((np.fromiter(map(t_of, group), float, len(group)) - c.lo) / width).astype(np.int64), bins - 1)
+        ids = np.fromiter(map(lane, lane_names), np.int64, len(group))
+        keep = ids >= 0
+        weights = None if counts is None else np.fromiter(counts, float, len(group))[keep]
+        totals += np.bincount(ids[keep] * bins + at[keep], weights=weights, minlength=totals.size).astype(np.int64)
+
+    processed, appends = parts["processed"], parts["appends"]
+    if processed:
+        add(processed, map(itemgetter("task"), processed), map(n_of, processed))
+    if appends:
+        add(appends, ("Kafka " + topic for topic in map(itemgetter("topic"), appends)))
+        if not processed:
+            add(appends, map(itemgetter("task"), appends))
+    if parts["sources"]:
+        group = parts["sources"]
+        add(group, ("Kafka " + e["origins"][0][0] if e.get("origins") else "" for e in group), map(n_of, group))
+    if parts["reads"]:
+        add(parts["reads"], ("reader " + name for name in map(itemgetter("consumer"), parts["reads"])))
+    out = {}
+    for i, name in enumerate(names):
+        row = totals[i * bins:(i + 1) * bins]
+        if row.any():
+            out[c.lanes[name]] = row.tolist()
+    return out
+
+
+def density(c: Canvas, parts: dict, bins: int = 200) -> None:
+    """Records per time bin as a band on each lane, each lane with its own stated scale (written at its end).
+
+    ``parts`` holds the window's record-level events by kind: ``processed``, ``appends``, ``sources``, ``reads``.
+    """
     from matplotlib.patches import Patch
 
     width = (c.hi - c.lo) / bins or 1.0
-    counts: dict[float, list[int]] = {}
-    processed = any(e["kind"] == "record_process" for e in events)   # full level: tasks' own counts
-    for e in events:
-        kind = e["kind"]
-        if kind == "record_process":
-            lanes, n = (c.y(e.get("task")),), e.get("n", 1)
-        elif kind == "kafka_append":                   # the topic's lane, and the sink's when it has no other
-            lanes, n = (c.y(f"Kafka {e['topic']}"), None if processed else c.y(e.get("task"))), 1
-        elif kind == "source_read" and e.get("origins"):
-            lanes, n = (c.y(f"Kafka {e['origins'][0][0]}"),), e.get("n", 1)
-        elif kind == "consumer_read":
-            lanes, n = (c.y(f"reader {e['consumer']}"),), 1
-        else:
-            continue
-        at = min(int((e["t"] - c.lo) / width), bins - 1)
-        for y in lanes:
-            if y is not None:
-                row = counts.get(y)
-                if row is None:
-                    row = counts[y] = [0] * bins
-                row[at] += n
+    counts = _bin_counts(c, parts, bins, width)
     if not counts:
         return
     from matplotlib.transforms import blended_transform_factory

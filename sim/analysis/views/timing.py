@@ -14,9 +14,9 @@ window at any trace level, so the picture's cost is bounded by what it shows, no
 """
 from __future__ import annotations
 
-from .canvas import Canvas, lanes_of, split, window_slice
+from .canvas import Canvas, lanes_of, split, window_end, window_slice
 from .marks import alignment, barriers, checkpoints, snapshots
-from .records import RECORD_KINDS, density, records
+from .records import density, records
 from .style import axes_for, style_of
 from .txn import SPAN_KINDS, TXN_KINDS, downtime, faults, reads, transactions
 
@@ -29,7 +29,11 @@ BARRIERS_ABOVE = 150
 
 #: part of the picture -> the kinds it reads (one pass sorts the events out; each part reads its own)
 PARTS = {
-    "records": RECORD_KINDS | {"record_process"},
+    "sends": frozenset({"record_send"}),
+    "sources": frozenset({"source_read"}),
+    "appends": frozenset({"kafka_append"}),
+    "reads": frozenset({"consumer_read"}),
+    "processed": frozenset({"record_process"}),
     "barriers": frozenset({"barrier_send"}),
     "checkpoints": frozenset({"checkpoint_trigger", "checkpoint_complete", "checkpoint_abort", "checkpoint_ack",
                               "checkpoint_notify"}),
@@ -61,13 +65,15 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
     lo = window[0] if window and window[0] is not None else 0.0
     hi = window[1] if window and window[1] is not None else t_end
     shown = window_slice(events, lo, hi) if window else events
-    spans = [e for e in events if e["kind"] in SPAN_KINDS and e["t"] <= hi] if window else shown
+    # what lasts (transactions, alignments, downtime) is read from before the window too, never after it
+    spans = [e for e in events[:window_end(events, hi)] if e["kind"] in SPAN_KINDS and e["t"] <= hi] \
+        if window else shown
     ax = axes_for(ax, st.width, st.lane * len(lanes) + 1.2)
     c = Canvas(ax, st, lanes, lo, hi)
     c.open_end = not (window and window[1] is not None)       # room after the last event for its labels
     part = split(shown, PARTS)
     span = split(spans, PARTS) if window else part
-    n_records = sum(1 for e in part["records"] if e["kind"] in RECORD_KINDS)
+    n_records = sum(len(part[k]) for k in ("sends", "sources", "appends", "reads"))   # the RECORD_KINDS
     if aggregate is None:                # many records, or so many checkpoints that their details would blur
         aggregate = n_records > AGGREGATE_ABOVE or len(part["barriers"]) > BARRIERS_ABOVE
     annotate = n_records <= 80 if annotate is None else annotate
@@ -75,15 +81,16 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
     _lanes(c)
     downtime(c, span["down"], t_end)
     if aggregate:
-        density(c, part["records"])
+        density(c, part)
     else:
-        records(c, part["records"], span["replay"], span["blocked"], annotate)
+        hops = sorted(part["sends"] + part["sources"] + part["appends"], key=lambda e: e["t"])   # few: detail
+        records(c, hops, span["replay"], span["blocked"], annotate)
     barriers(c, part["barriers"], detail=not aggregate)
     checkpoints(c, part["checkpoints"], detail=not aggregate)
     alignment(c, span["alignment"], part["kept"], detail=not aggregate)
     snapshots(c, span["snapshots"], detail=not aggregate, annotate=annotate)
     transactions(c, span["txn"], t_end, detail=not aggregate)
-    reads(c, part["records"], aggregate, annotate)
+    reads(c, part["reads"], aggregate, annotate)
     faults(c, part["faults"])
     _frame(c, events, title)
     c.drawn["labels"] = c.labels.texts
