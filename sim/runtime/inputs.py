@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from zlib import crc32
 
-__all__ = ["preload_inputs", "generate_lines"]
+__all__ = ["preload_inputs", "generate_lines", "partition_records", "input_rng"]
 
 
 def generate_lines(spec, rng) -> tuple[list[float], list[str]]:
@@ -31,8 +31,16 @@ def _indexes(rng, n: int, size: int) -> list[int]:
     return [(x * n) >> 32 for x in bits]
 
 
-def preload_inputs(scenario, cluster, rng) -> None:
-    """Write every input record into its partition, in time order (ties: scenario order)."""
+def input_rng(run_rng):
+    """The input's own RNG, split from the run's RNG by its first draw (the ideal reference
+    derives the same one from ``random.Random(seed)``, so both see the same generated lines)."""
+    import random
+    return random.Random(run_rng.random())
+
+
+def partition_records(scenario, rng) -> dict:
+    """``{(topic, partition): (times, values)}``: every input record in its partition, in time
+    order (ties: scenario order)."""
     per_partition: dict[tuple[str, int], list] = {}    # -> [(times, values), ...] in scenario order
     rr: dict[str, int] = {}
     for item in scenario.input:
@@ -55,11 +63,18 @@ def preload_inputs(scenario, cluster, rng) -> None:
                 p = rr.get(item.topic, 0)
                 rr[item.topic] = (p + 1) % n
             per_partition.setdefault((item.topic, p), []).append(([item.at], [item.value]))
+    out = {}
     for (topic, p), chunks in sorted(per_partition.items()):
         if len(chunks) == 1:
-            times, values = chunks[0]
+            out[topic, p] = chunks[0]
         else:
             merged = sorted(((t, seq, k, v) for seq, (ts, vs) in enumerate(chunks) for k, (t, v) in
                              enumerate(zip(ts, vs))), key=lambda e: (e[0], e[1], e[2]))
-            times, values = [e[0] for e in merged], [e[3] for e in merged]
+            out[topic, p] = [e[0] for e in merged], [e[3] for e in merged]
+    return out
+
+
+def preload_inputs(scenario, cluster, rng) -> None:
+    """Write every input record into its partition, in time order (ties: scenario order)."""
+    for (topic, p), (times, values) in partition_records(scenario, rng).items():
         cluster.topics[topic].partitions[p].preload_lists(times, values)

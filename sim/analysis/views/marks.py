@@ -135,7 +135,7 @@ def _aligning(c: Canvas, key, t0: float, t1: float, channel: str) -> None:
     else:
         mark = c.ax.fill_between([c.x(a), c.x(b)], y - 0.3, y + 0.3, color=cp_color(cid), alpha=0.2, lw=0, zorder=1)
         if not c.dense:
-            c.label(c.x(a), y, f"{channel.split('->')[0]} blocked", BELOW, 4, color=cp_color(cid))
+            c.label(c.x(a), y, f"{channel[:channel.index(']') + 1]} blocked", BELOW, 4, color=cp_color(cid))
     c.add("alignment", tip(mark, f"align-{cid}-{task}", f"{task} aligning checkpoint {cid} "
                            f"{c.ms(t0)}-{c.ms(t1)}: first barrier on {channel}; that input blocked"))
 

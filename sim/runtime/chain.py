@@ -1,0 +1,72 @@
+"""The operator chain of one task (Flink's ``OperatorChain``).
+
+Operators joined by a chainable edge (forward, equal parallelism, chaining not disabled:
+SEMANTICS 12) run in one task: records go from one to the next by a method call, with no channel,
+no buffer and no barrier in between. The chain is one snapshot (every operator's state, keyed by
+operator name), one ``notify_checkpoint_complete`` and one crash unit.
+
+Each operator costs its own ``processing_time`` per record it receives, so a chain of three takes
+as long as the three did as separate tasks, minus the network hops. The task runs the chain
+(:meth:`sim.runtime.task.StreamTask.process_buffer`): pure operators are called at once and the
+time they take is waited for in one step, before an operator with effects outside the task
+(``external``: the sink writes to Kafka at the current time), before a fault check, and at the end;
+nothing can observe the task in between, since it is busy.
+"""
+from __future__ import annotations
+
+__all__ = ["OperatorChain", "show"]
+
+
+class OperatorChain:
+    """Operators in chain order, with their per-record processing times and fault checks."""
+
+    __slots__ = ("names", "operators", "ptimes", "steps")
+
+    def __init__(self, names: list[str], operators: list, ptimes: list[float]) -> None:
+        self.names = names
+        self.operators = operators
+        self.ptimes = ptimes
+        #: ``(operator, processing time per record, fault check or None)`` in chain order
+        self.steps = [(op, ptime, None) for op, ptime in zip(operators, ptimes)]
+
+    def set_check(self, position: int, check) -> None:
+        """Put ``check(task, records) -> records`` (the fault plan's; it may cut) before an operator."""
+        op, ptime, _ = self.steps[position]
+        self.steps[position] = (op, ptime, check)
+
+    def __repr__(self) -> str:
+        return f"OperatorChain({'->'.join(self.names)})"
+
+    @property
+    def head(self):
+        """The first operator: a source reader, or the one fed by the input gate."""
+        return self.operators[0]
+
+    # --- state ---------------------------------------------------------------------------------
+    def snapshot(self, checkpoint: int) -> dict:
+        """One snapshot for the whole task: ``{operator name: state}``."""
+        return {name: op.snapshot(checkpoint) for name, op in zip(self.names, self.operators)}
+
+    def state_entries(self) -> int:
+        return sum(op.state_entries() for op in self.operators)
+
+    def describe_state(self):
+        """``{operator: state}`` of the operators that have state to show (None: none has)."""
+        shown = {name: d for name, op in zip(self.names, self.operators) if (d := op.describe_state()) is not None}
+        return shown or None
+
+    def notify_complete(self, checkpoint: int) -> dict:
+        """``notify_checkpoint_complete`` to every operator, head first; ``{operator: what it did}``."""
+        done = {}
+        for name, op in zip(self.names, self.operators):
+            result = op.notify_complete(checkpoint)
+            if result is not None:
+                done[name] = result
+        return done
+
+
+def show(payload):
+    """A JSON-friendly form of a record payload for the trace (tuples become lists)."""
+    if type(payload) is tuple:
+        return list(payload)
+    return payload
