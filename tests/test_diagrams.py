@@ -298,3 +298,10 @@ def test_figures_are_regenerated_by_one_command(tmp_path):
     # the committed figures are what the code draws today, byte for byte (run `snapsim figures`)
     stale = [p.name for p in written if p.read_bytes() != (committed / p.name).read_bytes()]
     assert stale == [], f"figures/ is stale: {stale}; regenerate with `snapsim figures`"
+
+
+def test_snapshot_labels_are_compact_for_chains():
+    from sim.analysis.views.marks import _state_text
+    state = {"count": {"hello": 1}, "format": None, "sink": {"pending": ["sink[0]#1"], "open": "sink[0]#2"}}
+    assert _state_text(state) == "count{hello:1} sink{pending:sink[0]#1, open:sink[0]#2}"
+    assert _state_text({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}) == "{a:1, b:2, c:3, d:4…}"

@@ -179,8 +179,20 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
 
 
 def _state_text(state, limit: int = 4) -> str:
+    """A compact state: ``{hello:1}``; a chain's ``{count: {...}, sink: {...}}`` as ``count{...} sink{...}``."""
     if isinstance(state, dict):
         items = list(state.items())
-        text = ", ".join(f"{k}:{','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in items[:limit])
+        if items and all(isinstance(v, dict) or v is None for _, v in items) and \
+                any(isinstance(v, dict) for _, v in items):                   # per operator of a chain
+            return " ".join(f"{k}{_state_text(v, limit)}" for k, v in items if v)
+        text = ", ".join(f"{k}:{_value(v)}" for k, v in items[:limit])
         return "{" + text + ("…}" if len(items) > limit else "}")
-    return str(state)
+    return _value(state)
+
+
+def _value(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return ",".join(_value(x) for x in v)
+    if isinstance(v, dict):
+        return _state_text(v)
+    return str(v)

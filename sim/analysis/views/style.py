@@ -99,7 +99,7 @@ def legend_below(ax, entries: dict, style: Style, ncol: int | None = None):
 
     fig = ax.figure
     # as many columns as fit the figure's width at this font size (long labels: fewer columns)
-    column = (max((len(k) for k in entries), default=10) * 0.52 + 4.5) * style.legend / 72
+    column = (max((len(k) for k in entries), default=10) * 0.6 + 5.5) * style.legend / 72
     ncol = max(1, min(ncol or 4, int(fig.get_figwidth() * 0.96 / column)))
     rows = math.ceil(len(entries) / ncol)
     # below the tick labels and the axis label: a fixed offset in inches, whatever the figure size
