@@ -40,13 +40,7 @@ def checkpoint_chart(trace, ax=None, title: str | None = None, style="notebook")
             if len(cps) <= 12:                        # the value on the bar (a zero bar is otherwise invisible)
                 ax.text(i + (k - 1) * width, value + top * 0.01, f"{value:.3g}", ha="center", va="bottom",
                         fontsize=st.label * 0.85, color="#333")
-    for i, c in enumerate(cps):
-        if c["status"] != "completed":
-            bar = ax.bar(i, top, 3 * width, facecolor="none", edgecolor=CRASH, hatch="//", lw=1)[0]
-            drawn["failed"].append(tip(bar, f"failed-{c['id']}", f"checkpoint {c['id']} {c['status']}: {c.get('reason')}"))
-            ax.text(i, top * 0.5, c["status"], color=CRASH, rotation=90, fontsize=st.label, ha="center", va="center",
-                    fontweight="bold")
-            legend.setdefault("did not complete", Patch(facecolor="none", edgecolor=CRASH, hatch="//"))
+    _failed(ax, cps, top, 3 * width, st, drawn, legend)
     step = max(1, -(-len(cps) // 25))                # at most ~25 tick labels: they never overprint
     ax.set_xticks(range(0, len(cps), step), [str(c["id"]) for c in cps[::step]])
     ax.set_xlabel("checkpoint", fontsize=st.tick)
@@ -60,6 +54,19 @@ def checkpoint_chart(trace, ax=None, title: str | None = None, style="notebook")
     ax.tick_params(axis="y", length=4)
     legend_below(ax, legend, st, ncol=2)
     return drawn
+
+
+def _failed(ax, cps, top: float, width: float, st, drawn, legend) -> None:
+    """A hatched placeholder, with its status written on it, for each checkpoint that did not complete."""
+    from matplotlib.patches import Patch
+
+    for i, c in enumerate(cps):
+        if c["status"] != "completed":
+            bar = ax.bar(i, top, width, facecolor="none", edgecolor=CRASH, hatch="//", lw=1)[0]
+            drawn["failed"].append(tip(bar, f"failed-{c['id']}", f"checkpoint {c['id']} {c['status']}: {c.get('reason')}"))
+            ax.text(i, top * 0.5, c["status"], color=CRASH, rotation=90, fontsize=st.label, ha="center", va="center",
+                    fontweight="bold")
+            legend.setdefault("did not complete", Patch(facecolor="none", edgecolor=CRASH, hatch="//"))
 
 
 def _sizes(ax, cps, st, drawn, legend) -> None:

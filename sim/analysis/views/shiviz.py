@@ -33,64 +33,76 @@ def _text(e) -> str:
     return f"{e['kind']} at {e['t']:g} ms" + (f" {details}" if details else "")
 
 
-def vector_clock_events(trace) -> Iterator[tuple[str, dict, str]]:
-    """``(host, clock, text)`` per logged event, in trace order; clocks are fresh dicts."""
-    clocks: dict[str, dict] = {}
-    queues: dict[tuple, list] = {}                   # (kind of message, channel) -> [clock at send]
-    triggers, completes = {}, {}
+class _Clocks:
+    """Every host's vector clock, and the clocks that messages in flight carry."""
 
-    def tick(host: str, merge: dict | None = None) -> dict:
-        clock = clocks.setdefault(host, {})
-        if merge:
-            for h, n in merge.items():
-                if n > clock.get(h, 0):
-                    clock[h] = n
+    def __init__(self) -> None:
+        self.clocks: dict[str, dict] = {}
+        self.queues: dict[tuple, list] = {}          # (kind of message, channel) -> [clock at send]
+        self.sent_by_jm: dict[tuple, dict] = {}      # ("trigger"|"complete", checkpoint) -> clock
+        self.arrivals: list[tuple] = []              # (arrive, n, receiver, clock at send, text): a heap
+        self.seq = itertools.count()                 # ties keep send order (and never compare clocks)
+
+    def tick(self, host: str, merge: dict | None = None) -> dict:
+        clock = self.clocks.setdefault(host, {})
+        for h, n in (merge or {}).items():
+            if n > clock.get(h, 0):
+                clock[h] = n
         clock[host] = clock.get(host, 0) + 1
         return dict(clock)
 
-    arrivals: list[tuple] = []                       # (arrive, n, receiver, clock at send, text): a heap
-    seq = itertools.count()                          # ties keep send order (and never compare clocks)
+    def arrived(self, until: float) -> Iterator[tuple]:
+        """Record buffers that reached their receiver by ``until``."""
+        while self.arrivals and self.arrivals[0][0] <= until:
+            _, _, to, sent, text = heapq.heappop(self.arrivals)
+            yield to, self.tick(to, sent), text
+
+    def received(self, e) -> dict | None:
+        """The clock a received message carried (None for a local event)."""
+        kind = e["kind"]
+        if kind == "barrier_receive":
+            queue = self.queues.get(("barrier", e["channel"]))
+        elif kind in ("cl_receive", "cl_marker_receive"):
+            queue = self.queues.get((kind.rsplit("_", 1)[0], e["src"], e["dst"]))
+        else:
+            key = {"barrier_inject": "trigger", "checkpoint_notify": "complete"}.get(kind)
+            return self.sent_by_jm.get((key, e.get("checkpoint"))) if key else None
+        return queue.pop(0) if queue else None
+
+    def sent(self, e, clock: dict) -> None:
+        """Remember the clock a message carries until it is received."""
+        kind = e["kind"]
+        if kind == "record_send":
+            arrive = e.get("arrive", e["t"])
+            heapq.heappush(self.arrivals, (arrive, next(self.seq), e["to"], clock, f"record_arrive at {arrive:g} ms "
+                                           f"channel={e['channel']} values={e.get('values')}"))
+        elif kind == "barrier_send":
+            self.queues.setdefault(("barrier", e["channel"]), []).append(clock)
+        elif kind in ("cl_send", "cl_marker_send"):
+            self.queues.setdefault((kind.rsplit("_", 1)[0].replace("_send", ""), e["src"], e["dst"]), []).append(clock)
+        elif kind in ("checkpoint_trigger", "checkpoint_complete"):
+            self.sent_by_jm[(kind.split("_")[1], e["checkpoint"])] = clock
+
+
+def vector_clock_events(trace) -> Iterator[tuple[str, dict, str]]:
+    """``(host, clock, text)`` per logged event, in trace order; clocks are fresh dicts."""
+    vc = _Clocks()
     for e in trace:
         kind = e["kind"]
-        while arrivals and arrivals[0][0] <= e["t"]:
-            arrive, _, to, sent, text = heapq.heappop(arrivals)
-            yield to, tick(to, sent), text
-        if kind == "job_failing":
-            queues.clear()
-            arrivals.clear()
+        yield from vc.arrived(e["t"])
+        if kind == "job_failing":                      # in-flight data is dropped
+            vc.queues.clear()
+            vc.arrivals.clear()
         host = _host(e)
         if kind not in LOGGED or host is None:
             continue
-        merge = None
-        if kind == "barrier_receive":
-            queue = queues.get(("barrier", e["channel"]))
-            merge = queue.pop(0) if queue else None
-        elif kind in ("cl_receive", "cl_marker_receive"):
-            queue = queues.get((kind.rsplit("_", 1)[0], e["src"], e["dst"]))
-            merge = queue.pop(0) if queue else None
-        elif kind == "barrier_inject":
-            merge = triggers.get(e["checkpoint"])
-        elif kind == "checkpoint_notify":
-            merge = completes.get(e["checkpoint"])
-        elif kind == "checkpoint_ack":                 # the task sends, the JobManager receives
-            sent = tick(host)
+        if kind == "checkpoint_ack":                   # the task sends, the JobManager receives
+            sent = vc.tick(host)
             yield host, sent, f"ack checkpoint {e['checkpoint']} at {e['t']:g} ms"
-            host, merge = "JobManager", sent
-        clock = tick(host, merge)
-        if kind == "record_send":
-            heapq.heappush(arrivals, (e.get("arrive", e["t"]), next(seq), e["to"], clock,
-                                      f"record_arrive at {e.get('arrive', e['t']):g} ms channel={e['channel']} "
-                                      f"values={e.get('values')}"))
-        elif kind == "barrier_send":
-            queues.setdefault(("barrier", e["channel"]), []).append(clock)
-        elif kind in ("cl_send", "cl_marker_send"):
-            queues.setdefault((kind.rsplit("_", 1)[0].replace("_send", ""), e["src"], e["dst"]), []).append(clock)
-        elif kind == "checkpoint_trigger":
-            triggers[e["checkpoint"]] = clock
-        elif kind == "checkpoint_complete":
-            completes[e["checkpoint"]] = clock
-        yield host, clock, _text(e) if kind != "checkpoint_ack" else f"JobManager got the ack of {e['task']} " \
-            f"for checkpoint {e['checkpoint']}"
-    while arrivals:
-        _, _, to, sent, text = heapq.heappop(arrivals)
-        yield to, tick(to, sent), text
+            yield "JobManager", vc.tick("JobManager", sent), f"JobManager got the ack of {host} for " \
+                f"checkpoint {e['checkpoint']}"
+            continue
+        clock = vc.tick(host, vc.received(e))
+        vc.sent(e, clock)
+        yield host, clock, _text(e)
+    yield from vc.arrived(float("inf"))

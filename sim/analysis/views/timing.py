@@ -62,12 +62,7 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
     if len(lanes) == 1:
         lanes = lanes_of(events)
     t_end = max((e["t"] for e in events[-3:]), default=1.0) or 1.0
-    lo = window[0] if window and window[0] is not None else 0.0
-    hi = window[1] if window and window[1] is not None else t_end
-    shown = window_slice(events, lo, hi) if window else events
-    # what lasts (transactions, alignments, downtime) is read from before the window too, never after it
-    spans = [e for e in events[:window_end(events, hi)] if e["kind"] in SPAN_KINDS and e["t"] <= hi] \
-        if window else shown
+    lo, hi, shown, spans = _select(events, window, t_end)
     ax = axes_for(ax, st.width, st.lane * len(lanes) + 1.2)
     c = Canvas(ax, st, lanes, lo, hi)
     c.open_end = not (window and window[1] is not None)       # room after the last event for its labels
@@ -95,6 +90,17 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
     _frame(c, events, title)
     c.drawn["labels"] = c.labels.texts
     return c.drawn
+
+
+def _select(events: list, window, t_end: float):
+    """``(lo, hi, events shown, span events)``: a window bisects for its own events and reads what
+    lasts (transactions, alignments, downtime) from before it too, never from after it."""
+    lo = window[0] if window and window[0] is not None else 0.0
+    hi = window[1] if window and window[1] is not None else t_end
+    if not window:
+        return lo, hi, events, events
+    spans = [e for e in events[:window_end(events, hi)] if e["kind"] in SPAN_KINDS and e["t"] <= hi]
+    return lo, hi, window_slice(events, lo, hi), spans
 
 
 def _lanes(c: Canvas) -> None:

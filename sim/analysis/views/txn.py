@@ -33,41 +33,42 @@ def txn_phases(events, t_end: float) -> dict[str, dict]:
     """
     txns: dict[str, dict] = {}
     for e in events:
-        kind, name = e["kind"], e.get("txn")
-        if kind == "txn_begin":
-            txns[name] = {"task": e["task"], "phases": [[e["t"], None, "open"]], "marks": [], "done": False,
-                          "row": sum(t["task"] == e["task"] for t in txns.values()) % 2}
-            continue
-        t = txns.get(name)
-        if t is None or t["done"]:
-            continue
-        last = t["phases"][-1]
-        if kind == "txn_precommit" and last[2] == "open":
-            last[1] = e["t"]
-            t["phases"].append([e["t"], None, "precommitted"])
-        elif kind == "txn_commit":
-            last[1], t["done"] = e["t"], True
-            t["marks"].append((e["t"], "committed", f"committed ({e.get('cause', '')})"))
-        elif kind == "txn_abort":
-            last[1], t["done"] = e["t"], True
-            t["marks"].append((e["t"], "sink_abort", f"aborted: {e.get('cause') or 'by the sink'}"))
-        elif kind == "txn_timeout" and last[2] != "aborted":
-            last[1] = e["t"]
-            t["phases"].append([e["t"], None, "aborted"])
-            t["marks"].append((e["t"], "timeout", f"broker aborted it: older than its timeout "
-                                                  f"({e.get('age', 0):.0f} > {e.get('timeout', 0):.0f} ms)"))
-        elif kind == "producer_fenced":
-            last[1], t["done"] = e["t"], True
-            what = "discarded" if e.get("recovering") else "fenced"
-            t["marks"].append((e["t"], what, ("commit discarded on restore: " if what == "discarded" else
-                                              "commit failed, producer fenced: ") + str(e.get("error", ""))))
-        elif kind == "txn_warning":
-            t["marks"].append((e["t"], "warning", f"warning: {e.get('age', 0):.0f} ms old, timeout "
-                                                  f"{e.get('timeout', 0):.0f} ms"))
+        if e["kind"] == "txn_begin":
+            txns[e["txn"]] = {"task": e["task"], "phases": [[e["t"], None, "open"]], "marks": [], "done": False,
+                              "row": sum(t["task"] == e["task"] for t in txns.values()) % 2}
+        elif (t := txns.get(e.get("txn"))) is not None and not t["done"]:
+            _step(t, e)
     for t in txns.values():
         if t["phases"][-1][1] is None:
             t["phases"][-1][1] = t_end
     return txns
+
+
+def _step(t: dict, e) -> None:
+    """One transaction event: close the current phase, open the next, or mark what happened."""
+    kind, now, last = e["kind"], e["t"], t["phases"][-1]
+    if kind == "txn_precommit" and last[2] == "open":
+        last[1] = now
+        t["phases"].append([now, None, "precommitted"])
+    elif kind == "txn_commit":
+        last[1], t["done"] = now, True
+        t["marks"].append((now, "committed", f"committed ({e.get('cause', '')})"))
+    elif kind == "txn_abort":
+        last[1], t["done"] = now, True
+        t["marks"].append((now, "sink_abort", f"aborted: {e.get('cause') or 'by the sink'}"))
+    elif kind == "txn_timeout" and last[2] != "aborted":
+        last[1] = now
+        t["phases"].append([now, None, "aborted"])
+        t["marks"].append((now, "timeout", f"broker aborted it: older than its timeout "
+                                           f"({e.get('age', 0):.0f} > {e.get('timeout', 0):.0f} ms)"))
+    elif kind == "producer_fenced":
+        last[1], t["done"] = now, True
+        what = "discarded" if e.get("recovering") else "fenced"
+        t["marks"].append((now, what, ("commit discarded on restore: " if what == "discarded" else
+                                       "commit failed, producer fenced: ") + str(e.get("error", ""))))
+    elif kind == "txn_warning":
+        t["marks"].append((now, "warning", f"warning: {e.get('age', 0):.0f} ms old, timeout "
+                                           f"{e.get('timeout', 0):.0f} ms"))
 
 
 #: mark -> (marker, face colour, legend text)
@@ -104,16 +105,7 @@ def transactions(c: Canvas, spans, t_end: float, detail: bool) -> None:
             row = lane_bars.setdefault(y, ([], []))     # one artist per row when aggregated
             row[0].extend(segs)
             row[1].extend(colors)
-        for when, what, text in t["marks"]:
-            if c.inside(when) and (detail or what in ("timeout", "fenced", "discarded")):   # at scale: the rare ones
-                marker, face, _ = MARKS[what]
-                lift = 0.12 if what == "warning" else 0.0       # above the bar: it often shares an instant
-                mark = c.ax.plot([c.x(when)], [y - 0.305 + lift], marker=marker, ms=c.style.marker, mfc=face, mec="#222",
-                                 mew=0.8, lw=0, zorder=8)[0]
-                c.add("txn_marks", tip(mark, f"txn-{what}-{name}", f"{name}: {text} at {c.ms(when)}"))
-                used.add(what)
-                if detail and what in ("timeout", "fenced", "discarded"):
-                    c.label(c.x(when), y - 0.36, text.split(":")[0], BELOW, 3, color=CRASH)
+        used.update(_marks(c, name, t["marks"], y, detail))
     for y, (segs, colors) in lane_bars.items():
         c.add("transactions", c.ax.broken_barh(segs, (y - 0.35, 0.09), facecolors=colors, lw=0, zorder=3))
     for ph in ("open", "precommitted", "aborted"):
@@ -122,6 +114,24 @@ def transactions(c: Canvas, spans, t_end: float, detail: bool) -> None:
     for what, (marker, face, text) in MARKS.items():
         if what in used:
             c.key(f"txn {text}", Line2D([], [], ls="", marker=marker, mfc=face, mec="#222", ms=c.style.marker))
+
+
+def _marks(c: Canvas, name: str, marks, y: float, detail: bool) -> set[str]:
+    """A transaction's end and events (commit, aborts, fenced, discarded, warning); returns the kinds drawn."""
+    drawn = set()
+    for when, what, text in marks:
+        rare = what in ("timeout", "fenced", "discarded")
+        if not c.inside(when) or not (detail or rare):             # at scale: only the rare ones
+            continue
+        marker, face, _ = MARKS[what]
+        lift = 0.12 if what == "warning" else 0.0                  # above the bar: it often shares an instant
+        mark = c.ax.plot([c.x(when)], [y - 0.305 + lift], marker=marker, ms=c.style.marker, mfc=face, mec="#222",
+                         mew=0.8, lw=0, zorder=8)[0]
+        c.add("txn_marks", tip(mark, f"txn-{what}-{name}", f"{name}: {text} at {c.ms(when)}"))
+        drawn.add(what)
+        if detail and rare:
+            c.label(c.x(when), y - 0.36, text.split(":")[0], BELOW, 3, color=CRASH)
+    return drawn
 
 
 def reads(c: Canvas, events, aggregate: bool, annotate: bool) -> None:
