@@ -72,7 +72,14 @@ def test_crash_marker_at_the_crash_time_and_downtime_shaded(crash_run):
     crash = crash_run.trace.first("task_crash")
     (marker,) = drawn["crashes"]
     assert list(marker.get_xdata()) == [crash["t"]]
-    assert len(drawn["downtime"]) == 1 and len(drawn["restores"]) == len(crash_run.trace.of("state_restore"))
+    assert len(drawn["restores"]) == len(crash_run.trace.of("state_restore"))
+    # one shaded band per restarted task's lane, from the failover to the restart
+    restarted = crash_run.trace.first("job_failing")["restarted"]
+    restart = crash_run.trace.first("job_restart")["t"]
+    assert len(drawn["downtime"]) == len(restarted)
+    for band in drawn["downtime"]:
+        xs = band.get_paths()[0].vertices[:, 0]
+        assert (min(xs), max(xs)) == (crash["t"], restart)
 
 
 def test_replayed_records_are_drawn_differently(crash_run):
@@ -124,7 +131,7 @@ def test_every_glyph_is_in_the_legend(crash_run):
     legend = {t.get_text() for t in drawn["lanes"][0].axes.get_legend().get_texts()}
     needed = {"record", "replayed record", "barrier 1", "barrier 2", "checkpoint triggered", "checkpoint completed",
               "ack (task -> JobManager)", "completion notice (JM -> task)", "snapshot (state copied)",
-              "crash", "state restored", "job down (restarting)", "txn open", "txn commit",
+              "crash", "state restored", "task down (failover)", "txn open", "txn commit",
               "txn aborted by the sink", "read (read_committed)", "read (read_uncommitted)"}
     assert needed <= legend
 

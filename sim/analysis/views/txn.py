@@ -191,25 +191,28 @@ def faults(c: Canvas, events) -> None:
 
 
 def downtime(c: Canvas, spans, t_end: float) -> None:
-    """The job is down from ``job_failing`` until the restart (or the end): shaded across the task lanes."""
+    """Each restarted task's lane is shaded from its failover to its restart (a region, or every task)."""
     from matplotlib.patches import Patch
 
-    ys = [y for name, y in c.lanes.items() if TASK.match(name)]
-    if not ys:
-        return
-    lo, hi, down = min(ys) - 0.45, max(ys) + 0.45, None
-    periods = []
+    tasks = [name for name in c.lanes if TASK.match(name)]
+    down: dict[str, float] = {}
+
+    def shade(names, until: float) -> None:
+        for name in names:
+            if name in down and (span := c.clip(down[name], until)) and (y := c.y(name)) is not None:
+                band = c.ax.fill_between([c.x(span[0]), c.x(span[1])], y - 0.5, y + 0.5, color=CRASH, alpha=0.08,
+                                         lw=0, zorder=0)
+                c.add("downtime", tip(band, f"down-{name}-{down[name]}", f"{name} down {c.ms(down[name])}-"
+                                      f"{c.ms(until)}: failed over, its in-flight data dropped"))
+                c.key("task down (failover)", Patch(color=CRASH, alpha=0.15))
+            down.pop(name, None)
+
     for e in spans:
         if e["kind"] == "job_failing":
-            down = e["t"]
-        elif e["kind"] in ("job_restart", "job_failed") and down is not None:
-            periods.append((down, e["t"]))
-            down = None
-    if down is not None:
-        periods.append((down, t_end))
-    for a, b in periods:
-        span = c.clip(a, b)
-        if span:
-            shade = c.ax.fill_between([c.x(span[0]), c.x(span[1])], lo, hi, color=CRASH, alpha=0.08, lw=0, zorder=0)
-            c.add("downtime", tip(shade, f"down-{a}", f"job down {c.ms(a)}-{c.ms(b)}: in-flight data dropped"))
-            c.key("job down (restarting)", Patch(color=CRASH, alpha=0.15))
+            for name in e.get("restarted") or tasks:
+                down.setdefault(name, e["t"])
+        elif e["kind"] == "job_restart":
+            shade(e.get("tasks") or list(down), e["t"])
+        elif e["kind"] == "job_failed":
+            shade(list(down), e["t"])
+    shade(list(down), t_end)
