@@ -19,7 +19,8 @@ COLOURS = {"exactly_once": "#009E73", "duplicate": "#F0E442", "overcount": "#E69
            "job_failed": "#000000"}
 LABELS = {"exactly_once": "exactly once", "duplicate": "duplicate", "overcount": "over-count", "loss": "loss",
           "job_failed": "job failed"}
-TXN = {"committed": "#0072B2", "aborted": "#CC79A7", "open": "#999999"}
+# NOTE: the timing diagram's transaction colours: green committed, vermillion aborted, light blue open
+TXN = {"committed": "#009E73", "aborted": "#D55E00", "open": "#BFE3F7"}
 STYLES = {"notebook": {"size": (11, 5.2), "font": 9}, "slide": {"size": (13.3, 7.2), "font": 14}}
 
 
@@ -167,9 +168,7 @@ def _damage_strip(ax, rows, font: float) -> None:
 
 def save_crash_map(found, path, style: str = "notebook") -> None:
     """Draw an exploration (anything with ``rows``, ``baseline_trace`` and ``tasks``) to a file."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt          # the library never switches the backend (pyplot picks Agg headless)
 
     runs = sum(r["ran"] for r in found.rows)
     note = (f"{len(found.rows)} crash points, {runs} runs; without an added crash the run "

@@ -58,9 +58,11 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
     for e in events:
         kind, cid = e["kind"], e.get("checkpoint")
         if kind == "checkpoint_trigger":
-            _point(c, "triggers", e["t"], jm, "v", cp_color(cid), f"trigger-{cid}", f"checkpoint {cid} triggered")
-            c.label(c.x(e["t"]), jm, f"trigger {cid}", ABOVE, 2, color=cp_color(cid), ha="center")
-            c.key("checkpoint triggered", Line2D([], [], color="#555", marker="v", lw=0, ms=st.marker))
+            # a star, not a triangle: the triangles are the acks and completion notices of the tasks
+            _point(c, "triggers", e["t"], jm, "*", cp_color(cid), f"trigger-{cid}", f"checkpoint {cid} triggered")
+            c.label(c.x(e["t"]), jm, f"trigger {cid}", ((0, 8), (0, -16), (0, 18)), 2, color=cp_color(cid),
+                    ha="center")
+            c.key("checkpoint triggered (JobManager)", Line2D([], [], color="#555", marker="*", lw=0, ms=st.marker * 1.3))
         elif kind == "checkpoint_complete":
             rule = c.ax.axvline(c.x(e["t"]), color=cp_color(cid), lw=1.2, ls=":", zorder=1)
             c.add("checkpoints", tip(rule, f"complete-{cid}", f"checkpoint {cid} completed at {c.ms(e['t'])}"))
@@ -86,14 +88,14 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
 
 
 def _point(c: Canvas, category: str, t: float, y: float, marker: str, color: str, gid: str, title: str):
-    line = c.ax.plot([c.x(t)], [y], marker=marker, color=color, ms=c.style.marker, lw=0, zorder=8)[0]
+    size = c.style.marker * (1.3 if marker == "*" else 1.0)
+    line = c.ax.plot([c.x(t)], [y], marker=marker, color=color, ms=size, lw=0, zorder=8)[0]
     return c.add(category, tip(line, gid, title))
 
 
 def alignment(c: Canvas, spans, events, detail: bool) -> None:
     """Shaded alignment spans (only where a channel was really blocked), buffered and persisted data."""
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     blocked = {(e["task"], e.get("checkpoint")) for e in spans if e["kind"] == "channel_block"}
     open_spans: dict[tuple, tuple] = {}
@@ -108,8 +110,6 @@ def alignment(c: Canvas, spans, events, detail: bool) -> None:
     for key, (t0, channel) in open_spans.items():          # still aligning when the window ends
         if key in blocked and c.y(key[0]) is not None:
             _aligning(c, key, t0, c.hi, channel)
-    if c.drawn.get("alignment"):
-        c.key("alignment: input blocked", Patch(color="#777", alpha=0.25))
     for cat, kind, marker, name in (("buffered", "record_buffered", "s", "record stored during alignment"),
                                     ("persisted", "buffer_persisted", "D", "in-flight data persisted (unaligned)")):
         by_cid: dict[int, list] = {}
@@ -125,6 +125,9 @@ def alignment(c: Canvas, spans, events, detail: bool) -> None:
 
 
 def _aligning(c: Canvas, key, t0: float, t1: float, channel: str) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     task, cid = key
     span, y = c.clip(t0, t1), c.y(task)
     if span is None:
@@ -132,8 +135,13 @@ def _aligning(c: Canvas, key, t0: float, t1: float, channel: str) -> None:
     a, b = span
     if b - a < 1e-9:                                         # aligned at once: every barrier came together
         mark = c.ax.plot([c.x(a)], [y], marker="|", ms=c.style.marker * 2, mew=2, color=cp_color(cid), zorder=6)[0]
+        c.key("aligned at once (all barriers together)", Line2D([], [], ls="", marker="|", mew=2, color="#555",
+                                                                 ms=c.style.marker * 1.4))
     else:
-        mark = c.ax.fill_between([c.x(a), c.x(b)], y - 0.3, y + 0.3, color=cp_color(cid), alpha=0.2, lw=0, zorder=1)
+        # NOTE: grey, outlined in the checkpoint's colour: a light tint of sky blue would read as "txn open"
+        mark = c.ax.fill_between([c.x(a), c.x(b)], y - 0.3, y + 0.3, facecolor="#777", alpha=0.3,
+                                 edgecolor=cp_color(cid), lw=1.2, zorder=1)
+        c.key("alignment: input blocked", Patch(facecolor="#777", alpha=0.3, edgecolor="#333", lw=0.8))
         if not c.dense:
             c.label(c.x(a), y, f"{channel[:channel.index(']') + 1]} blocked", BELOW, 4, color=cp_color(cid))
     c.add("alignment", tip(mark, f"align-{cid}-{task}", f"{task} aligning checkpoint {cid} "
@@ -165,17 +173,21 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
             c.add("snapshots", tip(dot, f"snapshot-dot-{key[1]}-{key[0]}", title))
             c.key("snapshot (state copied)", Line2D([], [], color="#555", marker="o", lw=0, ms=c.style.marker * 0.8))
             if annotate and state not in (None, {}, []):
-                c.label(c.x(t0), y, _state_text(state), ((3, 5), (3, 15)), 6, color=color)
+                c.label(c.x(t0), y, _state_text(state), STATE_PLACES, 3, color=color)
         elif e["kind"] == "snapshot_async_end" and key in sync:
             t0, _ = sync.pop(key)
             span = c.clip(t0, e["t"])
-            if span is None or not detail:
-                continue
+            if span is None or not detail or c.x(span[1]) - c.x(span[0]) < c.visible:
+                continue                                     # too short to see: neither drawn nor in the legend
             bar = c.ax.fill_between([c.x(span[0]), c.x(span[1])], y - 0.07, y + 0.07, facecolor="none",
                                     edgecolor=cp_color(key[1]), hatch="////", lw=0.5, zorder=5)
             c.add("snapshots", tip(bar, f"upload-{key[1]}-{key[0]}", f"{key[0]} uploads snapshot {key[1]} "
                                    f"(async) until {c.ms(e['t'])}"))
             c.key("snapshot upload (async)", Patch(facecolor="none", edgecolor="#555", hatch="////"))
+
+
+#: where a snapshot's state label may go: beside its dot, or right of the barrier's acks and notices
+STATE_PLACES = ((3, 5), (3, -14), (3, 15), (24, 5), (24, -14), (48, 5), (48, -14), (72, 5))
 
 
 def _state_text(state, limit: int = 4) -> str:

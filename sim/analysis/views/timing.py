@@ -118,6 +118,8 @@ def _frame(c: Canvas, events, title) -> None:
     ax.set_xlabel(f"simulated time ({c.unit})", fontsize=st.tick)
     finish_axes(ax, st)
     start = next((e for e in events[:1] if e["kind"] == "run_start"), {})
+    if not title and (c.lo > 0 or not c.open_end):          # a window says which part of the run it shows
+        title = f"{start.get('scenario', '')}: {c.x(c.lo):g}–{c.x(c.hi):g} {c.unit} of the run"
     ax.set_title(title or start.get("scenario", ""), loc="left", fontsize=st.title, fontweight="bold")
     if c.legend:
         legend_below(ax, c.legend, st)
