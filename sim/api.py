@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .analysis.report import build_report
 from .dataflow import FunctionRegistry, JobGraph
-from .runtime.engine import Result, simulate
+from .runtime.engine import Result, gc_paused, simulate
 from .scenario import Scenario, ScenarioError, load_file, parse_scenario
 
 __all__ = ["load_scenario", "load_text", "run", "Run"]
@@ -62,7 +62,8 @@ def run(scenario: Scenario | str | Path, functions: FunctionRegistry | None = No
     else:
         result = simulate(scenario, functions, trace_level, reference=scenario.kind == "job")
     ref_trace = reference.trace if reference is not None else None
-    report = build_report(scenario, result.trace, result.stats, ref_trace)
+    with gc_paused():
+        report = build_report(scenario, result.trace, result.stats, ref_trace)
     return Run(scenario, result, reference, report)
 
 

@@ -10,6 +10,7 @@ provenance: the input offset, the attempt that wrote it, the transaction, and th
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from functools import cache, partial
 
 from .metrics import checker_consumer, consumer_reads, consumer_summaries, parse_count, transactions
 
@@ -28,18 +29,17 @@ class _Context:
     """Provenance lookups over the run's trace."""
 
     def __init__(self, trace) -> None:
-        self.restarts = {e["attempt"]: e for e in trace if e["kind"] == "job_restart"}
-        self.resets = [e for e in trace if e["kind"] == "source_offset_reset"]
-        self.failures = [e for e in trace if e["kind"] == "job_failing"]
+        self.restarts = {e["attempt"]: e for e in trace.of("job_restart")}
+        self.resets = trace.of("source_offset_reset")
+        self.failures = trace.of("job_failing")
         self.txns = {t["id"]: t for t in transactions(trace)}
-        self.timeouts = {e["txn"]: e for e in trace if e["kind"] == "txn_timeout"}
+        self.timeouts = {e["txn"]: e for e in trace.of("txn_timeout")}
         self.appends = defaultdict(list)
         self.appends_by_origin = defaultdict(list)
-        for e in trace:
-            if e["kind"] == "kafka_append":
-                self.appends[e["value"]].append(e)
-                if e.get("origin"):
-                    self.appends_by_origin[tuple(e["origin"][:3])].append(e)
+        for e in trace.of("kafka_append"):
+            self.appends[e["value"]].append(e)
+            if e.get("origin"):
+                self.appends_by_origin[tuple(e["origin"][:3])].append(e)
         self.mode = None
 
     def restore_of(self, attempt: int) -> str:
@@ -137,29 +137,27 @@ def check(run_trace, reference_trace) -> dict:
         parsed = parse_count(v)
         if parsed:
             ref_max[parsed[0]] = max(ref_max.get(parsed[0], parsed[1]), parsed[1])
-    ctx = _Context(run_trace)
+    # provenance lookups cost a pass over the writes: built only when something is violated
+    ctx = cache(partial(_Context, run_trace))
     by_value = defaultdict(list)
     for r in reads:
         by_value[r["value"]].append(r)
-    ref_by_value = {}
-    for r in ref_reads:
-        ref_by_value.setdefault(r["value"], r)
     duplicates, lost, overcounted, explanation = [], [], [], []
     for value in got:                         # in reading order
         parsed = parse_count(value)
         if parsed and parsed[0] in ref_max and parsed[1] > ref_max[parsed[0]]:
             overcounted.append({"value": value, "times": got[value], "reference_final": ref_max[parsed[0]]})
             explanation.append(_explain_overcount(value, parsed[0], parsed[1], ref_max[parsed[0]],
-                                                  by_value[value], ctx))
+                                                  by_value[value], ctx()))
         elif got[value] > want.get(value, 0):
             duplicates.append({"value": value, "times": got[value], "expected": want.get(value, 0)})
-            explanation.append(_explain_duplicate(value, by_value[value], want.get(value, 0), ctx))
+            explanation.append(_explain_duplicate(value, by_value[value], want.get(value, 0), ctx()))
     for r in ref_reads:
         value = r["value"]
         if got[value] < want[value] and not any(x["value"] == value for x in lost):
             lost.append({"value": value, "times": got[value], "expected": want[value],
-                         "origin": r.get("origin")})
-            explanation.append(_explain_loss(value, r, ctx))
+                         "origin": list(r["origin"]) if r.get("origin") else None})
+            explanation.append(_explain_loss(value, r, ctx()))
     ok = not (duplicates or lost or overcounted)
     if ok:
         explanation.append(f"exactly once: the {judged or 'read_committed'} reader saw each of the "

@@ -121,13 +121,18 @@ class KafkaSinkWriter(Operator):
                 self.cluster.transactions.write(txn, part, now, len(values))
             except KafkaError as exc:
                 raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
-        first = part.append_many(now, values, origins, txn.id if txn is not None else None, attempt)
-        values = list(values) if self.trace.control else values
-        if self.trace.control:
-            name, tid = self.task_name, txn.id if txn is not None else None
-            for k, value in enumerate(values):
-                self.trace.emit(now, "kafka_append", name, topic=part.topic, partition=part.index, offset=first + k,
-                                value=value, txn=tid, origin=list(origins[k]) + [attempt])
+        tid = txn.id if txn is not None else None
+        if not self.trace.control:
+            part.append_many(now, values, origins, tid, attempt)
+            return
+        # NOTE: with a detailed trace the log stores each record's whole provenance (input origin
+        # and attempt) as one tuple, which the kafka_append and every consumer_read event share.
+        origins = [o + (attempt,) if o is not None else None for o in origins]
+        first = part.append_many(now, values, origins, tid, None)
+        emit, name, topic, index = self.trace.emit, self.task_name, part.topic, part.index
+        for k, value in enumerate(values):
+            emit(now, "kafka_append", name, topic=topic, partition=index, offset=first + k, value=value, txn=tid,
+                 origin=origins[k])
 
     # --- checkpoints -------------------------------------------------------------------------
     def snapshot(self, checkpoint: int):
