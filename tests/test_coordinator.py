@@ -4,8 +4,9 @@ from types import SimpleNamespace
 import simpy
 
 from sim import load_text, run, simulate
-from sim.runtime.checkpointing import Progress, StateBackend
+from sim.runtime.checkpoint_store import Progress, StateBackend
 from sim.runtime.coordinator import Coordinator
+from sim.runtime.mail import TriggerCheckpoint
 from sim.scenario.job import CheckpointingSpec
 from sim.trace import Trace
 
@@ -54,7 +55,7 @@ def test_ids_start_at_one_and_increase_with_the_interval():
     coord.start()
     env.run(until=350)
     assert [(e["t"], e["checkpoint"]) for e in job.trace.of("checkpoint_trigger")] == [(100, 1), (200, 2), (300, 3)]
-    assert tasks[0].mail == [("trigger", 1), ("trigger", 2), ("trigger", 3)]
+    assert tasks[0].mail == [TriggerCheckpoint(1), TriggerCheckpoint(2), TriggerCheckpoint(3)]
 
 
 def test_max_concurrent_makes_a_trigger_wait_until_one_finishes():
@@ -143,7 +144,8 @@ def test_sync_phase_failure_always_fails_the_job():
     r = run(load_text(text))
     assert r.report["restarts"] == 1
     crash = r.trace.first("task_crash")
-    assert crash["task"] == "count[0]" and "synchronous phase of checkpoint 1" in crash["reason"]
+    # count is chained with format and sink (forward edges, parallelism 1): the chained task crashes
+    assert crash["task"] == "count->format->sink[0]" and "synchronous phase of checkpoint 1" in crash["reason"]
 
 
 def test_async_failure_counts_against_tolerable_failures():
@@ -159,7 +161,7 @@ def test_sources_record_offsets_then_inject_barriers():
     inject = trace.first("barrier_inject", checkpoint=1)
     assert inject["offsets"] == {"in-0": 2}              # hello@100 and world@200 read by 250 ms
     send = trace.first("barrier_send", checkpoint=1)
-    assert send["task"] == "source[0]" and send["t"] == inject["t"] == 250
+    assert send["task"] == "source->split[0]" and send["t"] == inject["t"] == 250
 
 
 def test_stop_the_world_pauses_sources_until_quiet():

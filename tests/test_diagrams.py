@@ -23,7 +23,7 @@ def test_lanes_for_every_subtask_jobmanager_topics_and_readers(crash_run):
     fig, ax = plt.subplots()
     timing_diagram(crash_run.trace, ax=ax)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    tasks = crash_run.trace.first("run_start")["tasks"]
+    tasks = [t["name"] for t in crash_run.trace.first("run_start")["tasks"]]
     assert labels == ["JobManager", "Kafka flink_kafka", *tasks, "Kafka flink_kafka2", "reader committed", "reader dirty"]
     plt.close(fig)
 

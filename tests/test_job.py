@@ -88,18 +88,26 @@ def test_trace_levels_drop_record_events():
 
 
 def test_processing_time_per_record():
-    # one record, 4 tasks after the source; latency 1 ms per hop, 2 ms per record per task
+    # one record; latency 1 ms per hop, 2 ms per record per operator. Chained (SEMANTICS 12): the
+    # tasks are source->split and count->format->sink, joined by the hash edge split -> count.
     text = HELLO.replace("checkpointing: {interval: 1s}", "").replace("  parallelism: 1",
                          "  parallelism: 1\n  processing_time: {default: 2ms}")
     trace = simulate(sim.load_text(text)).trace
     first = [e for e in trace.of("record_process") if e["values"] in (["hello"], [["hello", 1]])][:2]
-    # source reads at 100 and processes until 102; split receives at 103 and finishes at 105
+    # source->split reads at 100: source 2 ms + split 2 ms -> done at 104; one hop (1 ms) to
+    # count->format->sink at 105: count, format and sink take 2 ms each -> done at 111
+    assert [e["t"] for e in first] == [104.0, 111.0]
+    unchained = simulate(sim.load_text(text.replace("  parallelism: 1", "  parallelism: 1\n  chaining: false"))).trace
+    first = [e for e in unchained.of("record_process") if e["values"] in (["hello"], [["hello", 1]])][:2]
+    # one task per operator: source reads at 100 and processes until 102; split receives at 103
+    # (one hop) and finishes at 105
     assert [e["t"] for e in first] == [102.0, 105.0]
 
 
 def backpressure_job(capacity):
+    # chaining off: every operator is a task, so the sink's slowness must cross four channels
     return HELLO.replace("input:", "input:\n  - {generate: {topic: in, rate: 10/ms, duration: 5ms, words: [a], words_per_line: 1}}") \
-        .replace("  parallelism: 1", f"  parallelism: 1\n  network: {{capacity: {capacity}}}\n"
+        .replace("  parallelism: 1", f"  parallelism: 1\n  chaining: false\n  network: {{capacity: {capacity}}}\n"
                                      "  processing_time: {default: 0.01ms, sink: 10ms}")
 
 

@@ -4,7 +4,7 @@ import random
 import pytest
 
 from sim import load_text, run
-from sim.runtime.failover import RestartStrategy
+from sim.runtime.restart_strategy import RestartStrategy
 from sim.scenario.job import RestartSpec
 
 from .conftest import HELLO

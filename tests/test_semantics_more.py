@@ -101,7 +101,8 @@ def test_aligned_timeout_in_a_job_switches_late_checkpoints_to_unaligned():
 
 def test_snapshot_phases_follow_state_size_and_backend_speed():
     text = HELLO + "state_backend: {sync_base: 1ms, sync_bytes_per_ms: 100, async_base: 2ms, async_bytes_per_ms: 50, record_bytes: 100}\n"
-    trace = simulate(load_text(text)).trace
+    unchained = text.replace("  parallelism: 1", "  parallelism: 1\n  chaining: false")
+    trace = simulate(load_text(unchained)).trace
     ends = {e["task"]: e for e in trace.of("snapshot_sync_end")}
     asyncs = {e["task"]: e for e in trace.of("snapshot_async_end")}
     # count holds hello and world at 1 s: 2 entries x 100 B: sync 1 + 200/100 ms, async 2 + 200/50 ms
@@ -109,6 +110,13 @@ def test_snapshot_phases_follow_state_size_and_backend_speed():
     assert asyncs["count[0]"]["duration"] == pytest.approx(6.0)
     # a stateless task copies nothing: only the fixed costs
     assert ends["split[0]"]["duration"] == pytest.approx(1.0) and asyncs["split[0]"]["duration"] == pytest.approx(2.0)
+    # chained, one snapshot holds every operator's state: count's 2 entries plus the sink's 2 (the
+    # transaction pre-committed for checkpoint 1 and the one it opens) = 400 B: sync 1 + 4, async 2 + 8
+    trace = simulate(load_text(text)).trace
+    ends = {e["task"]: e for e in trace.of("snapshot_sync_end")}
+    asyncs = {e["task"]: e for e in trace.of("snapshot_async_end")}
+    assert ends["count->format->sink[0]"]["duration"] == pytest.approx(5.0)
+    assert asyncs["count->format->sink[0]"]["duration"] == pytest.approx(10.0)
 
 
 def test_completed_checkpoints_commit_source_offsets_to_the_group():

@@ -30,7 +30,9 @@ def cp_color(cid: int) -> str:
 def _lanes(events) -> dict[str, float]:
     """Lane name -> y (top to bottom): JobManager, input topics, subtasks, output topics, readers."""
     start = next((e for e in events if e["kind"] == "run_start"), {})
-    tasks = start.get("tasks") or list(dict.fromkeys(e["task"] for e in events if _TASK.match(e.get("task") or "")))
+    # run_start lists the tasks as {name, operators, subtask, parallelism} (older traces: names)
+    tasks = [t["name"] if isinstance(t, dict) else t for t in start.get("tasks") or []] or \
+        list(dict.fromkeys(e["task"] for e in events if _TASK.match(e.get("task") or "")))
     topics = start.get("topics") or {"input": [], "output": []}
     readers = [c["name"] for c in start.get("consumers", []) if not c["name"].startswith("_")]
     names = ["JobManager"] + [f"Kafka {t}" for t in topics["input"]] + tasks + \
@@ -210,7 +212,7 @@ def _alignment(ax, events, lanes, x, drawn) -> None:
                 continue
             drawn["alignment"].append(ax.fill_between([x(t0), x(e["t"])], y - 0.28, y + 0.28, color=cp_color(key[1]),
                                                       alpha=0.18, lw=0, zorder=1))
-            ax.text(x(t0), y - 0.42, f"aligning {key[1]}: {channel.split('->')[0]} blocked", fontsize=6,
+            ax.text(x(t0), y - 0.42, f"aligning {key[1]}: {channel[:channel.index(']') + 1]} blocked", fontsize=6,
                     color=cp_color(key[1]))
         elif e["kind"] in ("record_buffered", "buffer_persisted") and lanes.get(e["task"]) is not None:
             marker, cat = ("s", "buffered") if e["kind"] == "record_buffered" else ("D", "persisted")

@@ -10,6 +10,12 @@ from .metrics import (checker_consumer, checkpoints, consumer_summaries, consume
 __all__ = ["build_report"]
 
 
+def tasks(trace) -> list[dict]:
+    """``[{name, operators, subtask, parallelism}]``: the (chained) tasks, from ``run_start``."""
+    start = next((e for e in trace if e["kind"] == "run_start"), {})
+    return [dict(t) for t in start.get("tasks") or [] if isinstance(t, dict)]
+
+
 def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
     """The JSON-ready report of a run (``reference_trace``: the fault-free run, for jobs)."""
     report = {"scenario": scenario.name, "kind": scenario.kind, "seed": scenario.seed, "ok": True,
@@ -27,6 +33,7 @@ def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
             "consumers": {k: v for k, v in values.items() if not k.startswith("_")},
             "checkpoints": checkpoints(trace),
             "restarts": restarts(trace),
+            "tasks": tasks(trace),
             "transactions": transactions(trace),
             "job_failed": failed["reason"] if failed else None,
             "run_end": end["reason"] if end else None,

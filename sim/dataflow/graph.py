@@ -3,8 +3,9 @@
 ``JobGraph.build(scenario)`` checks the operators and edges (functions exist, no cycle, no
 dangling edge, sources first and sinks last, forward edges between equal parallelism, keyed_sum
 fed by a hash partitioner) and raises :class:`ScenarioError` with the key's YAML line otherwise.
-``expand()`` turns it into the physical plan: one :class:`SubtaskSpec` per parallel instance and
-one :class:`ChannelSpec` per (upstream subtask, downstream subtask) pair of each edge.
+``expand()`` turns it into the physical plan: operators joined by a chainable edge (SEMANTICS 12)
+share a task; one :class:`TaskSpec` per chain and parallel instance, one :class:`ChannelSpec` per
+(upstream task, downstream task) pair of each edge between chains.
 """
 from __future__ import annotations
 
@@ -15,16 +16,18 @@ import networkx as nx
 from ..scenario import JobScenario
 from .functions import FunctionRegistry
 
-__all__ = ["JobGraph", "SubtaskSpec", "ChannelSpec", "PhysicalPlan", "PARTITIONERS"]
+__all__ = ["JobGraph", "TaskSpec", "ChannelSpec", "PhysicalPlan", "PARTITIONERS"]
 
 PARTITIONERS = ("forward", "rebalance", "hash", "broadcast")
 
 
 @dataclass(frozen=True)
 class ChannelSpec:
+    """One network channel of the physical plan, between two tasks."""
+
     index: int                # global channel number
     edge: int                 # edge number in the logical graph
-    src: str                  # "split[0]"
+    src: str                  # "source->split[0]"
     dst: str                  # "count[1]"
     partitioner: str
     gate_index: int = 0       # position of this channel in dst's input gate
@@ -35,20 +38,34 @@ class ChannelSpec:
 
 
 @dataclass
-class SubtaskSpec:
-    name: str                 # "split[1]"
-    operator: str
+class TaskSpec:
+    """One (chained) subtask: its operators, in chain order, and its channels."""
+
+    name: str                 # "source->split[0]", "count[1]"
+    operators: list[str]      # ["source", "split"]
     index: int
     parallelism: int
-    op: object                # the operator's scenario model
+    ops: list                 # the operators' scenario models, in chain order
     inputs: list[ChannelSpec] = field(default_factory=list)
     outputs: list[list[ChannelSpec]] = field(default_factory=list)   # per out-edge, by dst index
+
+    @property
+    def head(self):
+        """The first operator's scenario model (a source, or the one reading the input gate)."""
+        return self.ops[0]
 
 
 @dataclass
 class PhysicalPlan:
-    subtasks: list[SubtaskSpec]
+    """Every task of the job and every channel between them."""
+
+    tasks: list[TaskSpec]
     channels: list[ChannelSpec]
+
+    def describe(self) -> list[dict]:
+        """``[{name, operators, subtask, parallelism}]`` for the trace's ``run_start``."""
+        return [{"name": t.name, "operators": list(t.operators), "subtask": t.index, "parallelism": t.parallelism}
+                for t in self.tasks]
 
 
 class JobGraph:
@@ -122,20 +139,56 @@ class JobGraph:
                 raise scenario.error(f"keyed_sum '{b}' needs its input partitioned by key (partitioner: hash), "
                                      f"got {part}", *data["path"])
 
-    def expand(self) -> PhysicalPlan:
-        """One subtask per parallel instance; channels per partitioner (forward: i -> i)."""
+    def chainable(self, a: str, b: str) -> bool:
+        """May ``a -> b`` run in one task? Flink's rule (SEMANTICS 12, StreamingJobGraphGenerator.isChainable).
+
+        NOTE: Flink also chains an operator that has further, unchained outputs; here a chain is a
+        line (one output per chained operator), so a fan-out ends the chain at the fanning operator.
+        """
         g = self.graph
-        subtasks: dict[str, list[SubtaskSpec]] = {}
+        up, down = g.nodes[a], g.nodes[b]
+        return (self.scenario.job.chaining and g.edges[a, b]["partitioner"] == "forward"
+                and up["parallelism"] == down["parallelism"] and g.out_degree(a) == 1 and g.in_degree(b) == 1
+                and up["op"].chain and down["op"].chain and not down["op"].start_new_chain)
+
+    def chains(self) -> list[list[str]]:
+        """The operator chains, in operator order of their heads."""
+        g = self.graph
         order = sorted(g.nodes, key=lambda n: g.nodes[n]["index"])
+        out = []
         for name in order:
-            par = g.nodes[name]["parallelism"]
-            subtasks[name] = [SubtaskSpec(f"{name}[{i}]", name, i, par, g.nodes[name]["op"]) for i in range(par)]
+            preds = list(g.predecessors(name))
+            if len(preds) == 1 and self.chainable(preds[0], name):
+                continue                               # inside a chain started upstream
+            chain = [name]
+            while g.out_degree(chain[-1]) == 1:
+                nxt = next(iter(g.successors(chain[-1])))
+                if not self.chainable(chain[-1], nxt):
+                    break
+                chain.append(nxt)
+            out.append(chain)
+        return out
+
+    def expand(self) -> PhysicalPlan:
+        """One task per chain and parallel instance; channels per partitioner (forward: i -> i)."""
+        g = self.graph
+        tasks: dict[str, list[TaskSpec]] = {}        # by chain head
+        tail_of: dict[str, str] = {}                 # operator -> head of its chain
+        for chain in self.chains():
+            par, head = g.nodes[chain[0]]["parallelism"], chain[0]
+            label = "->".join(chain)
+            tasks[head] = [TaskSpec(f"{label}[{i}]", list(chain), i, par, [g.nodes[n]["op"] for n in chain])
+                           for i in range(par)]
+            for n in chain:
+                tail_of[n] = head
         channels: list[ChannelSpec] = []
         for a, b, data in sorted(g.edges(data=True), key=lambda e: e[2]["index"]):
+            if tail_of[a] == tail_of[b]:
+                continue                               # chained: a method call, no channel
             part = data["partitioner"]
-            for up in subtasks[a]:
+            for up in tasks[tail_of[a]]:
                 outs = []
-                for down in subtasks[b]:
+                for down in tasks[tail_of[b]]:
                     if part == "forward" and down.index != up.index:
                         continue
                     ch = ChannelSpec(len(channels), data["index"], up.name, down.name, part, len(down.inputs))
@@ -143,4 +196,4 @@ class JobGraph:
                     down.inputs.append(ch)
                     outs.append(ch)
                 up.outputs.append(outs)
-        return PhysicalPlan([t for name in order for t in subtasks[name]], channels)
+        return PhysicalPlan([t for head in tasks for t in tasks[head]], channels)

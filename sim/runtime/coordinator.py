@@ -11,7 +11,8 @@ waits until nothing is in flight, snapshots every task, and resumes.
 """
 from __future__ import annotations
 
-from .checkpointing import CompletedCheckpoint, TaskSnapshot
+from .checkpoint_store import CompletedCheckpoint, TaskSnapshot
+from .mail import PauseInput, TriggerCheckpoint
 
 __all__ = ["Coordinator", "PendingCheckpoint"]
 
@@ -107,11 +108,11 @@ class Coordinator:
         if self.spec.mode == "stop_the_world":
             self.stw_active = cid
             for task in attempt.sources:
-                task.post(("pause",))
+                task.post(PauseInput())
             attempt.when_quiet(lambda: self._stw_snapshot(pc))
         else:
             for task in attempt.sources:
-                task.post(("trigger", cid))
+                task.post(TriggerCheckpoint(cid))
         return cid
 
     def _stw_snapshot(self, pc: PendingCheckpoint) -> None:

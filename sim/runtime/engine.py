@@ -66,7 +66,7 @@ def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trac
 def _simulate(scenario, functions, trace_level, reference) -> Result:
     wall = time.perf_counter()
     if scenario.kind == "gate":
-        from .gate import run_gate
+        from .gate_driver import run_gate
         trace = Trace("full")
         trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level="full")
         run_gate(scenario, trace)
@@ -98,7 +98,7 @@ def _run_job(scenario, functions, trace_level, reference):
     ops = scenario.job.operators
     trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level,
                consumers=[{"name": n, "topic": t, "isolation": i} for n, t, i in specs],
-               tasks=[t.name for t in plan.subtasks],
+               tasks=plan.describe(),
                topics={"input": sorted({op.topic for op in ops if op.type == "kafka_source"}),
                        "output": sorted({op.topic for op in ops if op.type == "kafka_sink"})})
     cluster = KafkaCluster({n: t.total() for n, t in scenario.kafka.topics.items()},

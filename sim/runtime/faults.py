@@ -1,27 +1,32 @@
 """The fault plan: crashes at times, on the n-th record, with a probability per record;
 snapshot failures for a given checkpoint; stalls.
 
-Record counts are kept across attempts ("the 3rd record split processes, whatever the attempt"),
-so a crash on record n fires once. A crash drops everything in flight: the job fails over.
+Fault kinds are the scenario's typed models (:mod:`sim.scenario.job`) and are told apart by type.
+Every task reference goes through :func:`sim.dataflow.refs.resolve`: a fault naming any operator
+of a chain hits the chained task (one crash unit). Record counts are kept across attempts ("the
+3rd record split processes, whatever the attempt"), so a crash on record n fires once; a record
+fault checks the records entering its operator, inside the chain. A crash drops everything in
+flight: the job fails over.
 """
 from __future__ import annotations
 
-from ..scenario.common import TASK_REF
+from ..dataflow.refs import TaskRef, resolve
+from ..scenario.job import CrashAt, CrashOnRecord, CrashProbability, Decline, Stall
+from .mail import Stall as StallMail
 
 __all__ = ["FaultPlan"]
 
 
 class FaultPlan:
+    """Injects the scenario's faults into the job's current attempt."""
+
     def __init__(self, job, faults, rng) -> None:
         self.job = job
         self.env = job.env
         self.rng = rng
-        self.timed = [f for f in faults if hasattr(f, "at")]
-        self.record = [f for f in faults if hasattr(f, "on_record") or hasattr(f, "probability")]
-        self.declines = {}
-        for f in faults:
-            if hasattr(f, "decline"):
-                self.declines.setdefault(f.task, {})[f.decline] = f.phase
+        self.timed = [f for f in faults if type(f) in (CrashAt, Stall)]
+        self.record = [f for f in faults if type(f) in (CrashOnRecord, CrashProbability)]
+        self.declines = [(TaskRef.parse(f.task), f.decline, f.phase) for f in faults if type(f) is Decline]
         self.counts: dict[str, int] = {}
         self.fired: set[int] = set()
         self.pending_timed = len(self.timed)
@@ -30,14 +35,6 @@ class FaultPlan:
         for f in self.timed:
             self.env.timeout(f.at).callbacks.append(lambda _e, f=f: self._fire(f))
 
-    def _targets(self, ref: str) -> list:
-        m = TASK_REF.match(ref)
-        name, index = m.group("name"), m.group("index")
-        tasks = self.job.attempt.tasks if self.job.attempt else []
-        if index is not None:
-            return [t for t in tasks if t.name == ref]
-        return [t for t in tasks if t.spec.operator == name][:1]
-
     def _fire(self, f) -> None:
         self.pending_timed -= 1
         now, trace = self.env.now, self.job.trace
@@ -45,35 +42,33 @@ class FaultPlan:
             trace.emit(now, "fault_injected", None, fault=_describe(f), detail="no effect: the job is not running")
             self.job.check_drained()
             return
-        targets = self._targets(f.crash if hasattr(f, "crash") else f.stall)
-        trace.emit(now, "fault_injected", targets[0].name, fault=_describe(f), detail="")
-        if hasattr(f, "crash"):
-            targets[0].dead = True
-            self.job.attempt.fail(targets[0], f"crashed at {now:g} ms (fault plan)")
+        ref = TaskRef.parse(f.crash if type(f) is CrashAt else f.stall)
+        tasks = self.job.attempt.tasks
+        target = resolve(ref, [t.spec for t in tasks])[0]      # an operator without index: its first subtask
+        task = next(t for t in tasks if t.spec is target)
+        trace.emit(now, "fault_injected", task.name, fault=_describe(f), detail="")
+        if type(f) is CrashAt:
+            task.fail(f"crashed at {now:g} ms (fault plan)")
         else:
-            targets[0].post(("stall", f.for_))
+            task.post(StallMail(f.for_))
         self.job.check_drained()
 
     def install(self, attempt) -> None:
-        """Give each task with a per-record fault its checks (one per fault target)."""
+        """Put each per-record fault in front of its operator, in the chains of the tasks it names."""
         for task in attempt.tasks:
-            targets: dict[str, list] = {}
+            groups: dict[tuple[str, int], list] = {}     # (reference, position in chain) -> faults
             for f in self.record:
-                if self._matches(f.task, task):
-                    targets.setdefault(f.task, []).append(f)
-            if targets:
-                groups = list(targets.values())
-                task.fault = lambda t, records, groups=groups: self._check_all(t, records, groups)
+                ref = TaskRef.parse(f.task)
+                if resolve(ref, [task.spec]):
+                    groups.setdefault((f.task, task.spec.operators.index(ref.operator)), []).append(f)
+            for pos in {p for _, p in groups}:
+                here = [faults for (_, p), faults in groups.items() if p == pos]
+                task.chain.checks[pos] = lambda t, records, here=here: self._check_all(t, records, here)
 
     def _check_all(self, task, records: list, groups) -> list:
         for faults in groups:
             records = self._check(task, records, faults)
         return records
-
-    @staticmethod
-    def _matches(ref: str, task) -> bool:
-        m = TASK_REF.match(ref)
-        return task.name == ref if m.group("index") is not None else task.spec.operator == m.group("name")
 
     def _check(self, task, records: list, faults) -> list:
         """The records processed before a crash (and arm the crash), or all of them.
@@ -85,7 +80,7 @@ class FaultPlan:
         base = self.counts.get(key, 0)
         cut = None
         for f in faults:
-            if hasattr(f, "on_record"):
+            if type(f) is CrashOnRecord:
                 if id(f) not in self.fired and base < f.on_record <= base + len(records):
                     k = f.on_record - base - 1
                     if cut is None or k < cut[0]:
@@ -101,29 +96,29 @@ class FaultPlan:
             self.counts[key] = base + len(records)
             return records
         k, reason, f = cut
-        if hasattr(f, "on_record"):
+        if type(f) is CrashOnRecord:
             self.fired.add(id(f))
         self.counts[key] = base + k + 1
         self.job.trace.emit(self.env.now, "fault_injected", task.name, fault=_describe(f), detail=reason)
         task.crash_now = reason
         return records[:k]
 
-    def decline_phase(self, task_name: str, cid: int):
-        for ref, by_id in self.declines.items():
-            m = TASK_REF.match(ref)
-            if (ref == task_name or (m.group("index") is None and task_name.startswith(m.group("name") + "["))) \
-                    and cid in by_id:
-                return by_id[cid]
+    def decline_phase(self, task, cid: int):
+        """How ``task``'s snapshot of ``cid`` fails: None, ``decline``, ``sync`` or ``async``."""
+        for ref, decline, phase in self.declines:
+            if decline == cid and resolve(ref, [task.spec]):
+                return phase
         return None
 
 
 def _describe(f) -> str:
-    if hasattr(f, "crash"):
+    kind = type(f)
+    if kind is CrashAt:
         return f"crash {f.crash} at {f.at:g}"
-    if hasattr(f, "stall"):
+    if kind is Stall:
         return f"stall {f.stall} at {f.at:g} for {f.for_:g}"
-    if hasattr(f, "on_record"):
+    if kind is CrashOnRecord:
         return f"crash {f.task} on record {f.on_record}"
-    if hasattr(f, "probability"):
+    if kind is CrashProbability:
         return f"crash {f.task} with probability {f.probability:g} per record"
     return f"decline {f.task} checkpoint {f.decline}"

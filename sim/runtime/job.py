@@ -10,16 +10,18 @@ restart strategy decides when the next attempt starts.
 from __future__ import annotations
 
 from ..snapshot.handlers import make_handler
+from .chain import OperatorChain
 from .channel import Channel
-from .checkpointing import StateBackend
+from .checkpoint_store import StateBackend
 from .coordinator import Coordinator
-from .failover import RestartStrategy
 from .faults import FaultPlan
+from .mail import ResumeInput
 from .operators import make_operator
 from .outputs import Outputs
+from .restart_strategy import RestartStrategy
 from .sink import KafkaSinkWriter, SinkStartError
-from .source import SourceReader, SourceTask
-from .task import Task
+from .source import SourceReader, SourceStreamTask
+from .task import StreamTask
 
 __all__ = ["Job", "Attempt"]
 
@@ -104,7 +106,7 @@ class Job:
         attempt = self.attempt
         if attempt is None or attempt.failing or self.restart_pending or self.faults.pending_timed:
             return
-        if not attempt.quiet() or not all(t.op.exhausted() for t in attempt.sources):
+        if not attempt.quiet() or not all(t.reader.exhausted() for t in attempt.sources):
             return
         if any(sink.batch for sink in attempt.sinks):
             return
@@ -137,13 +139,13 @@ class Attempt:
         self.checkpoint = checkpoint
         self.channels = [Channel(self.env, spec, net.latency, net.capacity, self.counters)
                          for spec in job.plan.channels]
-        self.tasks: list[Task] = []
-        self.sources: list[SourceTask] = []
+        self.tasks: list[StreamTask] = []
+        self.sources: list[SourceStreamTask] = []
         self.sinks: list[KafkaSinkWriter] = []
-        for spec in job.plan.subtasks:
+        for spec in job.plan.tasks:
             self.tasks.append(self._build(spec))
         for task in self.tasks:
-            for ch in task.inputs:
+            for ch in task.gate.channels:
                 ch.receiver = task
         if checkpoint is not None:
             for index, buffers in sorted(checkpoint.inflight().items()):
@@ -153,39 +155,50 @@ class Attempt:
                                 n=sum(len(b) for b in buffers))
         self.active = len(self.tasks)
 
-    def _build(self, spec) -> Task:
-        job, s = self.job, self.job.scenario
-        op_spec = spec.op
-        ptimes = s.job.processing_time
-        ptime = op_spec.processing_time if op_spec.processing_time is not None else \
-            ptimes.get(spec.operator, ptimes.get("default", 0.1))
+    def _build(self, spec) -> StreamTask:
+        job = self.job
         restored = self.checkpoint.tasks[spec.name].state if self.checkpoint else None
         outputs = Outputs([([self.channels[c.index] for c in chs], chs[0].partitioner if chs else "forward")
                            for chs in spec.outputs], self.buffer_size, job.rng)
         inputs = [self.channels[c.index] for c in spec.inputs]
-        handler = self._handler(len(inputs))
+        ops = [self._operator(spec, op_spec, restored.get(op_spec.name) if restored else None)
+               for op_spec in spec.ops]
+        chain = OperatorChain(list(spec.operators), ops, [self._ptime(op_spec) for op_spec in spec.ops])
+        if restored is not None and self.trace.control and spec.head.type != "kafka_source":
+            self.trace.emit(self.env.now, "state_restore", spec.name, checkpoint=self.checkpoint.id,
+                            state=chain.describe_state())
+        cls = SourceStreamTask if spec.head.type == "kafka_source" else StreamTask
+        task = cls(self, spec, chain, self._handler(len(inputs)), inputs, outputs)
+        if cls is SourceStreamTask:
+            self.sources.append(task)
+        return task
+
+    def _ptime(self, op_spec) -> float:
+        if op_spec.processing_time is not None:
+            return op_spec.processing_time
+        ptimes = self.job.scenario.job.processing_time
+        return ptimes.get(op_spec.name, ptimes.get("default", 0.1))
+
+    def _operator(self, spec, op_spec, restored):
+        """The runtime operator for one operator of the chain, with its state restored."""
+        job, now = self.job, self.env.now
         if op_spec.type == "kafka_source":
             topic = job.cluster.topics[op_spec.topic]
             parts = [p for p in topic.partitions if p.index % spec.parallelism == spec.index]
             reader = SourceReader(job.cluster, op_spec, parts)
-            for p, offset, cause in reader.start(self.env.now, restored):
-                self.trace.emit(self.env.now, "source_offset_reset", spec.name, topic=topic.name, partition=p,
+            for p, offset, cause in reader.start(now, restored):
+                self.trace.emit(now, "source_offset_reset", spec.name, topic=topic.name, partition=p,
                                 offset=offset, cause=cause)
-            task = SourceTask(self, spec, reader, handler, inputs, outputs, ptime)
-            self.sources.append(task)
-            return task
+            return reader
         if op_spec.type == "kafka_sink":
             op = KafkaSinkWriter(spec.name, spec.index, op_spec, job.cluster, self, job.txn_counter)
             op.open(restored)
             self.sinks.append(op)
-        else:
-            op = make_operator(op_spec, job.functions)
-            if restored is not None:
-                op.restore(restored)
-        if restored is not None and self.trace.control:
-            self.trace.emit(self.env.now, "state_restore", spec.name, checkpoint=self.checkpoint.id,
-                            state=op.describe_state())
-        return Task(self, spec, op, handler, inputs, outputs, ptime)
+            return op
+        op = make_operator(op_spec, job.functions)
+        if restored is not None:
+            op.restore(restored)
+        return op
 
     def _handler(self, channels: int):
         cp = self.job.scenario.checkpointing
@@ -197,6 +210,10 @@ class Attempt:
             return make_handler(kind, n, end_of_partition=cp.end_of_partition, aligned_timeout=cp.aligned_timeout,
                                 size_of=len)
         return make_handler("aligned", n, alignment=cp.alignment, end_of_partition=cp.end_of_partition, size_of=len)
+
+    def alive(self) -> bool:
+        """False once the attempt fails (for callbacks scheduled by its parts)."""
+        return not self.failing
 
     def start(self) -> None:
         for task in self.tasks:
@@ -240,4 +257,4 @@ class Attempt:
     def resume_sources(self) -> None:
         for task in self.sources:
             if task.paused:
-                task.post(("resume",))
+                task.post(ResumeInput())

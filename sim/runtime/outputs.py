@@ -1,4 +1,4 @@
-"""A task's outputs: partitioners that fill per-channel network buffers.
+"""A task's outputs: one record writer per out-edge, whose partitioner fills per-channel network buffers.
 
 Records are appended to the partial buffer of the channel the partitioner picks; a buffer that
 reaches ``buffer_size`` records is ready to be sent. Ready buffers are sent in order by the task,
@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections import deque
 from zlib import crc32
 
-__all__ = ["Outputs"]
+__all__ = ["Outputs", "RecordWriter"]
 
 
-class _Edge:
+class RecordWriter:
+    """One out-edge of the task (Flink's RecordWriter): its channels, partitioner and partial buffers."""
+
     __slots__ = ("channels", "partitioner", "bufs", "next", "key_cache")
 
     def __init__(self, channels, partitioner: str, start: int) -> None:
@@ -25,13 +27,13 @@ class _Edge:
 
 
 class Outputs:
-    """All out-edges of one subtask, with their partial buffers and the ready queue."""
+    """The record writers of one task (Flink's RecordWriterDelegate) and the queue of ready buffers."""
 
     __slots__ = ("edges", "size", "ready", "dirty", "channels")
 
     def __init__(self, edges, buffer_size: int, rng) -> None:
         # edges: list of (channels ordered by receiver index, partitioner)
-        self.edges = [_Edge(chs, part, rng.randrange(len(chs)) if part == "rebalance" else 0)
+        self.edges = [RecordWriter(chs, part, rng.randrange(len(chs)) if part == "rebalance" else 0)
                       for chs, part in edges if chs]
         self.size = buffer_size
         self.ready: deque = deque()       # (channel, buffer) in send order

@@ -22,8 +22,9 @@ read.
 from __future__ import annotations
 
 from ..kafka.transactions import InvalidTimeout, KafkaError
+from .later import call_later
 from .operators import Operator
-from .task import TaskFailure
+from .errors import TaskFailure
 
 __all__ = ["KafkaSinkWriter", "SinkStartError", "POOL_SIZE"]
 
@@ -38,7 +39,8 @@ class KafkaSinkWriter(Operator):
     stateful = True
 
     def __init__(self, task_name: str, index: int, spec, cluster, attempt, counter: dict) -> None:
-        self.task_name = task_name
+        self.task_name = task_name                 # the (chained) task: the trace's lane
+        self.label = f"{spec.name}[{index}]"       # names this subtask's transactions: "sink[0]#3"
         self.spec = spec
         self.cluster = cluster
         self.attempt = attempt
@@ -88,9 +90,9 @@ class KafkaSinkWriter(Operator):
             raise SinkStartError(str(exc)) from None
         for txn in fenced:
             self._trace_abort(txn)
-        serial = self.counter.get(self.task_name, 0) + 1
-        self.counter[self.task_name] = serial
-        self.current = coord.begin(f"{self.task_name}#{serial}", tid, epoch, self.spec.transaction_timeout)
+        serial = self.counter.get(self.label, 0) + 1
+        self.counter[self.label] = serial
+        self.current = coord.begin(f"{self.label}#{serial}", tid, epoch, self.spec.transaction_timeout)
         self.trace.emit(now, "txn_begin", self.task_name, txn=self.current.id, transactional_id=tid, epoch=epoch)
 
     # --- records -----------------------------------------------------------------------------
@@ -99,7 +101,7 @@ class KafkaSinkWriter(Operator):
             return []
         if not self.exactly_once and self.spec.linger > 0:
             if not self.batch:
-                self.env.timeout(self.spec.linger).callbacks.append(lambda _e: self._send_batch())
+                call_later(self.env, self.spec.linger, self.attempt.alive, self._send_batch)
             self.batch.extend(records)
             return []
         self._write(records)
@@ -107,7 +109,7 @@ class KafkaSinkWriter(Operator):
 
     def _send_batch(self) -> None:
         """The producer's batch goes out (unless the attempt died with it)."""
-        if self.batch and not self.attempt.failing:
+        if self.batch:
             batch, self.batch = self.batch, []
             self._write(batch)
             self.attempt.job.check_drained()

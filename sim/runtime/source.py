@@ -9,10 +9,12 @@ offsets to the consumer group (monitoring only: recovery never reads them).
 from __future__ import annotations
 
 from ..kafka.clients import fetch
+from .input_gate import INF
+from .mail import DiscoverPartitions, PauseInput, ResumeInput, TriggerCheckpoint
 from .operators import Operator
-from .task import Task
+from .task import StreamTask
 
-__all__ = ["SourceReader", "SourceTask"]
+__all__ = ["SourceReader", "SourceStreamTask"]
 
 
 class SourceReader(Operator):
@@ -125,71 +127,68 @@ class SourceReader(Operator):
         return None
 
 
-class SourceTask(Task):
-    """A task whose input is Kafka instead of channels."""
+class SourceStreamTask(StreamTask):
+    """A task whose chain starts with a Kafka source: its input is Kafka instead of channels."""
 
-    paused = False
+    URGENT = frozenset({TriggerCheckpoint})
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.reader = self.chain.head
+        self.paused = False
         # an unaligned barrier can be injected while the source waits for output credits
         self.urgent = self.attempt.unaligned_from_source
-        interval = self.op.spec.partition_discovery_interval
-        if interval and len(self.op.partitions) < len(self.op.assigned):
-            self.env.timeout(interval).callbacks.append(self._discovery_due)
+        self.on_mail.update({TriggerCheckpoint: self._trigger_checkpoint, DiscoverPartitions: self._discover,
+                             PauseInput: self._pause, ResumeInput: self._resume})
+        interval = self.reader.spec.partition_discovery_interval
+        if interval and len(self.reader.partitions) < len(self.reader.assigned):
+            self.later(interval, self._discovery_due)
 
-    def _discovery_due(self, _event) -> None:
-        if not self.dead:
-            self.post(("discover",))
-            if len(self.op.partitions) < len(self.op.assigned):
-                self.env.timeout(self.op.spec.partition_discovery_interval).callbacks.append(self._discovery_due)
+    def _discovery_due(self) -> None:
+        self.post(DiscoverPartitions())
+        if len(self.reader.partitions) < len(self.reader.assigned):
+            self.later(self.reader.spec.partition_discovery_interval, self._discovery_due)
 
-    def is_urgent(self, message) -> bool:
-        return message[0] == "trigger"
-
-    def loop(self):
-        env, reader = self.env, self.op
-        limit = self.attempt.buffer_size
-        while True:
-            if self.mailbox:
-                yield from self.handle_mail(self.mailbox.popleft())
-                continue
-            if self.paused:
-                yield from self.wait()
-                continue
-            now = env.now
-            records = reader.poll(now, limit)
-            if not records:
-                yield from self.wait(reader.next_time())
-                continue
-            self.hops += len(records)
-            if self.trace.full:
-                self.trace.emit(now, "source_read", self.name, n=len(records),
-                                origins=[list(r[1]) for r in records])
-            yield from self.process_buffer(records, False)
+    def process_input(self):
+        """Poll Kafka for up to a buffer of records (Flink's SourceStreamTask input)."""
+        if self.paused:
+            yield from self.wait()
+            return
+        now = self.env.now
+        records = self.reader.poll(now, self.attempt.buffer_size)
+        if not records:
+            nxt = self.reader.next_time()
+            yield from self.wait(INF if nxt is None else nxt)
+            return
+        self.hops += len(records)
+        if self.trace.full:
+            self.trace.emit(now, "source_read", self.name, n=len(records), origins=[list(r[1]) for r in records])
+        yield from self.process_buffer(records, False)
 
     def notify_complete(self, cid: int):
-        offsets = super().notify_complete(cid)
+        done = super().notify_complete(cid)
+        offsets = done.get(self.chain.names[0]) if done else None
         if offsets is not None and self.trace.control:
-            self.trace.emit(self.env.now, "offsets_committed", self.name, checkpoint=cid, group=self.op.spec.group,
-                            offsets={f"{self.op.spec.topic}-{p}": o for p, o in sorted(offsets.items())})
+            spec = self.reader.spec
+            self.trace.emit(self.env.now, "offsets_committed", self.name, checkpoint=cid, group=spec.group,
+                            offsets={f"{spec.topic}-{p}": o for p, o in sorted(offsets.items())})
+        return done
 
-    def handle_other(self, message):
-        kind = message[0]
-        if kind == "trigger":
-            cid = message[1]
-            if self.trace.control:
-                self.trace.emit(self.env.now, "barrier_inject", self.name, checkpoint=cid,
-                                offsets=self.op.describe_state())
-            self.first_barrier[cid] = self.env.now
-            yield from self.trigger(cid, self.attempt.unaligned_from_source)
-        elif kind == "discover":
-            for p in self.op.discover(self.env.now):
-                self.trace.emit(self.env.now, "source_offset_reset", self.name, topic=p.topic, partition=p.index,
-                                offset=0, cause="discovered partition: earliest")
-        elif kind == "pause":
-            self.paused = True
-        elif kind == "resume":
-            self.paused = False
-        else:
-            raise ValueError(f"{self.name}: unknown mail {message!r}")
+    # --- mailbox actions -------------------------------------------------------------------------
+    def _trigger_checkpoint(self, m: TriggerCheckpoint):
+        cid, now = m.checkpoint, self.env.now
+        if self.trace.control:
+            self.trace.emit(now, "barrier_inject", self.name, checkpoint=cid, offsets=self.reader.describe_state())
+        self.checkpointer.barrier_received(cid, now)
+        return self.checkpointer.trigger(cid, self.attempt.unaligned_from_source)
+
+    def _discover(self, _m: DiscoverPartitions) -> None:
+        for p in self.reader.discover(self.env.now):
+            self.trace.emit(self.env.now, "source_offset_reset", self.name, topic=p.topic, partition=p.index,
+                            offset=0, cause="discovered partition: earliest")
+
+    def _pause(self, _m: PauseInput) -> None:
+        self.paused = True
+
+    def _resume(self, _m: ResumeInput) -> None:
+        self.paused = False

@@ -86,6 +86,10 @@ class _Op(Strict):
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
     parallelism: Optional[int] = Field(None, ge=1)
     processing_time: Optional[Duration] = None
+    #: ``false``: never chained with a neighbour (Flink's ``disableChaining()``)
+    chain: bool = True
+    #: ``true``: begins a new chain, may chain with its downstream (Flink's ``startNewChain()``)
+    start_new_chain: bool = False
 
 
 class KafkaSourceOp(_Op):
@@ -144,6 +148,8 @@ class JobSpec(Strict):
     parallelism: int = Field(1, ge=1)
     operators: list[Operator] = Field(min_length=1)
     edges: list[EdgeSpec] = Field(default_factory=list)
+    #: Flink chains forward edges of equal parallelism into one task (SEMANTICS 12); ``false`` turns it off
+    chaining: bool = True
     network: NetworkSpec = NetworkSpec()
     processing_time: dict[str, Duration] = Field(default_factory=lambda: {"default": 0.1})
 

@@ -1,0 +1,185 @@
+"""A task's side of checkpointing, as an object the task owns (Flink's SubtaskCheckpointCoordinatorImpl).
+
+Flink's order: on ``Trigger`` the task forwards the barrier (after its queued output when aligned;
+ahead of it, persisting that output, when unaligned), takes the synchronous snapshot of its whole
+operator chain (the task is blocked), starts the asynchronous upload, and acknowledges once the
+upload is done and every barrier has arrived (unaligned checkpoints collect channel state until
+then). A task that declines, or whose handler aborts, sends cancellation markers downstream.
+"""
+from __future__ import annotations
+
+from ..snapshot.actions import Aligned, Barrier, CancelMarker, Persist
+from .chain import show
+from .checkpoint_store import Progress
+from .errors import TaskFailure
+
+__all__ = ["SubtaskCheckpointer"]
+
+
+class SubtaskCheckpointer:
+    """Progress of one task on each checkpoint; snapshots its chain and acknowledges."""
+
+    def __init__(self, task) -> None:
+        self.task = task
+        self.env = task.env
+        self.trace = task.trace
+        self.attempt = task.attempt
+        self.progress: dict[int, Progress] = {}
+        self.first_barrier: dict[int, float] = {}
+        self.aborted: set[int] = set()
+        self.early_aligned: dict[int, Aligned] = {}
+
+    # --- barriers ------------------------------------------------------------------------------
+    def barrier_received(self, cid: int, now: float) -> None:
+        """Remember when the first barrier of ``cid`` reached the task (for ``start_delay``)."""
+        self.first_barrier.setdefault(cid, now)
+
+    def trigger(self, cid: int, unaligned: bool):
+        """Forward the barrier, snapshot (sync, then async), acknowledge when aligned and uploaded."""
+        task, attempt = self.task, self.attempt
+        coordinator = attempt.coordinator
+        if cid in self.aborted or not coordinator.is_pending(cid):
+            self.send_cancel(cid)
+            return
+        decline = attempt.faults.decline_phase(task, cid)
+        if decline == "decline":
+            self.send_cancel(cid)
+            coordinator.decline(cid, task, "declined")
+            return
+        now = self.env.now
+        p = self.progress[cid] = Progress(cid, now, self.first_barrier.get(cid, now))
+        created = coordinator.created(cid)
+        outputs = task.outputs
+        if unaligned:
+            for ch, buf in outputs.pending():
+                p.persist_out(ch.index, buf)
+        else:
+            outputs.flush()
+            if outputs.ready:
+                yield from task.send_ready()
+        for ch in outputs.channels:
+            self._send_barrier(ch, Barrier(cid, created, unaligned))
+        yield from self.snapshot_phase(p, decline)
+
+    def snapshot_now(self, cid: int):
+        """Stop the world: snapshot without a barrier; nothing is in flight, so it is aligned."""
+        now = self.env.now
+        p = self.progress[cid] = Progress(cid, now, now)
+        p.aligned = True
+        yield from self.snapshot_phase(p, None)
+
+    def snapshot_phase(self, p: Progress, decline):
+        """Synchronous snapshot of the chain (the task is blocked), then the asynchronous upload."""
+        task, env, trace, cid = self.task, self.env, self.trace, p.id
+        chain, backend = task.chain, self.attempt.backend
+        p.state = chain.snapshot(cid)
+        entries = chain.state_entries()
+        if trace.control:
+            trace.emit(env.now, "snapshot_sync_start", task.name, checkpoint=cid, state=chain.describe_state())
+        if decline == "sync":
+            raise TaskFailure(f"the synchronous phase of checkpoint {cid} failed")
+        sync = backend.sync_time(entries)
+        if sync:
+            yield env.timeout(sync)
+        p.sync_duration = sync
+        p.state_bytes = entries * backend.record_bytes
+        if trace.control:
+            trace.emit(env.now, "snapshot_sync_end", task.name, checkpoint=cid, duration=sync)
+        p.async_duration = backend.async_time(entries)
+        task.later(p.async_duration, self._async_done, cid, decline == "async")
+        early = self.early_aligned.pop(cid, None)
+        if early is not None:
+            self._aligned(p, early)
+        elif not task.gate.channels:
+            p.aligned = True                   # a source has no input channels to align
+
+    def _send_barrier(self, ch, barrier: Barrier) -> None:
+        arrival = ch.push(barrier, False, priority=barrier.unaligned)
+        if self.trace.control:
+            self.trace.emit(self.env.now, "barrier_send", self.task.name, checkpoint=barrier.id, to=ch.spec.dst,
+                            channel=ch.name, unaligned=barrier.unaligned, arrive=arrival)
+
+    def send_cancel(self, cid: int) -> None:
+        """Cancellation markers on every output channel (they overtake queued data)."""
+        for ch in self.task.outputs.channels:
+            ch.push(CancelMarker(cid), False, priority=True)
+
+    def _async_done(self, cid: int, fail: bool) -> None:
+        p = self.progress.get(cid)
+        if p is None:
+            return
+        if fail:
+            self.progress.pop(cid, None)
+            self.attempt.coordinator.decline(cid, self.task, "declined", async_failure=True)
+            return
+        p.async_done = True
+        if self.trace.control:
+            self.trace.emit(self.env.now, "snapshot_async_end", self.task.name, checkpoint=cid,
+                            duration=p.async_duration, size=p.size(self.attempt.backend.record_bytes))
+        self._maybe_ack(p)
+
+    # --- alignment and channel state -------------------------------------------------------------
+    def persist(self, a: Persist, channel) -> None:
+        """Record an input buffer as channel state of ``a.id`` (unaligned)."""
+        p = self.progress.get(a.id)
+        if p is None:
+            return
+        p.persist_in(channel.index, a.item)
+        trace = self.trace
+        if trace.control:
+            trace.emit(self.env.now, "buffer_persisted", self.task.name, checkpoint=a.id, channel=channel.name,
+                       n=len(a.item), values=[show(r[0]) for r in a.item] if trace.full else None)
+
+    def on_aligned(self, a: Aligned) -> None:
+        """Every open channel delivered the barrier (``Aligned`` may come just before ``Trigger``)."""
+        task = self.task
+        if self.trace.control and task.gate.channels:
+            self.trace.emit(self.env.now, "alignment_end", task.name, checkpoint=a.id, duration=a.duration,
+                            processed_bytes=a.processed_bytes * self.attempt.backend.record_bytes,
+                            inputs=len(task.gate.channels))
+        p = self.progress.get(a.id)
+        if p is None:
+            self.early_aligned[a.id] = a
+            return
+        self._aligned(p, a)
+
+    def _aligned(self, p: Progress, a: Aligned) -> None:
+        p.alignment_duration = a.duration
+        p.processed_records = a.processed_bytes
+        inflight = p.inflight_records()
+        if inflight:     # persisted in-flight buffers are uploaded too: they lengthen the checkpoint
+            self.task.later(self.attempt.backend.upload_time(inflight), self._inflight_done, p)
+        else:
+            p.aligned = True
+            self._maybe_ack(p)
+
+    def _inflight_done(self, p: Progress) -> None:
+        if self.progress.get(p.id) is p:
+            p.aligned = True
+            self._maybe_ack(p)
+
+    def _maybe_ack(self, p: Progress) -> None:
+        if p.async_done and p.aligned:
+            self.progress.pop(p.id, None)
+            self.attempt.coordinator.ack(p.id, self.task, p)
+
+    # --- aborts and notices ----------------------------------------------------------------------
+    def abort_local(self, cid: int, reason: str) -> None:
+        """The handler aborted ``cid`` here: tell downstream (cancellation markers) and the coordinator."""
+        if self.trace.control:
+            self.trace.emit(self.env.now, "checkpoint_abort", self.task.name, checkpoint=cid, reason=reason)
+        self.progress.pop(cid, None)
+        self.send_cancel(cid)
+        self.attempt.coordinator.decline(cid, self.task, reason)
+
+    def notify_aborted(self, cid: int) -> None:
+        """The coordinator aborted ``cid`` (each task is told once)."""
+        self.aborted.add(cid)
+        self.progress.pop(cid, None)
+
+    def notify_complete(self, cid: int) -> dict:
+        """Checkpoint ``cid`` completed: forget older progress, tell every operator of the chain."""
+        for old in [k for k in self.progress if k <= cid]:
+            self.progress.pop(old)
+        return self.task.chain.notify_complete(cid)
+
