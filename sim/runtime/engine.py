@@ -17,7 +17,7 @@ from ..dataflow import FunctionRegistry, JobGraph
 from ..kafka import KafkaCluster
 from ..scenario import Scenario
 from ..trace import Trace
-from .inputs import preload_inputs
+from .inputs import trim_inputs, write_inputs
 from .readers import attach_consumers, consumer_specs
 
 __all__ = ["simulate", "Result", "gc_paused"]
@@ -106,10 +106,13 @@ def _run_job(scenario, functions, trace_level, reference):
     for name, spec in scenario.kafka.topics.items():
         for partition in cluster.topics[name].partitions:
             partition.created = spec.created(partition.index)
-    preload_inputs(scenario, cluster, random.Random(rng.random()))
+    sink_topics = {op.topic for op in ops if op.type == "kafka_sink"}
+    write_inputs(scenario, cluster, random.Random(rng.random()), set(scenario.kafka.topics) - sink_topics)
     digests = attach_consumers(specs, cluster, trace)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
+    # input that no restore can ask for again is forgotten: memory stays bounded by the checkpoints
+    job.coordinator.on_complete.append(lambda retained: trim_inputs(cluster, plan, retained))
     env.process(_abort_scanner(env, cluster, trace, stop))
     job.start()
     until = scenario.run.until
