@@ -39,16 +39,27 @@ def print_report(report: dict, console: Console | None = None) -> None:
             console.print(Text(f"  • {f}", style="red"))
 
 
+MAX_EXPLANATIONS = 8
+
+
 def _job(report: dict, console: Console) -> None:
     eo = report["exactly_once"]
-    verdict = Text("exactly once", style="bold green") if eo["ok"] else Text("NOT exactly once", style="bold red")
-    verdict.append(f"  (judged on what '{eo['consumer']}' read)", style="dim")
+    if not eo.get("judged", True):
+        verdict = Text("exactly-once not judged", style="bold red")
+    else:
+        verdict = Text("exactly once", style="bold green") if eo["ok"] else Text("NOT exactly once", style="bold red")
+        verdict.append(f"  (judged on what {eo.get('reader') or 'the read_committed reader'} read)", style="dim")
     console.print(verdict)
-    for sentence in eo["explanation"]:
+    shown = eo["explanation"][:MAX_EXPLANATIONS]
+    for sentence in shown:
         console.print(Text(f"  {sentence}", style="green" if eo["ok"] else "yellow"))
+    if len(eo["explanation"]) > len(shown):
+        console.print(Text(f"  … and {len(eo['explanation']) - len(shown)} more cause(s); --json lists every "
+                           f"value", style="dim"))
     counts = ", ".join(f"{k}={v}" for k, v in report["final_counts"].items())
     console.print(f"final counts: {counts or '(none)'}    restarts: {report['restarts']}"
                   + (f"    job failed: {report['job_failed']}" if report["job_failed"] else ""))
+    _failovers(report.get("failovers") or [], console)
     if report["consumers"]:
         t = Table(title="readers of the sink topic", title_justify="left", show_edge=False)
         t.add_column("consumer")
@@ -72,6 +83,17 @@ def _job(report: dict, console: Console) -> None:
         if len(cps) > 20:
             t.add_row("…", f"{len(cps) - 20} more", "", "", "", "", "", "")
         console.print(t)
+
+
+def _failovers(items: list, console: Console) -> None:
+    """Each failover with its cause (at most 10 lines, then a count)."""
+    from .analysis.failovers import describe_failover
+    for f in items[:10]:
+        what, then = describe_failover(f)
+        console.print(Text(f"  failover at {what}", style="yellow"))
+        console.print(Text(f"    → {then}", style="dim"))
+    if len(items) > 10:
+        console.print(Text(f"  … {len(items) - 10} more failovers", style="yellow"))
 
 
 def _gate(report: dict, console: Console) -> None:
@@ -106,15 +128,16 @@ def _snapshots(report: dict, console: Console) -> None:
 
 def print_rows(rows: list[dict], title: str, console: Console | None = None) -> None:
     """A sweep's or an exploration's rows as one table."""
-    console = console or Console(highlight=False, width=max(110, Console().width))
+    console = console or Console(highlight=False, width=max(170, Console().width))
     headers = {"set": "run", "crash": "crash", "exactly_once": "exactly once", "duplicates": "dup", "lost": "lost",
-               "overcounted": "over", "restarts": "restarts", "checkpoints_completed": "cps",
+               "overcounted": "over", "restarts": "restarts", "job_failed": "failed",
+               "restarted_tasks": "tasks restarted", "downtime_ms": "down ms", "checkpoints_completed": "cps",
                "end_to_end_ms": "e2e ms", "alignment_ms": "align ms", "persisted_bytes": "persisted B",
                "mean_read_latency_ms": "read latency ms"}
     keys = [k for k in headers if any(k in r for r in rows)]
     t = Table(title=title, title_justify="left", show_edge=False)
     for k in keys:
-        t.add_column(headers[k], no_wrap=k in ("set", "crash"))
+        t.add_column(headers[k], no_wrap=True)
     for r in rows:
         cells = []
         for k in keys:

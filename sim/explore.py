@@ -29,7 +29,10 @@ def summarize(report: dict) -> dict:
     committed = report.get("latency", {}).get(eo.get("consumer"))
     return {"ok": report["ok"], "exactly_once": eo.get("ok"), "duplicates": len(eo.get("duplicates", [])),
             "lost": len(eo.get("lost", [])), "overcounted": len(eo.get("overcounted", [])),
-            "restarts": report.get("restarts"), "checkpoints_completed": len(cps),
+            "restarts": report.get("restarts"), "job_failed": bool(report.get("job_failed")),
+            "restarted_tasks": sum(len(f["restarted"]) for f in report.get("failovers", [])),
+            "downtime_ms": round(sum(f["delay"] or 0 for f in report.get("failovers", [])), 3),
+            "checkpoints_completed": len(cps),
             "end_to_end_ms": mean("end_to_end_duration"), "alignment_ms": mean("alignment_duration"),
             "start_delay_ms": mean("start_delay"), "persisted_bytes": mean("persisted_in_flight"),
             "checkpointed_bytes": mean("checkpointed_size"),
@@ -56,7 +59,8 @@ def sweep(path: str | Path, vary: dict[str, list], workers: int = 1, seed: int |
     keys = list(vary)
     jobs = [(str(path), [*overrides, *(f"{k}={v}" for k, v in zip(keys, combo))], seed)
             for combo in itertools.product(*(vary[k] for k in keys))]
-    load_scenario(path, jobs[0][1] if jobs else overrides, seed)          # bad input fails here, once
+    for job in jobs or [(path, overrides, seed)]:           # bad input fails here, before any run
+        load_scenario(path, job[1], seed)
     return _map(_one, jobs, workers)
 
 

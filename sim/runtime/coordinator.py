@@ -1,20 +1,31 @@
 """The checkpoint coordinator (Flink's JobManager side of checkpointing).
 
-Triggers checkpoints periodically (``interval``; the first one ``interval`` after the job starts),
-keeps at most ``max_concurrent`` pending, respects ``min_pause`` by dropping a trigger that comes
-too soon and rescheduling it to the first allowed instant, expires checkpoints after ``timeout``,
-completes a checkpoint when every task has acknowledged (subsuming older pending ones), then
-sends ``notify_checkpoint_complete`` to every task. A decline aborts the checkpoint and tells each
-task once. Expiries and asynchronous failures count against ``tolerable_failures``; one more
-consecutive failure than tolerated fails the job over. ``stop_the_world`` mode pauses the sources,
+Triggers checkpoints periodically. The period is ``interval`` raised to ``min_pause`` when it is
+smaller; the first trigger after the job starts -- and after every failover -- comes after a random
+delay drawn uniformly from [min_pause, period] with the run's RNG (``initial_delay`` pins it). At
+most ``max_concurrent`` checkpoints are pending; ``min_pause`` drops a trigger that comes too soon
+and reschedules it to the first allowed instant; checkpoints expire after ``timeout``. A checkpoint
+completes when every task has acknowledged (subsuming older pending ones), then
+``notify_checkpoint_complete`` goes to every task. A decline aborts the checkpoint and tells each
+task once. Failures count against ``tolerable_failures`` by reason (SEMANTICS 1): a generic decline,
+an asynchronous failure and -- from Flink 1.11 -- an expiry count; a subsumed checkpoint, a decline
+caused by a cancellation marker, end of input and the alignment limit do not. One more consecutive
+counted failure than tolerated fails the job over. ``stop_the_world`` mode pauses the sources,
 waits until nothing is in flight, snapshots every task, and resumes.
 """
 from __future__ import annotations
 
+import math
+
+from ..scenario.versions import release
 from .checkpoint_store import CompletedCheckpoint, TaskSnapshot
 from .mail import PauseInput, TriggerCheckpoint
 
-__all__ = ["Coordinator", "PendingCheckpoint"]
+__all__ = ["Coordinator", "PendingCheckpoint", "COUNTED"]
+
+#: decline reasons that count against tolerable_failures (Flink's CheckpointFailureManager:
+#: CHECKPOINT_DECLINED, CHECKPOINT_ASYNC_EXCEPTION; expiry is decided by the release)
+COUNTED = frozenset({"declined", "async_failure"})
 
 
 class PendingCheckpoint:
@@ -36,6 +47,8 @@ class Coordinator:
         self.env = job.env
         self.trace = job.trace
         self.spec = job.scenario.checkpointing
+        self.period = self.spec.period
+        self.release = release(job.scenario.flink_version)
         self.next_id = 1
         self.pending: dict[int, PendingCheckpoint] = {}
         self.created_at: dict[int, float] = {}
@@ -49,10 +62,25 @@ class Coordinator:
 
     # --- scheduling ----------------------------------------------------------------------------
     def start(self) -> None:
-        """(Re)start periodic triggering: the first trigger ``interval`` from now."""
+        """(Re)start periodic triggering: the first trigger after the initial delay."""
         self.generation += 1
         if self.spec.interval is not None:
-            self._schedule(self.env.now + self.spec.interval, self.generation)
+            delay = self.initial_delay()
+            self.trace.emit(self.env.now, "checkpoint_schedule", "jobmanager", delay=delay, period=self.period)
+            self._schedule(self.env.now + delay, self.generation)
+
+    def initial_delay(self) -> float:
+        """``initial_delay`` if pinned, else uniform in [min_pause, period] from the run's RNG.
+
+        # NOTE: CheckpointCoordinator.getRandomInitDelay draws nextLong(minPause, baseInterval + 1):
+        # whole milliseconds, both ends included.
+        """
+        if self.spec.initial_delay is not None:
+            return self.spec.initial_delay
+        low, high = self.spec.min_pause, self.period
+        if math.ceil(low) <= math.floor(high):
+            return float(self.job.rng.randint(math.ceil(low), math.floor(high)))
+        return self.job.rng.uniform(low, high)
 
     def stop(self) -> None:
         self.generation += 1
@@ -66,13 +94,13 @@ class Coordinator:
         now, spec = self.env.now, self.spec
         if len(self.pending) >= self.effective_max_concurrent() or self.stw_active is not None:
             self.queued_trigger = True
-            self._schedule(now + spec.interval, generation)
+            self._schedule(now + self.period, generation)
             return
         if spec.min_pause and self.last_completion is not None and now < self.last_completion + spec.min_pause:
             self._schedule(self.last_completion + spec.min_pause, generation)    # dropped, rescheduled
             return
         self.trigger()
-        self._schedule(now + spec.interval, generation)
+        self._schedule(now + self.period, generation)
 
     def effective_max_concurrent(self) -> int:
         return 1 if self.spec.min_pause > 0 else self.spec.max_concurrent
@@ -189,11 +217,11 @@ class Coordinator:
         if pc is None:
             return
         self.trace.emit(self.env.now, "checkpoint_decline", task.name, checkpoint=cid, reason=reason)
-        self.abort(cid, reason, counts=async_failure)   # SEMANTICS 1: expiry and async failures count
+        self.abort(cid, reason, counts=async_failure or reason in COUNTED)
 
     def _expire(self, cid: int, generation: int) -> None:
         if cid in self.pending and generation == self.generation:
-            self.abort(cid, "expired", counts=True)
+            self.abort(cid, "expired", counts=self.release.expiry_counts)
 
     def abort(self, cid: int, reason: str, counts: bool) -> None:
         """Abort a pending checkpoint; every task is told once."""

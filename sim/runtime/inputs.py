@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from zlib import crc32
 
-__all__ = ["write_inputs", "generate_lines", "generate_chunks", "trim_inputs"]
+__all__ = ["write_inputs", "partition_records", "input_rng", "generate_lines", "generate_chunks", "trim_inputs"]
 
 CHUNK = 4096          # lines produced at a time
 
@@ -140,13 +140,16 @@ def _item_rngs(scenario, rng) -> list:
     return rngs
 
 
-def write_inputs(scenario, cluster, rng, lazy_topics) -> None:
-    """Write every input record into its partition, in time order (ties: scenario order).
+def input_rng(run_rng):
+    """The input's own RNG, split from the run's RNG by its first draw (the ideal reference
+    derives the same one from ``random.Random(seed)``, so both see the same generated lines)."""
+    return random.Random(run_rng.random())
 
-    A partition of a topic in ``lazy_topics`` fed by a single ``generate`` item is fed lazily;
-    others (several items, explicit records) are written at once, merged by time.
-    """
-    per_partition: dict[tuple[str, int], list] = {}    # -> [chunk iterator, ...] in scenario order
+
+def _streams(scenario, rng) -> dict:
+    """``{(topic, partition): [stream, ...]}``: each partition's input items in scenario order;
+    a stream iterates ``(times, values)`` chunks (a generate item's share is a :class:`_Fed`)."""
+    per_partition: dict[tuple[str, int], list] = {}
     rr: dict[str, int] = {}
     for item, item_rng in zip(scenario.input, _item_rngs(scenario, rng)):
         if item_rng is not None:
@@ -168,14 +171,29 @@ def write_inputs(scenario, cluster, rng, lazy_topics) -> None:
             else:
                 p = rr.get(item.topic, 0)
                 rr[item.topic] = (p + 1) % n
-            per_partition.setdefault((item.topic, p), []).append(iter([([item.at], [item.value])]))
-    for (topic, p), streams in sorted(per_partition.items()):
+            per_partition.setdefault((item.topic, p), []).append([([item.at], [item.value])])
+    return dict(sorted(per_partition.items()))
+
+
+def partition_records(scenario, rng) -> dict:
+    """``{(topic, partition): (times, values)}``: every input record in its partition, in time
+    order (ties: scenario order)."""
+    return {key: _merged([[x for chunk in s for x in zip(*chunk)] for s in streams])
+            for key, streams in _streams(scenario, rng).items()}
+
+
+def write_inputs(scenario, cluster, rng, lazy_topics) -> None:
+    """Write every input record into its partition, in time order (ties: scenario order).
+
+    A partition of a topic in ``lazy_topics`` fed by a single ``generate`` item is fed lazily;
+    others (several items, explicit records) are written at once, merged by time.
+    """
+    for (topic, p), streams in _streams(scenario, rng).items():
         partition = cluster.topics[topic].partitions[p]
         if len(streams) == 1 and isinstance(streams[0], _Fed) and topic in lazy_topics:
             partition.feed(streams[0])
         else:
-            times, values = _merged([[x for chunk in s for x in zip(*chunk)] for s in streams])
-            partition.preload_lists(times, values)
+            partition.preload_lists(*_merged([[x for chunk in s for x in zip(*chunk)] for s in streams]))
 
 
 def _merged(items: list[list[tuple]]) -> tuple[list, list]:

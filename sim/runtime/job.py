@@ -18,8 +18,9 @@ from .faults import FaultPlan
 from .mail import ResumeInput
 from .operators import make_operator
 from .outputs import Outputs
+from .errors import TaskFailure
 from .restart_strategy import RestartStrategy
-from .sink import KafkaSinkWriter, SinkStartError
+from .sink import KafkaSinkWriter
 from .source import SourceReader, SourceStreamTask
 from .task import StreamTask
 
@@ -59,11 +60,7 @@ class Job:
     def deploy(self, checkpoint) -> None:
         self.attempt_number += 1
         self.restart_pending = False
-        try:
-            self.attempt = Attempt(self, self.attempt_number, checkpoint)
-        except SinkStartError as exc:
-            self.give_up(f"the job cannot start: {exc}")
-            return
+        self.attempt = Attempt(self, self.attempt_number, checkpoint)
         self.faults.install(self.attempt)
         self.attempt.start()
         self.coordinator.start()
@@ -127,6 +124,7 @@ class Attempt:
         self.backend = job.backend
         self.faults = job.faults
         self.failing = False
+        self.init_failure = None             # (task name, reason): a task that fails while it starts
         self.counters = [0]                  # items in channels
         self.active = 0                      # tasks not idle
         self.quiet_callbacks: list = []
@@ -192,7 +190,10 @@ class Attempt:
             return reader
         if op_spec.type == "kafka_sink":
             op = KafkaSinkWriter(spec.name, spec.index, op_spec, job.cluster, self, job.txn_counter)
-            op.open(restored)
+            try:
+                op.open(restored)
+            except TaskFailure as failure:
+                self.init_failure = self.init_failure or (spec.name, failure.reason)
             self.sinks.append(op)
             return op
         op = make_operator(op_spec, job.functions)
@@ -218,6 +219,15 @@ class Attempt:
     def start(self) -> None:
         for task in self.tasks:
             task.start()
+        if self.init_failure is not None:
+            # the task failed while initialising its state: an ordinary failure, right after deployment
+            self.env.timeout(0).callbacks.append(lambda _e: self._fail_init())
+
+    def _fail_init(self) -> None:
+        name, reason = self.init_failure
+        task = next(t for t in self.tasks if t.name == name)
+        task.dead = True
+        self.fail(task, reason)
 
     # --- failure ---------------------------------------------------------------------------------
     def fail(self, task, reason: str) -> None:
@@ -230,7 +240,7 @@ class Attempt:
             self.trace.emit(now, "task_crash", task.name, reason=reason, attempt=self.number)
         in_flight = sum(len(ch.queue) for ch in self.channels)
         self.trace.emit(now, "job_failing", "jobmanager", attempt=self.number, reason=reason,
-                        dropped_in_flight=in_flight)
+                        dropped_in_flight=in_flight, restarted=[t.name for t in self.tasks])
         self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks)
         for t in self.tasks:
             t.cancel()

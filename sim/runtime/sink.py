@@ -5,7 +5,9 @@ Records go into the current Kafka transaction (read_uncommitted readers see them
 and opens a new one; the snapshot holds the pending transactions and the open one. On
 ``notify_checkpoint_complete(k)`` it commits every pending transaction with id <= k, in order;
 a commit that fails (the broker aborted the transaction on timeout, or the producer was fenced)
-fails the job. On restore it commits the restored pending transactions again (commit is
+does not stop the others: once all were tried, the first failure fails the job (Flink's
+TwoPhaseCommitSinkFunction). A commit, and a recovery commit, of a transaction opened more than
+0.8 x its timeout ago is warned about (``txn_warning``). On restore it commits the restored pending transactions again (commit is
 idempotent; one the broker already aborted is reported lost), aborts the one that was open at
 snapshot time and every leftover transaction of this subtask, and opens a fresh one.
 
@@ -22,21 +24,20 @@ read.
 from __future__ import annotations
 
 from ..kafka.transactions import InvalidTimeout, KafkaError
-from .later import call_later
-from .operators import Operator
 from .errors import TaskFailure
+from .operators import Operator
+from .scheduling import call_later
 
-__all__ = ["KafkaSinkWriter", "SinkStartError", "POOL_SIZE"]
+__all__ = ["KafkaSinkWriter", "POOL_SIZE"]
 
 POOL_SIZE = 5
 
 
-class SinkStartError(Exception):
-    """The sink cannot start at all (e.g. its transaction timeout exceeds the broker's maximum)."""
-
-
 class KafkaSinkWriter(Operator):
+    """The sink operator: writes each buffer to Kafka (in a transaction with exactly_once)."""
+
     stateful = True
+    external = True
 
     def __init__(self, task_name: str, index: int, spec, cluster, attempt, counter: dict) -> None:
         self.task_name = task_name                 # the (chained) task: the trace's lane
@@ -52,6 +53,7 @@ class KafkaSinkWriter(Operator):
         self.exactly_once = spec.semantic == "exactly_once"
         self.pending: list = []            # (checkpoint, Transaction) pre-committed, oldest first
         self.current = None
+        self.opened: dict[str, float] = {}  # transaction -> when this sink opened it (kept in the state)
         self.counter = counter             # txn serial numbers per subtask, across attempts
         self.batch: list = []              # non-transactional producer batch, sent after ``linger``
 
@@ -63,6 +65,7 @@ class KafkaSinkWriter(Operator):
         coord, now = self.cluster.transactions, self.env.now
         keep = set()
         if restored:
+            self.opened.update(restored.get("opened", {}))
             for cid, name in restored["pending"]:
                 txn = coord.transactions[name]
                 keep.add(name)
@@ -87,12 +90,15 @@ class KafkaSinkWriter(Operator):
         try:
             epoch, fenced = coord.init_producer(tid, self.spec.transaction_timeout, now)
         except InvalidTimeout as exc:
-            raise SinkStartError(str(exc)) from None
+            # an ordinary task failure in Flink (the producer is created in the sink task): the
+            # restart strategy restarts the job, which fails the same way (SEMANTICS 6)
+            raise TaskFailure(f"INVALID_TRANSACTION_TIMEOUT: {exc}") from None
         for txn in fenced:
             self._trace_abort(txn)
         serial = self.counter.get(self.label, 0) + 1
         self.counter[self.label] = serial
         self.current = coord.begin(f"{self.label}#{serial}", tid, epoch, self.spec.transaction_timeout)
+        self.opened[self.current.id] = now
         self.trace.emit(now, "txn_begin", self.task_name, txn=self.current.id, transactional_id=tid, epoch=epoch)
 
     # --- records -----------------------------------------------------------------------------
@@ -118,6 +124,8 @@ class KafkaSinkWriter(Operator):
         now, part, attempt = self.env.now, self.partition, self.attempt.number
         values, origins = zip(*records)          # one transpose in C instead of two passes
         txn = self.current
+        if txn is None and self.exactly_once:
+            raise TaskFailure("no open transaction: the transactional producer failed to initialise")
         if txn is not None:
             try:
                 self.cluster.transactions.write(txn, part, now, len(values))
@@ -131,10 +139,10 @@ class KafkaSinkWriter(Operator):
         # and attempt) as one tuple, which the kafka_append and every consumer_read event share.
         origins = [o + (attempt,) if o is not None else None for o in origins]
         first = part.append_many(now, values, origins, tid, None)
-        emit, name, topic, index = self.trace.emit, self.task_name, part.topic, part.index
+        trace, name, topic, index = self.trace, self.task_name, part.topic, part.index
         for k, value in enumerate(values):
-            emit(now, "kafka_append", name, topic=topic, partition=index, offset=first + k, value=value, txn=tid,
-                 origin=origins[k])
+            trace.emit(now, "kafka_append", name, topic=topic, partition=index, offset=first + k, value=value,
+                       txn=tid, origin=origins[k])
 
     # --- checkpoints -------------------------------------------------------------------------
     def snapshot(self, checkpoint: int):
@@ -147,18 +155,28 @@ class KafkaSinkWriter(Operator):
         txn.checkpoint = checkpoint
         self.pending.append((checkpoint, txn))
         self.trace.emit(now, "txn_precommit", self.task_name, txn=txn.id, checkpoint=checkpoint, records=txn.records)
-        self._warn_age(txn)
         self._begin()
-        return {"pending": [(cid, t.id) for cid, t in self.pending], "open": self.current.id}
+        held = [t.id for _, t in self.pending] + [self.current.id]
+        return {"pending": [(cid, t.id) for cid, t in self.pending], "open": self.current.id,
+                "opened": {name: self.opened[name] for name in held}}
 
     def notify_complete(self, checkpoint: int) -> None:
+        """Commit every pending transaction of a checkpoint <= ``checkpoint``; a failed commit does not
+        stop the others, the first failure fails the task once all were tried."""
+        first = None
         while self.pending and self.pending[0][0] <= checkpoint:
             cid, txn = self.pending.pop(0)
-            self._commit(txn, cid, f"checkpoint {checkpoint} completed")
+            try:
+                self._commit(txn, cid, f"checkpoint {checkpoint} completed")
+            except TaskFailure as failure:
+                first = first or failure
+        if first is not None:
+            raise first
 
     def _commit(self, txn, cid: int, cause: str, recovering: bool = False) -> None:
         coord, now = self.cluster.transactions, self.env.now
         self._warn_age(txn)
+        self.opened.pop(txn.id, None)          # committed or lost: never snapshotted again
         try:
             if coord.can_commit(txn):
                 self.trace.emit(now, "txn_commit", self.task_name, txn=txn.id, checkpoint=cid, records=txn.records,
@@ -171,8 +189,10 @@ class KafkaSinkWriter(Operator):
                 raise TaskFailure(f"commit of {txn.id} (checkpoint {cid}) failed: {exc}") from None
 
     def _warn_age(self, txn) -> None:
-        if txn.first_write is not None:
-            age = self.env.now - txn.first_write
+        """Warn when the transaction, counted from when it was opened, is older than 0.8 x its timeout."""
+        opened = self.opened.get(txn.id)
+        if opened is not None:
+            age = self.env.now - opened
             if age > 0.8 * txn.timeout:
                 self.trace.emit(self.env.now, "txn_warning", self.task_name, txn=txn.id, age=age, timeout=txn.timeout)
 

@@ -1,7 +1,8 @@
 """The Kafka source: a subtask that reads its partitions and injects barriers.
 
 Its state is the consumed offset of each partition. On start it restores offsets from the
-checkpoint, or, without one, applies the start setting (``earliest``, ``latest``, or
+checkpoint (a partition the checkpoint does not know is read from the earliest offset), or,
+without one, applies the start setting (``earliest``, ``latest``, or
 ``group_offsets`` falling back to ``auto_offset_reset``). On a trigger it records its offsets and
 sends the barrier downstream, then goes on reading. When a checkpoint completes it commits its
 offsets to the consumer group (monitoring only: recovery never reads them).
@@ -37,6 +38,11 @@ class SourceReader(Operator):
         for p in self.partitions:
             if restored is not None and p.index in restored:
                 offset, cause = restored[p.index], "restored from checkpoint"
+            elif restored is not None:
+                # NOTE: a partition that exists at restore time but has no offset in the restored state
+                # is read from the earliest offset whatever the start setting (FlinkKafkaConsumerBase
+                # restores unknown partitions with the EARLIEST_OFFSET sentinel; SEMANTICS 4)
+                offset, cause = 0, "not in the checkpoint: earliest"
             else:
                 mode = self.spec.start_from
                 cause = f"start_from: {mode}"

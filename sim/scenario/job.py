@@ -8,9 +8,11 @@ from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
 from pydantic import BaseModel
 
 from .common import Comparison, Duration, Rate, Strict
+from .limits import MAX_COUNT, MAX_PARALLELISM, MAX_PARTITIONS
 from .units import parse_duration
+from .versions import DEFAULT_VERSION, parse_version
 
-__all__ = ["JobScenario", "OPERATOR_TYPES"]
+__all__ = ["JobScenario", "OPERATOR_TYPES", "FlinkVersion"]
 
 
 def _keyed(*keys):
@@ -32,11 +34,11 @@ def _keyed(*keys):
 
 class GrowSpec(Strict):
     at: Duration
-    partitions: int = Field(ge=2)
+    partitions: int = Field(ge=2, le=MAX_PARTITIONS)
 
 
 class TopicSpec(Strict):
-    partitions: int = Field(1, ge=1)
+    partitions: int = Field(1, ge=1, le=MAX_PARTITIONS)
     grow: list[GrowSpec] = Field(default_factory=list)     # partitions added while the job runs
 
     def total(self) -> int:
@@ -69,7 +71,7 @@ class GenerateSpec(Strict):
     duration: Duration
     start: Duration = 0.0
     words: list[str] = Field(default_factory=lambda: ["hello", "world"], min_length=1)
-    words_per_line: int = Field(5, ge=1)
+    words_per_line: int = Field(5, ge=1, le=MAX_COUNT)
     key_skew: Literal["uniform", "zipf"] = "uniform"
 
 
@@ -84,7 +86,7 @@ InputItem = Annotated[Union[Annotated[InputRecord, Tag("is:value"), ], Annotated
 
 class _Op(Strict):
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-    parallelism: Optional[int] = Field(None, ge=1)
+    parallelism: Optional[int] = Field(None, ge=1, le=MAX_PARALLELISM)
     processing_time: Optional[Duration] = None
     #: ``false``: never chained with a neighbour (Flink's ``disableChaining()``)
     chain: bool = True
@@ -139,19 +141,20 @@ class EdgeSpec(Strict):
 
 class NetworkSpec(Strict):
     latency: Duration = 1.0
-    buffer_size: int = Field(1, ge=1)
+    buffer_size: int = Field(1, ge=1, le=MAX_COUNT)
     buffer_timeout: Duration = 0.0
-    capacity: int = Field(8, ge=1)
+    capacity: int = Field(8, ge=1, le=MAX_COUNT)
 
 
 class JobSpec(Strict):
-    parallelism: int = Field(1, ge=1)
+    parallelism: int = Field(1, ge=1, le=MAX_PARALLELISM)
     operators: list[Operator] = Field(min_length=1)
     edges: list[EdgeSpec] = Field(default_factory=list)
     #: Flink chains forward edges of equal parallelism into one task (SEMANTICS 12); ``false`` turns it off
     chaining: bool = True
     network: NetworkSpec = NetworkSpec()
     processing_time: dict[str, Duration] = Field(default_factory=lambda: {"default": 0.1})
+    failover: Literal["region", "full"] = "region"    # absent: by flink_version (full before 1.10)
 
 
 class StateBackendSpec(Strict):
@@ -167,15 +170,16 @@ class CheckpointingSpec(Strict):
     mode: Literal["exactly_once", "at_least_once", "stop_the_world"] = "exactly_once"
     timeout: Duration = 600_000.0
     min_pause: Duration = 0.0
-    max_concurrent: int = Field(1, ge=1)
+    max_concurrent: int = Field(1, ge=1, le=MAX_COUNT)
     tolerable_failures: int = Field(0, ge=0)
     unaligned: bool = False
     aligned_timeout: Duration = 0.0
-    alignment: Literal["block", "buffer"] = "block"
-    end_of_partition: Literal["align", "abort"] = "align"
-    retention: Literal["delete_on_cancellation", "retain_on_cancellation"] = "delete_on_cancellation"
+    alignment: Literal["block", "buffer"] = "block"          # absent: by flink_version (versions.py)
+    end_of_partition: Literal["align", "abort"] = "align"    # absent: by flink_version
+    retention: Literal["none", "delete_on_cancellation", "retain_on_cancellation"] = "none"
     num_retained: int = Field(1, ge=1)
     notify_delay: Duration = 0.0           # notify_checkpoint_complete reaches the tasks this much later
+    initial_delay: Optional[Duration] = None   # None: Flink's random first delay in [min_pause, period]
 
     @field_validator("interval")
     @classmethod
@@ -184,8 +188,22 @@ class CheckpointingSpec(Strict):
             raise ValueError("the checkpoint interval must be positive (or null to disable checkpointing)")
         return v
 
+    @property
+    def period(self) -> Optional[float]:
+        """The trigger period: ``interval`` raised to ``min_pause`` (CheckpointCoordinator's constructor)."""
+        return None if self.interval is None else max(self.interval, self.min_pause)
+
+
+def version_string(value):
+    """A validator body: the normalised ``major.minor`` of a ``flink_version`` value."""
+    return parse_version(value)[2]
+
+
+FlinkVersion = Annotated[str, BeforeValidator(version_string)]
+
 
 class RestartSpec(Strict):
+    # absent: Flink's default for the release and for checkpointing on/off (versions.py)
     strategy: Literal["none", "fixed_delay", "failure_rate", "exponential_delay"] = "fixed_delay"
     attempts: Optional[int] = Field(None, ge=0)          # fixed_delay; None = unlimited
     delay: Optional[Duration] = None                     # fixed_delay / failure_rate (default 1 s)
@@ -245,7 +263,9 @@ def _until(value):
         return value
     try:
         return parse_duration(value)
-    except ValueError:
+    except ValueError as exc:
+        if "finite" in str(exc):
+            raise
         raise ValueError(f"expected 'drained' or a duration such as 60s, got {value!r}") from None
 
 
@@ -278,6 +298,7 @@ class JobScenario(Strict):
     name: str
     description: str = ""
     seed: int = 0
+    flink_version: FlinkVersion = DEFAULT_VERSION
     kafka: KafkaSpec = KafkaSpec()
     input: list[InputItem] = Field(default_factory=list)
     job: JobSpec
