@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .analysis.report import build_report
 from .dataflow import FunctionRegistry, JobGraph
 from .dataflow.types import check_record_types
 from .ideal import Reference, ideal_reference as _ideal, reference_signature
 from .runtime.engine import Result, gc_paused, simulate
-from .scenario import Scenario, ScenarioError, blame_option, load_file, parse_scenario
+from .scenario import ScenarioError, blame_option, load_file, parse_scenario
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
 
 __all__ = ["load_scenario", "load_text", "run", "Run", "ideal_reference", "Reference"]
 

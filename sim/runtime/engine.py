@@ -10,16 +10,19 @@ import random
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import simpy
 
 from ..dataflow import FunctionRegistry, JobGraph
 from ..kafka import KafkaCluster
-from ..scenario import Scenario
 from ..trace import Trace
 from .inputs import input_rng, trim_inputs, write_inputs
 from .readers import attach_consumers, consumer_specs
 from .scheduling import run_counted
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
 
 __all__ = ["simulate", "Result", "gc_paused"]
 
