@@ -180,7 +180,7 @@ class TraceEvent:
 
 
 def _plain(value):
-    return list(value) if type(value) is tuple else value
+    return list(value) if isinstance(value, tuple) else value
 
 
 #: (kind, field names) -> event class. A memo of immutable classes: it changes no result.
@@ -248,6 +248,14 @@ class Trace:
                 self.events.append(cls(round(t, 9), *fields.values()))
             else:
                 self.events.append(cls(round(t, 9), task, *fields.values()))
+
+    def emit_many(self, t: float, kind: str, fields: tuple, rows: list) -> None:
+        """Record one event of ``kind`` (no task) per row of values of ``fields``, all at ``t``:
+        what ``emit`` would record, for many events of one shape at a fraction of the cost."""
+        self.counters[kind] += len(rows)
+        if KINDS[kind][0] <= self.rank:
+            cls, t = _shape(kind, ("t", "kind", *fields)), round(t, 9)
+            self.events += [cls(t, *row) for row in rows]
 
     def close(self, t: float) -> None:
         """Append the final ``summary`` event (sorted counters)."""

@@ -29,6 +29,7 @@ COUNTED = frozenset({"declined", "async_failure"})
 
 
 class PendingCheckpoint:
+    """A triggered checkpoint: the acknowledgements so far and the tasks still to acknowledge."""
     __slots__ = ("id", "trigger_time", "acks", "waiting", "first_barrier", "stats")
 
     def __init__(self, cid: int, t: float, tasks) -> None:
@@ -83,6 +84,7 @@ class Coordinator:
         return self.job.rng.uniform(low, high)
 
     def stop(self) -> None:
+        """Stop periodic triggering (a later ``start`` resumes it)."""
         self.generation += 1
 
     def _schedule(self, at: float, generation: int) -> None:
@@ -103,6 +105,7 @@ class Coordinator:
         self._schedule(now + self.period, generation)
 
     def effective_max_concurrent(self) -> int:
+        """Pending checkpoints allowed at once: 1 whenever ``min_pause`` > 0 (CheckpointRequestDecider)."""
         return 1 if self.spec.min_pause > 0 else self.spec.max_concurrent
 
     def _after_finish(self) -> None:
@@ -152,13 +155,16 @@ class Coordinator:
             task.snapshot_now(pc.id)
 
     def created(self, cid: int) -> float:
+        """The trigger time of checkpoint ``cid`` (what its barriers carry)."""
         return self.created_at.get(cid, 0.0)
 
     def is_pending(self, cid: int) -> bool:
+        """Is ``cid`` still pending (neither completed nor aborted)?"""
         return cid in self.pending
 
     # --- acknowledgements ----------------------------------------------------------------------
     def ack(self, cid: int, task, progress) -> None:
+        """``task`` acknowledged ``cid`` with its snapshot ``progress``; the last ack completes it."""
         pc = self.pending.get(cid)
         if pc is None or task.attempt is not self.job.attempt:
             return
@@ -213,6 +219,7 @@ class Coordinator:
 
     # --- failures ------------------------------------------------------------------------------
     def decline(self, cid: int, task, reason: str, async_failure: bool = False) -> None:
+        """``task`` declined ``cid``: abort it (an async failure counts against the tolerance)."""
         pc = self.pending.get(cid)
         if pc is None:
             return
@@ -255,6 +262,7 @@ class Coordinator:
         self.stop()
 
     def latest(self) -> CompletedCheckpoint | None:
+        """The latest retained completed checkpoint, or None."""
         return self.completed[-1] if self.completed else None
 
 

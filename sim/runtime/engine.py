@@ -36,6 +36,25 @@ class Result:
     stats: dict = field(default_factory=dict)
 
 
+class _InstantEnvironment(simpy.Environment):
+    """An environment that notes every simulated instant at which it processed an event.
+
+    A crash can only change what happens next at an event, so these instants bound the crash
+    points worth trying (``sim.explore``). Not every event writes a trace event (a buffer reaching
+    a channel's queue does not), which is why they are taken here and not from the trace.
+    """
+
+    def __init__(self, instants: set) -> None:
+        super().__init__()
+        self.instants = instants
+
+    def step(self) -> None:
+        try:
+            super().step()
+        finally:
+            self.instants.add(self.now)
+
+
 @contextmanager
 def gc_paused():
     """Pause the cyclic garbage collector for a run (reference counting still frees everything).
@@ -54,7 +73,8 @@ def gc_paused():
             gc.enable()
 
 
-def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trace_level: str | None = None) -> Result:
+def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trace_level: str | None = None,
+             instants: set | None = None) -> Result:
     """Run a scenario of any kind and return its Result.
 
     For jobs, a read_committed reader named ``_checker`` is added on every sink topic that no
@@ -62,10 +82,10 @@ def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trac
     ideal reference of ``sim.ideal``).
     """
     with gc_paused():
-        return _simulate(scenario, functions, trace_level)
+        return _simulate(scenario, functions, trace_level, instants)
 
 
-def _simulate(scenario, functions, trace_level) -> Result:
+def _simulate(scenario, functions, trace_level, instants) -> Result:
     wall = time.perf_counter()
     if scenario.kind == "gate":
         from .gate_driver import run_gate
@@ -81,19 +101,19 @@ def _simulate(scenario, functions, trace_level) -> Result:
         trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level)
         stats = run_chandy_lamport(scenario, trace)
     else:
-        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level)
+        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level, instants)
     stats["wall_seconds"] = round(time.perf_counter() - wall, 6)
     trace.close(stats.get("sim_time_ms", 0.0))
     return Result(scenario, trace, stats)
 
 
-def _run_job(scenario, functions, trace_level):
+def _run_job(scenario, functions, trace_level, instants=None):
     from .job import Job
 
     level = trace_level or scenario.run.trace
     trace = Trace(level)
     rng = random.Random(scenario.seed)
-    env = simpy.Environment()
+    env = simpy.Environment() if instants is None else _InstantEnvironment(instants)
     specs = consumer_specs(scenario)
     graph = JobGraph.build(scenario, functions)
     plan = graph.expand()
@@ -103,13 +123,7 @@ def _run_job(scenario, functions, trace_level):
                tasks=plan.describe(),
                topics={"input": sorted({op.topic for op in ops if op.type == "kafka_source"}),
                        "output": sorted({op.topic for op in ops if op.type == "kafka_sink"})})
-    cluster = KafkaCluster({n: t.total() for n, t in scenario.kafka.topics.items()},
-                           scenario.kafka.transaction_max_timeout, scenario.kafka.abort_scan_interval)
-    for name, spec in scenario.kafka.topics.items():
-        for partition in cluster.topics[name].partitions:
-            partition.created = spec.created(partition.index)
-    sink_topics = {op.topic for op in ops if op.type == "kafka_sink"}
-    write_inputs(scenario, cluster, input_rng(rng), set(scenario.kafka.topics) - sink_topics)
+    cluster = _cluster(scenario, input_rng(rng))
     digests = attach_consumers(specs, cluster, trace)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
@@ -123,19 +137,35 @@ def _run_job(scenario, functions, trace_level):
     reason = job.stopped_reason or ("until" if until != "drained" else "max_time")
     for digest in digests:
         digest.close(env.now)
-    # the run's end cancels the job (SEMANTICS 1): retention none (Flink's default) deletes the
-    # checkpoints in every case, also after a failure for good; delete_on_cancellation keeps them only
-    # after a failure; retain_on_cancellation always keeps them
-    kept = [c.id for c in job.coordinator.completed]
-    retention = scenario.checkpointing.retention
-    if retention == "none" or (retention == "delete_on_cancellation" and job.failed_for_good is None):
-        kept = []
-    trace.emit(env.now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
-               failed=job.failed_for_good, retained_checkpoints=kept)
+    _run_end(scenario, job, trace, env.now, reason)
     hops = sum(t.hops for t in job.attempt.tasks) if job.attempt else 0
     stats = {"sim_time_ms": env.now, "events": events,
              "record_hops": hops + job.hops_of_failed_attempts}
     return trace, stats
+
+
+def _cluster(scenario, rng) -> KafkaCluster:
+    """The Kafka cluster with the scenario's topics (partitions added by ``grow`` at their times) and input."""
+    cluster = KafkaCluster({n: t.total() for n, t in scenario.kafka.topics.items()},
+                           scenario.kafka.transaction_max_timeout, scenario.kafka.abort_scan_interval)
+    for name, spec in scenario.kafka.topics.items():
+        for partition in cluster.topics[name].partitions:
+            partition.created = spec.created(partition.index)
+    sink_topics = {op.topic for op in scenario.job.operators if op.type == "kafka_sink"}
+    write_inputs(scenario, cluster, rng, set(scenario.kafka.topics) - sink_topics)
+    return cluster
+
+
+def _run_end(scenario, job, trace, now: float, reason: str) -> None:
+    """The ``run_end`` event. The run's end cancels the job (SEMANTICS 1): retention none (Flink's
+    default) deletes the checkpoints in every case, also after a failure for good;
+    delete_on_cancellation keeps them only after a failure; retain_on_cancellation always keeps them."""
+    kept = [c.id for c in job.coordinator.completed]
+    retention = scenario.checkpointing.retention
+    if retention == "none" or (retention == "delete_on_cancellation" and job.failed_for_good is None):
+        kept = []
+    trace.emit(now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
+               failed=job.failed_for_good, retained_checkpoints=kept)
 
 
 def _abort_scanner(env, cluster, trace, stop):

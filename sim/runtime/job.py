@@ -16,18 +16,18 @@ from .checkpoint_store import StateBackend
 from .coordinator import Coordinator
 from .faults import FaultPlan
 from .mail import ResumeInput
-from .operators import make_operator
+from .operators import build_operator
 from .outputs import Outputs
-from .errors import TaskFailure
 from .restart_strategy import RestartStrategy
 from .sink import KafkaSinkWriter
-from .source import SourceReader, SourceStreamTask
+from .source import SourceStreamTask
 from .task import StreamTask
 
 __all__ = ["Job", "Attempt"]
 
 
 class Job:
+    """The job across its attempts: cluster, coordinator, fault plan, restart strategy."""
     def __init__(self, env, scenario, plan, functions, rng, trace, cluster, stop_event) -> None:
         self.env = env
         self.scenario = scenario
@@ -51,13 +51,16 @@ class Job:
         self.hops_of_failed_attempts = 0
 
     def start(self) -> None:
+        """Install the fault plan and deploy the first attempt."""
         self.faults.start()
         self.deploy(None)
 
     def running(self) -> bool:
+        """Is an attempt deployed and not failing?"""
         return self.attempt is not None and not self.attempt.failing
 
     def deploy(self, checkpoint) -> None:
+        """Deploy a new attempt restored from ``checkpoint`` (None: fresh) and start checkpointing."""
         self.attempt_number += 1
         self.restart_pending = False
         self.attempt = Attempt(self, self.attempt_number, checkpoint)
@@ -87,11 +90,13 @@ class Job:
         self.env.timeout(delay).callbacks.append(restart)
 
     def give_up(self, reason: str) -> None:
+        """The job failed for good: record why and stop the run."""
         self.failed_for_good = reason
         self.trace.emit(self.env.now, "job_failed", "jobmanager", reason=reason)
         self.stop("job_failed")
 
     def stop(self, reason: str) -> None:
+        """Stop the run (once) with ``reason``."""
         if not self.stop_event.triggered:
             self.stopped_reason = reason
             self.stop_event.succeed(reason)
@@ -159,7 +164,7 @@ class Attempt:
         outputs = Outputs([([self.channels[c.index] for c in chs], chs[0].partitioner if chs else "forward")
                            for chs in spec.outputs], self.buffer_size, job.rng)
         inputs = [self.channels[c.index] for c in spec.inputs]
-        ops = [self._operator(spec, op_spec, restored.get(op_spec.name) if restored else None)
+        ops = [build_operator(self, spec, op_spec, restored.get(op_spec.name) if restored else None)
                for op_spec in spec.ops]
         chain = OperatorChain(list(spec.operators), ops, [self._ptime(op_spec) for op_spec in spec.ops])
         if restored is not None and self.trace.control and spec.head.type != "kafka_source":
@@ -177,30 +182,6 @@ class Attempt:
         ptimes = self.job.scenario.job.processing_time
         return ptimes.get(op_spec.name, ptimes.get("default", 0.1))
 
-    def _operator(self, spec, op_spec, restored):
-        """The runtime operator for one operator of the chain, with its state restored."""
-        job, now = self.job, self.env.now
-        if op_spec.type == "kafka_source":
-            topic = job.cluster.topics[op_spec.topic]
-            parts = [p for p in topic.partitions if p.index % spec.parallelism == spec.index]
-            reader = SourceReader(job.cluster, op_spec, parts)
-            for p, offset, cause in reader.start(now, restored):
-                self.trace.emit(now, "source_offset_reset", spec.name, topic=topic.name, partition=p,
-                                offset=offset, cause=cause)
-            return reader
-        if op_spec.type == "kafka_sink":
-            op = KafkaSinkWriter(spec.name, spec.index, op_spec, job.cluster, self, job.txn_counter)
-            try:
-                op.open(restored)
-            except TaskFailure as failure:
-                self.init_failure = self.init_failure or (spec.name, failure.reason)
-            self.sinks.append(op)
-            return op
-        op = make_operator(op_spec, job.functions)
-        if restored is not None:
-            op.restore(restored)
-        return op
-
     def _handler(self, channels: int):
         cp = self.job.scenario.checkpointing
         n = max(channels, 1)
@@ -217,6 +198,7 @@ class Attempt:
         return not self.failing
 
     def start(self) -> None:
+        """Start every task's process."""
         for task in self.tasks:
             task.start()
         if self.init_failure is not None:
@@ -250,6 +232,7 @@ class Attempt:
 
     # --- quiescence (stop the world, drained) ------------------------------------------------------
     def went_idle(self, task) -> None:
+        """``task`` has nothing to do; when every task is idle and nothing is in flight, the job is quiet."""
         self.active -= 1
         if self.active == 0 and self.counters[0] == 0:
             if self.quiet_callbacks and self.quiet():
@@ -259,12 +242,15 @@ class Attempt:
             self.job.check_drained()
 
     def quiet(self) -> bool:
+        """Nothing in flight, no task busy, no partial output buffer."""
         return self.active == 0 and self.counters[0] == 0 and not any(t.outputs.dirty for t in self.tasks)
 
     def when_quiet(self, callback) -> None:
+        """Call ``callback`` once the attempt is quiet (stop-the-world checkpoints)."""
         self.quiet_callbacks.append(callback)
 
     def resume_sources(self) -> None:
+        """Let paused sources read again."""
         for task in self.sources:
             if task.paused:
                 task.post(ResumeInput())

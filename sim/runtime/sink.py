@@ -23,9 +23,11 @@ read.
 """
 from __future__ import annotations
 
+from ..kafka.clients import Producer
 from ..kafka.transactions import InvalidTimeout, KafkaError
+from ..provenance import Provenance
 from .errors import TaskFailure
-from .operators import Operator
+from .operators import Operator, operator_type
 from .scheduling import call_later
 
 __all__ = ["KafkaSinkWriter", "POOL_SIZE"]
@@ -43,12 +45,12 @@ class KafkaSinkWriter(Operator):
         self.task_name = task_name                 # the (chained) task: the trace's lane
         self.label = f"{spec.name}[{index}]"       # names this subtask's transactions: "sink[0]#3"
         self.spec = spec
-        self.cluster = cluster
         self.attempt = attempt
         self.env = attempt.env
         self.trace = attempt.trace
         topic = cluster.topics[spec.topic]
         self.partition = topic.partitions[index % len(topic.partitions)]
+        self.producer = Producer(cluster, self.partition)
         self.prefix = f"{spec.transactional_id_prefix or spec.name}-{index}-"
         self.exactly_once = spec.semantic == "exactly_once"
         self.pending: list = []            # (checkpoint, Transaction) pre-committed, oldest first
@@ -62,33 +64,34 @@ class KafkaSinkWriter(Operator):
         """Recover transactions from the restored state, clean up leftovers, begin a transaction."""
         if not self.exactly_once:
             return
-        coord, now = self.cluster.transactions, self.env.now
+        producer, now = self.producer, self.env.now
         keep = set()
         if restored:
             self.opened.update(restored.get("opened", {}))
             for cid, name in restored["pending"]:
-                txn = coord.transactions[name]
+                txn = producer.transaction(name)
                 keep.add(name)
                 self._commit(txn, cid, "recovered on restore", recovering=True)
             open_name = restored.get("open")
             if open_name:
-                txn = coord.transactions[open_name]
-                if coord.abort(txn, now, "open at snapshot time; aborted on restore"):
+                txn = producer.transaction(open_name)
+                if producer.abort_transaction(txn, now, "open at snapshot time; aborted on restore"):
                     self._trace_abort(txn)
-        for txn in coord.open_transactions(self.prefix):
-            if txn.id not in keep and coord.abort(txn, now, "leftover of a failed attempt; aborted on restore"):
+        for txn in producer.open_transactions(self.prefix):
+            if txn.id not in keep and producer.abort_transaction(txn, now,
+                                                                 "leftover of a failed attempt; aborted on restore"):
                 self._trace_abort(txn)
         self._begin()
 
     def _begin(self) -> None:
-        coord, now = self.cluster.transactions, self.env.now
+        producer, now = self.producer, self.env.now
         used = {t.transactional_id for _, t in self.pending}
         free = [k for k in range(POOL_SIZE) if f"{self.prefix}{k}" not in used]
         if not free:
             raise TaskFailure("too many ongoing snapshots: every transactional id of the pool is pending")
         tid = f"{self.prefix}{free[0]}"
         try:
-            epoch, fenced = coord.init_producer(tid, self.spec.transaction_timeout, now)
+            epoch, fenced = producer.init_transactions(tid, self.spec.transaction_timeout, now)
         except InvalidTimeout as exc:
             # an ordinary task failure in Flink (the producer is created in the sink task): the
             # restart strategy restarts the job, which fails the same way (SEMANTICS 6)
@@ -97,12 +100,13 @@ class KafkaSinkWriter(Operator):
             self._trace_abort(txn)
         serial = self.counter.get(self.label, 0) + 1
         self.counter[self.label] = serial
-        self.current = coord.begin(f"{self.label}#{serial}", tid, epoch, self.spec.transaction_timeout)
+        self.current = producer.begin_transaction(f"{self.label}#{serial}", tid, epoch, self.spec.transaction_timeout)
         self.opened[self.current.id] = now
         self.trace.emit(now, "txn_begin", self.task_name, txn=self.current.id, transactional_id=tid, epoch=epoch)
 
     # --- records -----------------------------------------------------------------------------
     def process(self, records: list) -> list:
+        """Write the buffer (transactional), or batch it for ``linger`` ms (at_least_once, none)."""
         if not records:
             return []
         if not self.exactly_once and self.spec.linger > 0:
@@ -126,26 +130,25 @@ class KafkaSinkWriter(Operator):
         txn = self.current
         if txn is None and self.exactly_once:
             raise TaskFailure("no open transaction: the transactional producer failed to initialise")
-        if txn is not None:
-            try:
-                self.cluster.transactions.write(txn, part, now, len(values))
-            except KafkaError as exc:
-                raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
-        tid = txn.id if txn is not None else None
-        if not self.trace.control:
-            part.append_many(now, values, origins, tid, attempt)
-            return
-        # NOTE: with a detailed trace the log stores each record's whole provenance (input origin
-        # and attempt) as one tuple, which the kafka_append and every consumer_read event share.
-        origins = [o + (attempt,) if o is not None else None for o in origins]
-        first = part.append_many(now, values, origins, tid, None)
-        trace, name, topic, index = self.trace, self.task_name, part.topic, part.index
-        for k, value in enumerate(values):
-            trace.emit(now, "kafka_append", name, topic=topic, partition=index, offset=first + k, value=value,
-                       txn=tid, origin=origins[k])
+        if self.trace.control:
+            # NOTE: with a detailed trace the log stores each record's whole provenance (input origin
+            # and attempt) as one tuple, which the kafka_append and every consumer_read event share
+            make = tuple.__new__
+            origins, attempt = [make(Provenance, (*o, attempt)) if o is not None else None for o in origins], None
+        try:
+            first = self.producer.send(now, values, origins, txn, attempt)
+        except KafkaError as exc:
+            raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
+        if self.trace.control:
+            trace, name, tid, topic, index = self.trace, self.task_name, txn.id if txn is not None else None, \
+                part.topic, part.index
+            for k, value in enumerate(values):
+                trace.emit(now, "kafka_append", name, topic=topic, partition=index, offset=first + k, value=value,
+                           txn=tid, origin=origins[k])
 
     # --- checkpoints -------------------------------------------------------------------------
     def snapshot(self, checkpoint: int):
+        """Pre-commit on the barrier: the open transaction becomes pending for ``checkpoint``; open the next."""
         if not self.exactly_once:
             if self.spec.semantic == "at_least_once" and self.batch:
                 batch, self.batch = self.batch, []
@@ -161,8 +164,8 @@ class KafkaSinkWriter(Operator):
                 "opened": {name: self.opened[name] for name in held}}
 
     def notify_complete(self, checkpoint: int) -> None:
-        """Commit every pending transaction of a checkpoint <= ``checkpoint``; a failed commit does not
-        stop the others, the first failure fails the task once all were tried."""
+        """Commit every pending transaction of a checkpoint <= ``checkpoint``, oldest first; a failed
+        commit does not stop the others, the first failure fails the task once all were tried."""
         first = None
         while self.pending and self.pending[0][0] <= checkpoint:
             cid, txn = self.pending.pop(0)
@@ -174,14 +177,14 @@ class KafkaSinkWriter(Operator):
             raise first
 
     def _commit(self, txn, cid: int, cause: str, recovering: bool = False) -> None:
-        coord, now = self.cluster.transactions, self.env.now
+        producer, now = self.producer, self.env.now
         self._warn_age(txn)
         self.opened.pop(txn.id, None)          # committed or lost: never snapshotted again
         try:
-            if coord.can_commit(txn):
+            if producer.can_commit(txn):
                 self.trace.emit(now, "txn_commit", self.task_name, txn=txn.id, checkpoint=cid, records=txn.records,
                                 cause=cause)
-                coord.commit(txn, now, cause)
+                producer.commit_transaction(txn, now, cause)
         except KafkaError as exc:
             self.trace.emit(now, "producer_fenced", self.task_name, transactional_id=txn.transactional_id,
                             epoch=txn.epoch, txn=txn.id, checkpoint=cid, error=str(exc), recovering=recovering)
@@ -200,9 +203,11 @@ class KafkaSinkWriter(Operator):
         self.trace.emit(self.env.now, "txn_abort", self.task_name, txn=txn.id, records=txn.records, cause=txn.cause)
 
     def state_entries(self) -> int:
+        """Pending transactions plus the open one."""
         return len(self.pending) + 1
 
     def describe_state(self):
+        """Pending and open transaction ids (exactly_once), else None."""
         if not self.exactly_once:
             return None
         return {"pending": [t.id for _, t in self.pending], "open": self.current.id if self.current else None}
@@ -212,3 +217,17 @@ class KafkaSinkWriter(Operator):
         if not self.exactly_once:
             return len(self.batch)
         return sum(t.records for _, t in self.pending) + (self.current.records if self.current else 0)
+
+
+@operator_type("kafka_sink")
+def _kafka_sink(attempt, task_spec, op_spec, restored) -> KafkaSinkWriter:
+    """The sink of subtask ``i``: recovers its transactions from ``restored`` and opens one; a failure
+    doing so (e.g. a transaction timeout above the broker's maximum) is the task's, once it runs."""
+    job = attempt.job
+    op = KafkaSinkWriter(task_spec.name, task_spec.index, op_spec, job.cluster, attempt, job.txn_counter)
+    try:
+        op.open(restored)
+    except TaskFailure as failure:          # the task fails right after deployment (Attempt.start)
+        attempt.init_failure = attempt.init_failure or (task_spec.name, failure.reason)
+    attempt.sinks.append(op)
+    return op

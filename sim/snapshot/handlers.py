@@ -37,7 +37,27 @@ def _one(item) -> int:
 
 # ----------------------------------------------------------------------------------- base
 class Handler:
-    """Common state: channel count, closed channels, the end-of-partition policy."""
+    """A barrier handler: the contract between a task's input gate and its checkpointing.
+
+    The task (or the gate scenario's driver) tells the handler of every item it takes from the
+    input gate, by type -- ``on_buffer(channel, buffer, now)``, ``on_barrier(channel, barrier, now,
+    overtaken)``, ``on_cancel(channel, marker, now)``, ``on_end_of_partition(channel, now)`` (or
+    ``on_item`` for any of them) -- and of its timers (``on_timer(checkpoint, now)``). Each call
+    answers with a list of actions (:mod:`sim.snapshot.actions`) that the caller applies in order:
+
+    * every data buffer and end of partition it was given comes back in exactly one ``Emit``,
+      now or later (``replay=True`` after an alignment buffer); nothing else is emitted;
+    * ``Trigger(id)`` at most once per checkpoint, ``Aligned(id, ...)`` just before or after it;
+      ``Abort(id, reason)`` when it gives a checkpoint up at this task;
+    * ``Block``/``Unblock`` mirror :attr:`blocked`; ``Store``/``Persist`` record a buffer;
+      ``SetTimer(at, id)`` asks for ``on_timer(id)`` at ``at``.
+
+    The caller must respect the attributes: it never delivers an item of a channel in
+    :attr:`blocked` unless :attr:`reads_blocked`; it may skip the call for a data buffer while
+    :attr:`fast` (the answer would be a plain ``Emit``); when :attr:`uses_priority` it asks
+    :meth:`wants_priority` about queued barriers and hands over the data a barrier overtakes.
+    A handler knows nothing of SimPy, channels or operators: it is unit-testable by plain calls.
+    """
 
     #: True while every data buffer would simply be emitted (the task may skip the call).
     fast: bool = True
@@ -66,6 +86,7 @@ class Handler:
         return self.on_buffer(channel, item, now)
 
     def on_timer(self, checkpoint: int, now: float) -> list:
+        """A timer set with ``SetTimer`` is due (only the alternating handler sets them)."""
         return []
 
     def wants_priority(self, barrier: Barrier, now: float) -> bool:
@@ -110,36 +131,42 @@ class Aligner(Handler):
 
     # -- public calls --------------------------------------------------------------------------
     def on_buffer(self, ch: int, item, now: float) -> list:
+        """A data buffer of channel ``ch``."""
         out = []
         self._dispatch(ch, item, now, out, False)
         self._drain(now, out)
         return out
 
     def on_barrier(self, ch: int, barrier: Barrier, now: float, overtaken=()) -> list:
+        """A barrier of channel ``ch`` (``overtaken``: the data it overtook, unaligned)."""
         out = []
         self._dispatch(ch, barrier, now, out, False, overtaken)
         self._drain(now, out)
         return out
 
     def on_cancel(self, ch: int, marker: CancelMarker, now: float) -> list:
+        """A cancellation marker of channel ``ch``."""
         out = []
         self._dispatch(ch, marker, now, out, False)
         self._drain(now, out)
         return out
 
     def on_end_of_partition(self, ch: int, now: float, item=EOP) -> list:
+        """Channel ``ch`` ended."""
         out = []
         self._dispatch(ch, item, now, out, False)
         self._drain(now, out)
         return out
 
     def on_timer(self, checkpoint: int, now: float) -> list:
+        """The aligned timeout of ``checkpoint`` passed: switch to unaligned if still aligning."""
         out = []
         if checkpoint == self.current and self.pending and not self.unaligned:
             self._switch(now, out)
         return out
 
     def wants_priority(self, barrier: Barrier, now: float) -> bool:
+        """Unaligned barriers, and aligned ones whose timeout has passed, overtake queued data."""
         if self.timeout is None:
             return False
         if barrier.unaligned:
@@ -334,9 +361,11 @@ class AtLeastOnceTracker(Handler):
         self.pending: deque[_Count] = deque()     # oldest first
 
     def on_buffer(self, ch: int, item, now: float) -> list:
+        """Data is never held: emit it."""
         return [Emit(ch, item)]
 
     def on_barrier(self, ch: int, b: Barrier, now: float, overtaken=()) -> list:
+        """Count the barrier for its checkpoint; trigger when every open channel delivered it."""
         out: list = []
         for pos, entry in enumerate(self.pending):
             if entry.id == b.id:
@@ -353,6 +382,7 @@ class AtLeastOnceTracker(Handler):
         return out
 
     def on_cancel(self, ch: int, marker: CancelMarker, now: float) -> list:
+        """Abort the marker's checkpoint (once) and drop lower pending ones."""
         out: list = []
         cid = marker.id
         while self.pending and self.pending[0].id < cid:
@@ -371,6 +401,7 @@ class AtLeastOnceTracker(Handler):
         return out
 
     def on_end_of_partition(self, ch: int, now: float, item=EOP) -> list:
+        """Close the channel: abort (``abort``) or complete what it was waiting for (``align``)."""
         out: list = []
         self.closed.add(ch)
         if self.eop_policy == "abort":
