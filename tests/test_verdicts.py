@@ -37,6 +37,7 @@ def test_word_count_reference_from_the_rule():
 
 def test_failed_job_without_expect_exits_1(tmp_path):
     f = tmp_path / "s.yaml"
+    # the sink fails at its start (1 h timeout above the broker's 15 min) and no restart is allowed
     f.write_text(HELLO.replace("kafka: {topics", "kafka: {transaction_max_timeout: 15min, topics")
                  .replace("transaction_timeout: 1min", "transaction_timeout: 1h")
                  + "restart: {strategy: none}\n")      # fails for good at the first failure
