@@ -6,7 +6,8 @@
 The workload (``benchmarks/workload.yaml``): 4 000 generated lines of 5 words, source parallelism
 2, other operators 2, exactly-once checkpoints every 200 ms, a read_committed reader, trace
 summary. A *record hop* is one record entering a task (read by a source, or delivered over a
-channel): 17 per line here. Four things move the same hops, measured one after the other in each
+channel; chained operators hand records on without a hop): 6 per line here (the line read by
+``source->split``, its 5 words delivered to ``count->format->sink``). Four things move the same hops, measured one after the other in each
 round (so a busy machine slows them alike) and reported as the best of all rounds:
 
 * ``sim.run``: what users wait for (the CLI, notebooks and explorations call it): the simulation,

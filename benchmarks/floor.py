@@ -1,8 +1,8 @@
 """The plain-Python floor: the benchmark's data work with no simulator around it.
 
 This is what the workload costs when nothing is simulated: the same input lines go through the
-same pipeline shape (2 source subtasks -> split -> hash partition by word -> keyed sum -> format ->
-sink), carried in buffers of ``buffer_size`` records on per-channel deques, with a round-robin
+same pipeline shape (2 chained ``source->split`` tasks -> hash partition by word -> 2 chained
+``count->format->sink`` tasks), carried in buffers of ``buffer_size`` records on per-channel deques, with a round-robin
 scheduler instead of SimPy. The sink appends to an output partition log that the reader trims
 once it has read, and the reader keeps the same constant-memory digest as snapsim's summary
 readers (count, order-independent CRC sum, last count per key). No time, no checkpoints, no
@@ -57,13 +57,16 @@ class _Digest:
 
 
 def plain_pipeline(partitions: list[list[str]], buffer_size: int, parallelism: int = 2) -> dict:
-    """Run the workload's data work over input ``partitions`` (lists of lines); returns its figures."""
+    """Run the workload's data work over input ``partitions`` (lists of lines); returns its figures.
+
+    The shape of the workload's chained tasks: ``source->split`` reads a buffer of lines and
+    splits it; a hash edge by word feeds ``count->format->sink``, which sums, formats and writes.
+    A hop, as in snapsim, is a record entering a task: a line read, a word delivered to a count.
+    """
     n = parallelism
     split_in = [deque() for _ in range(n)]
     count_in = [deque() for _ in range(n)]
-    format_in = [deque() for _ in range(n)]
-    sink_in = [deque() for _ in range(n)]
-    for i, lines in enumerate(partitions):          # the sources: (line, origin) buffers, forward
+    for i, lines in enumerate(partitions):          # the sources' buffers of (line, origin)
         records = [(v, ("lines", i, o)) for o, v in enumerate(lines)]
         split_in[i % n].extend(_buffers(records, buffer_size))
     hops = sum(len(p) for p in partitions)
@@ -77,16 +80,13 @@ def plain_pipeline(partitions: list[list[str]], buffer_size: int, parallelism: i
         for i in range(n):                          # one buffer per task per round, like a scheduler
             if split_in[i]:
                 work = True
-                buf = split_in[i].popleft()
-                hops += len(buf)
-                out = [((w, 1), o) for line, o in buf for w in line.split()]
                 buckets = [[] for _ in range(n)]
-                for rec in out:
-                    word = rec[0][0]
-                    p = key_cache.get(word)
-                    if p is None:
-                        p = key_cache[word] = crc32(word.encode()) % n
-                    buckets[p].append(rec)
+                for line, o in split_in[i].popleft():
+                    for w in line.split():
+                        p = key_cache.get(w)
+                        if p is None:
+                            p = key_cache[w] = crc32(w.encode()) % n
+                        buckets[p].append(((w, 1), o))
                 for p in range(n):
                     if buckets[p]:
                         count_in[p].extend(_buffers(buckets[p], buffer_size))
@@ -98,18 +98,8 @@ def plain_pipeline(partitions: list[list[str]], buffer_size: int, parallelism: i
                 for (word, one), o in buf:
                     total = state.get(word, 0) + one
                     state[word] = total
-                    out.append(((word, total), o))
-                format_in[i].append(out)
-            if format_in[i]:
-                work = True
-                buf = format_in[i].popleft()
-                hops += len(buf)
-                sink_in[i].append([(f"{w}:::{c}", o) for (w, c), o in buf])
-            if sink_in[i]:
-                work = True
-                buf = sink_in[i].popleft()
-                hops += len(buf)
-                logs[i].append(buf)
+                    out.append((f"{word}:::{total}", o))
+                logs[i].append(out)
                 digest.add(logs[i].read_all())
     return {"record_hops": hops, "count": digest.count, "digest": digest.digest,
             "final_counts": {k: int(v) for k, v in sorted(digest.finals.items())}}
