@@ -159,3 +159,13 @@ def test_report_numbers_are_rounded_to_the_trace_resolution():
     from sim.analysis.report import _rounded
     assert _rounded({"a": [0.1 + 0.2, {"b": 100.30000000000001}], "c": ["x"]}) == {"a": [0.3, {"b": 100.3}],
                                                                                     "c": ["x"]}
+
+
+def test_html_report_names_no_internal_reader(tmp_path):
+    # no declared read_committed consumer: the checker adds its own reader, never named to users
+    f, page = tmp_path / "s.yaml", tmp_path / "r.html"
+    f.write_text(HELLO.replace("consumers:\n  - {name: committed, topic: out, isolation: read_committed}\n", ""))
+    assert run_cli("run", str(f), "--html", str(page), "-q").exit_code == 0
+    text = page.read_text()
+    assert "_checker" not in text and "_reference" not in text
+    assert "judged on what a read_committed reader of &#x27;out&#x27; read" in text

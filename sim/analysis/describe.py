@@ -58,6 +58,8 @@ def describe(e: dict) -> str:
     pattern = _DESCRIBE.get(e["kind"])
     if pattern is not None:
         fields = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in e.items()}
+        if str(fields.get("consumer", "")).startswith("_"):      # internal readers are never named to users
+            fields["consumer"] = "of the checker"
         text = pattern.format_map(_Fields(fields))
         if e["kind"] == "snapshot_sync_start" and e.get("state") is not None:
             text += f": {e['state']}"
