@@ -41,7 +41,14 @@ def test_crash_marker_at_the_crash_time_and_downtime_shaded(crash_run):
     crash = crash_run.trace.first("task_crash")
     (marker,) = drawn["crashes"]
     assert list(marker.get_xdata()) == [crash["t"]]
-    assert len(drawn["downtime"]) == 1 and len(drawn["restores"]) == len(crash_run.trace.of("state_restore"))
+    assert len(drawn["restores"]) == len(crash_run.trace.of("state_restore"))
+    # one shaded band per restarted task's lane, from the failover to the restart
+    restarted = crash_run.trace.first("job_failing")["restarted"]
+    restart = crash_run.trace.first("job_restart")["t"]
+    assert len(drawn["downtime"]) == len(restarted)
+    for band in drawn["downtime"]:
+        xs = band.get_paths()[0].vertices[:, 0]
+        assert (min(xs), max(xs)) == (crash["t"], restart)
     plt.close("all")
 
 

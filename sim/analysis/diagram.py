@@ -136,7 +136,7 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
     handles += [Line2D([], [], color=cp_color(c), lw=2.5, label=f"barrier {c}") for c in cps[:6]]
     handles += [Patch(color=TXN_COLORS[s], label=f"txn {s}") for s in ("open", "precommitted", "committed", "aborted")]
     handles += [Line2D([], [], color=CRASH, marker="X", lw=0, label="crash"),
-                Patch(color=CRASH, alpha=0.12, label="job down")]
+                Patch(color=CRASH, alpha=0.12, label="task down (failover)")]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
     return drawn
 
@@ -321,20 +321,30 @@ def _reads(ax, events, lanes, x, drawn, annotate: bool, aggregate: bool = False,
 
 
 def _downtime(ax, events, lanes, x, drawn) -> None:
-    down = None
-    ys = [y for name, y in lanes.items() if _TASK.match(name)]
-    if not ys:
+    """Shade each restarted task's lane from its failover to its restart (a region, or every task)."""
+    tasks = [name for name in lanes if _TASK.match(name)]
+    if not tasks:
         return
-    lo, hi = min(ys) - 0.45, max(ys) + 0.45
     t_max = max((e["t"] for e in events if e["kind"] != "summary"), default=0.0)
+    down: dict[str, float] = {}
+
+    def shade(names, until):
+        for name in names:
+            if name in down and name in lanes:
+                y = lanes[name]
+                drawn["downtime"].append(ax.fill_between([x(down[name]), x(until)], y - 0.5, y + 0.5,
+                                                         color=CRASH, alpha=0.08, lw=0, zorder=0))
+            down.pop(name, None)
+
     for e in events:
         if e["kind"] == "job_failing":
-            down = e["t"]
-        elif e["kind"] in ("job_restart", "job_failed") and down is not None:
-            drawn["downtime"].append(ax.fill_between([x(down), x(e["t"])], lo, hi, color=CRASH, alpha=0.08, lw=0, zorder=0))
-            down = None
-    if down is not None:
-        drawn["downtime"].append(ax.fill_between([x(down), x(t_max)], lo, hi, color=CRASH, alpha=0.08, lw=0, zorder=0))
+            for name in e.get("restarted") or tasks:
+                down.setdefault(name, e["t"])
+        elif e["kind"] == "job_restart":
+            shade(e.get("tasks") or list(down), e["t"])
+        elif e["kind"] == "job_failed":
+            shade(list(down), e["t"])
+    shade(list(down), t_max)
 
 
 def _faults(ax, events, lanes, x, drawn) -> None:

@@ -35,7 +35,7 @@ class Player:
         self.timeline = Timeline(trace)
         self.times = self.timeline.times
         self.moments = {"event": self.times}
-        self.moments.update({k: sorted({m["t"] for m in self.timeline.moments(k)}) for k in MOMENT_KINDS})
+        self.moments.update(self.timeline.moment_times())
         self.max_frames, self.dpi = frames, dpi
         self._states: list[dict] | None = None
         self._picture = None
@@ -65,17 +65,8 @@ class Player:
         return "\n".join(textwrap.fill(line, width, subsequent_indent="      ") for line in lines)
 
     def frames(self) -> list[float]:
-        """Instants of the fallback animation: crashes and restores, the other moments (thinned
-        evenly when there are too many), then evenly spaced instants up to ``frames``."""
-        must = sorted(set(self.moments["crash"]) | set(self.moments["restore"]))[: self.max_frames]
-        other = sorted({t for k in MOMENT_KINDS for t in self.moments[k]} - set(must))
-        room = self.max_frames - len(must)
-        if len(other) > room:
-            other = [other[int(i * len(other) / room)] for i in range(room)] if room > 0 else []
-        keep = sorted(set(must) | set(other))
-        room = self.max_frames - len(keep)
-        extra = self.times[:: max(1, len(self.times) // room)] if room > 0 and self.times else []
-        return sorted(set(keep) | set(extra[:room]))
+        """Instants of the fallback animation (:meth:`sim.analysis.state.Timeline.pick`)."""
+        return self.timeline.pick(self.max_frames)
 
     # --- the picture ---
     def picture(self):
