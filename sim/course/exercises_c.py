@@ -70,3 +70,25 @@ def _capstone_holds(answer: dict) -> dict:
           lambda a, t: t(a)["ok"], lambda t: "every crash point of the fixed job stays exactly once")
 def _capstone():
     return _capstone_holds
+
+
+@exercise("7.1", "Answer completed_ms=<when checkpoint 1 of hello_world_crash completes, read off the "
+          "picture to the nearest 10 ms>.", "find the ✓1 mark and the dotted line under it.",
+          lambda a, t: abs(float(a["completed_ms"]) - t) <= 10, lambda t: f"checkpoint 1 completes at {t:.1f} ms")
+def _completion_time():
+    return api.run(scenario("hello_world_crash")).trace.of("checkpoint_complete")[0]["t"]
+
+
+@exercise("7.2", "Answer aborted=[ids of the transactions whose bars end aborted, e.g. 'sink[0]#2'].",
+          "each sink lane has a bar per transaction, labelled T1, T2, ... ; the legend names the colour "
+          "of an aborted one.", lambda a, t: sorted(a["aborted"]) == t, lambda t: f"{t} were aborted")
+def _aborted_bars():
+    run = api.run(scenario("hello_world_crash"))
+    return sorted(t["id"] for t in run.report["transactions"] if t["status"] == "aborted")
+
+
+@exercise("7.3", "Answer after_item=<the index of the arrival after which the gate of "
+          "three_inputs_buffered snapshots>.", "look for the trigger mark on the gate diagram's time axis.",
+          lambda a, t: int(a["after_item"]) == t, lambda t: f"the snapshot follows item {t}")
+def _gate_trigger():
+    return api.run(scenario("gates/three_inputs_buffered")).report["gate"]["trigger_after"][1]
