@@ -9,8 +9,9 @@ subtask, a ``task`` (``"split[1]"``). The remaining fields depend on the kind an
 :data:`KINDS`, the one table that documents the schema.
 
 Trace levels keep big runs cheap: ``full`` keeps every record hop, ``control`` keeps everything
-but record hops, ``summary`` keeps only counters (plus the final ``summary`` event and what the
-checker needs: consumer output and job-level events).
+but record hops, ``summary`` keeps only counters (plus the final ``summary`` event, what the
+checker needs: consumer output and job-level events, and the barriers and checkpoints, so that a
+picture of any run shows its snapshots).
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "source_read": (FULL, "n, origins", "a source read n records ([topic, partition, offset, time] each)"),
     # --- barriers and alignment ---
     "barrier_inject": (CONTROL, "checkpoint, offsets", "a source recorded its offsets and injected a barrier"),
-    "barrier_send": (CONTROL, "checkpoint, to, channel, unaligned, arrive", "a barrier was put on a channel"),
+    "barrier_send": (SUMMARY, "checkpoint, to, channel, unaligned, arrive",
+                     "a barrier was put on a channel (kept at every level: O(checkpoints x channels))"),
     "barrier_receive": (CONTROL, "checkpoint, channel, unaligned", "the handler saw a barrier"),
     "cancel_marker": (CONTROL, "checkpoint, channel", "a cancellation marker reached the handler"),
     "alignment_start": (CONTROL, "checkpoint, channel", "the first barrier of a checkpoint arrived"),

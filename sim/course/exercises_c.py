@@ -80,8 +80,8 @@ def _completion_time():
 
 
 @exercise("7.2", "Answer aborted=[ids of the transactions whose bars end aborted, e.g. 'sink[0]#2'].",
-          "each sink lane has a bar per transaction, labelled T1, T2, ... ; the legend names the colour "
-          "of an aborted one.", lambda a, t: sorted(a["aborted"]) == t, lambda t: f"{t} were aborted")
+          "each sink lane has a bar per transaction, labelled T1, T2, ... ; the legend names the mark "
+          "that ends an aborted one.", lambda a, t: sorted(a["aborted"]) == t, lambda t: f"{t} were aborted")
 def _aborted_bars():
     run = api.run(scenario("hello_world_crash"))
     return sorted(t["id"] for t in run.report["transactions"] if t["status"] == "aborted")

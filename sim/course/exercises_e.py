@@ -34,3 +34,26 @@ def _fenced_commit():
     fenced = run.trace.of("producer_fenced")[0]
     fails = any(abs(f["t"] - fenced["t"]) < 1e-6 for f in run.report["failovers"])
     return fenced["checkpoint"], fails
+
+
+def retained(name: str, retention: str, overrides=()) -> dict:
+    """How a run of shipped scenario ``name`` ends with ``retention``: reason and kept checkpoints."""
+    run = api.run(api.load_scenario(scenario(name), [f"checkpointing.retention={retention}", *overrides,
+                                                     "expect={}"]))
+    end = run.trace.of("run_end")[0]
+    return {"reason": end["reason"], "kept": end["retained_checkpoints"]}
+
+
+@exercise("11.1", "Answer kept=[checkpoints kept when hello_world_crash fails for good under "
+          "delete_on_cancellation].", "restart={strategy: none} makes the crash final; a failure is not "
+          "a cancellation.", lambda a, t: [int(c) for c in a["kept"]] == t, lambda t: f"kept: {t}")
+def _kept_after_failure():
+    return retained("hello_world_crash", "delete_on_cancellation", ["restart={strategy: none}"])["kept"]
+
+
+@exercise("11.2", "Answer kept=[checkpoints the seed job keeps when its 90 s are over].",
+          "the end of a run counts as a cancellation; which retention does seed_job.yaml set?",
+          lambda a, t: [int(c) for c in a["kept"]] == t, lambda t: f"kept: {t}")
+def _kept_by_seed_job():
+    run = api.run(scenario("seed_job"))
+    return run.trace.of("run_end")[0]["retained_checkpoints"]

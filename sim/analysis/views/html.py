@@ -15,7 +15,7 @@ import json
 from importlib import resources
 
 from ..state import MOMENT_KINDS, Timeline, describe
-from .svgmap import figure_of, figure_svg, lane_of, timing_svg
+from .svgmap import figure_svg, lane_of, own_figure, timing_svg
 
 __all__ = ["render_html"]
 
@@ -148,20 +148,19 @@ def _checkpoints(report: dict, trace) -> str:
 
 
 def _chart_svg(trace) -> str:
-    from ..diagram_other import checkpoint_chart
+    from .checkpoints import checkpoint_chart
 
-    fig = figure_of(checkpoint_chart(trace))
-    fig.tight_layout()
+    fig = own_figure()
+    checkpoint_chart(trace, ax=fig.add_subplot())
     return f'<div class="chart">{figure_svg(fig)}</div>'
 
 
 def _other_svg(trace) -> str:
     """The natural diagram of a gate or Chandy-Lamport run."""
-    from ..diagram_other import cl_diagram, gate_diagram
+    from . import auto_kind, view
 
-    drawn = gate_diagram(trace) if any(e["kind"] == "gate_item" for e in trace) else cl_diagram(trace)
-    fig = figure_of(drawn)
-    fig.tight_layout()
+    fig = own_figure()
+    view(auto_kind(trace))(trace, ax=fig.add_subplot())
     return f'<div class="chart">{figure_svg(fig)}</div>'
 
 

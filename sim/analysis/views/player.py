@@ -15,7 +15,7 @@ import textwrap
 
 from ..state import MOMENT_KINDS, Timeline
 from .state_text import state_lines
-from .svgmap import figure_of, geometry
+from .svgmap import geometry, own_figure
 
 __all__ = ["Player", "play"]
 
@@ -72,20 +72,20 @@ class Player:
     def picture(self):
         """The timing diagram as a raster (drawn once) and its geometry (axes box, time span)."""
         if self._picture is None:
-            import matplotlib
-            matplotlib.use("Agg", force=False)
-            import matplotlib.pyplot as plt
             import numpy as np
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-            from ..diagram import timing_diagram
+            from .timing import timing_diagram
 
-            fig = figure_of(timing_diagram(self.trace))
+            # NOTE: a figure of its own with an Agg canvas attached: drawn to pixels without
+            # pyplot and without switching the backend of the notebook or script that uses us
+            fig = own_figure()
+            FigureCanvasAgg(fig)
+            timing_diagram(self.trace, ax=fig.add_subplot())
             fig.set_dpi(self.dpi)
-            fig.tight_layout()
             geo = geometry(fig, fig.axes[0])
             fig.canvas.draw()
             self._picture = (np.asarray(fig.canvas.buffer_rgba()).copy(), geo)
-            plt.close(fig)
         return self._picture
 
     def draw(self, t: float) -> dict:
