@@ -70,14 +70,15 @@ def split(events, parts: dict[str, frozenset]) -> dict[str, list]:
     return out
 
 
-def keep_clear(labels: LabelLayer, artist) -> None:
-    """Register a line's markers and segments, a vertical rule or an arrow as a place labels avoid."""
+def keep_clear(labels: LabelLayer, artist, soft: bool = False) -> None:
+    """Register a line's markers and segments, a vertical rule or an arrow as a place labels avoid
+    (``soft``: a thin record line, which labels about marks may cross when nothing else is free)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch
 
     if isinstance(artist, FancyArrowPatch):
         (xa, ya), (xb, yb) = artist._posA_posB
-        labels.avoid((xa, xb), (ya, yb), max(artist.get_linewidth(), 1.0) + 1, joined=True)
+        labels.avoid((xa, xb), (ya, yb), max(artist.get_linewidth(), 1.0) + 1, joined=True, soft=soft)
     elif isinstance(artist, Line2D):
         xs, ys = artist.get_xdata(), artist.get_ydata()
         if artist.get_transform() != artist.axes.transData:        # axvline: a rule in axes coordinates
@@ -86,7 +87,7 @@ def keep_clear(labels: LabelLayer, artist) -> None:
         if artist.get_marker() not in (None, "None", "", " "):
             labels.avoid(xs, ys, artist.get_markersize())
         if artist.get_linestyle() not in ("None", "", " ") and len(xs) > 1:
-            labels.avoid(xs, ys, artist.get_linewidth() + 1, joined=True)
+            labels.avoid(xs, ys, artist.get_linewidth() + 1, joined=True, soft=soft)
 
 
 def _t(e) -> float:
@@ -129,7 +130,7 @@ class Canvas:
         Its marks and lines are kept free of labels (see :meth:`LabelLayer.avoid`)."""
         self.drawn.setdefault(category, []).append(artist)
         if not self.dense:
-            keep_clear(self.labels, artist)
+            keep_clear(self.labels, artist, soft=category in ("records", "held"))
         return artist
 
     def key(self, label: str, handle) -> None:

@@ -11,7 +11,7 @@ from .canvas import Canvas
 from .labels import ABOVE, BELOW
 from .style import CHECKPOINT_COLORS, CRASH, cp_color, tip
 
-__all__ = ["barriers", "checkpoints", "alignment", "snapshots"]
+__all__ = ["barriers", "waiting", "checkpoints", "alignment", "snapshots"]
 
 
 def barriers(c: Canvas, events, detail: bool) -> None:
@@ -47,6 +47,32 @@ def barriers(c: Canvas, events, detail: bool) -> None:
         lines = LineCollection(segments, colors=cp_color(cid), linewidths=c.style.line, linestyles=ls, zorder=5)
         c.ax.add_collection(lines)
         c.add("barriers", tip(lines, f"barriers-{cid}", f"barriers of checkpoint {cid} ({len(segments)} channels)"))
+
+
+def waiting(c: Canvas, barrier_events, snapshot_spans, alignment_spans) -> None:
+    """A dotted line along a task's lane from its barrier's arrival to its snapshot, where the barrier
+    waited in the input queue behind records (a task that aligns shows its wait as the alignment band)."""
+    from matplotlib.lines import Line2D
+
+    arrived: dict[tuple, float] = {}
+    for e in barrier_events:
+        if e["kind"] == "barrier_send" and not e.get("unaligned"):
+            key = (e["to"], e["checkpoint"])
+            arrived[key] = min(arrived.get(key, e.get("arrive", e["t"])), e.get("arrive", e["t"]))
+    aligning = {(e.get("task"), e.get("checkpoint")) for e in alignment_spans if e["kind"] == "alignment_start"}
+    for e in snapshot_spans:
+        key = (e.get("task"), e.get("checkpoint"))
+        if e["kind"] != "snapshot_sync_start" or key not in arrived or key in aligning or c.y(key[0]) is None:
+            continue
+        span = c.clip(arrived[key], e["t"])
+        if span is None or c.x(span[1]) - c.x(span[0]) < c.visible * 3:
+            continue
+        y, cid = c.y(key[0]), key[1]
+        line = c.ax.plot([c.x(span[0]), c.x(span[1])], [y + 0.06, y + 0.06], color=cp_color(cid), lw=c.style.line * 0.8,
+                         ls=(0, (1, 1.5)), zorder=4)[0]
+        c.add("waiting", tip(line, f"wait-{cid}-{key[0]}", f"barrier {cid} waited in {key[0]}'s input queue behind "
+                             f"records from {c.ms(arrived[key])} to {c.ms(e['t'])}"))
+        c.key("barrier queued behind records", Line2D([], [], color="#555", lw=c.style.line * 0.8, ls=(0, (1, 1.5))))
 
 
 def checkpoints(c: Canvas, events, detail: bool) -> None:
@@ -121,6 +147,11 @@ def alignment(c: Canvas, spans, events, detail: bool) -> None:
                              ms=c.style.marker * 0.7, mfc="white", mec=cp_color(cid), mew=1.4, zorder=9)[0]
             values = [str(v) for e in mine for v in (e.get("values") or [])][:12]
             c.add(cat, tip(line, f"{cat}-{cid}", f"checkpoint {cid}: {name}: {len(mine)} buffer(s) " + " ".join(values)))
+            if detail and cat == "persisted":            # which records the barrier overtook
+                for e in mine:
+                    if e.get("values"):
+                        c.label(c.x(e["t"]), c.y(e["task"]) + 0.2, "kept " + _value(e["values"][:3]),
+                                ((4, 4), (4, -12), (4, 14)), 4, color=cp_color(cid))
             c.key(name, Line2D([], [], ls="", marker=marker, mfc="white", mec="#555", mew=1.4, ms=c.style.marker * 0.7))
 
 
@@ -154,6 +185,7 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
     from matplotlib.patches import Patch
 
     sync: dict[tuple, tuple] = {}
+    few = sum(e["kind"] == "snapshot_sync_start" and c.inside(e["t"]) for e in spans) <= 16
     for e in spans:
         key, y = (e.get("task"), e.get("checkpoint")), c.y(e.get("task"))
         if y is None:
@@ -172,7 +204,7 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
             c.add("snapshots", tip(bar, f"snapshot-{key[1]}-{key[0]}", title))
             c.add("snapshots", tip(dot, f"snapshot-dot-{key[1]}-{key[0]}", title))
             c.key("snapshot (state copied)", Line2D([], [], color="#555", marker="o", lw=0, ms=c.style.marker * 0.8))
-            if annotate and state not in (None, {}, []):
+            if (annotate or few) and state not in (None, {}, []):
                 c.label(c.x(t0), y, _state_text(state), STATE_PLACES, 3, color=color)
         elif e["kind"] == "snapshot_async_end" and key in sync:
             t0, _ = sync.pop(key)

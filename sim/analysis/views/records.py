@@ -66,7 +66,7 @@ def records(c: Canvas, events, replays, blocks, annotate: bool) -> None:
             topic = c.y(f"Kafka {e['origins'][0][0]}")
             if topic is not None:
                 replayed = any(a <= e["t"] <= b for a, b in replay)
-                offsets = ",".join(f"@{o[2]}" for o in e["origins"][:3])
+                offsets = ",".join(f"p{o[1]}@{o[2]}" for o in e["origins"][:3])      # partition@offset
                 _arrow(c, "records", e["t"], topic, e["t"], c.y(e["task"]), REPLAY if replayed else RECORD,
                        f"read-{e['task']}-{offsets}", f"{e['task']} read {offsets} from Kafka")
                 if annotate:

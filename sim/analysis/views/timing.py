@@ -15,7 +15,7 @@ window at any trace level, so the picture's cost is bounded by what it shows, no
 from __future__ import annotations
 
 from .canvas import Canvas, lanes_of, split, window_end, window_slice
-from .marks import alignment, barriers, checkpoints, snapshots
+from .marks import alignment, barriers, checkpoints, snapshots, waiting
 from .records import density, records
 from .style import axes_for, style_of
 from .txn import SPAN_KINDS, TXN_KINDS, downtime, faults, reads, transactions
@@ -81,6 +81,8 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
         hops = sorted(part["sends"] + part["sources"] + part["appends"], key=lambda e: e["t"])   # few: detail
         records(c, hops, span["replay"], span["blocked"], annotate)
     barriers(c, part["barriers"], detail=not aggregate)
+    if not aggregate:
+        waiting(c, part["barriers"], span["snapshots"], span["alignment"])
     checkpoints(c, part["checkpoints"], detail=not aggregate)
     alignment(c, span["alignment"], part["kept"], detail=not aggregate)
     snapshots(c, span["snapshots"], detail=not aggregate, annotate=annotate)

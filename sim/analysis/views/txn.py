@@ -155,6 +155,7 @@ def reads(c: Canvas, events, aggregate: bool, annotate: bool) -> None:
     if aggregate:                                             # drawn by the density bands
         return
     batch: dict[tuple, object] = {}
+    few = len({(e["consumer"], e["t"]) for e in events if e["kind"] == "consumer_read"}) <= 24
     for e in events:
         if e["kind"] != "consumer_read" or (y := c.y(f"reader {e['consumer']}")) is None:
             continue
@@ -166,7 +167,7 @@ def reads(c: Canvas, events, aggregate: bool, annotate: bool) -> None:
         c.key("read (read_committed)" if committed else "read (read_uncommitted)",
               Line2D([], [], ls="", marker="o" if committed else "s", color=TXN_COLORS["committed"] if committed
                      else "#666", ms=c.style.marker * 0.7))
-        if annotate:
+        if annotate or few:                       # few read instants: their values, even where record values are not
             together = batch.get((y, e["t"]))
             if together is None:                      # one label for the records read at one instant
                 batch[(y, e["t"])] = c.label(c.x(e["t"]), y, str(e["value"]), ((3, -13), (3, 5)), 7,
