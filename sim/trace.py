@@ -65,13 +65,20 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "source_offset_reset": (SUMMARY, "topic, partition, offset, cause", "a source chose its start position"),
     "inflight_restore": (CONTROL, "checkpoint, channel, n", "unaligned: persisted buffers put back"),
     # --- Kafka transactions ---
-    "txn_begin": (SUMMARY, "txn, transactional_id, epoch", "a sink opened a transaction"),
+    "txn_begin": (SUMMARY, "txn, transactional_id, epoch, implementation",
+                  "a sink opened a transaction (implementation: FlinkKafkaProducer | KafkaSink)"),
     "txn_precommit": (SUMMARY, "txn, checkpoint, records", "the sink flushed and pre-committed"),
     "txn_commit": (SUMMARY, "txn, checkpoint, records, cause", "the transaction committed"),
     "txn_abort": (SUMMARY, "txn, records, cause", "the transaction aborted"),
     "txn_timeout": (SUMMARY, "txn, age, timeout", "the broker aborted a transaction older than its timeout"),
     "txn_warning": (CONTROL, "txn, age, timeout", "a transaction passed 0.8 x its timeout"),
     "producer_fenced": (SUMMARY, "transactional_id, epoch", "a commit failed: the producer was fenced"),
+    "commit_discarded": (SUMMARY, "txn, checkpoint, records, error, recovering",
+                         "KafkaSink's committer gave up a commit the broker refused with a known error "
+                         "(ProducerFenced, InvalidTxnState, UnknownProducerId): no failover, the records are lost"),
+    "txn_probe": (CONTROL, "prefix, subtask, first, unused, used",
+                  "KafkaSink on start: ids prefix-subtask-first .. were initialised (aborting what they had open) "
+                  "until id prefix-subtask-unused, never used before"),
     "offsets_committed": (CONTROL, "checkpoint, offsets", "source offsets committed to the group"),
     # --- readers and run ---
     "consumer_summary": (SUMMARY, "consumer, isolation, count, digest, final_counts",

@@ -82,12 +82,26 @@ def _explain_overcount(value, key, n, ref_max, reads, ctx: _Context) -> str:
             f"counted again when replayed (a snapshot taken without aligned barriers).")
 
 
+def _explain_discarded(value, src: str, txn: dict, ctx: _Context) -> str:
+    """A loss whose cause is KafkaSink's committer giving up a refused commit (no failover)."""
+    why = ""
+    t = ctx.timeouts.get(txn["id"])
+    if t is not None:
+        why = (f" the broker had aborted it at {t['t']:g} ms, {t['age']:g} ms after its first write, longer than its "
+               f"transaction_timeout of {t['timeout']:g} ms;")
+    return (f"loss: {value} (from {src}) was written in transaction {txn['id']} of checkpoint {txn['checkpoint']}:{why} "
+            f"KafkaSink's committer got {txn['discard_error']} at {txn['discarded']:g} ms and discarded the commit "
+            f"without failing over, so its {txn['records']} record(s) are lost silently.")
+
+
 def _explain_loss(value, ref_read, ctx: _Context) -> str:
     origin = ref_read.get("origin") or []
     src = _origin(origin)
     appended = ctx.appends.get(value, [])
     for e in appended:
         txn = ctx.txns.get(e.get("txn"))
+        if txn is not None and txn.get("discarded") is not None:
+            return _explain_discarded(value, src, txn, ctx)
         if txn is not None and txn["id"] in ctx.timeouts:
             t = ctx.timeouts[txn["id"]]
             cp = f" of checkpoint {txn['checkpoint']}" if txn.get("checkpoint") else ""

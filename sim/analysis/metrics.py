@@ -105,6 +105,7 @@ def transactions(trace) -> list[dict]:
         kind = e["kind"]
         if kind == "txn_begin":
             by_id[e["txn"]] = {"id": e["txn"], "task": e.get("task"), "transactional_id": e["transactional_id"],
+                               "implementation": e.get("implementation"),
                                "checkpoint": None, "status": "open", "records": 0, "began": e["t"],
                                "ended": None, "cause": ""}
         elif e.get("txn") in by_id:
@@ -118,6 +119,8 @@ def transactions(trace) -> list[dict]:
                              cause="timed out" if kind == "txn_timeout" else e["cause"])
                 if kind == "txn_timeout":
                     entry["timed_out"] = True
+            elif kind == "commit_discarded":
+                entry.update(discarded=e["t"], discard_error=e["error"])
     return list(by_id.values())
 
 

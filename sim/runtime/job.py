@@ -19,7 +19,7 @@ from .mail import ResumeInput
 from .operators import make_operator
 from .outputs import Outputs
 from .restart_strategy import RestartStrategy
-from .sink import KafkaSinkWriter, SinkStartError
+from .sink import SinkStartError, TwoPhaseCommitSink, make_sink
 from .source import SourceReader, SourceStreamTask
 from .task import StreamTask
 
@@ -141,7 +141,7 @@ class Attempt:
                          for spec in job.plan.channels]
         self.tasks: list[StreamTask] = []
         self.sources: list[SourceStreamTask] = []
-        self.sinks: list[KafkaSinkWriter] = []
+        self.sinks: list[TwoPhaseCommitSink] = []
         for spec in job.plan.tasks:
             self.tasks.append(self._build(spec))
         for task in self.tasks:
@@ -191,7 +191,7 @@ class Attempt:
                                 offset=offset, cause=cause)
             return reader
         if op_spec.type == "kafka_sink":
-            op = KafkaSinkWriter(spec.name, spec.index, op_spec, job.cluster, self, job.txn_counter)
+            op = make_sink(spec.name, spec.index, spec.parallelism, op_spec, job.cluster, self, job.txn_counter)
             op.open(restored)
             self.sinks.append(op)
             return op

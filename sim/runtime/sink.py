@@ -1,17 +1,16 @@
-"""The Kafka sink with Flink's two-phase commit (``semantic: exactly_once``).
+"""The Kafka sinks with Flink's two-phase commit, and what both share.
 
 Records go into the current Kafka transaction (read_uncommitted readers see them at once). On
 ``barrier(n)`` the sink pre-commits: it flushes, remembers the transaction as pending for ``n``
-and opens a new one; the snapshot holds the pending transactions and the open one. On
-``notify_checkpoint_complete(k)`` it commits every pending transaction with id <= k, in order;
-a commit that fails (the broker aborted the transaction on timeout, or the producer was fenced)
-fails the job. On restore it commits the restored pending transactions again (commit is
-idempotent; one the broker already aborted is reported lost), aborts the one that was open at
-snapshot time and every leftover transaction of this subtask, and opens a fresh one.
+and opens a new one; the snapshot holds the pending transactions. On
+``notify_checkpoint_complete(k)`` it commits every pending transaction with id <= k, in order
+(a late notice for an older id finds nothing left to commit). On restore it commits the
+restored pending transactions again (commit is idempotent), aborts what it does not resume, and
+opens a fresh transaction.
 
-Transactional ids come from a pool per subtask (``<prefix>-<subtask>-<k>``, five of them, as
-Flink's FlinkKafkaProducer does); each new transaction initialises its id's producer, which bumps
-the epoch and fences a zombie of an earlier attempt that still had a transaction open under it.
+:class:`TwoPhaseCommitSink` is what the two implementations share; :class:`FlinkKafkaProducer`
+(here) and :class:`~sim.runtime.kafka_sink.KafkaSink` differ in their transactional ids, their
+state, what they abort on restore and what a refused commit does (SEMANTICS 5).
 
 ``at_least_once`` and ``none`` write without transactions through the producer's batch, sent
 ``linger`` ms later: replays after a restore show up as duplicates. ``at_least_once`` flushes the
@@ -26,7 +25,7 @@ from .later import call_later
 from .operators import Operator
 from .errors import TaskFailure
 
-__all__ = ["KafkaSinkWriter", "SinkStartError", "POOL_SIZE"]
+__all__ = ["TwoPhaseCommitSink", "FlinkKafkaProducer", "SinkStartError", "POOL_SIZE", "make_sink"]
 
 POOL_SIZE = 5
 
@@ -35,65 +34,52 @@ class SinkStartError(Exception):
     """The sink cannot start at all (e.g. its transaction timeout exceeds the broker's maximum)."""
 
 
-class KafkaSinkWriter(Operator):
-    stateful = True
+class TwoPhaseCommitSink(Operator):
+    """A Kafka sink subtask: writing, batching, pre-commit bookkeeping and commits in order."""
 
-    def __init__(self, task_name: str, index: int, spec, cluster, attempt, counter: dict) -> None:
+    stateful = True
+    implementation = ""
+
+    def __init__(self, task_name: str, index: int, parallelism: int, spec, cluster, attempt, counter: dict) -> None:
         self.task_name = task_name                 # the (chained) task: the trace's lane
         self.label = f"{spec.name}[{index}]"       # names this subtask's transactions: "sink[0]#3"
+        self.index = index
+        self.parallelism = parallelism
         self.spec = spec
         self.cluster = cluster
+        self.coord = cluster.transactions
         self.attempt = attempt
         self.env = attempt.env
         self.trace = attempt.trace
         topic = cluster.topics[spec.topic]
         self.partition = topic.partitions[index % len(topic.partitions)]
-        self.prefix = f"{spec.transactional_id_prefix or spec.name}-{index}-"
         self.exactly_once = spec.semantic == "exactly_once"
         self.pending: list = []            # (checkpoint, Transaction) pre-committed, oldest first
         self.current = None
         self.counter = counter             # txn serial numbers per subtask, across attempts
         self.batch: list = []              # non-transactional producer batch, sent after ``linger``
 
-    # --- lifecycle ---------------------------------------------------------------------------
     def open(self, restored: dict | None) -> None:
-        """Recover transactions from the restored state, clean up leftovers, begin a transaction."""
-        if not self.exactly_once:
-            return
-        coord, now = self.cluster.transactions, self.env.now
-        keep = set()
-        if restored:
-            for cid, name in restored["pending"]:
-                txn = coord.transactions[name]
-                keep.add(name)
-                self._commit(txn, cid, "recovered on restore", recovering=True)
-            open_name = restored.get("open")
-            if open_name:
-                txn = coord.transactions[open_name]
-                if coord.abort(txn, now, "open at snapshot time; aborted on restore"):
-                    self._trace_abort(txn)
-        for txn in coord.open_transactions(self.prefix):
-            if txn.id not in keep and coord.abort(txn, now, "leftover of a failed attempt; aborted on restore"):
-                self._trace_abort(txn)
-        self._begin()
+        """Recover from the restored state (or start fresh) before the first record."""
+        raise NotImplementedError
 
-    def _begin(self) -> None:
-        coord, now = self.cluster.transactions, self.env.now
-        used = {t.transactional_id for _, t in self.pending}
-        free = [k for k in range(POOL_SIZE) if f"{self.prefix}{k}" not in used]
-        if not free:
-            raise TaskFailure("too many ongoing snapshots: every transactional id of the pool is pending")
-        tid = f"{self.prefix}{free[0]}"
+    def _init_producer(self, tid: str) -> int:
+        """``initTransactions()`` for ``tid``: bump its epoch, fence (abort) its previous open txn."""
         try:
-            epoch, fenced = coord.init_producer(tid, self.spec.transaction_timeout, now)
+            epoch, fenced = self.coord.init_producer(tid, self.spec.transaction_timeout, self.env.now)
         except InvalidTimeout as exc:
             raise SinkStartError(str(exc)) from None
         for txn in fenced:
             self._trace_abort(txn)
+        return epoch
+
+    def _open_transaction(self, tid: str) -> None:
+        epoch = self._init_producer(tid)
         serial = self.counter.get(self.label, 0) + 1
         self.counter[self.label] = serial
-        self.current = coord.begin(f"{self.label}#{serial}", tid, epoch, self.spec.transaction_timeout)
-        self.trace.emit(now, "txn_begin", self.task_name, txn=self.current.id, transactional_id=tid, epoch=epoch)
+        self.current = self.coord.begin(f"{self.label}#{serial}", tid, epoch, self.spec.transaction_timeout)
+        self.trace.emit(self.env.now, "txn_begin", self.task_name, txn=self.current.id, transactional_id=tid,
+                        epoch=epoch, implementation=self.implementation)
 
     # --- records -----------------------------------------------------------------------------
     def process(self, records: list) -> list:
@@ -114,13 +100,17 @@ class KafkaSinkWriter(Operator):
             self._write(batch)
             self.attempt.job.check_drained()
 
+    def _transaction_for_write(self):
+        """The transaction the next write goes into (None: not transactional)."""
+        return self.current
+
     def _write(self, records: list) -> None:
         now, part, attempt = self.env.now, self.partition, self.attempt.number
         values, origins = zip(*records)          # one transpose in C instead of two passes
-        txn = self.current
+        txn = self._transaction_for_write() if self.exactly_once else None
         if txn is not None:
             try:
-                self.cluster.transactions.write(txn, part, now, len(values))
+                self.coord.write(txn, part, now, len(values))
             except KafkaError as exc:
                 raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
         first = part.append_many(now, values, origins, txn.id if txn is not None else None, attempt)
@@ -132,19 +122,22 @@ class KafkaSinkWriter(Operator):
                                 value=value, txn=tid, origin=list(origins[k]) + [attempt])
 
     # --- checkpoints -------------------------------------------------------------------------
-    def snapshot(self, checkpoint: int):
-        if not self.exactly_once:
-            if self.spec.semantic == "at_least_once" and self.batch:
-                batch, self.batch = self.batch, []
-                self._write(batch)                 # flush on the barrier
-            return None
-        txn, now = self.current, self.env.now
+    def flush_batch(self) -> bool:
+        """``at_least_once`` flushes the batch on the barrier; True if this sink is not transactional."""
+        if self.exactly_once:
+            return False
+        if self.spec.semantic == "at_least_once" and self.batch:
+            batch, self.batch = self.batch, []
+            self._write(batch)
+        return True
+
+    def precommit(self, txn, checkpoint: int) -> None:
+        """Flush ``txn`` and keep it as pending for ``checkpoint``."""
         txn.checkpoint = checkpoint
         self.pending.append((checkpoint, txn))
-        self.trace.emit(now, "txn_precommit", self.task_name, txn=txn.id, checkpoint=checkpoint, records=txn.records)
+        self.trace.emit(self.env.now, "txn_precommit", self.task_name, txn=txn.id, checkpoint=checkpoint,
+                        records=txn.records)
         self._warn_age(txn)
-        self._begin()
-        return {"pending": [(cid, t.id) for cid, t in self.pending], "open": self.current.id}
 
     def notify_complete(self, checkpoint: int) -> None:
         while self.pending and self.pending[0][0] <= checkpoint:
@@ -152,7 +145,7 @@ class KafkaSinkWriter(Operator):
             self._commit(txn, cid, f"checkpoint {checkpoint} completed")
 
     def _commit(self, txn, cid: int, cause: str, recovering: bool = False) -> None:
-        coord, now = self.cluster.transactions, self.env.now
+        coord, now = self.coord, self.env.now
         self._warn_age(txn)
         try:
             if coord.can_commit(txn):
@@ -162,8 +155,11 @@ class KafkaSinkWriter(Operator):
         except KafkaError as exc:
             self.trace.emit(now, "producer_fenced", self.task_name, transactional_id=txn.transactional_id,
                             epoch=txn.epoch, txn=txn.id, checkpoint=cid, error=str(exc), recovering=recovering)
-            if not recovering:
-                raise TaskFailure(f"commit of {txn.id} (checkpoint {cid}) failed: {exc}") from None
+            self.commit_failed(txn, cid, exc, recovering)
+
+    def commit_failed(self, txn, cid: int, exc: KafkaError, recovering: bool) -> None:
+        """The broker refused a commit: what the implementation does about it."""
+        raise NotImplementedError
 
     def _warn_age(self, txn) -> None:
         if txn.first_write is not None:
@@ -187,3 +183,64 @@ class KafkaSinkWriter(Operator):
         if not self.exactly_once:
             return len(self.batch)
         return sum(t.records for _, t in self.pending) + (self.current.records if self.current else 0)
+
+
+class FlinkKafkaProducer(TwoPhaseCommitSink):
+    """The legacy sink (TwoPhaseCommitSinkFunction): a pool of five transactional ids per subtask.
+
+    Ids are ``<prefix>-<subtask>-<k>``, k < 5; more pending transactions than the pool holds fail
+    the job. A commit refused during ``notify_checkpoint_complete`` fails the job (failover); one
+    refused while recovering is only logged (``producer_fenced`` with ``recovering``): data lost.
+    """
+
+    implementation = "FlinkKafkaProducer"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.prefix = f"{self.spec.transactional_id_prefix or self.spec.name}-{self.index}-"
+
+    def open(self, restored: dict | None) -> None:
+        """Recover transactions from the restored state, clean up leftovers, begin a transaction."""
+        if not self.exactly_once:
+            return
+        coord, now = self.coord, self.env.now
+        keep = set()
+        if restored:
+            for cid, name in restored["pending"]:
+                txn = coord.transactions[name]
+                keep.add(name)
+                self._commit(txn, cid, "recovered on restore", recovering=True)
+            open_name = restored.get("open")
+            if open_name:
+                txn = coord.transactions[open_name]
+                if coord.abort(txn, now, "open at snapshot time; aborted on restore"):
+                    self._trace_abort(txn)
+        for txn in coord.open_transactions(self.prefix):
+            if txn.id not in keep and coord.abort(txn, now, "leftover of a failed attempt; aborted on restore"):
+                self._trace_abort(txn)
+        self._begin()
+
+    def _begin(self) -> None:
+        used = {t.transactional_id for _, t in self.pending}
+        free = [k for k in range(POOL_SIZE) if f"{self.prefix}{k}" not in used]
+        if not free:
+            raise TaskFailure("too many ongoing snapshots: every transactional id of the pool is pending")
+        self._open_transaction(f"{self.prefix}{free[0]}")
+
+    def snapshot(self, checkpoint: int):
+        if self.flush_batch():
+            return None
+        self.precommit(self.current, checkpoint)
+        self._begin()
+        return {"pending": [(cid, t.id) for cid, t in self.pending], "open": self.current.id}
+
+    def commit_failed(self, txn, cid: int, exc: KafkaError, recovering: bool) -> None:
+        if not recovering:
+            raise TaskFailure(f"commit of {txn.id} (checkpoint {cid}) failed: {exc}") from None
+
+
+def make_sink(task_name: str, index: int, parallelism: int, spec, cluster, attempt, counter: dict):
+    """The sink operator of ``spec``'s implementation."""
+    from .kafka_sink import KafkaSink
+    cls = KafkaSink if spec.implementation == "KafkaSink" else FlinkKafkaProducer
+    return cls(task_name, index, parallelism, spec, cluster, attempt, counter)

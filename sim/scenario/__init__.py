@@ -18,6 +18,7 @@ from .overrides import apply_overrides
 from .translate import validate_model
 from .units import format_ms, parse_duration, parse_rate
 from .references import check_references
+from .connectors import fill_connector_defaults
 
 __all__ = ["Scenario", "ScenarioError", "JobScenario", "GateScenario", "GateItem",
            "ChandyLamportScenario", "parse_scenario", "load_file", "parse_duration", "parse_rate",
@@ -47,6 +48,7 @@ def parse_scenario(text: str, file: str = "<scenario>", overrides: list[str] = (
     data.setdefault("kind", kind)
     data["source"] = file
     scenario = validate_model(KINDS[kind], data, lines, file)
+    scenario = fill_connector_defaults(scenario)
     scenario._lines = lines
     check_references(scenario, lines, file)
     return scenario

@@ -95,7 +95,12 @@ class _Op(Strict):
 class KafkaSourceOp(_Op):
     type: Literal["kafka_source"]
     topic: str
-    start_from: Literal["earliest", "latest", "group_offsets"] = "group_offsets"
+    #: absent: by implementation (FlinkKafkaConsumer: group_offsets; KafkaSource: earliest)
+    start_from: Optional[Literal["earliest", "latest", "group_offsets"]] = None
+    #: FlinkKafkaConsumer or KafkaSource; absent: by Flink version
+    implementation: Optional[Literal["FlinkKafkaConsumer", "KafkaSource"]] = None
+    #: what the source reads of a transactionally written topic (neither Flink source sets it: SEMANTICS 4)
+    isolation: Literal["read_uncommitted", "read_committed"] = "read_uncommitted"
     group: str = "flink"
     auto_offset_reset: Literal["earliest", "latest"] = "latest"
     commit_offsets_on_checkpoint: bool = True
@@ -123,6 +128,8 @@ class KafkaSinkOp(_Op):
     semantic: Literal["exactly_once", "at_least_once", "none"] = "exactly_once"
     transaction_timeout: Duration = 3_600_000.0       # Flink's Kafka sink sets 1 h
     transactional_id_prefix: Optional[str] = None
+    #: FlinkKafkaProducer (legacy, pool of 5 ids) or KafkaSink (Sink V2); absent: by Flink version
+    implementation: Optional[Literal["FlinkKafkaProducer", "KafkaSink"]] = None
     linger: Duration = 5.0          # at_least_once / none: the producer sends its batch this much later
 
 

@@ -74,6 +74,7 @@ def _check_job(s) -> None:
             _topic(s, op.topic, "job", "operators", i, "topic")
     for i, c in enumerate(s.consumers):
         _topic(s, c.topic, "consumers", i, "topic")
+    _check_connectors(s)
     names = {op.name for op in ops}
     for key in s.job.processing_time:
         if key != "default" and key not in names:
@@ -94,6 +95,15 @@ def _check_job(s) -> None:
     if cp.unaligned and cp.alignment == "buffer":
         raise s.error("unaligned checkpoints are a Flink >= 1.11 feature and use alignment: block",
                       "checkpointing", "alignment")
+
+
+def _check_connectors(s) -> None:
+    for i, op in enumerate(s.job.operators):
+        if (isinstance(op, KafkaSinkOp) and op.implementation == "KafkaSink" and op.semantic == "exactly_once"
+                and not op.transactional_id_prefix):
+            # NOTE: KafkaSinkBuilder.sanityCheck refuses EXACTLY_ONCE without a transactionalIdPrefix
+            raise s.error("KafkaSink with semantic exactly_once needs a transactional_id_prefix (Flink's "
+                          "KafkaSinkBuilder refuses to build one without it)", "job", "operators", i, "implementation")
 
 
 def _check_chandy_lamport(s) -> None:

@@ -1,0 +1,38 @@
+"""The Kafka connectors' defaults: which implementation a job uses, and what follows from it.
+
+``FlinkKafkaProducer`` / ``FlinkKafkaConsumer`` are the legacy connectors (Flink <= 1.14 default,
+removed in Flink 2.x); ``KafkaSink`` / ``KafkaSource`` are the new ones (default from 1.15). An
+operator that names its ``implementation`` keeps it; the others get the defaults passed in (the
+release table of SEMANTICS 0 decides them). The start position follows the source's
+implementation: ``group_offsets`` for FlinkKafkaConsumer, ``earliest`` for KafkaSource (SEMANTICS 4).
+"""
+from __future__ import annotations
+
+__all__ = ["fill_connector_defaults", "LEGACY_SINK", "LEGACY_SOURCE", "START_DEFAULT"]
+
+LEGACY_SINK, LEGACY_SOURCE = "FlinkKafkaProducer", "FlinkKafkaConsumer"
+#: the start setting when a source names none (FlinkKafkaConsumer.setStartFromGroupOffsets is its
+#: default; KafkaSourceBuilder starts from OffsetsInitializer.earliest())
+START_DEFAULT = {"FlinkKafkaConsumer": "group_offsets", "KafkaSource": "earliest"}
+
+
+def fill_connector_defaults(scenario, sink: str = LEGACY_SINK, source: str = LEGACY_SOURCE):
+    """``scenario`` with every Kafka operator's ``implementation`` (and a source's ``start_from``) set."""
+    if scenario.kind != "job":
+        return scenario
+    ops, changed = [], False
+    for op in scenario.job.operators:
+        update = {}
+        if op.type == "kafka_sink" and op.implementation is None:
+            update["implementation"] = sink
+        if op.type == "kafka_source":
+            impl = op.implementation or source
+            if op.implementation is None:
+                update["implementation"] = impl
+            if op.start_from is None:
+                update["start_from"] = START_DEFAULT[impl]
+        ops.append(op.model_copy(update=update) if update else op)
+        changed = changed or bool(update)
+    if not changed:
+        return scenario
+    return scenario.model_copy(update={"job": scenario.job.model_copy(update={"operators": ops})})
