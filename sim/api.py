@@ -30,6 +30,20 @@ def load_text(text: str, name: str = "<scenario>", overrides=(), seed: int | Non
     return _validate(parse_scenario(text, name, overrides, seed), functions)
 
 
+def _reads_uncommitted_input(scenario) -> bool:
+    """Does a source read a transactionally written topic with read_uncommitted?"""
+    written = {item.transaction.topic for item in scenario.input if hasattr(item, "transaction")}
+    return any(op.type == "kafka_source" and op.topic in written and op.isolation == "read_uncommitted"
+               for op in scenario.job.operators)
+
+
+def _ideal(scenario):
+    """The reference scenario: no faults, and sources that read only committed input (SEMANTICS 8)."""
+    ops = [op.model_copy(update={"isolation": "read_committed"}) if op.type == "kafka_source" else op
+           for op in scenario.job.operators]
+    return scenario.model_copy(update={"faults": [], "job": scenario.job.model_copy(update={"operators": ops})})
+
+
 @dataclass
 class Run:
     """A finished run: the result, the fault-free reference (jobs) and the report."""
@@ -54,9 +68,9 @@ def run(scenario: Scenario | str | Path, functions: FunctionRegistry | None = No
     if not hasattr(scenario, "kind"):
         scenario = load_scenario(scenario, functions=functions)
     reference = None
-    if scenario.kind == "job" and scenario.faults:
+    if scenario.kind == "job" and (scenario.faults or _reads_uncommitted_input(scenario)):
         level = trace_level or scenario.run.trace
-        clean = scenario.model_copy(update={"faults": []})
+        clean = _ideal(scenario)
         reference = simulate(clean, functions, "summary" if level == "summary" else "control", reference=True)
         result = simulate(scenario, functions, trace_level)
     else:

@@ -31,7 +31,7 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "record_send": (FULL, "to, channel, n, values", "a task put a buffer of n records on a channel"),
     "record_receive": (FULL, "channel, n", "a buffer reached the head of the receiver's gate"),
     "record_process": (FULL, "n, values, replay", "the operator processed a buffer of n records"),
-    "kafka_append": (CONTROL, "topic, partition, offset, value, txn, origin", "a sink wrote a record to a topic"),
+    "kafka_append": (CONTROL, "topic, partition, offset, value, txn, origin", "a sink (or, without task, a transactional input producer) wrote a record"),
     "source_read": (FULL, "topic, partition, offset, n", "a source read n records from a partition"),
     # --- barriers and alignment ---
     "barrier_inject": (CONTROL, "checkpoint, offsets", "a source recorded its offsets and injected a barrier"),

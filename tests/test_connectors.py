@@ -75,3 +75,83 @@ def test_kafka_sink_exactly_once_needs_a_prefix():
     with pytest.raises(ScenarioError) as err:
         load_text(text)
     assert "transactional_id_prefix" in str(err.value) and "implementation" in str(err.value)
+
+
+SOURCE_JOB = """
+name: src
+seed: 1
+kafka: {{abort_scan_interval: 1s, topics: {{in: {{partitions: 1}}, out: {{partitions: 1}}}}}}
+input:
+{input}
+job:
+  parallelism: 1
+  operators:
+    - {{name: source, type: kafka_source, topic: in{source}}}
+    - {{name: split, type: flat_map, function: split_words}}
+    - {{name: count, type: keyed_sum}}
+    - {{name: format, type: map, function: format_count}}
+    - {{name: sink, type: kafka_sink, topic: out, transaction_timeout: 1min}}
+checkpointing: {{interval: 1s}}
+consumers:
+  - {{name: committed, topic: out, isolation: read_committed}}
+"""
+PLAIN = "  - {topic: in, at: 0, value: early}\n  - {topic: in, at: 100, value: late}"
+
+
+@pytest.mark.parametrize("implementation, offset, cause, values", [
+    # FlinkKafkaConsumer starts from group_offsets; the group has none, so auto_offset_reset (latest):
+    # the record written at 0 ms is already there and is skipped -- offset 1.
+    ("FlinkKafkaConsumer", 1, "no committed offset; auto_offset_reset: latest", ["late:::1"]),
+    # KafkaSource starts from earliest: offset 0, both records.
+    ("KafkaSource", 0, "start_from: earliest", ["early:::1", "late:::1"]),
+])
+def test_the_sources_start_defaults_differ(implementation, offset, cause, values):
+    r = run(load_text(SOURCE_JOB.format(input=PLAIN, source=f", implementation: {implementation}")))
+    reset = r.trace.first("source_offset_reset")
+    assert (reset["offset"], reset["cause"]) == (offset, cause)
+    assert r.report["consumers"]["committed"] == values
+
+
+ABORTED_THEN_COMMITTED = """  - transaction: {topic: in, abort: 400ms, records: [{at: 100, value: hello}]}
+  - transaction: {topic: in, commit: 900ms, records: [{at: 600, value: hello}]}"""
+
+
+def test_a_read_uncommitted_source_ingests_aborted_input_and_read_committed_does_not():
+    # read_uncommitted: hello@0 (aborted at 400 ms) and hello@2 (after the abort marker at offset 1)
+    # are both counted: hello:::1, hello:::2. read_committed: the source waits for the commit at
+    # 900 ms and skips the aborted record: hello:::1 only, written at 900 ms (+ processing).
+    dirty = run(load_text(SOURCE_JOB.format(input=ABORTED_THEN_COMMITTED, source=", start_from: earliest")))
+    clean = run(load_text(SOURCE_JOB.format(input=ABORTED_THEN_COMMITTED,
+                                            source=", start_from: earliest, isolation: read_committed")))
+    assert dirty.report["consumers"]["committed"] == ["hello:::1", "hello:::2"]
+    assert clean.report["consumers"]["committed"] == ["hello:::1"]
+    assert clean.trace.of("kafka_append")[2]["t"] >= 900       # appends 0, 1: the input records
+    assert dirty.report["exactly_once"]["ok"] is False and clean.report["exactly_once"]["ok"] is True
+
+
+def test_an_open_input_transaction_holds_a_read_committed_source_until_the_broker_aborts_it():
+    # upstream-a writes at 100 ms and never ends (timeout 2 s); upstream-b writes at 200 ms and commits
+    # at 300 ms, behind it. The broker scans every second: at 2000 ms the first is 1900 ms old, at
+    # 3000 ms 2900 ms > 2000 ms: aborted. Only then does the last stable offset pass it, and the source
+    # reads b's record: the sink writes "b:::1" at 3000 ms + processing.
+    text = SOURCE_JOB.format(source=", start_from: earliest, isolation: read_committed", input="""\
+  - transaction: {topic: in, transactional_id: upstream-a, timeout: 2s, records: [{at: 100, value: a}]}
+  - transaction: {topic: in, transactional_id: upstream-b, commit: 300ms, records: [{at: 200, value: b}]}""")
+    r = run(load_text(text))
+    timeout = r.trace.first("txn_timeout")
+    assert (timeout["txn"], timeout["t"]) == ("upstream-a#0", 3000)
+    written = [e for e in r.trace.of("kafka_append") if e.get("task")]
+    assert [e["value"] for e in written] == ["b:::1"] and 3000 <= written[0]["t"] < 3010
+
+
+@pytest.mark.parametrize("item, message", [
+    ("  - transaction: {topic: in, commit: 1s, abort: 1s, records: [{at: 1, value: a}]}", "commit or abort"),
+    ("  - transaction: {topic: in, commit: 1, records: [{at: 5, value: a}]}", "before its last record"),
+    ("  - transaction: {topic: in, records: [{at: 5, value: a}, {at: 1, value: b}]}", "time order"),
+    ("  - transaction: {topic: in, timeout: 1h, records: [{at: 5, value: a}]}", "transaction_max_timeout"),
+    ("  - transaction: {topic: in, records: [{at: 5, value: a}]}\n  - {topic: in, value: x}", "plain input"),
+])
+def test_bad_input_transactions_are_scenario_errors(item, message):
+    with pytest.raises(ScenarioError) as err:
+        load_text(SOURCE_JOB.format(input=item, source=""))
+    assert message in str(err.value) and "input" in str(err.value)

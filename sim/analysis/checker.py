@@ -35,7 +35,10 @@ class _Context:
         self.timeouts = {e["txn"]: e for e in trace if e["kind"] == "txn_timeout"}
         self.appends = defaultdict(list)
         self.appends_by_origin = defaultdict(list)
+        self.input_txn = {}                    # (topic, partition, offset) -> txn of a transactional input record
         for e in trace:
+            if e["kind"] == "kafka_append" and e.get("task") is None and e.get("txn"):
+                self.input_txn[(e["topic"], e["partition"], e["offset"])] = e["txn"]
             if e["kind"] == "kafka_append":
                 self.appends[e["value"]].append(e)
                 if e.get("origin"):
@@ -69,13 +72,35 @@ class _Context:
         return text
 
 
+def _dirty_input(reads, ctx: _Context) -> str | None:
+    """Why an output came from input that never committed (the source read read_uncommitted), or None."""
+    for r in reads:
+        origin = r.get("origin") or []
+        txn = ctx.txns.get(ctx.input_txn.get(tuple(origin[:3])))
+        if txn is not None and txn["status"] != "committed":
+            state = f"{txn['cause'] or 'aborted'} at {txn['ended']:g} ms" if txn["status"] == "aborted" else \
+                "never committed"
+            return (f"its input {_origin(origin)} was written in transaction {txn['id']} "
+                    f"({txn['transactional_id']}), {state}; the source reads read_uncommitted (Flink's sources "
+                    f"do not set isolation.level), so it processed records that were never committed -- "
+                    f"set isolation: read_committed on the source")
+    return None
+
+
 def _explain_duplicate(value, reads, expected, ctx: _Context) -> str:
+    dirty = _dirty_input(reads, ctx)
+    if dirty is not None:
+        return f"duplicate: {value} was read {_times(len(reads))} (reference: {_times(expected) if expected else 'never'}): {dirty}."
     writes = "; ".join(ctx.write(r) for r in reads)
     return (f"duplicate: {value} was read {_times(len(reads))} (reference: {_times(expected)}): {writes}. "
             f"Records written before the failure became visible and their input was replayed after the restore.")
 
 
-def _explain_overcount(value, key, n, ref_max, reads, ctx: _Context) -> str:
+def _explain_overcount(value, key, n, ref_max, reads, ctx: _Context, key_reads=()) -> str:
+    dirty = _dirty_input(key_reads, ctx)
+    if dirty is not None:
+        return f"over-count: {value} goes beyond the reference's final {key}:::{ref_max}: {key} was counted from input " \
+               f"that never committed: {dirty}."
     writes = "; ".join(ctx.write(r) for r in reads)
     return (f"over-count: {value} goes beyond the reference's final {key}:::{ref_max}: {writes}. The restored "
             f"state already counted records whose input offsets were not in the checkpoint, so they were "
@@ -163,8 +188,9 @@ def check(run_trace, reference_trace) -> dict:
         parsed = parse_count(value)
         if parsed and parsed[0] in ref_max and parsed[1] > ref_max[parsed[0]]:
             overcounted.append({"value": value, "times": got[value], "reference_final": ref_max[parsed[0]]})
+            key_reads = [r for v, rs in by_value.items() if (parse_count(v) or (None,))[0] == parsed[0] for r in rs]
             explanation.append(_explain_overcount(value, parsed[0], parsed[1], ref_max[parsed[0]],
-                                                  by_value[value], ctx))
+                                                  by_value[value], ctx, key_reads))
         elif got[value] > want.get(value, 0):
             duplicates.append({"value": value, "times": got[value], "expected": want.get(value, 0)})
             explanation.append(_explain_duplicate(value, by_value[value], want.get(value, 0), ctx))

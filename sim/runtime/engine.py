@@ -15,7 +15,7 @@ from ..dataflow import FunctionRegistry, JobGraph
 from ..kafka import KafkaCluster
 from ..scenario import Scenario
 from ..trace import Trace
-from .inputs import preload_inputs
+from .inputs import InputProducers, preload_inputs
 from .readers import attach_consumers, consumer_specs
 
 __all__ = ["simulate", "Result"]
@@ -85,6 +85,7 @@ def _run_job(scenario, functions, trace_level, reference):
     digests = attach_consumers(specs, cluster, trace)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
+    job.input_producers = InputProducers(env, scenario, cluster, trace, job.check_drained)
     env.process(_abort_scanner(env, cluster, trace, stop))
     job.start()
     until = scenario.run.until

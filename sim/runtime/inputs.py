@@ -4,12 +4,19 @@ Explicit records go to their partition (or one chosen by key, or round-robin); `
 items produce lines of words at a rate, drawn from the run's RNG (uniform or Zipf-skewed words).
 Records are written ahead of time with their append times: readers only see them once that
 time has come, so the producer costs no simulated events.
+
+``transaction`` items are an upstream transactional producer (another Flink job's sink, say): a
+SimPy process writes their records at their times into one Kafka transaction, then commits or
+aborts it -- or leaves it open until the broker's timeout aborts it. Read_uncommitted readers
+see the records at once, also those of a transaction that is later aborted (SEMANTICS 4, 6).
 """
 from __future__ import annotations
 
 from zlib import crc32
 
-__all__ = ["preload_inputs", "generate_lines"]
+from ..kafka.transactions import KafkaError
+
+__all__ = ["preload_inputs", "generate_lines", "InputProducers"]
 
 
 def generate_lines(spec, rng) -> tuple[list[float], list[str]]:
@@ -45,6 +52,8 @@ def preload_inputs(scenario, cluster, rng) -> None:
                 p = (first + j) % n
                 per_partition.setdefault((spec.topic, p), []).append((times[j::n], lines[j::n]))
             rr[spec.topic] = (first + len(lines)) % n
+        elif hasattr(item, "transaction"):
+            continue                                 # written live by InputProducers
         else:
             n = scenario.kafka.topics[item.topic].partitions
             if item.partition is not None:
@@ -63,3 +72,51 @@ def preload_inputs(scenario, cluster, rng) -> None:
                              enumerate(zip(ts, vs))), key=lambda e: (e[0], e[1], e[2]))
             times, values = [e[0] for e in merged], [e[3] for e in merged]
         cluster.topics[topic].partitions[p].preload_lists(times, values)
+
+
+class InputProducers:
+    """The scenario's ``transaction`` items as producers writing live; ``pending`` counts the unfinished."""
+
+    def __init__(self, env, scenario, cluster, trace, on_done) -> None:
+        self.env, self.cluster, self.trace = env, cluster, trace
+        self.on_done = on_done              # called when a producer finishes (a drained run may stop)
+        self.pending = 0
+        for i, item in enumerate(scenario.input):
+            if hasattr(item, "transaction"):
+                self.pending += 1
+                env.process(self._produce(item.transaction, item.transaction.transactional_id or f"input-{i}"))
+
+    def _produce(self, spec, tid: str):
+        env, coord, trace = self.env, self.cluster.transactions, self.trace
+        part = self.cluster.topics[spec.topic].partitions[spec.partition]
+        yield env.timeout(spec.records[0].at)
+        epoch, fenced = coord.init_producer(tid, spec.timeout, env.now)
+        for old in fenced:
+            trace.emit(env.now, "txn_abort", None, txn=old.id, records=old.records, cause=old.cause)
+        txn = coord.begin(f"{tid}#{epoch}", tid, epoch, spec.timeout)
+        trace.emit(env.now, "txn_begin", None, txn=txn.id, transactional_id=tid, epoch=epoch, implementation="producer")
+        try:
+            for rec in spec.records:
+                yield env.timeout(rec.at - env.now)
+                coord.write(txn, part, env.now)
+                offset = part.append(env.now, rec.value, None, txn.id)
+                trace.emit(env.now, "kafka_append", None, topic=part.topic, partition=part.index, offset=offset,
+                           value=rec.value, txn=txn.id, origin=None)
+            end = spec.commit if spec.commit is not None else spec.abort
+            if end is not None:
+                yield env.timeout(end - env.now)
+                self._end(txn, spec.commit is not None)
+        except KafkaError as exc:      # the broker aborted it on timeout: the producer is fenced
+            trace.emit(env.now, "producer_fenced", None, transactional_id=tid, epoch=epoch, txn=txn.id,
+                       checkpoint=None, error=str(exc), recovering=False)
+        self.pending -= 1
+        self.on_done()
+
+    def _end(self, txn, commit: bool) -> None:
+        now, coord, trace = self.env.now, self.cluster.transactions, self.trace
+        if commit:
+            coord.commit(txn, now, "committed by its producer")
+            trace.emit(now, "txn_commit", None, txn=txn.id, checkpoint=None, records=txn.records,
+                       cause="committed by its producer")
+        elif coord.abort(txn, now, "aborted by its producer"):
+            trace.emit(now, "txn_abort", None, txn=txn.id, records=txn.records, cause=txn.cause)

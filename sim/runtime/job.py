@@ -48,6 +48,7 @@ class Job:
         self.restart_pending = False
         self.stopped_reason = None
         self.hops_of_failed_attempts = 0
+        self.input_producers = None          # the scenario's transactional input (inputs.InputProducers)
 
     def start(self) -> None:
         self.faults.start()
@@ -105,6 +106,8 @@ class Job:
             return
         attempt = self.attempt
         if attempt is None or attempt.failing or self.restart_pending or self.faults.pending_timed:
+            return
+        if self.input_producers is not None and self.input_producers.pending:
             return
         if not attempt.quiet() or not all(t.reader.exhausted() for t in attempt.sources):
             return

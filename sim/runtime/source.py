@@ -29,6 +29,7 @@ class SourceReader(Operator):
         self.partitions = []                         # the ones it knows of (discovered)
         self.positions: dict[int, int] = {}
         self.snapshots: dict[int, dict] = {}
+        self.isolation = spec.isolation
 
     def start(self, now: float, restored: dict | None) -> list[tuple[int, int, str]]:
         """Choose start positions; returns (partition, offset, cause) for the trace."""
@@ -57,8 +58,8 @@ class SourceReader(Operator):
         parts = self.partitions
         if len(parts) == 1:
             p = parts[0]
-            if p.transactional:          # a topic some sink writes with transactions: markers to skip
-                offsets, self.positions[p.index] = fetch(p, self.positions[p.index], now, "read_uncommitted", limit)
+            if p.transactional:          # a topic written with transactions: markers (and maybe aborted records) to skip
+                offsets, self.positions[p.index] = fetch(p, self.positions[p.index], now, self.isolation, limit)
                 return [(p.value(o), (p.topic, p.index, o, p.next_time(o))) for o in offsets]
             start = self.positions[p.index]
             stop = min(p.end(now), start + limit)
@@ -73,20 +74,31 @@ class SourceReader(Operator):
             best, best_t = None, None
             for p in parts:
                 pos = self.positions[p.index]
-                if pos < p.end(now) and (best_t is None or p.next_time(pos) < best_t):
+                if pos < self._end(p, now) and (best_t is None or p.next_time(pos) < best_t):
                     best, best_t = p, p.next_time(pos)
             if best is None:
                 break
             pos = self.positions[best.index]
             self.positions[best.index] = pos + 1
-            if best.transactional and not best.visible(pos, "read_uncommitted"):
-                continue                          # a control marker takes an offset but is no record
+            if best.transactional and not best.visible(pos, self.isolation):
+                continue                          # a control marker (or, read_committed, an aborted record)
             out.append((best.value(pos), (best.topic, best.index, pos, best.next_time(pos))))
         return out
 
+    def _end(self, p, now: float) -> int:
+        """Where reading must stop: the high watermark, or for read_committed the last stable offset."""
+        end = p.end(now)
+        return min(end, p.lso()) if self.isolation == "read_committed" and p.transactional else end
+
     def next_time(self) -> float | None:
-        """When the next unread record becomes visible (None: nothing more will come)."""
-        times = [t for p in self.partitions if (t := p.next_time(self.positions[p.index])) is not None]
+        """When the next unread record becomes visible (None: nothing known to come; an append or a
+        transaction's end wakes the task through its partition listener)."""
+        times = []
+        for p in self.partitions:
+            pos = self.positions[p.index]
+            t = p.next_time(pos)
+            if t is not None and not (self.isolation == "read_committed" and p.transactional and pos >= p.lso()):
+                times.append(t)
         return min(times) if times else None
 
     def exhausted(self) -> bool:
@@ -143,6 +155,19 @@ class SourceStreamTask(StreamTask):
         interval = self.reader.spec.partition_discovery_interval
         if interval and len(self.reader.partitions) < len(self.reader.assigned):
             self.later(interval, self._discovery_due)
+        # records written live (transactional input) and transaction ends wake the task
+        self.listening = [(p, (self._appended, self.reader.isolation)) for p in self.reader.assigned]
+        for p, listener in self.listening:
+            p.listeners.append(listener)
+
+    def _appended(self, _partition, t: float) -> None:
+        if not self.dead:
+            self.notify(t)
+
+    def cancel(self) -> None:
+        for p, listener in self.listening:
+            p.listeners.remove(listener)
+        super().cancel()
 
     def _discovery_due(self) -> None:
         self.post(DiscoverPartitions())

@@ -77,9 +77,32 @@ class GenerateItem(Strict):
     generate: GenerateSpec
 
 
-InputItem = Annotated[Union[Annotated[InputRecord, Tag("is:value"), ], Annotated[GenerateItem, Tag("is:generate")]],
-                      Discriminator(_keyed("generate", "value"), custom_error_type="input_kind",
-                                    custom_error_message="an input item is {topic, at, value} or {generate: {...}}")]
+class TxnRecord(Strict):
+    at: Duration
+    value: str
+
+
+class InputTransactionSpec(Strict):
+    """Records an upstream transactional producer writes, then commits, aborts, or leaves open."""
+
+    topic: str
+    partition: int = Field(0, ge=0)
+    transactional_id: Optional[str] = None        # default: "input-<index of the item>"
+    records: list[TxnRecord] = Field(min_length=1)
+    commit: Optional[Duration] = None             # when the producer commits ...
+    abort: Optional[Duration] = None              # ... or aborts; neither: open until the broker's timeout
+    timeout: Duration = 60_000.0                  # the producer's transaction.timeout.ms (Kafka client: 60 s)
+
+
+class InputTransaction(Strict):
+    transaction: InputTransactionSpec
+
+
+InputItem = Annotated[Union[Annotated[InputRecord, Tag("is:value"), ], Annotated[GenerateItem, Tag("is:generate")],
+                            Annotated[InputTransaction, Tag("is:transaction")]],
+                      Discriminator(_keyed("generate", "transaction", "value"), custom_error_type="input_kind",
+                                    custom_error_message="an input item is {topic, at, value}, {generate: {...}} "
+                                                         "or {transaction: {...}}")]
 
 
 class _Op(Strict):

@@ -55,6 +55,8 @@ def _check_job(s) -> None:
     for i, item in enumerate(s.input):
         if hasattr(item, "generate"):
             _topic(s, item.generate.topic, "input", i, "generate", "topic")
+        elif hasattr(item, "transaction"):
+            _check_input_transaction(s, i, item.transaction)
         else:
             _topic(s, item.topic, "input", i, "topic")
             topic = s.kafka.topics[item.topic]
@@ -95,6 +97,34 @@ def _check_job(s) -> None:
     if cp.unaligned and cp.alignment == "buffer":
         raise s.error("unaligned checkpoints are a Flink >= 1.11 feature and use alignment: block",
                       "checkpointing", "alignment")
+
+
+def _check_input_transaction(s, i: int, t) -> None:
+    path = ("input", i, "transaction")
+    _topic(s, t.topic, *path, "topic")
+    topic = s.kafka.topics[t.topic]
+    if t.partition >= topic.partitions:
+        raise s.error(f"topic '{t.topic}' has {topic.partitions} partition(s) at the start; partition {t.partition} "
+                      "does not exist", *path, "partition")
+    times = [r.at for r in t.records]
+    if times != sorted(times):
+        raise s.error("the records of a transaction are written in time order: sort them by 'at'", *path, "records")
+    if t.commit is not None and t.abort is not None:
+        raise s.error("a transaction ends once: give commit or abort, not both", *path, "abort")
+    end = t.commit if t.commit is not None else t.abort
+    if end is not None and end < times[-1]:
+        raise s.error(f"the transaction ends at {end:g} ms, before its last record ({times[-1]:g} ms)", *path,
+                      "commit" if t.commit is not None else "abort")
+    if t.timeout > s.kafka.transaction_max_timeout:
+        raise s.error(f"timeout {t.timeout:g} ms is above the broker's transaction_max_timeout "
+                      f"({s.kafka.transaction_max_timeout:g} ms): the producer could not start", *path, "timeout")
+    for j, other in enumerate(s.input):
+        plain = getattr(other, "generate", other)
+        if not hasattr(other, "transaction") and plain.topic == t.topic:
+            # NOTE: plain input is written ahead of time; a live producer on the same topic would
+            # interleave with it out of time order, so the two are kept apart
+            raise s.error(f"topic '{t.topic}' is written by transaction items; plain input to it is not supported "
+                          "(use a transaction item that commits at once instead)", "input", j)
 
 
 def _check_connectors(s) -> None:
