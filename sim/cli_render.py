@@ -46,6 +46,8 @@ def _job(report: dict, console: Console) -> None:
     console.print(verdict)
     for sentence in eo["explanation"]:
         console.print(Text(f"  {sentence}", style="green" if eo["ok"] else "yellow"))
+    for hold in report.get("lso_holds") or []:
+        console.print(Text(f"  stalled readers: {hold['sentence']}", style="yellow"))
     counts = ", ".join(f"{k}={v}" for k, v in report["final_counts"].items())
     console.print(f"final counts: {counts or '(none)'}    restarts: {report['restarts']}"
                   + (f"    job failed: {report['job_failed']}" if report["job_failed"] else ""))

@@ -84,9 +84,9 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "consumer_summary": (SUMMARY, "consumer, isolation, count, digest, final_counts",
                          "summary traces: what a reader read, as a count and an order-independent digest"),
     "consumer_read": (CONTROL, "consumer, isolation, topic, partition, offset, value, origin", "a reader got a record"),
-    "run_start": (SUMMARY, "scenario, seed, level, consumers, tasks, topics",
+    "run_start": (SUMMARY, "scenario, seed, level, consumers, tasks, topics, connectors",
                   "the run began (jobs: readers, tasks in plan order as {name, operators, subtask, parallelism}, "
-                  "input and output topics)"),
+                  "input and output topics, Kafka operators as {operator, type, topic, implementation, isolation})"),
     "run_end": (SUMMARY, "reason, restarts, attempts, failed, retained_checkpoints",
                 "the run stopped (until reached, drained, job failed); which checkpoints outlive it"),
     "summary": (SUMMARY, "counters", "counters of every kind, written last"),

@@ -142,6 +142,17 @@ def test_an_open_input_transaction_holds_a_read_committed_source_until_the_broke
     assert (timeout["txn"], timeout["t"]) == ("upstream-a#0", 3000)
     written = [e for e in r.trace.of("kafka_append") if e.get("task")]
     assert [e["value"] for e in written] == ["b:::1"] and 3000 <= written[0]["t"] < 3010
+    # The report names the stall: upstream-a held in-0's LSO at offset 0 from its first write (100 ms)
+    # to the broker's abort (3000 ms); b's one record waited behind it; the held-back reader is the source.
+    [hold] = r.report["lso_holds"]
+    assert (hold["txn"], hold["topic"], hold["partition"], hold["offset"]) == ("upstream-a#0", "in", 0, 0)
+    assert (hold["start"], hold["end"], hold["ended"], hold["waited"]) == (100, 3000, "timed out", 1)
+    assert hold["readers"] == ["operator 'source' (read_committed source)"]
+
+
+def test_committed_transactions_hold_nothing_worth_reporting():
+    # Every sink transaction commits: the LSO moves as it should, no stall to report.
+    assert run(load_text(HELLO)).report["lso_holds"] == []
 
 
 @pytest.mark.parametrize("item, message", [

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .checker import check
 from .expect import evaluate
 from .gate import gate_result
+from .lso import lso_holds
 from .metrics import (checker_consumer, checkpoints, consumer_summaries, consumer_values, final_counts,
                       read_latency, restarts, transactions)
 
@@ -34,6 +35,7 @@ def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
             "restarts": restarts(trace),
             "tasks": tasks(trace),
             "transactions": transactions(trace),
+            "lso_holds": lso_holds(trace),
             "job_failed": failed,
             "run_end": next((e["reason"] for e in trace if e["kind"] == "run_end"), None),
             "latency": read_latency(trace),

@@ -73,7 +73,7 @@ def _run_job(scenario, functions, trace_level, reference):
     ops = scenario.job.operators
     trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level,
                consumers=[{"name": n, "topic": t, "isolation": i} for n, t, i in specs],
-               tasks=plan.describe(),
+               tasks=plan.describe(), connectors=_connectors(ops),
                topics={"input": sorted({op.topic for op in ops if op.type == "kafka_source"}),
                        "output": sorted({op.topic for op in ops if op.type == "kafka_sink"})})
     cluster = KafkaCluster({n: t.total() for n, t in scenario.kafka.topics.items()},
@@ -105,6 +105,18 @@ def _run_job(scenario, functions, trace_level, reference):
     stats = {"sim_time_ms": env.now, "events": next(env._eid),   # SimPy's counter of scheduled events
              "record_hops": hops + job.hops_of_failed_attempts}
     return trace, stats
+
+
+def _connectors(ops) -> list[dict]:
+    """The Kafka operators for ``run_start``: which implementation, which topic, which isolation."""
+    out = []
+    for op in ops:
+        if op.type in ("kafka_source", "kafka_sink"):
+            entry = {"operator": op.name, "type": op.type, "topic": op.topic, "implementation": op.implementation}
+            if op.type == "kafka_source":
+                entry["isolation"] = op.isolation
+            out.append(entry)
+    return out
 
 
 def _abort_scanner(env, cluster, trace, stop):

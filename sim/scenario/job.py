@@ -297,6 +297,8 @@ class JobExpect(Strict):
     overcounted: Optional[Comparison] = None
     job_failed: Optional[bool] = None
     transactions_timed_out: Optional[Comparison] = None
+    lso_holds: Optional[Comparison] = None                # never-committed transactions that stalled readers
+    commits_discarded: Optional[Comparison] = None        # KafkaSink commits given up (no failover)
     explanation_mentions: Optional[list[str]] = None
     checkpoint_status: Optional[dict[int, Literal["completed", "aborted", "expired", "declined", "pending"]]] = None
     persisted_in_flight: Optional[Comparison] = None      # bytes, summed over completed checkpoints
