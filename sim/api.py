@@ -6,51 +6,43 @@ from pathlib import Path
 
 from .analysis.report import build_report
 from .dataflow import FunctionRegistry, JobGraph
+from .dataflow.types import check_record_types
+from .ideal import Reference, ideal_reference as _ideal, reference_signature
 from .runtime.engine import Result, simulate
-from .scenario import Scenario, ScenarioError, load_file, parse_scenario
+from .scenario import Scenario, ScenarioError, blame_option, load_file, parse_scenario
 
-__all__ = ["load_scenario", "load_text", "run", "Run"]
+__all__ = ["load_scenario", "load_text", "run", "Run", "ideal_reference", "Reference"]
 
 
-def _validate(scenario: Scenario, functions: FunctionRegistry | None) -> Scenario:
+def _validate(scenario: Scenario, functions: FunctionRegistry | None, overrides=()) -> Scenario:
     if scenario.kind == "job":
-        JobGraph.build(scenario, functions)          # functions, edges, cycles
+        try:
+            graph = JobGraph.build(scenario, functions)          # functions, edges, cycles
+            check_record_types(scenario, graph.graph, functions or FunctionRegistry())
+        except ScenarioError as exc:
+            raise blame_option(exc, overrides) from None
     return scenario
 
 
 def load_scenario(path: str | Path, overrides=(), seed: int | None = None,
                   functions: FunctionRegistry | None = None) -> Scenario:
     """Read and fully validate a scenario file (raises ScenarioError)."""
-    return _validate(load_file(path, overrides, seed), functions)
+    return _validate(load_file(path, overrides, seed), functions, overrides)
 
 
 def load_text(text: str, name: str = "<scenario>", overrides=(), seed: int | None = None,
               functions: FunctionRegistry | None = None) -> Scenario:
     """Validate scenario YAML given as text (notebooks, tests)."""
-    return _validate(parse_scenario(text, name, overrides, seed), functions)
-
-
-def _reads_uncommitted_input(scenario) -> bool:
-    """Does a source read a transactionally written topic with read_uncommitted?"""
-    written = {item.transaction.topic for item in scenario.input if hasattr(item, "transaction")}
-    return any(op.type == "kafka_source" and op.topic in written and op.isolation == "read_uncommitted"
-               for op in scenario.job.operators)
-
-
-def _ideal(scenario):
-    """The reference scenario: no faults, and sources that read only committed input (SEMANTICS 8)."""
-    ops = [op.model_copy(update={"isolation": "read_committed"}) if op.type == "kafka_source" else op
-           for op in scenario.job.operators]
-    return scenario.model_copy(update={"faults": [], "job": scenario.job.model_copy(update={"operators": ops})})
+    return _validate(parse_scenario(text, name, overrides, seed), functions, overrides)
 
 
 @dataclass
 class Run:
-    """A finished run: the result, the fault-free reference (jobs) and the report."""
+    """A finished run: the result, the ideal reference it was judged against (jobs) and the report."""
 
     scenario: Scenario
     result: Result
-    reference: Result | None
+    reference: Reference | None
     report: dict
 
     @property
@@ -62,20 +54,36 @@ class Run:
         return self.report["ok"]
 
 
-def run(scenario: Scenario | str | Path, functions: FunctionRegistry | None = None,
-        trace_level: str | None = None) -> Run:
-    """Simulate a scenario (object or path) and judge it; a job also gets its reference run."""
+def ideal_reference(scenario: Scenario | str | Path, functions: FunctionRegistry | None = None) -> Reference:
+    """The ideal reference of a job scenario (SEMANTICS.md section 8), computed without simulating.
+
+    It depends only on the input, the job and the time limit, so compute it once and pass it to
+    many runs of the same scenario with other settings: ``run(s, reference=ref)``.
+    """
     if not hasattr(scenario, "kind"):
         scenario = load_scenario(scenario, functions=functions)
-    reference = None
-    if scenario.kind == "job" and (scenario.faults or _reads_uncommitted_input(scenario)):
-        level = trace_level or scenario.run.trace
-        clean = _ideal(scenario)
-        reference = simulate(clean, functions, "summary" if level == "summary" else "control", reference=True)
-        result = simulate(scenario, functions, trace_level)
-    else:
-        result = simulate(scenario, functions, trace_level, reference=scenario.kind == "job")
-    ref_trace = reference.trace if reference is not None else None
+    if scenario.kind != "job":
+        raise ValueError(f"only jobs have a reference; this scenario is a {scenario.kind}")
+    return _ideal(scenario, functions)
+
+
+def run(scenario: Scenario | str | Path, functions: FunctionRegistry | None = None,
+        trace_level: str | None = None, reference: Reference | None = None) -> Run:
+    """Simulate a scenario (object or path) and judge it; a job is judged against its ideal
+    reference (``reference``: one computed earlier for the same input and job, else computed here)."""
+    if not hasattr(scenario, "kind"):
+        scenario = load_scenario(scenario, functions=functions)
+    ref_trace = None
+    if scenario.kind == "job":
+        if reference is None:
+            reference = _ideal(scenario, functions)
+        elif reference.signature != reference_signature(scenario):
+            raise ValueError("this reference was computed for another input or job: "
+                             "compute it with ideal_reference(scenario) for this scenario")
+        else:
+            reference = reference.timed(scenario)
+        ref_trace = reference.trace(trace_level or scenario.run.trace)
+    result = simulate(scenario, functions, trace_level)
     report = build_report(scenario, result.trace, result.stats, ref_trace)
     return Run(scenario, result, reference, report)
 

@@ -1,8 +1,9 @@
 """The ``snapsim`` command: parse, call the library, print, pick the exit code.
 
 Exit codes: 0 every expectation holds; 1 a run finished but an expectation failed; 2 bad input
-(unreadable file, invalid scenario, bad option), always with a one-paragraph message and never a
-traceback.
+(unreadable file, invalid scenario, bad option, an output path that cannot be written), always with
+a one-paragraph message, before anything runs, and never a traceback. Under ``--json`` bad input
+also prints ``{"ok": false, "error": {...}}`` on stdout.
 """
 from __future__ import annotations
 
@@ -18,14 +19,45 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 class BadInput(click.ClickException):
+    """Bad input: printed as one ``error:`` paragraph; ``error`` is its JSON form."""
+
     exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str, error: dict | None = None) -> None:
+        super().__init__(message)
+        self.error = error or {"message": message}
 
     def show(self, file=None) -> None:
         click.echo(f"error: {self.message}", err=True)
 
 
-def _bad(exc: Exception) -> BadInput:
-    return BadInput(str(exc))
+def _bad(exc: ScenarioError) -> BadInput:
+    return BadInput(str(exc), {"message": exc.message, "file": exc.file, "line": exc.line, "key": exc.path})
+
+
+def _output(path: str | None, option: str, suffixes=()) -> None:
+    """Refuse, before anything runs, an output path that cannot be written."""
+    if not path:
+        return
+    p = Path(path)
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise BadInput(f"{option} {path}: expected a file name ending in {', '.join(suffixes)}")
+    if p.is_dir():
+        raise BadInput(f"{option} {path}: is a directory, not a file name")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise BadInput(f"{option} {path}: the folder {parent} does not exist")
+    existed = p.exists()
+    try:                                  # the only sure test (permissions, read-only mounts, /proc)
+        with open(p, "a", encoding="utf-8"):
+            pass
+        if not existed:
+            p.unlink()
+    except OSError as exc:
+        raise BadInput(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
+
+
+PICTURES = (".png", ".svg", ".pdf")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,7 +67,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", metavar="FILE|NAME")
 @click.option("--seed", type=int, help="Override the scenario's seed.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="Override a scenario key.")
 @click.option("--trace", "trace_out", type=click.Path(dir_okay=False), help="Write the trace as JSON Lines.")
@@ -44,13 +76,13 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit code tells.")
 def run(file, seed, overrides, trace_out, trace_level, diagram_out, as_json, quiet) -> None:
-    """Run a scenario FILE and check its expectations."""
+    """Run a scenario FILE (or the NAME of a shipped one) and check its expectations."""
     from .api import load_scenario, run as run_scenario
 
+    _output(trace_out, "--trace")
+    _output(diagram_out, "--diagram", PICTURES)
     try:
-        scenario = load_scenario(file, overrides, seed)
-        if diagram_out and Path(diagram_out).suffix.lower() not in (".png", ".svg", ".pdf"):
-            raise BadInput(f"--diagram {diagram_out}: expected a .png, .svg or .pdf file name")
+        scenario = load_scenario(_scenario_path(file), overrides, seed)
         outcome = run_scenario(scenario, trace_level=trace_level)
     except ScenarioError as exc:          # also raised mid-run (e.g. a send of tokens a process lacks)
         raise _bad(exc) from None
@@ -76,30 +108,47 @@ def check(files) -> None:
     bad = 0
     for f in files:
         try:
-            s = load_scenario(f)
+            s = load_scenario(_scenario_path(f))
             click.echo(f"ok    {f} ({s.kind}: {s.name})")
-        except ScenarioError as exc:
+        except (ScenarioError, BadInput) as exc:
             bad += 1
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {exc.message if isinstance(exc, BadInput) else exc}", err=True)
     sys.exit(EXIT_BAD_INPUT if bad else EXIT_OK)
 
 
 @cli.command("list")
-@click.option("--dir", "directory", default="scenarios", show_default=True, type=click.Path(file_okay=False))
+@click.option("--dir", "directory", type=click.Path(file_okay=False),
+              help="List the scenarios of this folder instead of the shipped ones.")
 def list_(directory) -> None:
-    """List the scenarios shipped in scenarios/."""
+    """List the shipped scenarios (or those of --dir); `snapsim run NAME` runs one."""
     from .api import load_scenario
+    from .shipped import scenario_root
 
-    root = Path(directory)
+    root = Path(directory) if directory else scenario_root()
     if not root.is_dir():
-        raise BadInput(f"{directory}: no such directory (run from the project folder or pass --dir)")
+        raise BadInput(f"--dir {directory}: no such directory" if directory else
+                       f"the shipped scenarios are missing from this installation ({root})")
     for path in sorted(root.rglob("*.yaml")):
+        name = path.relative_to(root).with_suffix("").as_posix()
         try:
             s = load_scenario(path)
             summary = " ".join(s.description.split())
-            click.echo(f"{str(path):50s} {s.kind:15s} {summary[:90]}")
+            click.echo(f"{name:45s} {s.kind:15s} {summary[:90]}")
         except ScenarioError as exc:
-            click.echo(f"{str(path):50s} invalid: {exc.message}")
+            click.echo(f"{name:45s} invalid: {exc.message}")
+
+
+def _scenario_path(file: str) -> str:
+    """FILE as given, or the shipped scenario called FILE (``hello_world``, ``gates/subsumed``)."""
+    from .shipped import find_scenario
+
+    if Path(file).exists():
+        return file
+    found = find_scenario(file)
+    if found is None:
+        raise _bad(ScenarioError("no such file, and no shipped scenario of that name (snapsim list shows "
+                                 "them)", file=file))
+    return str(found)
 
 
 @cli.command()
@@ -115,17 +164,21 @@ def diagram(trace_file, output, start, end, kind) -> None:
     from .scenario import parse_duration
     from .trace import Trace
 
+    _output(output, "-o", PICTURES)
     try:
         trace = Trace.read(trace_file)
     except FileNotFoundError:
         raise BadInput(f"{trace_file}: no such file") from None
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise BadInput(f"{trace_file}: not a snapsim trace ({exc.__class__.__name__}: {exc})") from None
     try:
         window = (parse_duration(start) if start else None, parse_duration(end) if end else None)
     except ValueError as exc:
         raise BadInput(f"--from/--to: {exc}") from None
-    save_diagram(trace, output, kind=kind, window=window)
+    try:
+        save_diagram(trace, output, kind=kind, window=window)
+    except (KeyError, TypeError, IndexError) as exc:       # events without the fields their kind has
+        raise BadInput(f"{trace_file}: not a snapsim trace (an event lacks {exc})") from None
     click.echo(f"wrote {output}")
 
 
@@ -141,6 +194,7 @@ def sweep(file, vary, workers, seed, output, as_json) -> None:
     """Run FILE once per combination of --vary values and compare the results."""
     from .explore import sweep as run_sweep
 
+    _output(output, "-o", PICTURES)
     grid = {}
     for item in vary:
         key, sep, values = item.partition("=")
@@ -148,8 +202,10 @@ def sweep(file, vary, workers, seed, output, as_json) -> None:
             raise BadInput(f"--vary takes key.path=v1,v2,... (e.g. checkpointing.interval=100ms,1s), got {item!r}")
         grid[key.strip()] = [v.strip() for v in values.split(",")]
     try:
-        rows = run_sweep(file, grid, workers, seed)
+        rows = run_sweep(_scenario_path(file), grid, workers, seed)
     except ScenarioError as exc:
+        if exc.file and exc.file.startswith("option --set "):      # a sweep sets its --vary values
+            exc.file = "option --vary " + exc.file.removeprefix("option --set ")
         raise _bad(exc) from None
     if output:
         from .cli_render import plot_sweep
@@ -174,8 +230,10 @@ def explore(file, points, task, workers, as_json) -> None:
 
     if points == "all":
         points = "50"
-    if not points.isdigit() or int(points) < 1:
-        raise BadInput(f"--crash-points takes a positive number or 'all', got {points!r}")
+    if not points.isdigit() or not 1 <= int(points) <= 10_000:
+        raise BadInput(f"--crash-points takes a number from 1 to 10000 or 'all', got {points!r}")
+    file = _scenario_path(file)
+    _check_task(file, task)
     try:
         rows = run_explore(file, int(points), task, workers)
     except ScenarioError as exc:
@@ -190,6 +248,21 @@ def explore(file, points, task, workers, as_json) -> None:
     sys.exit(EXIT_OK if all(r["exactly_once"] for r in rows) else EXIT_FAILED)
 
 
+def _check_task(file: str, task: str | None) -> None:
+    """--task must name an operator of FILE's job (blamed on the option, not the file)."""
+    from .api import load_scenario
+
+    if task is None:
+        return
+    try:
+        scenario = load_scenario(file)
+    except ScenarioError as exc:
+        raise _bad(exc) from None
+    names = [op.name for op in getattr(getattr(scenario, "job", None), "operators", [])]
+    if task not in names:
+        raise BadInput(f"--task {task}: not an operator of {file}'s job (operators: {', '.join(names) or 'none'})")
+
+
 @cli.command()
 @click.option("--scenarios", default="scenarios", show_default=True, type=click.Path(file_okay=False))
 @click.option("-o", "--output", default="figures", show_default=True, type=click.Path(file_okay=False))
@@ -197,6 +270,8 @@ def figures(scenarios, output) -> None:
     """Regenerate the figures/ pictures from the shipped scenarios."""
     from .figures import make_figures
 
+    if Path(output).exists() and not Path(output).is_dir():
+        raise BadInput(f"-o {output}: is a file, not a folder")
     if not Path(scenarios).is_dir():
         raise BadInput(f"{scenarios}: no such directory (run from the project folder or pass --scenarios)")
     try:
@@ -218,6 +293,7 @@ def import_cos418_cmd(top, events, snaps, output) -> None:
     from .scenario import parse_scenario
     from .scenario.cos418 import import_cos418
 
+    _output(output, "-o")
     texts = {}
     for path in (top, events, *snaps):
         try:
@@ -245,12 +321,17 @@ def _write(path: str, text: str) -> None:
         raise BadInput(f"cannot write {path}: {exc}") from None
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """The console script: run the command, print errors as one paragraph, exit 0, 1 or 2."""
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        cli.main(standalone_mode=False)
+        cli.main(args=args, prog_name="snapsim", standalone_mode=False)
     except click.exceptions.Abort:
         sys.exit(130)
     except click.ClickException as exc:
+        if "--json" in args:
+            error = getattr(exc, "error", None) or {"message": exc.format_message()}
+            click.echo(json.dumps({"ok": False, "error": error}, ensure_ascii=False))
         exc.show()
         sys.exit(exc.exit_code)
     except SystemExit:

@@ -39,13 +39,23 @@ def print_report(report: dict, console: Console | None = None) -> None:
             console.print(Text(f"  • {f}", style="red"))
 
 
+MAX_EXPLANATIONS = 8
+
+
 def _job(report: dict, console: Console) -> None:
     eo = report["exactly_once"]
-    verdict = Text("exactly once", style="bold green") if eo["ok"] else Text("NOT exactly once", style="bold red")
-    verdict.append(f"  (judged on what '{eo['consumer']}' read)", style="dim")
+    if not eo.get("judged", True):
+        verdict = Text("exactly-once not judged", style="bold red")
+    else:
+        verdict = Text("exactly once", style="bold green") if eo["ok"] else Text("NOT exactly once", style="bold red")
+        verdict.append(f"  (judged on what {eo.get('reader') or 'the read_committed reader'} read)", style="dim")
     console.print(verdict)
-    for sentence in eo["explanation"]:
+    shown = eo["explanation"][:MAX_EXPLANATIONS]
+    for sentence in shown:
         console.print(Text(f"  {sentence}", style="green" if eo["ok"] else "yellow"))
+    if len(eo["explanation"]) > len(shown):
+        console.print(Text(f"  … and {len(eo['explanation']) - len(shown)} more cause(s); --json lists every "
+                           f"value", style="dim"))
     for hold in report.get("lso_holds") or []:
         console.print(Text(f"  stalled readers: {hold['sentence']}", style="yellow"))
     counts = ", ".join(f"{k}={v}" for k, v in report["final_counts"].items())

@@ -56,7 +56,8 @@ def sweep(path: str | Path, vary: dict[str, list], workers: int = 1, seed: int |
     keys = list(vary)
     jobs = [(str(path), [*overrides, *(f"{k}={v}" for k, v in zip(keys, combo))], seed)
             for combo in itertools.product(*(vary[k] for k in keys))]
-    load_scenario(path, jobs[0][1] if jobs else overrides, seed)          # bad input fails here, once
+    for job in jobs or [(path, overrides, seed)]:           # bad input fails here, before any run
+        load_scenario(path, job[1], seed)
     return _map(_one, jobs, workers)
 
 

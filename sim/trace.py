@@ -28,11 +28,11 @@ FULL, CONTROL, SUMMARY = 2, 1, 0
 #: kind -> (lowest level that keeps it, fields besides t/kind/task, meaning)
 KINDS: dict[str, tuple[int, str, str]] = {
     # --- records (full only) ---
-    "record_send": (FULL, "to, channel, n, values", "a task put a buffer of n records on a channel"),
-    "record_receive": (FULL, "channel, n", "a buffer reached the head of the receiver's gate"),
+    "record_send": (FULL, "to, channel, n, values, arrive", "a task put a buffer of n records on a channel"),
+    "record_receive": (FULL, "channel, n", "the task took a buffer of n records from its input gate"),
     "record_process": (FULL, "n, values, replay", "the operator processed a buffer of n records"),
     "kafka_append": (CONTROL, "topic, partition, offset, value, txn, origin", "a sink (or, without task, a transactional input producer) wrote a record"),
-    "source_read": (FULL, "topic, partition, offset, n", "a source read n records from a partition"),
+    "source_read": (FULL, "n, origins", "a source read n records ([topic, partition, offset, time] each)"),
     # --- barriers and alignment ---
     "barrier_inject": (CONTROL, "checkpoint, offsets", "a source recorded its offsets and injected a barrier"),
     "barrier_send": (CONTROL, "checkpoint, to, channel, unaligned, arrive", "a barrier was put on a channel"),
@@ -58,7 +58,7 @@ KINDS: dict[str, tuple[int, str, str]] = {
     # --- faults and recovery ---
     "fault_injected": (SUMMARY, "fault, detail", "the fault plan fired"),
     "task_crash": (SUMMARY, "reason, attempt", "a task failed"),
-    "job_failing": (SUMMARY, "attempt, reason", "all tasks cancelled; in-flight data dropped"),
+    "job_failing": (SUMMARY, "attempt, reason, dropped_in_flight", "all tasks cancelled; in-flight data dropped"),
     "job_restart": (SUMMARY, "attempt, checkpoint, delay", "a new attempt started"),
     "job_failed": (SUMMARY, "reason", "the restart strategy gave up"),
     "state_restore": (CONTROL, "checkpoint, state", "a task restored state from a checkpoint"),
@@ -66,30 +66,36 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "inflight_restore": (CONTROL, "checkpoint, channel, n", "unaligned: persisted buffers put back"),
     # --- Kafka transactions ---
     "txn_begin": (SUMMARY, "txn, transactional_id, epoch, implementation",
-                  "a sink opened a transaction (implementation: FlinkKafkaProducer | KafkaSink)"),
+                  "a sink (FlinkKafkaProducer | KafkaSink) or an input producer (producer) opened a transaction"),
     "txn_precommit": (SUMMARY, "txn, checkpoint, records", "the sink flushed and pre-committed"),
     "txn_commit": (SUMMARY, "txn, checkpoint, records, cause", "the transaction committed"),
     "txn_abort": (SUMMARY, "txn, records, cause", "the transaction aborted"),
-    "txn_timeout": (SUMMARY, "txn, age, timeout", "the broker aborted a transaction older than its timeout"),
+    "txn_timeout": (SUMMARY, "txn, age, timeout, records, checkpoint",
+                    "the broker aborted a transaction older than its timeout"),
     "txn_warning": (CONTROL, "txn, age, timeout", "a transaction passed 0.8 x its timeout"),
-    "producer_fenced": (SUMMARY, "transactional_id, epoch", "a commit failed: the producer was fenced"),
+    "producer_fenced": (SUMMARY, "transactional_id, epoch, txn, checkpoint, error, recovering",
+                        "a commit failed: the producer was fenced or the broker had aborted the transaction"),
     "commit_discarded": (SUMMARY, "txn, checkpoint, records, error, recovering",
                          "KafkaSink's committer gave up a commit the broker refused with a known error "
                          "(ProducerFenced, InvalidTxnState, UnknownProducerId): no failover, the records are lost"),
     "txn_probe": (CONTROL, "prefix, subtask, first, unused, used",
                   "KafkaSink on start: ids prefix-subtask-first .. were initialised (aborting what they had open) "
                   "until id prefix-subtask-unused, never used before"),
-    "offsets_committed": (CONTROL, "checkpoint, offsets", "source offsets committed to the group"),
+    "offsets_committed": (CONTROL, "checkpoint, group, offsets", "source offsets committed to the group"),
     # --- readers and run ---
     "consumer_summary": (SUMMARY, "consumer, isolation, count, digest, final_counts",
                          "summary traces: what a reader read, as a count and an order-independent digest"),
-    "consumer_read": (CONTROL, "consumer, isolation, topic, partition, offset, value, origin", "a reader got a record"),
+    "consumer_read": (CONTROL, "consumer, isolation, topic, partition, offset, value, origin, txn",
+                      "a reader got a record"),
     "run_start": (SUMMARY, "scenario, seed, level, consumers, tasks, topics, connectors",
                   "the run began (jobs: readers, tasks in plan order as {name, operators, subtask, parallelism}, "
                   "input and output topics, Kafka operators as {operator, type, topic, implementation, isolation})"),
     "run_end": (SUMMARY, "reason, restarts, attempts, failed, retained_checkpoints",
                 "the run stopped (until reached, drained, job failed); which checkpoints outlive it"),
     "summary": (SUMMARY, "counters", "counters of every kind, written last"),
+    "reference": (SUMMARY, "complete, reason, finish, order_dependent, records_read, topics",
+                  "the ideal reference (sim.ideal), first event of its trace: could it finish in the run's "
+                  "time (else why not), which keys' running sums depend on arrival order"),
     # --- other scenario kinds ---
     "gate_arrive": (SUMMARY, "index, channel, item", "gate: an item arrived in its channel"),
     "gate_item": (SUMMARY, "index, channel, item, priority, actions",

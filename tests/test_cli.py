@@ -51,7 +51,7 @@ def test_check_and_list():
     r = cli("check", "scenarios/hello_world.yaml", "scenarios/hello_world_crash.yaml")
     assert r.returncode == 0 and r.stdout.count("ok ") == 2
     r = cli("list")
-    assert r.returncode == 0 and "hello_world_crash.yaml" in r.stdout and "chandy_lamport" in r.stdout
+    assert r.returncode == 0 and "hello_world_crash " in r.stdout and "chandy_lamport/ring" in r.stdout
 
 
 def test_check_reports_each_bad_file(tmp_path):

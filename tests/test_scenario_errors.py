@@ -26,8 +26,8 @@ def line_of(text: str, needle: str) -> int:
     ("at: 200", "at: soon", "input[1].at", "expected a duration"),
     ("function: format_count", "function: format_cnt", "job.operators[3].function", "unknown map function 'format_cnt'"),
     ("topic: out, transaction_timeout", "topic: outt, transaction_timeout", "job.operators[4].topic", "topic 'outt' is not declared"),
-    ("parallelism: 1", "parallelism: two", "job.parallelism", "expected a valid integer"),
-    ("parallelism: 1", "parallelism: 0", "job.parallelism", "greater than or equal to 1"),
+    ("parallelism: 1", "parallelism: two", "job.parallelism", "expected a whole number, got 'two'"),
+    ("parallelism: 1", "parallelism: 0", "job.parallelism", "expected a number of at least 1, got 0"),
     ("interval: 1s", "interval: 1s, mode: exactly_twice", "checkpointing.mode", "expected one of"),
     ("isolation: read_committed", "isolation: committed", "consumers[0].isolation", "expected one of"),
 ])
@@ -128,7 +128,7 @@ def test_cli_directory_and_unreadable(tmp_path):
     f = tmp_path / "binary.yaml"
     f.write_bytes(b"\xff\xfe\x00bad")
     r = cli("check", str(f))
-    assert r.returncode == 2 and "cannot read the file" in r.stderr
+    assert r.returncode == 2 and "binary.yaml, line 1: the file is not UTF-8 text (byte 0xff" in r.stderr
 
 
 def test_cli_invalid_scenario_exit_2(tmp_path):

@@ -101,9 +101,12 @@ def checkpoints(trace) -> list[dict]:
 def transactions(trace) -> list[dict]:
     """Every sink transaction: its checkpoint, final status, records, and why it ended."""
     by_id: dict[str, dict] = {}
+    written: dict = {}                   # records appended per transaction (control and full traces)
     for e in trace:
         kind = e["kind"]
-        if kind == "txn_begin":
+        if kind == "kafka_append" and e.get("txn"):
+            written[e["txn"]] = written.get(e["txn"], 0) + 1
+        elif kind == "txn_begin":
             by_id[e["txn"]] = {"id": e["txn"], "task": e.get("task"), "transactional_id": e["transactional_id"],
                                "implementation": e.get("implementation"),
                                "checkpoint": None, "status": "open", "records": 0, "began": e["t"],
@@ -121,6 +124,10 @@ def transactions(trace) -> list[dict]:
                     entry["timed_out"] = True
             elif kind == "commit_discarded":
                 entry.update(discarded=e["t"], discard_error=e["error"])
+    if written:
+        # NOTE: the records appended are the truth; a commit on recovery knows only what was restored
+        for entry in by_id.values():
+            entry["records"] = written.get(entry["id"], 0)
     return list(by_id.values())
 
 

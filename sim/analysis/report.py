@@ -50,4 +50,15 @@ def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
     report["stats"] = {k: stats.get(k) for k in ("sim_time_ms", "wall_seconds", "events", "record_hops")}
     report["failures"] = evaluate(scenario, report)
     report["ok"] = not report["failures"]
-    return report
+    return _rounded(report)
+
+
+def _rounded(value):
+    """Floats rounded to the trace's resolution (1e-9 ms), so sums print as 100.3, not 100.30000000000001."""
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value] if value and not isinstance(value[0], str) else value
+    return value

@@ -6,7 +6,11 @@ no buffer and no barrier in between. The chain is one snapshot (every operator's
 operator name), one ``notify_checkpoint_complete`` and one crash unit.
 
 Each operator costs its own ``processing_time`` per record it receives, so a chain of three takes
-as long as the three did as separate tasks, minus the network hops.
+as long as the three did as separate tasks, minus the network hops. The task runs the chain
+(:meth:`sim.runtime.task.StreamTask.process_buffer`): pure operators are called at once and the
+time they take is waited for in one step, before an operator with effects outside the task
+(``external``: the sink writes to Kafka at the current time), before a fault check, and at the end;
+nothing can observe the task in between, since it is busy.
 """
 from __future__ import annotations
 
@@ -16,14 +20,19 @@ __all__ = ["OperatorChain", "show"]
 class OperatorChain:
     """Operators in chain order, with their per-record processing times and fault checks."""
 
-    __slots__ = ("names", "operators", "ptimes", "checks")
+    __slots__ = ("names", "operators", "ptimes", "steps")
 
     def __init__(self, names: list[str], operators: list, ptimes: list[float]) -> None:
         self.names = names
         self.operators = operators
         self.ptimes = ptimes
-        #: per operator: None, or ``check(task, records) -> records`` from the fault plan (may cut)
-        self.checks: list = [None] * len(operators)
+        #: ``(operator, processing time per record, fault check or None)`` in chain order
+        self.steps = [(op, ptime, None) for op, ptime in zip(operators, ptimes)]
+
+    def set_check(self, position: int, check) -> None:
+        """Put ``check(task, records) -> records`` (the fault plan's; it may cut) before an operator."""
+        op, ptime, _ = self.steps[position]
+        self.steps[position] = (op, ptime, check)
 
     def __repr__(self) -> str:
         return f"OperatorChain({'->'.join(self.names)})"
@@ -32,27 +41,6 @@ class OperatorChain:
     def head(self):
         """The first operator: a source reader, or the one fed by the input gate."""
         return self.operators[0]
-
-    def process(self, task, records: list):
-        """Pass ``records`` through every operator (a generator: processing takes time).
-
-        Returns ``(taken, out)``: the records the head operator took and what the last operator
-        emitted. A fault check may cut the buffer before its operator and arm the task's crash;
-        the records before the cut still go through.
-        """
-        env, checks, taken = task.env, self.checks, None
-        for i, op in enumerate(self.operators):
-            if checks[i] is not None:
-                records = checks[i](task, records)
-            if taken is None:
-                taken = records
-            dt = self.ptimes[i] * len(records)
-            if dt:
-                yield env.timeout(dt)
-            records = op.process(records)
-            if not records:
-                break
-        return taken, records
 
     # --- state ---------------------------------------------------------------------------------
     def snapshot(self, checkpoint: int) -> dict:

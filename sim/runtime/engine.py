@@ -15,8 +15,9 @@ from ..dataflow import FunctionRegistry, JobGraph
 from ..kafka import KafkaCluster
 from ..scenario import Scenario
 from ..trace import Trace
-from .inputs import InputProducers, preload_inputs
+from .inputs import InputProducers, input_rng, preload_inputs
 from .readers import attach_consumers, consumer_specs
+from .scheduling import run_counted
 
 __all__ = ["simulate", "Result"]
 
@@ -30,14 +31,12 @@ class Result:
     stats: dict = field(default_factory=dict)
 
 
-def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trace_level: str | None = None,
-             reference: bool = False) -> Result:
+def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trace_level: str | None = None) -> Result:
     """Run a scenario of any kind and return its Result.
 
     For jobs, a read_committed reader named ``_checker`` is added on every sink topic that no
-    declared read_committed consumer reads (the checker judges what such a reader saw), and with
-    ``reference=True`` a read_uncommitted reader named ``_reference`` records everything the
-    sinks wrote (the exactly-once reference, taken from a run without faults).
+    declared read_committed consumer reads (the checker judges what such a reader saw against the
+    ideal reference of ``sim.ideal``).
     """
     wall = time.perf_counter()
     if scenario.kind == "gate":
@@ -48,26 +47,26 @@ def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trac
         end = trace.events[-1]["t"] if trace.events else 0.0
         stats = {"sim_time_ms": end, "events": 0, "record_hops": 0}
     elif scenario.kind == "chandy_lamport":
-        from .chandy_lamport import run_chandy_lamport
+        from .chandy_lamport_run import run_chandy_lamport
         level = trace_level or scenario.run.get("trace", "full")
         trace = Trace(level)
         trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level)
         stats = run_chandy_lamport(scenario, trace)
     else:
-        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level, reference)
+        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level)
     stats["wall_seconds"] = round(time.perf_counter() - wall, 6)
     trace.close(stats.get("sim_time_ms", 0.0))
     return Result(scenario, trace, stats)
 
 
-def _run_job(scenario, functions, trace_level, reference):
+def _run_job(scenario, functions, trace_level):
     from .job import Job
 
     level = trace_level or scenario.run.trace
     trace = Trace(level)
     rng = random.Random(scenario.seed)
     env = simpy.Environment()
-    specs = consumer_specs(scenario, reference)
+    specs = consumer_specs(scenario)
     graph = JobGraph.build(scenario, functions)
     plan = graph.expand()
     ops = scenario.job.operators
@@ -81,7 +80,7 @@ def _run_job(scenario, functions, trace_level, reference):
     for name, spec in scenario.kafka.topics.items():
         for partition in cluster.topics[name].partitions:
             partition.created = spec.created(partition.index)
-    preload_inputs(scenario, cluster, random.Random(rng.random()))
+    preload_inputs(scenario, cluster, input_rng(rng))
     digests = attach_consumers(specs, cluster, trace)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
@@ -90,7 +89,7 @@ def _run_job(scenario, functions, trace_level, reference):
     job.start()
     until = scenario.run.until
     limit = scenario.run.max_time if until == "drained" else until
-    env.run(until=simpy.AnyOf(env, [stop, env.timeout(limit)]))
+    events = run_counted(env, simpy.AnyOf(env, [stop, env.timeout(limit)]))
     reason = job.stopped_reason or ("until" if until != "drained" else "max_time")
     for digest in digests:
         digest.close(env.now)
@@ -102,7 +101,7 @@ def _run_job(scenario, functions, trace_level, reference):
     trace.emit(env.now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
                failed=job.failed_for_good, retained_checkpoints=kept)
     hops = sum(t.hops for t in job.attempt.tasks) if job.attempt else 0
-    stats = {"sim_time_ms": env.now, "events": next(env._eid),   # SimPy's counter of scheduled events
+    stats = {"sim_time_ms": env.now, "events": events,
              "record_hops": hops + job.hops_of_failed_attempts}
     return trace, stats
 

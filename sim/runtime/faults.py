@@ -63,7 +63,7 @@ class FaultPlan:
                     groups.setdefault((f.task, task.spec.operators.index(ref.operator)), []).append(f)
             for pos in {p for _, p in groups}:
                 here = [faults for (_, p), faults in groups.items() if p == pos]
-                task.chain.checks[pos] = lambda t, records, here=here: self._check_all(t, records, here)
+                task.chain.set_check(pos, lambda t, records, here=here: self._check_all(t, records, here))
 
     def _check_all(self, task, records: list, groups) -> list:
         for faults in groups:

@@ -16,7 +16,8 @@ from zlib import crc32
 
 from ..kafka.transactions import KafkaError
 
-__all__ = ["preload_inputs", "generate_lines", "InputProducers"]
+__all__ = ["preload_inputs", "generate_lines", "partition_records", "input_rng", "InputProducers",
+           "committed_transaction_records"]
 
 
 def generate_lines(spec, rng) -> tuple[list[float], list[str]]:
@@ -38,8 +39,16 @@ def _indexes(rng, n: int, size: int) -> list[int]:
     return [(x * n) >> 32 for x in bits]
 
 
-def preload_inputs(scenario, cluster, rng) -> None:
-    """Write every input record into its partition, in time order (ties: scenario order)."""
+def input_rng(run_rng):
+    """The input's own RNG, split from the run's RNG by its first draw (the ideal reference
+    derives the same one from ``random.Random(seed)``, so both see the same generated lines)."""
+    import random
+    return random.Random(run_rng.random())
+
+
+def partition_records(scenario, rng) -> dict:
+    """``{(topic, partition): (times, values)}``: every input record in its partition, in time
+    order (ties: scenario order)."""
     per_partition: dict[tuple[str, int], list] = {}    # -> [(times, values), ...] in scenario order
     rr: dict[str, int] = {}
     for item in scenario.input:
@@ -64,14 +73,46 @@ def preload_inputs(scenario, cluster, rng) -> None:
                 p = rr.get(item.topic, 0)
                 rr[item.topic] = (p + 1) % n
             per_partition.setdefault((item.topic, p), []).append(([item.at], [item.value]))
+    out = {}
     for (topic, p), chunks in sorted(per_partition.items()):
         if len(chunks) == 1:
-            times, values = chunks[0]
+            out[topic, p] = chunks[0]
         else:
             merged = sorted(((t, seq, k, v) for seq, (ts, vs) in enumerate(chunks) for k, (t, v) in
                              enumerate(zip(ts, vs))), key=lambda e: (e[0], e[1], e[2]))
-            times, values = [e[0] for e in merged], [e[3] for e in merged]
+            out[topic, p] = [e[0] for e in merged], [e[3] for e in merged]
+    return out
+
+
+def preload_inputs(scenario, cluster, rng) -> None:
+    """Write every input record into its partition, in time order (ties: scenario order)."""
+    for (topic, p), (times, values) in partition_records(scenario, rng).items():
         cluster.topics[topic].partitions[p].preload_lists(times, values)
+
+
+def committed_transaction_records(scenario) -> dict:
+    """``{(topic, partition): [(time, offset, value), ...]}``: the records of ``transaction`` items
+    that commit, with the offsets they get (records and control markers take offsets in time order;
+    NOTE: a transaction the broker times out writes its abort marker at a scan, which this does not
+    know, so a partition whose open transaction times out before a later one's records may see
+    those offsets shifted by one -- they only name provenance in explanations)."""
+    entries: dict = {}                       # (topic, partition) -> [(time, order, value or None, commits)]
+    for i, item in enumerate(scenario.input):
+        t = getattr(item, "transaction", None)
+        if t is None:
+            continue
+        rows = entries.setdefault((t.topic, t.partition), [])
+        commits = t.commit is not None
+        rows += [(r.at, i, k, r.value, commits) for k, r in enumerate(t.records)]
+        end = t.commit if commits else t.abort
+        if end is not None:
+            rows.append((end, i, len(t.records), None, False))       # the control marker
+    out: dict = {}
+    for key, rows in entries.items():
+        rows.sort(key=lambda r: r[:3])
+        out[key] = [(at, offset, value) for offset, (at, _, _, value, commits) in enumerate(rows)
+                    if value is not None and commits]
+    return out
 
 
 class InputProducers:

@@ -17,6 +17,8 @@ class Operator:
     """Stateless by default."""
 
     stateful = False
+    #: True if ``process`` has effects outside the task (writes to Kafka): it must run at its time
+    external = False
 
     def process(self, records: list) -> list:
         return records

@@ -27,15 +27,13 @@ def _int(text: str):
         return text
 
 
-def consumer_specs(scenario, reference: bool) -> list[tuple[str, str, str]]:
+def consumer_specs(scenario) -> list[tuple[str, str, str]]:
     """(name, topic, isolation) of every reader: declared ones plus the checker's."""
     specs = [(c.name, c.topic, c.isolation) for c in scenario.consumers]
     sink_topics = [op.topic for op in scenario.job.operators if op.type == "kafka_sink"]
     for topic in dict.fromkeys(sink_topics):
         if not any(t == topic and iso == "read_committed" for _, t, iso in specs):
             specs.append(("_checker", topic, "read_committed"))
-        if reference:
-            specs.append(("_reference", topic, "read_uncommitted"))
     return specs
 
 

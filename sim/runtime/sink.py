@@ -21,9 +21,9 @@ read.
 from __future__ import annotations
 
 from ..kafka.transactions import InvalidTimeout, KafkaError
-from .later import call_later
-from .operators import Operator
 from .errors import TaskFailure
+from .operators import Operator
+from .scheduling import call_later
 
 __all__ = ["TwoPhaseCommitSink", "FlinkKafkaProducer", "SinkStartError", "POOL_SIZE", "make_sink"]
 
@@ -38,6 +38,7 @@ class TwoPhaseCommitSink(Operator):
     """A Kafka sink subtask: writing, batching, pre-commit bookkeeping and commits in order."""
 
     stateful = True
+    external = True                    # it writes to Kafka at the current time (see chain.py)
     implementation = ""
 
     def __init__(self, task_name: str, index: int, parallelism: int, spec, cluster, attempt, counter: dict) -> None:

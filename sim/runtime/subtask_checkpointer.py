@@ -91,7 +91,8 @@ class SubtaskCheckpointer:
         if early is not None:
             self._aligned(p, early)
         elif not task.gate.channels:
-            p.aligned = True                   # a source has no input channels to align
+            # a source has no input to align; the output buffers its barrier overtook are still uploaded
+            self._aligned(p, Aligned(cid, 0.0, 0))
 
     def _send_barrier(self, ch, barrier: Barrier) -> None:
         arrival = ch.push(barrier, False, priority=barrier.unaligned)

@@ -27,7 +27,7 @@ from ..snapshot.actions import Abort, Aligned, Barrier, Block, CancelMarker, Emi
 from .chain import show
 from .errors import TaskFailure
 from .input_gate import INF, InputGate, interpret
-from .later import call_later
+from .scheduling import call_later
 from .mail import Flush, HandlerTimer, SnapshotNow, Stall
 from .subtask_checkpointer import SubtaskCheckpointer
 
@@ -190,6 +190,10 @@ class StreamTask:
             return
         if type(item) is list:
             self.hops += len(item)
+            if self.trace.full:
+                self.trace.emit(now, "record_receive", self.name, channel=ch.name, n=len(item))
+            else:
+                self.counts["record_receive"] += 1
             if self.handler.fast:
                 yield from self.process_buffer(item, False)
             else:
@@ -210,8 +214,26 @@ class StreamTask:
 
     # --- records -----------------------------------------------------------------------------
     def process_buffer(self, records: list, replay: bool):
-        """Process one buffer: the chain (taking processing time), then the outputs."""
-        taken, out = yield from self.chain.process(self, records)
+        """Process one buffer: through the chain (taking processing time), then to the outputs."""
+        env, chain = self.env, self.chain
+        taken, due, out = None, 0.0, records
+        for op, ptime, check in chain.steps:
+            if check is not None:
+                if due:
+                    yield env.timeout(due)
+                    due = 0.0
+                out = check(self, out)       # may cut the buffer and arm the crash
+            if taken is None:
+                taken = out
+            due += ptime * len(out)
+            if op.external and due:
+                yield env.timeout(due)
+                due = 0.0
+            out = op.process(out)
+            if not out:
+                break
+        if due:
+            yield env.timeout(due)
         if self.trace.full:
             self.trace.emit(self.env.now, "record_process", self.name, n=len(taken),
                             values=[show(r[0]) for r in taken], replay=replay)

@@ -14,7 +14,8 @@ from .chandy_lamport import ChandyLamportScenario
 from .errors import ScenarioError
 from .gate import GateScenario, GateItem, parse_gate_item
 from .job import JobScenario, OPERATOR_TYPES
-from .overrides import apply_overrides
+from .overrides import apply_overrides, option_name, override_paths
+from .yamlsrc import path_str
 from .translate import validate_model
 from .units import format_ms, parse_duration, parse_rate
 from .references import check_references
@@ -22,7 +23,7 @@ from .connectors import fill_connector_defaults
 
 __all__ = ["Scenario", "ScenarioError", "JobScenario", "GateScenario", "GateItem",
            "ChandyLamportScenario", "parse_scenario", "load_file", "parse_duration", "parse_rate",
-           "format_ms", "parse_gate_item", "OPERATOR_TYPES", "KINDS"]
+           "format_ms", "parse_gate_item", "OPERATOR_TYPES", "KINDS", "blame_option", "read_text"]
 
 Scenario = Union[JobScenario, GateScenario, ChandyLamportScenario]
 KINDS = {"job": JobScenario, "gate": GateScenario, "chandy_lamport": ChandyLamportScenario}
@@ -41,8 +42,15 @@ def parse_scenario(text: str, file: str = "<scenario>", overrides: list[str] = (
     data = apply_overrides(data, overrides, file)
     if seed is not None:
         data["seed"] = seed
+    try:
+        return _validate(data, lines, file)
+    except ScenarioError as exc:
+        raise blame_option(exc, overrides) from None
+
+
+def _validate(data: dict, lines: dict, file: str):
     kind = data.get("kind", "job")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ScenarioError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}", file=file,
                             line=lines.get(("kind",)), path="kind")
     data.setdefault("kind", kind)
@@ -54,15 +62,43 @@ def parse_scenario(text: str, file: str = "<scenario>", overrides: list[str] = (
     return scenario
 
 
+def blame_option(exc: ScenarioError, overrides) -> ScenarioError:
+    """An error about a key a ``--set`` option set (or a key inside it) names the option, not the file."""
+    if not exc.path:
+        return exc
+    for path, item in override_paths(overrides):
+        text = path_str(path)
+        if exc.path == text or exc.path.startswith((text + ".", text + "[")):
+            return ScenarioError(exc.message, file=option_name(item), path=exc.path)
+    return exc
+
+
 def load_file(path: str | Path, overrides: list[str] = (), seed: int | None = None) -> Scenario:
     """Read and validate a scenario file; a missing or unreadable file is a ScenarioError."""
-    p = Path(path)
+    return parse_scenario(read_text(path), str(path), overrides, seed)
+
+
+def read_text(path: str | Path) -> str:
+    """A scenario file's text (UTF-8, a byte-order mark allowed); problems are ScenarioErrors."""
+    from .yamlsrc import MAX_BYTES
+
+    p, name = Path(path), str(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        if p.is_file() and p.stat().st_size > MAX_BYTES:
+            raise ScenarioError(f"the file is larger than {MAX_BYTES // 1_000_000} MB; a scenario is a short "
+                                "description (use input.generate for many records)", file=name)
+        data = p.read_bytes()
     except FileNotFoundError:
-        raise ScenarioError("no such file", file=str(path)) from None
+        raise ScenarioError("no such file", file=name) from None
     except IsADirectoryError:
-        raise ScenarioError("is a directory, not a scenario file", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read the file ({exc.__class__.__name__}: {exc})", file=str(path)) from None
-    return parse_scenario(text, str(path), overrides, seed)
+        raise ScenarioError("is a directory, not a scenario file", file=name) from None
+    except PermissionError:
+        raise ScenarioError("cannot read the file: permission denied", file=name) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file ({exc.strerror or exc})", file=name) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded); "
+                            "save it as UTF-8", file=name, line=line) from None

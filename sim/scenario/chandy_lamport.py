@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 from .common import Duration, Strict
 from .units import parse_duration
@@ -16,25 +16,10 @@ class DelaySpec(Strict):
     max: Duration = 5.0
     integer: bool = True   # whole ticks, as in the classic exercises
 
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.min > self.max:
-            raise ValueError(f"delay.min ({self.min:g}) is above delay.max ({self.max:g})")
-        if self.min <= 0:
-            raise ValueError("delay.min must be positive (a message takes at least one tick)")
-        return self
-
 
 class SendEvent(Strict):
     at: Duration = 0.0
     send: tuple[str, str, int]
-
-    @field_validator("send")
-    @classmethod
-    def _positive(cls, v):
-        if v[2] < 1:
-            raise ValueError("a send moves at least one token: [from, to, tokens >= 1]")
-        return v
 
 
 class SnapshotEvent(Strict):
@@ -50,7 +35,7 @@ def _delay(value):
 
 
 def _event_kind(value):
-    keys = value if isinstance(value, dict) else type(value).model_fields
+    keys = value if isinstance(value, dict) else getattr(type(value), "model_fields", {})
     return "is:send" if "send" in keys else "is:snapshot" if "snapshot" in keys else None
 
 
@@ -82,14 +67,6 @@ class ChandyLamportScenario(Strict):
     run: dict[Literal["trace"], Literal["full", "control", "summary"]] = Field(default_factory=dict)
     expect: CLExpect = CLExpect()
     source: str = Field("<scenario>", exclude=True)
-
-    @field_validator("nodes")
-    @classmethod
-    def _tokens(cls, v):
-        for name, tokens in v.items():
-            if tokens < 0:
-                raise ValueError(f"process {name} cannot hold a negative number of tokens ({tokens})")
-        return v
 
     def delay_range(self) -> tuple[float, float, bool]:
         return self.delay.min, self.delay.max, self.delay.integer

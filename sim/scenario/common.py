@@ -16,7 +16,8 @@ __all__ = ["Strict", "Duration", "Rate", "Comparison", "compare", "TASK_REF"]
 class Strict(BaseModel):
     """Base of every scenario model: unknown keys are errors, objects are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, populate_by_name=True,
+                              allow_inf_nan=False)
     _lines: dict = PrivateAttr(default_factory=dict)
 
     def error(self, message: str, *path) -> "ScenarioError":

@@ -8,6 +8,7 @@ from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
 from pydantic import BaseModel
 
 from .common import Comparison, Duration, Rate, Strict
+from .limits import MAX_COUNT, MAX_PARALLELISM, MAX_PARTITIONS
 from .units import parse_duration
 
 __all__ = ["JobScenario", "OPERATOR_TYPES"]
@@ -32,11 +33,11 @@ def _keyed(*keys):
 
 class GrowSpec(Strict):
     at: Duration
-    partitions: int = Field(ge=2)
+    partitions: int = Field(ge=2, le=MAX_PARTITIONS)
 
 
 class TopicSpec(Strict):
-    partitions: int = Field(1, ge=1)
+    partitions: int = Field(1, ge=1, le=MAX_PARTITIONS)
     grow: list[GrowSpec] = Field(default_factory=list)     # partitions added while the job runs
 
     def total(self) -> int:
@@ -69,7 +70,7 @@ class GenerateSpec(Strict):
     duration: Duration
     start: Duration = 0.0
     words: list[str] = Field(default_factory=lambda: ["hello", "world"], min_length=1)
-    words_per_line: int = Field(5, ge=1)
+    words_per_line: int = Field(5, ge=1, le=MAX_COUNT)
     key_skew: Literal["uniform", "zipf"] = "uniform"
 
 
@@ -107,7 +108,7 @@ InputItem = Annotated[Union[Annotated[InputRecord, Tag("is:value"), ], Annotated
 
 class _Op(Strict):
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-    parallelism: Optional[int] = Field(None, ge=1)
+    parallelism: Optional[int] = Field(None, ge=1, le=MAX_PARALLELISM)
     processing_time: Optional[Duration] = None
     #: ``false``: never chained with a neighbour (Flink's ``disableChaining()``)
     chain: bool = True
@@ -169,13 +170,13 @@ class EdgeSpec(Strict):
 
 class NetworkSpec(Strict):
     latency: Duration = 1.0
-    buffer_size: int = Field(1, ge=1)
+    buffer_size: int = Field(1, ge=1, le=MAX_COUNT)
     buffer_timeout: Duration = 0.0
-    capacity: int = Field(8, ge=1)
+    capacity: int = Field(8, ge=1, le=MAX_COUNT)
 
 
 class JobSpec(Strict):
-    parallelism: int = Field(1, ge=1)
+    parallelism: int = Field(1, ge=1, le=MAX_PARALLELISM)
     operators: list[Operator] = Field(min_length=1)
     edges: list[EdgeSpec] = Field(default_factory=list)
     #: Flink chains forward edges of equal parallelism into one task (SEMANTICS 12); ``false`` turns it off
@@ -197,7 +198,7 @@ class CheckpointingSpec(Strict):
     mode: Literal["exactly_once", "at_least_once", "stop_the_world"] = "exactly_once"
     timeout: Duration = 600_000.0
     min_pause: Duration = 0.0
-    max_concurrent: int = Field(1, ge=1)
+    max_concurrent: int = Field(1, ge=1, le=MAX_COUNT)
     tolerable_failures: int = Field(0, ge=0)
     unaligned: bool = False
     aligned_timeout: Duration = 0.0
@@ -275,7 +276,9 @@ def _until(value):
         return value
     try:
         return parse_duration(value)
-    except ValueError:
+    except ValueError as exc:
+        if "finite" in str(exc):
+            raise
         raise ValueError(f"expected 'drained' or a duration such as 60s, got {value!r}") from None
 
 

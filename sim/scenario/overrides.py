@@ -4,11 +4,9 @@ from __future__ import annotations
 import copy
 import re
 
-import yaml
-
 from .errors import ScenarioError
 
-__all__ = ["apply_overrides", "split_path"]
+__all__ = ["apply_overrides", "split_path", "override_paths", "option_name"]
 
 _PART = re.compile(r"([^.\[\]]+)|\[([0-9]+)\]")
 
@@ -28,24 +26,44 @@ def split_path(path: str) -> list:
     return parts
 
 
+def option_name(item: str) -> str:
+    """How an error names a ``--set`` option: ``option --set key=value``."""
+    return f"option --set {item}"
+
+
+def override_paths(overrides) -> list[tuple]:
+    """The key paths the (well-formed) overrides set."""
+    out = []
+    for item in overrides:
+        try:
+            out.append((tuple(split_path(item.partition("=")[0].strip())), item))
+        except ValueError:
+            pass
+    return out
+
+
 def apply_overrides(data: dict, overrides, file: str) -> dict:
-    """A copy of ``data`` with each ``key.path=value`` (value parsed as YAML) set."""
+    """A copy of ``data`` with each ``key.path=value`` (value parsed as YAML) set; errors name the option."""
+    from .yamlsrc import load_yaml
+
     if not overrides:
         return data
     data = copy.deepcopy(data)
     for item in overrides:
         key, sep, raw = item.partition("=")
+        where = option_name(item)
         try:
             if not sep:
                 raise ValueError(item)
             parts = split_path(key.strip())
         except ValueError:
             raise ScenarioError(f"--set takes key.path=value (e.g. job.parallelism=3), got {item!r}",
-                                file=file) from None
+                                file=where) from None
         try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            value = raw
+            value = load_yaml(raw, where)[0] if raw.strip() else None
+        except ScenarioError as exc:
+            raise ScenarioError(f"the value {exc.message}" if exc.message.startswith("not valid") else exc.message,
+                                file=where, path=key.strip()) from None
         node = data
         for depth, part in enumerate(parts[:-1]):
             nxt = parts[depth + 1]
@@ -55,10 +73,10 @@ def apply_overrides(data: dict, overrides, file: str) -> dict:
                 else:
                     node = node.setdefault(part, [] if isinstance(nxt, int) else {})
             except (IndexError, TypeError, AttributeError, KeyError):
-                raise ScenarioError(f"--set {key}: there is no {part!r} to descend into", file=file) from None
+                raise ScenarioError(f"there is no {part!r} to descend into", file=where, path=key) from None
         last = parts[-1]
         try:
             node[last] = value
         except (IndexError, TypeError):
-            raise ScenarioError(f"--set {key}: cannot set {last!r} here", file=file) from None
+            raise ScenarioError(f"cannot set {last!r} here", file=where, path=key) from None
     return data

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .common import TASK_REF
 from .job import KafkaSinkOp, KafkaSourceOp
+from .limits import check_job_limits
 
 __all__ = ["check_references"]
 
@@ -97,6 +98,48 @@ def _check_job(s) -> None:
     if cp.unaligned and cp.alignment == "buffer":
         raise s.error("unaligned checkpoints are a Flink >= 1.11 feature and use alignment: block",
                       "checkpointing", "alignment")
+    _check_feedback(s)
+    check_job_limits(s)
+
+
+def _check_feedback(s) -> None:
+    """A sink writing a topic that a source upstream of it reads would read its own output forever."""
+    import networkx as nx
+
+    ops = s.job.operators
+    g = nx.DiGraph()
+    if s.job.edges:
+        g.add_edges_from((e.from_, e.to) for e in s.job.edges)
+    else:
+        g.add_edges_from((a.name, b.name) for a, b in zip(ops, ops[1:]))
+    for sink in (op for op in ops if isinstance(op, KafkaSinkOp)):
+        for source in (op for op in ops if isinstance(op, KafkaSourceOp) and op.topic == sink.topic):
+            g.add_edge(sink.name, source.name)
+    try:
+        cycle = nx.find_cycle(g)
+    except nx.NetworkXNoCycle:
+        return
+    names = [a for a, _ in cycle]
+    kinds = {op.name: op for op in ops}
+    hop = next(((a, b) for a, b in cycle if isinstance(kinds.get(a), KafkaSinkOp)
+                and isinstance(kinds.get(b), KafkaSourceOp)), None)
+    if hop is None:
+        return                           # a cycle of edges alone: the job graph reports it
+    sink, source = kinds[hop[0]], hop[1]
+    index = next(i for i, op in enumerate(ops) if op.name == sink.name)
+    raise s.error(f"a feedback loop: sink '{sink.name}' writes topic '{sink.topic}', which source '{source}' "
+                  f"upstream of it reads, so every output would be read again as input, forever "
+                  f"({' -> '.join(names + names[:1])})", "job", "operators", index, "topic")
+
+
+def _check_tokens_and_delay(s) -> None:
+    for name, tokens in s.nodes.items():
+        if tokens < 0:
+            raise s.error(f"process {name} cannot hold a negative number of tokens ({tokens})", "nodes", name)
+    if s.delay.min > s.delay.max:
+        raise s.error(f"delay.min ({s.delay.min:g}) is above delay.max ({s.delay.max:g})", "delay", "min")
+    if s.delay.min <= 0:
+        raise s.error("delay.min must be positive (a message takes at least one tick)", "delay", "min")
 
 
 def _check_input_transaction(s, i: int, t) -> None:
@@ -138,6 +181,7 @@ def _check_connectors(s) -> None:
 
 def _check_chandy_lamport(s) -> None:
     nodes = s.nodes
+    _check_tokens_and_delay(s)
     links = set()
     for i, (a, b) in enumerate(s.links):
         for j, n in enumerate((a, b)):
@@ -151,7 +195,9 @@ def _check_chandy_lamport(s) -> None:
     started = set()
     for i, ev in enumerate(s.events):
         if hasattr(ev, "send"):
-            a, b, _ = ev.send
+            a, b, tokens = ev.send
+            if tokens < 1:
+                raise s.error("a send moves at least one token: [from, to, tokens >= 1]", "events", i, "send", 2)
             for j, n in enumerate((a, b)):
                 if n not in nodes:
                     raise s.error(f"send names unknown process '{n}' (processes: {', '.join(nodes)})",
@@ -173,6 +219,14 @@ def _check_chandy_lamport(s) -> None:
 
 
 def _check_gate(s) -> None:
+    # checks between keys, each blamed on the key that has to change
+    if s.handler == "alternating" and s.aligned_timeout <= 0:
+        raise s.error("handler 'alternating' needs aligned_timeout > 0", "handler")
+    if s.handler == "alternating" and s.alignment == "buffer":
+        raise s.error("handler 'alternating' works with alignment: block only", "alignment")
+    if s.max_buffered_bytes and not (s.handler == "aligned" and s.alignment == "buffer"):
+        raise s.error("max_buffered_bytes applies to handler 'aligned' with alignment: buffer only",
+                      "max_buffered_bytes")
     for i, item in enumerate(s.items()):
         if item.channel >= s.channels:
             raise s.error(f"item {item.text} names channel {item.channel}, but the gate has channels "

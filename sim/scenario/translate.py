@@ -50,9 +50,33 @@ def _resolve(data, loc: tuple) -> tuple[tuple, bool]:
     return tuple(path), True
 
 
+def _num(v):
+    return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10_000 else v
+
+
 def _got(value) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+# pydantic error types -> plain words (a "got ..." follows when the value is known)
+_PLAIN = {
+    "greater_than_equal": "expected a number of at least {ge}",
+    "greater_than": "expected a number above {gt}",
+    "less_than_equal": "expected a number of at most {le}",
+    "less_than": "expected a number below {lt}",
+    "finite_number": "expected a finite number",
+    "int_parsing": "expected a whole number", "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number", "float_type": "expected a number",
+    "string_type": "expected text", "bool_parsing": "expected true or false", "bool_type": "expected true or false",
+    "list_type": "expected a list", "tuple_type": "expected a list",
+    "dict_type": "expected a mapping of keys", "model_type": "expected a mapping of keys",
+    "model_attributes_type": "expected a mapping of keys",
+    "too_short": "expected at least {min_length} item(s)", "too_long": "expected at most {max_length} item(s)",
+    "string_pattern_mismatch": "expected a name of letters, digits, '_' and '-', starting with a letter or '_'",
+    "string_too_long": "expected at most {max_length} characters",
+}
 
 
 def _message(err: dict, value_known: bool, value) -> str:
@@ -62,6 +86,11 @@ def _message(err: dict, value_known: bool, value) -> str:
         return f"unknown key '{key}'"
     if etype == "missing":
         return f"missing required key '{key}'"
+    if etype == "union_tag_not_found":
+        return f"missing required key {ctx.get('discriminator', 'type')}"
+    if etype in _PLAIN:
+        text = _PLAIN[etype].format(**{k: _num(v) for k, v in ctx.items()})
+        return text + (f", got {_got(value)}" if value_known else "")
     if etype == "union_tag_invalid":
         expected = ctx.get("expected_tags", "")
         what = ctx.get("discriminator", "type").strip("'")

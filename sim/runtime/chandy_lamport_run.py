@@ -11,11 +11,11 @@ import random
 
 import simpy
 
+from ..scenario.chandy_lamport import SendEvent
 from ..snapshot.chandy_lamport import ChannelRecorded, Done, NotEnoughTokens, Process, Recorded, SendMarkers
+from .scheduling import call_after_instant, run_counted
 
 __all__ = ["run_chandy_lamport"]
-
-LATE = 2          # scenario events come after deliveries (priority 1) at the same instant
 
 
 class _Network:
@@ -91,14 +91,27 @@ def run_chandy_lamport(scenario, trace) -> dict:
     """Run the scenario; returns run statistics (the snapshots are in the trace)."""
     env = simpy.Environment()
     net = _Network(env, scenario, trace, random.Random(scenario.seed))
-    for index, ev in enumerate(scenario.events):
-        event = env.event()
-        if hasattr(ev, "send"):
+    _script(env, net, sorted(enumerate(scenario.events), key=lambda item: item[1].at))   # stable: file order
+    events = run_counted(env)
+    return {"sim_time_ms": env.now, "events": events, "record_hops": net.messages}
+
+
+def _script(env, net, order: list, k: int = 0) -> None:
+    """Run the scenario's events in order, each after every delivery due at its instant.
+
+    One at a time: each event schedules the next once it has run (callbacks, not a process, so
+    that a ScenarioError reaches the caller as raised, with its line).
+    """
+    if k >= len(order):
+        return
+    index, ev = order[k]
+
+    def fire() -> None:
+        if type(ev) is SendEvent:
             src, dst, tokens = ev.send
-            event.callbacks.append(lambda _e, i=index, s=src, d=dst, n=tokens: net.send(i, s, d, n))
+            net.send(index, src, dst, tokens)
         else:
-            event.callbacks.append(lambda _e, node=ev.snapshot: net.snapshot(node))
-        event._ok, event._value = True, None
-        env.schedule(event, priority=LATE, delay=ev.at)
-    env.run()
-    return {"sim_time_ms": env.now, "events": next(env._eid), "record_hops": net.messages}
+            net.snapshot(ev.snapshot)
+        _script(env, net, order, k + 1)
+
+    call_after_instant(env, ev.at - env.now, fire)

@@ -1,0 +1,56 @@
+"""Scheduling helpers on SimPy's public API: late callbacks, counted runs, the end of an instant.
+
+``call_later``: SimPy cannot take back a scheduled timeout. A timer set by a task (an upload finishing, a flush,
+a handler timer, partition discovery, a producer batch) may come due after the task was cancelled
+by a failover; the callback must then do nothing, or a dead attempt would touch the new one.
+
+``run_counted`` runs an environment and counts the events it processed (SimPy keeps its own
+counter private); ``call_after_instant`` calls back once every other event of an instant has run.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from simpy.core import EmptySchedule
+
+__all__ = ["call_later", "run_counted", "call_after_instant"]
+
+
+def call_later(env, delay: float, alive: Callable[[], bool], fn: Callable, *args) -> None:
+    """Run ``fn(*args)`` ``delay`` ms from now, unless ``alive()`` is false by then."""
+    def fire(_event) -> None:
+        if alive():
+            fn(*args)
+    env.timeout(max(0.0, delay)).callbacks.append(fire)
+
+
+def run_counted(env, until=None) -> int:
+    """Run ``env`` until the event ``until`` was processed (None: until nothing is scheduled).
+
+    Returns the number of events processed: the run's ``events`` statistic.
+    """
+    step, n = env.step, 0
+    try:
+        if until is None:
+            while True:
+                step()
+                n += 1
+        while not until.processed:
+            step()
+            n += 1
+    except EmptySchedule:
+        pass
+    return n
+
+
+def call_after_instant(env, delay: float, fn: Callable) -> None:
+    """Call ``fn()`` ``delay`` ms from now, once every other event of that instant has run.
+
+    Keep at most one such call pending per instant: two would keep deferring to each other.
+    """
+    def fire(_event) -> None:
+        if env.peek() == env.now:
+            env.timeout(0).callbacks.append(fire)
+        else:
+            fn()
+    env.timeout(max(0.0, delay)).callbacks.append(fire)
