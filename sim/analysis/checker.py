@@ -35,7 +35,9 @@ class _Context:
     """Provenance lookups over the run's trace."""
 
     def __init__(self, trace) -> None:
-        self.restarts = {e["attempt"]: e for e in trace if e["kind"] == "job_restart"}
+        # an attempt begins with a restart (failover) or a submission (lifecycle)
+        self.restarts = {e["attempt"]: e for e in trace if e["kind"] == "job_restart"
+                         or (e["kind"] == "job_submit" and e.get("attempt"))}
         self.resets = [e for e in trace if e["kind"] == "source_offset_reset"]
         self.failures = [e for e in trace if e["kind"] == "job_failing"]
         self.failed = next((e["reason"] for e in trace if e["kind"] == "job_failed"), None)
@@ -57,6 +59,10 @@ class _Context:
         r = self.restarts.get(attempt)
         if r is None:
             return "in the first attempt"
+        if r["kind"] == "job_submit":
+            src = {"none": "no state", "latest_checkpoint": f"the latest retained checkpoint {r['checkpoint']}"}.get(
+                r["source"], f"savepoint {r['source']} (checkpoint {r['checkpoint']})")
+            return f"in attempt {attempt}, submitted at {r['t']:g} ms from {src}"
         cp = f"checkpoint {r['checkpoint']}" if r["checkpoint"] is not None else "no checkpoint (none had completed)"
         return f"in attempt {attempt}, restarted at {r['t']:g} ms from {cp}"
 

@@ -67,18 +67,30 @@ def final_counts(values) -> dict:
 
 
 def checkpoints(trace) -> list[dict]:
-    """One entry per triggered checkpoint, with Flink's statistic names."""
-    by_id: dict[int, dict] = {}
+    """One entry per triggered checkpoint, with Flink's statistic names; with ``lifecycle:``
+    submissions, each submission's checkpoints in turn (``submission``: 1 for the first run; a
+    submission without state counts its ids from 1 again)."""
+    out, segment, submission = [], [], 1
     for e in trace:
+        if e["kind"] == "job_submit" and not e.get("error"):
+            out += _checkpoints_of(segment, submission)
+            segment, submission = [], e["submission"]
+        elif e.get("task") == "jobmanager":
+            segment.append(e)
+    return out + _checkpoints_of(segment, submission)
+
+
+def _checkpoints_of(events: list, submission: int) -> list[dict]:
+    by_id: dict[int, dict] = {}
+    for e in events:
         kind = e["kind"]
-        if e.get("task") != "jobmanager":
-            continue
         if kind == "checkpoint_trigger":
             by_id[e["checkpoint"]] = {"id": e["checkpoint"], "status": "pending", "reason": None,
                                       "trigger_time": e["t"], "end_to_end_duration": None,
                                       "alignment_duration": None, "start_delay": None, "sync_duration": None,
                                       "async_duration": None, "checkpointed_size": None,
-                                      "processed_in_flight": None, "persisted_in_flight": None}
+                                      "processed_in_flight": None, "persisted_in_flight": None,
+                                      "savepoint": e.get("savepoint"), "submission": submission}
         elif kind == "checkpoint_complete" and e["checkpoint"] in by_id:
             entry = by_id[e["checkpoint"]]
             entry["status"] = "completed"

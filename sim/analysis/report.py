@@ -36,6 +36,11 @@ def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
             "tasks": tasks(trace),
             "transactions": transactions(trace),
             "lso_holds": lso_holds(trace),
+            "savepoints": [{"name": e["savepoint"], "checkpoint": e["checkpoint"], "t": e["t"]}
+                           for e in trace if e["kind"] == "savepoint_complete"],
+            "submissions": [{"t": e["t"], "from": e["source"], "parallelism": e["parallelism"],
+                             "checkpoint": e["checkpoint"], "error": e["error"]}
+                            for e in trace if e["kind"] == "job_submit"],
             "job_failed": failed,
             "run_end": next((e["reason"] for e in trace if e["kind"] == "run_end"), None),
             "latency": read_latency(trace),

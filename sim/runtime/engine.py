@@ -85,7 +85,7 @@ def _run_job(scenario, functions, trace_level):
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
     job.input_producers = InputProducers(env, scenario, cluster, trace, job.check_drained)
-    env.process(_abort_scanner(env, cluster, trace, stop))
+    env.process(_abort_scanner(env, cluster, trace, stop, job))
     job.start()
     until = scenario.run.until
     limit = scenario.run.max_time if until == "drained" else until
@@ -96,8 +96,10 @@ def _run_job(scenario, functions, trace_level):
     # the run's end cancels the job: completed checkpoints survive it only with retain_on_cancellation;
     # after a failure for good they are always kept (SEMANTICS 1)
     kept = [c.id for c in job.coordinator.completed]
-    if job.failed_for_good is None and scenario.checkpointing.retention == "delete_on_cancellation":
+    if job.failed_for_good is None and job.scenario.checkpointing.retention != "retain_on_cancellation":
         kept = []
+    if job.state in ("cancelled", "finished"):
+        kept = [c.id for c in job.retained]          # what the lifecycle's cancel or stop left
     trace.emit(env.now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
                failed=job.failed_for_good, retained_checkpoints=kept)
     hops = sum(t.hops for t in job.attempt.tasks) if job.attempt else 0
@@ -118,11 +120,14 @@ def _connectors(ops) -> list[dict]:
     return out
 
 
-def _abort_scanner(env, cluster, trace, stop):
+def _abort_scanner(env, cluster, trace, stop, job):
     """The broker's periodic scan that aborts transactions older than their timeout."""
     interval = cluster.abort_scan_interval
     while not stop.triggered:
         yield env.timeout(interval)
-        for txn in cluster.transactions.expire(env.now):
+        expired = cluster.transactions.expire(env.now)
+        for txn in expired:
             trace.emit(env.now, "txn_timeout", None, txn=txn.id, age=env.now - txn.first_write,
                        timeout=txn.timeout, records=txn.records, checkpoint=txn.checkpoint)
+        if expired:
+            job.check_drained()            # a cancelled job's last open transaction may be gone

@@ -17,7 +17,10 @@ from .coordinator import Coordinator
 from .faults import FaultPlan
 from .mail import ResumeInput
 from .operators import make_operator
+from .keygroups import DEFAULT_MAX_PARALLELISM
 from .outputs import Outputs
+from .lifecycle import Lifecycle
+from .rescale import restored_state
 from .restart_strategy import RestartStrategy
 from .sink import SinkStartError, TwoPhaseCommitSink, make_sink
 from .source import SourceReader, SourceStreamTask
@@ -31,6 +34,8 @@ class Job:
         self.env = env
         self.scenario = scenario
         self.plan = plan
+        self.tasks_by_name = {t.name: t for t in plan.tasks}
+        self.reshaped = False                # the restored checkpoint was taken by tasks of another shape
         self.functions = functions
         self.rng = rng
         self.trace = trace
@@ -49,6 +54,10 @@ class Job:
         self.stopped_reason = None
         self.hops_of_failed_attempts = 0
         self.input_producers = None          # the scenario's transactional input (inputs.InputProducers)
+        self.state = "running"               # running | finished (stop-with-savepoint) | cancelled | failed
+        self.savepoints: dict = {}           # name -> CompletedCheckpoint (never deleted)
+        self.retained: list = []             # what a cancelled or finished job leaves to submit from
+        self.lifecycle = Lifecycle(self, scenario.lifecycle)
 
     def start(self) -> None:
         self.faults.start()
@@ -80,7 +89,7 @@ class Job:
         number = self.attempt_number
 
         def restart(_event):
-            if self.attempt_number != number or self.stop_event.triggered:
+            if self.attempt_number != number or self.stop_event.triggered or self.state != "running":
                 return
             self.restarts += 1
             latest = self.coordinator.latest()
@@ -90,7 +99,46 @@ class Job:
 
         self.env.timeout(delay).callbacks.append(restart)
 
+    # --- the job's end and a new submission (lifecycle) ----------------------------------------------
+    def end(self, state: str, savepoint=None) -> None:
+        """The job is cancelled, or finished after a stop-with-savepoint: every task stops now."""
+        now, attempt = self.env.now, self.attempt
+        self.coordinator.job_failed(reason="job_" + state)
+        self.state = state
+        if attempt is not None and not attempt.failing:
+            attempt.shut_down(close_sinks=state == "finished")
+        self.attempt = None
+        self.restart_pending = False
+        cp = self.scenario.checkpointing
+        keep = state == "finished" or cp.retention == "retain_on_cancellation"
+        self.retained = list(self.coordinator.completed) if keep else []
+        open_txns = sorted(t.id for t in self.cluster.transactions.ongoing.values() if t.first_write is not None)
+        if state == "finished":
+            self.trace.emit(now, "job_finished", "jobmanager", savepoint=savepoint, open_transactions=open_txns)
+        else:
+            self.trace.emit(now, "job_cancelled", "jobmanager", retained_checkpoints=[c.id for c in self.retained],
+                            open_transactions=open_txns)
+
+    def resubmit(self, checkpoint, spec, submission: int) -> None:
+        """Run the job again (SEMANTICS 11): a new coordinator whose ids continue after ``checkpoint``."""
+        from ..dataflow import JobGraph
+        from .lifecycle import resubmitted_scenario
+        self.scenario = resubmitted_scenario(self.scenario, spec)
+        self.plan = JobGraph.build(self.scenario, self.functions).expand()
+        self.tasks_by_name = {t.name: t for t in self.plan.tasks}
+        self.reshaped = checkpoint is not None and set(checkpoint.tasks) != set(self.tasks_by_name)
+        self.coordinator = Coordinator(self)
+        self.coordinator.next_id = checkpoint.id + 1 if checkpoint is not None else 1
+        self.coordinator.completed = [checkpoint] if checkpoint is not None else []
+        self.restart = RestartStrategy(self.scenario.restart, self.rng)
+        self.state = "running"
+        self.trace.emit(self.env.now, "job_submit", "jobmanager", submission=submission, source=spec.from_,
+                        checkpoint=checkpoint.id if checkpoint is not None else None,
+                        parallelism=self.scenario.job.parallelism, attempt=self.attempt_number + 1, error=None)
+        self.deploy(checkpoint)
+
     def give_up(self, reason: str) -> None:
+        self.state = "failed"
         self.failed_for_good = reason
         self.trace.emit(self.env.now, "job_failed", "jobmanager", reason=reason)
         self.stop("job_failed")
@@ -102,7 +150,14 @@ class Job:
 
     def check_drained(self) -> None:
         """Stop a ``until: drained`` run once input is consumed and all output committed."""
-        if self.scenario.run.until != "drained" or self.stop_event.triggered:
+        if self.scenario.run.until != "drained" or self.stop_event.triggered or self.lifecycle.pending:
+            return
+        # a transaction with records still open on the broker (a cancelled job's, an old prefix's) holds
+        # back read_committed readers: the run is drained only once the broker has ended it
+        if any(t.first_write is not None for t in self.cluster.transactions.ongoing.values()):
+            return
+        if self.state in ("finished", "cancelled"):
+            self.stop(self.state)
             return
         attempt = self.attempt
         if attempt is None or attempt.failing or self.restart_pending or self.faults.pending_timed:
@@ -130,6 +185,7 @@ class Attempt:
         self.backend = job.backend
         self.faults = job.faults
         self.failing = False
+        self.stopping = False                # stop-with-savepoint: the sources stay paused
         self.counters = [0]                  # items in channels
         self.active = 0                      # tasks not idle
         self.quiet_callbacks: list = []
@@ -150,7 +206,8 @@ class Attempt:
         for task in self.tasks:
             for ch in task.gate.channels:
                 ch.receiver = task
-        if checkpoint is not None:
+        # NOTE: in-flight data (unaligned) is put back only into the same channels; a reshaped job drops it
+        if checkpoint is not None and not job.reshaped:
             for index, buffers in sorted(checkpoint.inflight().items()):
                 self.channels[index].restore(buffers)
                 self.trace.emit(self.env.now, "inflight_restore", self.channels[index].spec.dst,
@@ -160,9 +217,9 @@ class Attempt:
 
     def _build(self, spec) -> StreamTask:
         job = self.job
-        restored = self.checkpoint.tasks[spec.name].state if self.checkpoint else None
-        outputs = Outputs([([self.channels[c.index] for c in chs], chs[0].partitioner if chs else "forward")
-                           for chs in spec.outputs], self.buffer_size, job.rng)
+        restored = restored_state(self.checkpoint, spec, job.reshaped)
+        outputs = Outputs([([self.channels[c.index] for c in chs], chs[0].partitioner if chs else "forward",
+                            self._max_parallelism(chs)) for chs in spec.outputs], self.buffer_size, job.rng)
         inputs = [self.channels[c.index] for c in spec.inputs]
         ops = [self._operator(spec, op_spec, restored.get(op_spec.name) if restored else None)
                for op_spec in spec.ops]
@@ -175,6 +232,13 @@ class Attempt:
         if cls is SourceStreamTask:
             self.sources.append(task)
         return task
+
+    def _max_parallelism(self, chs) -> int:
+        """The key groups of the operator an out-edge feeds (128 unless it is a keyed_sum that sets them)."""
+        if not chs:
+            return DEFAULT_MAX_PARALLELISM
+        head = self.job.tasks_by_name[chs[0].dst].head
+        return getattr(head, "max_parallelism", DEFAULT_MAX_PARALLELISM)
 
     def _ptime(self, op_spec) -> float:
         if op_spec.processing_time is not None:
@@ -241,6 +305,23 @@ class Attempt:
             ch.queue.clear()
         self.job.on_failure(reason)
 
+    def shut_down(self, close_sinks: bool) -> None:
+        """Stop every task without a failover (cancel, or the end of a stop-with-savepoint).
+
+        ``close_sinks``: the job finished, so each sink's ``close()`` runs (FlinkKafkaProducer aborts
+        its current, empty transaction); a cancelled job's tasks stop at once and leave every
+        transaction open on the broker (SEMANTICS 11).
+        """
+        self.failing = True
+        if close_sinks:
+            for sink in self.sinks:
+                sink.close()
+        self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks)
+        for t in self.tasks:
+            t.cancel()
+        for ch in self.channels:
+            ch.queue.clear()
+
     # --- quiescence (stop the world, drained) ------------------------------------------------------
     def went_idle(self, task) -> None:
         self.active -= 1
@@ -258,6 +339,8 @@ class Attempt:
         self.quiet_callbacks.append(callback)
 
     def resume_sources(self) -> None:
+        if self.stopping:
+            return
         for task in self.sources:
             if task.paused:
                 task.post(ResumeInput())

@@ -54,7 +54,7 @@ class KafkaSink(TwoPhaseCommitSink):
             restored_id = restored["checkpoint"]
             for cid, name in restored["pending"]:
                 self._commit(self.coord.transactions[name], cid, "recovered on restore", recovering=True)
-            if restored["prefix"] != self.prefix:
+            if restored["prefix"] not in (None, self.prefix):
                 prefixes.append(restored["prefix"])
         self.next_checkpoint = restored_id + 1
         for prefix in prefixes:

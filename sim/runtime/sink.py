@@ -28,6 +28,7 @@ from .scheduling import call_later
 __all__ = ["TwoPhaseCommitSink", "FlinkKafkaProducer", "SinkStartError", "POOL_SIZE", "make_sink"]
 
 POOL_SIZE = 5
+SAFE_SCALE_DOWN_FACTOR = 5
 
 
 class SinkStartError(Exception):
@@ -162,6 +163,13 @@ class TwoPhaseCommitSink(Operator):
         """The broker refused a commit: what the implementation does about it."""
         raise NotImplementedError
 
+    def close(self) -> None:
+        """The job finished: abort the current transaction (TwoPhaseCommitSinkFunction.close); KafkaSink
+        has none open after the final savepoint's barrier."""
+        txn, self.current = self.current, None
+        if txn is not None and self.coord.abort(txn, self.env.now, "closed: the job finished"):
+            self._trace_abort(txn)
+
     def _warn_age(self, txn) -> None:
         if txn.first_write is not None:
             age = self.env.now - txn.first_write
@@ -206,20 +214,37 @@ class FlinkKafkaProducer(TwoPhaseCommitSink):
             return
         coord, now = self.coord, self.env.now
         keep = set()
-        if restored:
+        if restored is None:
+            self._abort_possible_ids()
+        else:
             for cid, name in restored["pending"]:
                 txn = coord.transactions[name]
                 keep.add(name)
                 self._commit(txn, cid, "recovered on restore", recovering=True)
-            open_name = restored.get("open")
-            if open_name:
-                txn = coord.transactions[open_name]
+            # one name as snapshotted; a list when rescaling gave this subtask several old states
+            opens = restored.get("opens") or ([restored["open"]] if restored.get("open") else [])
+            for name in opens:
+                txn = coord.transactions[name]
                 if coord.abort(txn, now, "open at snapshot time; aborted on restore"):
                     self._trace_abort(txn)
         for txn in coord.open_transactions(self.prefix):
             if txn.id not in keep and coord.abort(txn, now, "leftover of a failed attempt; aborted on restore"):
                 self._trace_abort(txn)
         self._begin()
+
+    def _abort_possible_ids(self) -> None:
+        """No state (first start, or a failure before the first checkpoint): abort the ids of every
+        subtask ``index + j * parallelism``, j < 5 -- all the ids a job up to 5 x wider could have used.
+
+        NOTE: FlinkKafkaProducer.initializeState -> TransactionalIdsGenerator.generateIdsToAbort
+        (SAFE_SCALE_DOWN_FACTOR 5): after a scale-down by more than 5 x without a checkpoint, the ids
+        of the highest old subtasks are never aborted and their open transactions linger.
+        """
+        base = self.spec.transactional_id_prefix or self.spec.name
+        for j in range(SAFE_SCALE_DOWN_FACTOR):
+            for txn in self.coord.open_transactions(f"{base}-{self.index + j * self.parallelism}-"):
+                if self.coord.abort(txn, self.env.now, "a possible id of an earlier run; aborted on start"):
+                    self._trace_abort(txn)
 
     def _begin(self) -> None:
         used = {t.transactional_id for _, t in self.pending}

@@ -38,6 +38,8 @@ class SourceReader(Operator):
         for p in self.partitions:
             if restored is not None and p.index in restored:
                 offset, cause = restored[p.index], "restored from checkpoint"
+            elif restored is not None:      # SEMANTICS 4: restored, but no offset for it: the earliest
+                offset, cause = 0, "no offset in the restored state: earliest"
             else:
                 mode = self.spec.start_from
                 cause = f"start_from: {mode}"

@@ -8,6 +8,7 @@ from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
 from pydantic import BaseModel
 
 from .common import Comparison, Duration, Rate, Strict
+from .lifecycle import LifecycleAction
 from .limits import MAX_COUNT, MAX_PARALLELISM, MAX_PARTITIONS
 from .units import parse_duration
 
@@ -144,6 +145,8 @@ class MapOp(_Op):
 class KeyedSumOp(_Op):
     type: Literal["keyed_sum"]
     key: str = "word"
+    #: key groups: the unit of keyed state that rescaling moves (Flink's default 128)
+    max_parallelism: int = Field(128, ge=1, le=32768)
 
 
 class KafkaSinkOp(_Op):
@@ -204,7 +207,7 @@ class CheckpointingSpec(Strict):
     aligned_timeout: Duration = 0.0
     alignment: Literal["block", "buffer"] = "block"
     end_of_partition: Literal["align", "abort"] = "align"
-    retention: Literal["delete_on_cancellation", "retain_on_cancellation"] = "delete_on_cancellation"
+    retention: Literal["none", "delete_on_cancellation", "retain_on_cancellation"] = "delete_on_cancellation"
     num_retained: int = Field(1, ge=1)
     notify_delay: Duration = 0.0           # notify_checkpoint_complete reaches the tasks this much later
 
@@ -302,6 +305,7 @@ class JobExpect(Strict):
     transactions_timed_out: Optional[Comparison] = None
     lso_holds: Optional[Comparison] = None                # never-committed transactions that stalled readers
     commits_discarded: Optional[Comparison] = None        # KafkaSink commits given up (no failover)
+    savepoints: Optional[list[str]] = None                # names of the savepoints that completed
     explanation_mentions: Optional[list[str]] = None
     checkpoint_status: Optional[dict[int, Literal["completed", "aborted", "expired", "declined", "pending"]]] = None
     persisted_in_flight: Optional[Comparison] = None      # bytes, summed over completed checkpoints
@@ -320,6 +324,7 @@ class JobScenario(Strict):
     state_backend: StateBackendSpec = StateBackendSpec()
     restart: RestartSpec = RestartSpec()
     faults: list[Fault] = Field(default_factory=list)
+    lifecycle: list[LifecycleAction] = Field(default_factory=list)
     consumers: list[ConsumerSpec] = Field(default_factory=list)
     run: RunSpec = RunSpec()
     expect: JobExpect = JobExpect()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .common import TASK_REF
 from .job import KafkaSinkOp, KafkaSourceOp
+from .lifecycle import check_lifecycle
 from .limits import check_job_limits
 
 __all__ = ["check_references"]
@@ -78,6 +79,7 @@ def _check_job(s) -> None:
     for i, c in enumerate(s.consumers):
         _topic(s, c.topic, "consumers", i, "topic")
     _check_connectors(s)
+    check_lifecycle(s)
     names = {op.name for op in ops}
     for key in s.job.processing_time:
         if key != "default" and key not in names:

@@ -1,0 +1,126 @@
+"""The job lifecycle (SEMANTICS 11): savepoints, stop, cancel, submit, rescaling."""
+from types import SimpleNamespace
+
+import pytest
+
+from sim import ScenarioError, load_text, run
+from sim.runtime.checkpoint_store import CompletedCheckpoint, TaskSnapshot
+from sim.runtime.keygroups import key_group, operator_index
+from sim.runtime.rescale import restored_state
+
+from .conftest import HELLO
+
+
+def lifecycle(text: str, actions: str, **subs) -> str:
+    for old, new in subs.items():
+        text = text.replace(old, new)
+    return text + "lifecycle:\n" + actions
+
+
+def test_keys_are_routed_and_redistributed_by_key_group_ranges():
+    # CRC-32("hello") = 0x3610a686 = 907060870, mod 128 = 6; CRC-32("world") = 0x3a771143 = 980881731,
+    # mod 128 = 67. Subtask of n: kg * n // 128 -> hello: 0 (n=2), 0 (n=4); world: 1 (n=2), 2 (n=4).
+    assert (key_group("hello", 128), key_group("world", 128)) == (6, 67)
+    assert [operator_index("world", 128, n) for n in (1, 2, 4)] == [0, 1, 2]
+    assert [operator_index("hello", 128, n) for n in (1, 2, 4)] == [0, 0, 0]
+    # a checkpoint of 2 count subtasks restored into 4: world's count goes to subtask 2, hello's to 0
+    cp = CompletedCheckpoint(3, 0.0, 0.0, {"count[0]": TaskSnapshot({"count": {"hello": 5}}),
+                                           "count[1]": TaskSnapshot({"count": {"world": 7}})})
+    op = SimpleNamespace(name="count", type="keyed_sum", max_parallelism=128)
+    got = [restored_state(cp, SimpleNamespace(name=f"count[{i}]", ops=[op], index=i, parallelism=4), True)
+           for i in range(4)]
+    assert got == [{"count": {"hello": 5}}, {"count": {}}, {"count": {"world": 7}}, {"count": {}}]
+
+
+def test_sink_state_goes_round_robin_and_kafka_sink_keeps_the_restored_id():
+    # four old sink subtasks into two: old j goes to new j % 2 -> new 0 gets old 0 and 2, new 1 old 1 and 3
+    snaps = {f"sink[{j}]": TaskSnapshot({"sink": {"pending": [(4, f"t{j}")], "prefix": "p", "checkpoint": 4}})
+             for j in range(4)}
+    cp = CompletedCheckpoint(4, 0.0, 0.0, snaps)
+    op = SimpleNamespace(name="sink", type="kafka_sink", implementation="KafkaSink")
+    got = [restored_state(cp, SimpleNamespace(name=f"sink[{i}]", ops=[op], index=i, parallelism=2), True)["sink"]
+           for i in range(2)]
+    assert got == [{"pending": [(4, "t0"), (4, "t2")], "prefix": "p", "checkpoint": 4},
+                   {"pending": [(4, "t1"), (4, "t3")], "prefix": "p", "checkpoint": 4}]
+
+
+def test_savepoint_ids_continue_and_stop_leaves_nothing_open():
+    # checkpoint 1 at 1000 ms; sp1 is checkpoint 2 at 1200 ms; stop-with-savepoint sp2 is checkpoint 3
+    # at 2000 ms; the job finishes and the legacy sink aborts its current, empty transaction on close.
+    # Submitted from sp2 at 3000 ms, the next checkpoint is 3 + 1 = 4 (at 4000 ms).
+    text = lifecycle(HELLO, "  - {at: 1200, savepoint: sp1}\n  - {at: 2000, stop: {savepoint: sp2}}\n"
+                            "  - {at: 3000, submit: {from: sp2}}\n")
+    r = run(load_text(text + "run: {until: 4500ms}\n"))
+    assert r.report["savepoints"] == [{"name": "sp1", "checkpoint": 2, "t": 1202.1044},
+                                      {"name": "sp2", "checkpoint": 3, "t": 2002.1044}]
+    finished = r.trace.first("job_finished")
+    assert finished["open_transactions"] == [] and finished["savepoint"] == "sp2"
+    assert "closed: the job finished" in r.trace.first("txn_abort")["cause"]
+    assert [c["id"] for c in r.report["checkpoints"]] == [1, 2, 3, 4]
+    assert r.report["submissions"] == [{"t": 3000.0, "from": "sp2", "parallelism": 1, "checkpoint": 3,
+                                        "error": None}]
+    assert r.report["exactly_once"]["ok"]
+
+
+def test_cancel_leaves_transactions_open_and_retention_decides_what_is_left():
+    # a record at 1200 ms goes into the sink's open transaction sink[0]#2 (checkpoint 1 was at 1000 ms);
+    # the cancel at 1500 ms leaves it open on the broker. delete_on_cancellation keeps no checkpoint, so a
+    # submit from latest_checkpoint has nothing to start from; retain_on_cancellation keeps checkpoint 1.
+    base = HELLO.replace("  - {topic: in, at: 300, value: hello}\n",
+                         "  - {topic: in, at: 300, value: hello}\n  - {topic: in, at: 1200, value: hello}\n")
+    actions = "  - {at: 1500, cancel: true}\n  - {at: 2000, submit: {from: latest_checkpoint}}\n"
+    gone = run(load_text(lifecycle(base, actions) + "run: {until: 2500ms}\n"))
+    kept = run(load_text(lifecycle(base, actions, **{"interval: 1s}": "interval: 1s, retention: "
+                                                                       "retain_on_cancellation}"}) +
+                         "run: {until: 2500ms}\n"))
+    cancelled = gone.trace.first("job_cancelled")
+    assert cancelled["open_transactions"] == ["sink[0]#2"] and cancelled["retained_checkpoints"] == []
+    assert "no retained checkpoint" in gone.report["submissions"][0]["error"]
+    assert kept.trace.first("job_cancelled")["retained_checkpoints"] == [1]
+    assert kept.report["submissions"][0]["checkpoint"] == 1 and kept.report["submissions"][0]["error"] is None
+
+
+def legacy_wide(new_parallelism: int):
+    text = HELLO.replace("parallelism: 1", "parallelism: 12").replace("interval: 1s", "interval: 10s")
+    return run(load_text(lifecycle(text, "  - {at: 500, cancel: true}\n"
+                                         f"  - {{at: 600, submit: {{from: none, parallelism: {new_parallelism}}}}}\n")
+                         + "run: {until: 700ms}\n"))
+
+
+@pytest.mark.parametrize("parallelism, lingering", [
+    # 12 -> 2 (6x): new subtask i aborts the ids of subtasks i + 2j, j < 5: 0..9; 10 and 11 linger
+    (2, ["sink[10]#1", "sink[11]#1"]),
+    # 12 -> 3 (4x): i + 3j, j < 5 covers 0..14: nothing lingers
+    (3, []),
+])
+def test_the_legacy_sink_leaves_transactions_behind_after_a_scale_down_beyond_5x(parallelism, lingering):
+    # Each of the 12 legacy sink subtasks opens a transaction (sink-i-0) at start; the job is cancelled
+    # before any checkpoint and submitted again without state.
+    r = legacy_wide(parallelism)
+    old = {t["id"]: t["status"] for t in r.report["transactions"] if t["began"] == 0}
+    assert sorted(k for k, v in old.items() if v == "open") == lingering
+    assert len(old) == 12
+
+
+def test_a_partition_missing_from_the_restored_state_starts_from_the_earliest():
+    # partition 1 is added at 1500 ms, after checkpoint 1 (1000 ms); the crash at 2000 ms restores
+    # checkpoint 1, which has no offset for it: earliest (offset 0), whatever start_from says (latest).
+    text = HELLO.replace("in: {partitions: 1}", "in: {partitions: 1, grow: [{at: 1500, partitions: 2}]}")
+    text = text.replace("start_from: earliest", "start_from: latest, parallelism: 1")
+    r = run(load_text(text + "faults:\n  - {at: 2000, crash: source}\nrun: {until: 3500ms}\n"))
+    reset = [e for e in r.trace.of("source_offset_reset") if e["partition"] == 1]
+    assert [(e["offset"], e["cause"]) for e in reset] == [(0, "no offset in the restored state: earliest")]
+
+
+@pytest.mark.parametrize("actions, message", [
+    ("  - {at: 1s, submit: {from: none}}\n", "still running"),
+    ("  - {at: 1s, cancel: true}\n  - {at: 2s, savepoint: sp}\n", "not running"),
+    ("  - {at: 1s, cancel: true}\n  - {at: 2s, submit: {from: sp9}}\n", "earlier savepoint"),
+    ("  - {at: 2s, savepoint: a}\n  - {at: 1s, cancel: true}\n", "time order"),
+    ("  - {at: 1s, savepoint: a}\n  - {at: 2s, stop: {savepoint: a}}\n", "used twice"),
+    ("  - {at: 1s, cancel: false}\n", "cancel"),
+])
+def test_impossible_lifecycles_are_scenario_errors(actions, message):
+    with pytest.raises(ScenarioError) as err:
+        load_text(lifecycle(HELLO, actions))
+    assert message in str(err.value) and "lifecycle" in str(err.value)
