@@ -9,9 +9,9 @@ from .dataflow import FunctionRegistry, JobGraph
 from .dataflow.types import check_record_types
 from .ideal import Reference, ideal_reference as _ideal, reference_signature
 from .runtime.engine import Result, simulate
-from .scenario import Scenario, ScenarioError, blame_option, load_file, parse_scenario
+from .scenario import Scenario, ScenarioError, blame_option, load_file, parse_scenario, parse_variants, read_text
 
-__all__ = ["load_scenario", "load_text", "run", "Run", "ideal_reference", "Reference"]
+__all__ = ["load_scenario", "load_text", "load_variants", "run", "Run", "ideal_reference", "Reference"]
 
 
 def _validate(scenario: Scenario, functions: FunctionRegistry | None, overrides=()) -> Scenario:
@@ -28,6 +28,13 @@ def load_scenario(path: str | Path, overrides=(), seed: int | None = None,
                   functions: FunctionRegistry | None = None) -> Scenario:
     """Read and fully validate a scenario file (raises ScenarioError)."""
     return _validate(load_file(path, overrides, seed), functions, overrides)
+
+
+def load_variants(path: str | Path, variants: list[list[str]], seed: int | None = None,
+                  functions: FunctionRegistry | None = None) -> list[Scenario]:
+    """One fully validated scenario per list of overrides; the file is read and parsed once."""
+    scenarios = parse_variants(read_text(path), str(path), variants, seed)
+    return [_validate(s, functions, overrides) for s, overrides in zip(scenarios, variants)]
 
 
 def load_text(text: str, name: str = "<scenario>", overrides=(), seed: int | None = None,

@@ -58,6 +58,7 @@ def _output(path: str | None, option: str, suffixes=()) -> None:
 
 
 PICTURES = (".png", ".svg", ".pdf")
+ROWS = (".jsonl", ".ndjson", ".csv")           # explore/sweep --out: one row per run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,14 +74,16 @@ def cli() -> None:
 @click.option("--trace", "trace_out", type=click.Path(dir_okay=False), help="Write the trace as JSON Lines.")
 @click.option("--trace-level", type=click.Choice(["full", "control", "summary"]), help="Override run.trace.")
 @click.option("--diagram", "diagram_out", type=click.Path(dir_okay=False), help="Draw the timing diagram (.png/.svg).")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False), help="Write the one-page HTML report.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit code tells.")
-def run(file, seed, overrides, trace_out, trace_level, diagram_out, as_json, quiet) -> None:
+def run(file, seed, overrides, trace_out, trace_level, diagram_out, html_out, as_json, quiet) -> None:
     """Run a scenario FILE (or the NAME of a shipped one) and check its expectations."""
     from .api import load_scenario, run as run_scenario
 
     _output(trace_out, "--trace")
     _output(diagram_out, "--diagram", PICTURES)
+    _output(html_out, "--html", (".html", ".htm"))
     try:
         scenario = load_scenario(_scenario_path(file), overrides, seed)
         outcome = run_scenario(scenario, trace_level=trace_level)
@@ -91,6 +94,9 @@ def run(file, seed, overrides, trace_out, trace_level, diagram_out, as_json, qui
     if diagram_out:
         from .analysis.diagram import save_diagram
         save_diagram(outcome.trace, diagram_out)
+    if html_out:
+        from .report import to_html
+        _write(html_out, to_html(outcome))
     if as_json:
         click.echo(json.dumps(outcome.report, ensure_ascii=False))
     elif not quiet:
@@ -182,17 +188,43 @@ def diagram(trace_file, output, start, end, kind) -> None:
     click.echo(f"wrote {output}")
 
 
+def _many_options(fn):
+    """Options shared by sweep and explore: where the runs go, where the rows go, what is printed."""
+    for option in reversed([
+        click.option("--workers", type=int, help="Run on a local Dask cluster of N worker processes."),
+        click.option("--scheduler", metavar="ADDRESS", help="Run on an existing Dask scheduler (tcp://host:8786)."),
+        click.option("--seed", type=int, help="Override the scenario's seed."),
+        click.option("--out", "rows_out", type=click.Path(dir_okay=False),
+                     help="Write one row per run (.jsonl or .csv; loads into pandas)."),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else."),
+        click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit code tells.")]):
+        fn = option(fn)
+    return fn
+
+
+def _many(call, as_json: bool, quiet: bool, title: str):
+    """Run ``call(progress)`` with a progress bar on a terminal; bad input and Dask trouble exit 2."""
+    from .cli_render import progress_bar
+    from .explore import RunnerError
+
+    try:
+        with progress_bar(title, enabled=not (as_json or quiet) and sys.stderr.isatty()) as progress:
+            return call(progress)
+    except ScenarioError as exc:
+        raise _bad(exc) from None
+    except (ValueError, RunnerError) as exc:
+        raise BadInput(str(exc)) from None
+
+
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--vary", "vary", multiple=True, required=True, metavar="KEY.PATH=V1,V2,...",
               help="A key and the values to try (repeat for a grid).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
-@click.option("--seed", type=int, help="Override the scenario's seed.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Plot the first varied key (.png/.svg).")
-@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
-def sweep(file, vary, workers, seed, output, as_json) -> None:
+@_many_options
+def sweep(file, vary, workers, scheduler, seed, rows_out, as_json, quiet, output) -> None:
     """Run FILE once per combination of --vary values and compare the results."""
-    from .explore import sweep as run_sweep
+    from .explore import sweep as run_sweep, write_rows
 
     _output(output, "-o", PICTURES)
     grid = {}
@@ -201,84 +233,104 @@ def sweep(file, vary, workers, seed, output, as_json) -> None:
         if not sep or not values:
             raise BadInput(f"--vary takes key.path=v1,v2,... (e.g. checkpointing.interval=100ms,1s), got {item!r}")
         grid[key.strip()] = [v.strip() for v in values.split(",")]
-    try:
-        rows = run_sweep(_scenario_path(file), grid, workers, seed)
-    except ScenarioError as exc:
-        if exc.file and exc.file.startswith("option --set "):      # a sweep sets its --vary values
-            exc.file = "option --vary " + exc.file.removeprefix("option --set ")
-        raise _bad(exc) from None
+    _output(rows_out, "--out", ROWS)
+
+    def call(progress):
+        try:
+            return run_sweep(_scenario_path(file), grid, workers, seed, scheduler=scheduler, progress=progress)
+        except ScenarioError as exc:
+            if exc.file and exc.file.startswith("option --set "):      # a sweep sets its --vary values
+                exc.file = "option --vary " + exc.file.removeprefix("option --set ")
+            raise
+
+    rows = _many(call, as_json, quiet, "sweep")
+    if rows_out:
+        write_rows(rows, rows_out)
     if output:
         from .cli_render import plot_sweep
         plot_sweep(rows, next(iter(grid)), output)
     if as_json:
         click.echo(json.dumps(rows))
-    else:
+    elif not quiet:
         from .cli_render import print_rows
-        print_rows(rows, "sweep of " + ", ".join(grid))
+        print_rows(rows, f"sweep of {', '.join(grid)}: {len(rows)} runs in {rows.wall_seconds:.2f} s on "
+                         f"{rows.where} ({rows.runs_per_second} runs/s)", list(grid))
     sys.exit(EXIT_OK if all(r["ok"] for r in rows) else EXIT_FAILED)
 
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--crash-points", "points", default="20", show_default=True, help="How many crash instants.")
-@click.option("--task", help="Crash only this operator (default: each in turn).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
-@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
-def explore(file, points, task, workers, as_json) -> None:
-    """Crash FILE's job at many instants and show which crashes break exactly-once."""
-    from .explore import explore as run_explore
+@click.option("--crash-points", "points", default="all", show_default=True,
+              help="'all': every crash point; N: N of them, sampled.")
+@click.option("--double", "pairs", type=int, default=0, help="Sample N double crashes (pairs) instead.")
+@click.option("--task", "tasks", multiple=True, help="Crash only this task or operator (repeatable; default all).")
+@click.option("--no-faults", is_flag=True, help="Drop the scenario's own faults (they stay by default).")
+@click.option("--no-skip", is_flag=True, help="Run every point, even those provably equivalent to another.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Draw the crash-point map (.png/.svg/.pdf).")
+@_many_options
+def explore(file, points, pairs, tasks, no_faults, no_skip, workers, scheduler, seed, rows_out, as_json, quiet,
+            output) -> None:
+    """Crash FILE's job at every point where a crash can matter; show where exactly-once breaks."""
+    from .explore import explore as run_explore, write_rows
 
-    if points == "all":
-        points = "50"
-    if not points.isdigit() or not 1 <= int(points) <= 10_000:
-        raise BadInput(f"--crash-points takes a number from 1 to 10000 or 'all', got {points!r}")
+    if points != "all" and (not points.isdigit() or not 1 <= int(points) <= 200_000):
+        raise BadInput(f"--crash-points takes 'all' or a number from 1 to 200000, got {points!r}")
+    if not 0 <= pairs <= 200_000:
+        raise BadInput(f"--double takes a number of pairs from 1 to 200000, got {pairs}")
+    _output(output, "-o", PICTURES)
+    _output(rows_out, "--out", ROWS)
     file = _scenario_path(file)
-    _check_task(file, task)
-    try:
-        rows = run_explore(file, int(points), task, workers)
-    except ScenarioError as exc:
-        raise _bad(exc) from None
-    except ValueError as exc:
-        raise BadInput(f"{file}: {exc}") from None
+    found = _many(lambda progress: run_explore(
+        file, points, tasks, faults=not no_faults, pairs=pairs, skip=not no_skip, workers=workers,
+        scheduler=scheduler, seed=seed, progress=progress), as_json, quiet, "crash points")
+    summary = found.summary()
+    if rows_out:
+        write_rows(found.rows, rows_out)
+    if output:
+        from .analysis.views.crash_map import save_crash_map
+        save_crash_map(found, output)
     if as_json:
-        click.echo(json.dumps(rows))
-    else:
-        from .cli_render import print_rows
-        print_rows(rows, "crash points")
-    sys.exit(EXIT_OK if all(r["exactly_once"] for r in rows) else EXIT_FAILED)
-
-
-def _check_task(file: str, task: str | None) -> None:
-    """--task must name an operator of FILE's job (blamed on the option, not the file)."""
-    from .api import load_scenario
-
-    if task is None:
-        return
-    try:
-        scenario = load_scenario(file)
-    except ScenarioError as exc:
-        raise _bad(exc) from None
-    names = [op.name for op in getattr(getattr(scenario, "job", None), "operators", [])]
-    if task not in names:
-        raise BadInput(f"--task {task}: not an operator of {file}'s job (operators: {', '.join(names) or 'none'})")
+        click.echo(json.dumps(summary, ensure_ascii=False))
+    elif not quiet:
+        from .cli_render import print_exploration
+        print_exploration(summary)
+        if output:
+            click.echo(f"wrote {output}")
+    sys.exit(EXIT_OK if found.ok else EXIT_FAILED)
 
 
 @cli.command()
-@click.option("--scenarios", default="scenarios", show_default=True, type=click.Path(file_okay=False))
+@click.option("--scenarios", type=click.Path(file_okay=False), help="Scenario folder (default: the shipped ones).")
 @click.option("-o", "--output", default="figures", show_default=True, type=click.Path(file_okay=False))
 def figures(scenarios, output) -> None:
     """Regenerate the figures/ pictures from the shipped scenarios."""
-    from .figures import make_figures
+    from .figures import make_figures, make_screenshots
+    from .shipped import scenario_root
 
+    scenarios = scenarios or str(scenario_root())
+    if not Path(scenarios).is_dir():
+        raise BadInput(f"--scenarios {scenarios}: no such directory")
     if Path(output).exists() and not Path(output).is_dir():
         raise BadInput(f"-o {output}: is a file, not a folder")
-    if not Path(scenarios).is_dir():
-        raise BadInput(f"{scenarios}: no such directory (run from the project folder or pass --scenarios)")
+    try:                                   # the folder must exist and take files before anything runs
+        Path(output).mkdir(parents=True, exist_ok=True)
+        _output(str(Path(output) / ".snapsim-write-test"), "-o")
+    except OSError as exc:
+        raise BadInput(f"-o {output}: cannot write there ({exc.strerror or exc})") from None
     try:
         for path in make_figures(Path(scenarios), Path(output)):
             click.echo(f"wrote {path}")
     except ScenarioError as exc:
         raise _bad(exc) from None
+    from .analysis.views.browser import BrowserError, find_browser
+    if find_browser() is None:
+        click.echo("skipped the report screenshots: no headless Chromium (install Debian's 'chromium')", err=True)
+        return
+    try:
+        for path in make_screenshots(Path(scenarios), Path(output)):
+            click.echo(f"wrote {path}")
+    except BrowserError as exc:
+        raise click.ClickException(f"report screenshot: {exc}") from None
 
 
 @cli.command("import-cos418")

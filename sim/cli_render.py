@@ -1,11 +1,15 @@
 """Human output of the CLI (rich tables). Only ``sim.cli`` imports this module."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["print_report"]
+__all__ = ["print_report", "print_rows", "print_exploration", "progress_bar", "plot_sweep"]
 
 
 def _ms(v) -> str:
@@ -61,6 +65,7 @@ def _job(report: dict, console: Console) -> None:
     counts = ", ".join(f"{k}={v}" for k, v in report["final_counts"].items())
     console.print(f"final counts: {counts or '(none)'}    restarts: {report['restarts']}"
                   + (f"    job failed: {report['job_failed']}" if report["job_failed"] else ""))
+    _failovers(report.get("failovers") or [], console)
     if report["consumers"]:
         t = Table(title="readers of the sink topic", title_justify="left", show_edge=False)
         t.add_column("consumer")
@@ -84,6 +89,17 @@ def _job(report: dict, console: Console) -> None:
         if len(cps) > 20:
             t.add_row("…", f"{len(cps) - 20} more", "", "", "", "", "", "")
         console.print(t)
+
+
+def _failovers(items: list, console: Console) -> None:
+    """Each failover with its cause (at most 10 lines, then a count)."""
+    from .analysis.failovers import describe_failover
+    for f in items[:10]:
+        what, then = describe_failover(f)
+        console.print(Text(f"  failover at {what}", style="yellow"))
+        console.print(Text(f"    → {then}", style="dim"))
+    if len(items) > 10:
+        console.print(Text(f"  … {len(items) - 10} more failovers", style="yellow"))
 
 
 def _gate(report: dict, console: Console) -> None:
@@ -116,23 +132,22 @@ def _snapshots(report: dict, console: Console) -> None:
         console.print(t)
 
 
-def print_rows(rows: list[dict], title: str, console: Console | None = None) -> None:
-    """A sweep's or an exploration's rows as one table."""
-    console = console or Console(highlight=False, width=max(110, Console().width))
-    headers = {"set": "run", "crash": "crash", "exactly_once": "exactly once", "duplicates": "dup", "lost": "lost",
-               "overcounted": "over", "restarts": "restarts", "checkpoints_completed": "cps",
+def print_rows(rows: list[dict], title: str, varied=(), console: Console | None = None) -> None:
+    """A sweep's rows as one table, the varied keys first."""
+    console = console or Console(highlight=False, width=max(170, Console().width))
+    headers = {**{k: k for k in varied}, "exactly_once": "exactly once", "duplicates": "dup", "lost": "lost",
+               "overcounted": "over", "restarts": "restarts", "job_failed": "failed",
+               "restarted_tasks": "tasks restarted", "downtime_ms": "down ms", "checkpoints_completed": "cps",
                "end_to_end_ms": "e2e ms", "alignment_ms": "align ms", "persisted_bytes": "persisted B",
                "mean_read_latency_ms": "read latency ms"}
     keys = [k for k in headers if any(k in r for r in rows)]
     t = Table(title=title, title_justify="left", show_edge=False)
     for k in keys:
-        t.add_column(headers[k], no_wrap=k in ("set", "crash"))
+        t.add_column(headers[k], no_wrap=True)
     for r in rows:
         cells = []
         for k in keys:
             v = r.get(k)
-            if isinstance(v, dict):
-                v = " ".join(f"{a}={b}" for a, b in v.items())
             style = "red" if (k == "exactly_once" and v is False) else ""
             cells.append(Text("-" if v is None else str(v), style=style))
         t.add_row(*cells)
@@ -145,7 +160,7 @@ def plot_sweep(rows: list[dict], key: str, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    xs = [r["set"][key] for r in rows]
+    xs = [str(r[key]) for r in rows]
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for metric, style in (("end_to_end_ms", "o-"), ("alignment_ms", "s--"), ("mean_read_latency_ms", "^:")):
         ys = [r.get(metric) for r in rows]
@@ -157,3 +172,45 @@ def plot_sweep(rows: list[dict], key: str, path: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)
+
+
+@contextmanager
+def progress_bar(title: str, enabled: bool = True):
+    """A rich progress bar on stderr; yields the ``progress(done, total)`` callback (None if off)."""
+    if not enabled:
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task(title, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def print_exploration(summary: dict, console: Console | None = None) -> None:
+    """What an exploration found: points, runs, outcomes, and each violating window."""
+    console = console or Console(highlight=False, width=max(110, Console().width))
+    console.print(Text(f"{summary['scenario']}: crash-point exploration ({summary['mode']})", style="bold"))
+    kept = summary["faults_kept"]
+    console.print(Text("the scenario's own faults stay: " + "; ".join(kept) if kept
+                       else "no fault of the scenario's own (or --no-faults)", style="dim"))
+    console.print(f"baseline (no added crash): {summary['baseline']['detail']}")
+    skipped = ", ".join(f"{n} {why}" for why, n in summary["skipped"].items()) or "none"
+    console.print(f"{summary['points']} crash points over {len(summary['tasks'])} task(s); {summary['runs']} run "
+                  f"in {summary['wall_seconds']:.2f} s on {summary['where']}; skipped as equivalent: {skipped}")
+    t = Table(title=f"{len(summary['outcomes'])} distinct outcome(s)", title_justify="left", show_edge=False)
+    t.add_column("points", justify="right")
+    t.add_column("outcome")
+    for detail, n in sorted(summary["outcomes"].items(), key=lambda kv: -kv[1]):
+        t.add_row(str(n), detail)
+    console.print(t)
+    for line in summary["violations"]:
+        console.print(Text(f"  • {line}", style="red"))
+    if not summary["points"]:
+        console.print(Text("✘ no crash point to explore: the run has no two distinct event instants",
+                           style="bold red"))
+    elif summary["ok"]:
+        console.print(Text("✔ no explored crash breaks exactly-once", style="bold green"))
+    else:
+        console.print(Text(f"✘ {len(summary['violations'])} window(s) where a crash breaks exactly-once",
+                           style="bold red"))

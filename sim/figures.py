@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["FIGURES", "make_figures"]
+__all__ = ["FIGURES", "SCREENSHOTS", "make_figures", "make_screenshots"]
 
 #: (scenario, output file, diagram kind, time window in ms or None)
 FIGURES = [
@@ -19,7 +19,33 @@ FIGURES = [
     ("transactions/crash_before_notify_timed_out.yaml", "transaction_timeout.png", "timing", None),
     ("chandy_lamport/ring.yaml", "chandy_lamport_ring.png", "chandy_lamport", None),
     ("chandy_lamport/concurrent_snapshots.yaml", "chandy_lamport_concurrent.png", "chandy_lamport", None),
+    ("seed_job.yaml", "seed_job_crash_map.png", "crash_map", None),       # every crash point explored
 ]
+
+
+#: (scenario, output file, URL fragment): screenshots of the HTML report in a headless browser
+SCREENSHOTS = [
+    ("hello_world_crash.yaml", "hello_world_crash_report.png", "t=291.1"),
+]
+
+
+def make_screenshots(scenarios: Path, out: Path) -> list[Path]:
+    """Write each report of :data:`SCREENSHOTS` and photograph it (needs Chromium; see views.browser)."""
+    import tempfile
+
+    from .analysis.views.browser import screenshot
+    from .api import load_scenario, run
+    from .report import write_html
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory(prefix="snapsim-report-") as tmp:
+        for scenario, name, fragment in SCREENSHOTS:
+            page = Path(tmp) / "report.html"
+            write_html(run(load_scenario(scenarios / scenario)), page)
+            screenshot(page, out / name, fragment, size=(1400, 1750))
+            written.append(out / name)
+    return written
 
 
 def make_figures(scenarios: Path, out: Path) -> list[Path]:
@@ -30,6 +56,12 @@ def make_figures(scenarios: Path, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written, traces = [], {}
     for scenario, name, kind, window in FIGURES:
+        if kind == "crash_map":
+            from .analysis.views.crash_map import save_crash_map
+            from .explore import explore
+            save_crash_map(explore(load_scenario(scenarios / scenario)), out / name)
+            written.append(out / name)
+            continue
         if scenario not in traces:
             traces[scenario] = run(load_scenario(scenarios / scenario)).trace
         path = out / name

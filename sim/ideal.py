@@ -70,10 +70,12 @@ class Reference:
                    order_dependent=list(self.order_dependent), records_read=self.records_read, topics=topics)
         for topic in topics:
             values, origins = self.outputs.get(topic, ([], []))
-            if trace.control:
-                for i, (value, origin) in enumerate(zip(values, origins)):
-                    trace.emit(0.0, "consumer_read", None, consumer="_reference", isolation="read_uncommitted",
-                               topic=topic, partition=0, offset=i, value=value, origin=list(origin), txn=None)
+            if trace.control:            # built directly: Trace.emit per read would cost more than the reference
+                trace.events += [{"t": 0.0, "kind": "consumer_read", "consumer": "_reference",
+                                  "isolation": "read_uncommitted", "topic": topic, "partition": 0, "offset": i,
+                                  "value": value, "origin": list(origin), "txn": None}
+                                 for i, (value, origin) in enumerate(zip(values, origins))]
+                trace.counters["consumer_read"] += len(values)
             else:                        # one digest per topic: the checker adds those it judges
                 digest = ReadDigest(f"_reference:{topic}", "read_uncommitted", trace)
                 digest.add(values)
@@ -246,11 +248,14 @@ def _finish(scenario, work, span) -> tuple[float, str | None]:
         name, n, ptime, par = where
         return finish, (f"operator '{name}' needs at least {busy:g} ms to process its {n} record(s) "
                         f"({ptime:g} ms each over parallelism {par}), but the run stops at {limit:g} ms ({what})")
-    interval = scenario.checkpointing.interval
+    cp = scenario.checkpointing
     transactional = any(op.type == "kafka_sink" and op.semantic == "exactly_once" for op in scenario.job.operators)
-    if transactional and interval:
-        finish = math.ceil(finish / interval + 1e-12) * interval     # the commit waits for a checkpoint
+    if transactional and cp.interval and cp.initial_delay is not None:
+        # the commit waits for a checkpoint: they are triggered at initial_delay + k x interval (a random
+        # first delay, Flink's default, leaves only 'finish' itself as a lower bound)
+        k = max(0, math.ceil((finish - cp.initial_delay) / cp.interval + 1e-12))
+        finish = cp.initial_delay + k * cp.interval
         if finish >= limit:
             return finish, (f"the last output can only be committed by a checkpoint at {finish:g} ms or later "
-                            f"(one every {interval:g} ms), but the run stops at {limit:g} ms ({what})")
+                            f"(one every {cp.interval:g} ms), but the run stops at {limit:g} ms ({what})")
     return finish, None

@@ -49,6 +49,8 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "snapshot_sync_start": (CONTROL, "checkpoint, state", "synchronous phase began (state copied)"),
     "snapshot_sync_end": (CONTROL, "checkpoint, duration", "synchronous phase ended"),
     "snapshot_async_end": (CONTROL, "checkpoint, duration, size", "asynchronous upload finished"),
+    "checkpoint_schedule": (SUMMARY, "delay, period",
+                            "periodic triggering (re)started: the first trigger comes after delay, then every period"),
     "checkpoint_trigger": (SUMMARY, "checkpoint, savepoint", "the coordinator triggered a checkpoint"),
     "checkpoint_ack": (CONTROL, "checkpoint, size", "a task acknowledged a checkpoint"),
     "checkpoint_decline": (SUMMARY, "checkpoint, reason", "a task declined a checkpoint"),
@@ -58,7 +60,8 @@ KINDS: dict[str, tuple[int, str, str]] = {
     # --- faults and recovery ---
     "fault_injected": (SUMMARY, "fault, detail", "the fault plan fired"),
     "task_crash": (SUMMARY, "reason, attempt", "a task failed"),
-    "job_failing": (SUMMARY, "attempt, reason, dropped_in_flight", "all tasks cancelled; in-flight data dropped"),
+    "job_failing": (SUMMARY, "attempt, reason, dropped_in_flight, restarted",
+                    "the failed tasks (restarted: the region, or every task) cancelled; their in-flight data dropped"),
     "job_restart": (SUMMARY, "attempt, checkpoint, delay", "a new attempt started"),
     "lifecycle": (SUMMARY, "action, detail, savepoint",
                   "an operator of the cluster acted (lifecycle:): savepoint, stop-with-savepoint, cancel, submit"),

@@ -3,7 +3,12 @@ import pytest
 
 from sim import ScenarioError, load_text, run
 
-from .conftest import HELLO
+from .conftest import HELLO as _HELLO
+
+# the first checkpoint exactly one interval after each (re)start, restarts after exactly 1 s:
+# the times below are worked out from these
+HELLO = _HELLO.replace("checkpointing: {interval: 1s}", "checkpointing: {interval: 1s, initial_delay: 1s}\n"
+                       "restart: {strategy: fixed_delay, delay: 1s}")
 
 KAFKA_SINK = "implementation: KafkaSink, transactional_id_prefix: wc"
 
@@ -58,7 +63,7 @@ def test_kafka_sink_discards_a_refused_commit_without_failover():
     # aborts it at 1000 ms... checkpoint 1 triggers at 2000 ms (interval 2 s), pre-commits it and
     # completes; the commit gets ProducerFenced: KafkaSink discards it -- no restart; FlinkKafkaProducer
     # fails over instead: its restart comes 1 s later (~3002 ms). Both lose the three counts.
-    base = HELLO.replace("transaction_timeout: 1min", "transaction_timeout: 500ms").replace("interval: 1s", "interval: 2s")
+    base = HELLO.replace("transaction_timeout: 1min", "transaction_timeout: 500ms").replace("interval: 1s, initial_delay: 1s", "interval: 2s, initial_delay: 2s")
     base = base.replace("kafka: {", "kafka: {abort_scan_interval: 1s, ")
     new = run(load_text(base.replace("500ms}", f"500ms, {KAFKA_SINK}}}") + "run: {until: 3500ms}\n"))
     old = run(load_text(base + "run: {until: 3500ms}\n"))
@@ -91,7 +96,7 @@ job:
     - {{name: count, type: keyed_sum}}
     - {{name: format, type: map, function: format_count}}
     - {{name: sink, type: kafka_sink, topic: out, transaction_timeout: 1min}}
-checkpointing: {{interval: 1s}}
+checkpointing: {{interval: 1s, initial_delay: 1s}}
 consumers:
   - {{name: committed, topic: out, isolation: read_committed}}
 """

@@ -1,4 +1,5 @@
 """Each rule of the checkpoint coordinator (SEMANTICS.md section 1), on a stub job and in runs."""
+import random
 from types import SimpleNamespace
 
 import simpy
@@ -36,8 +37,10 @@ def stub(**cp):
     attempt = SimpleNamespace(tasks=tasks, sources=tasks[:1], failing=False, failed=[],
                               resume_sources=lambda: None)
     attempt.fail = lambda task, reason: (attempt.failed.append(reason), setattr(attempt, "failing", True))
-    scenario = SimpleNamespace(checkpointing=CheckpointingSpec(**cp))
-    job = SimpleNamespace(env=env, trace=Trace("full"), scenario=scenario, attempt=attempt,
+    version = cp.pop("flink_version", "1.20")
+    cp.setdefault("initial_delay", cp.get("interval"))   # the old fixed first delay, unless a test says
+    scenario = SimpleNamespace(checkpointing=CheckpointingSpec(**cp), flink_version=version)
+    job = SimpleNamespace(env=env, trace=Trace("full"), scenario=scenario, attempt=attempt, rng=random.Random(1),
                           backend=StateBackend(0, 1, 0, 1, 100), running=lambda: not attempt.failing,
                           check_drained=lambda: None)
     for t in tasks:
@@ -90,7 +93,7 @@ def test_completion_subsumes_older_pending_without_notice():
 
 
 def test_decline_aborts_and_tells_each_task_once_leaving_others_pending():
-    env, job, coord, tasks = stub(interval=None, max_concurrent=3)
+    env, job, coord, tasks = stub(interval=None, max_concurrent=3, tolerable_failures=1)
     coord.trigger()
     coord.trigger()
     coord.decline(1, tasks[0], "declined")
@@ -109,6 +112,66 @@ def test_expiry_after_timeout_and_tolerable_failures():
     coord.trigger()
     env.run(until=120)
     assert job.attempt.failed and "more than 1 tolerable" in job.attempt.failed[0]
+
+
+def test_which_failures_count_by_reason():
+    # SEMANTICS 1: a generic decline counts (0 tolerated: the job fails over); a decline caused by a
+    # cancellation marker, a subsumed, end-of-input or alignment-limit abort does not
+    for reason in ("cancelled", "subsumed", "end_of_stream", "alignment_limit"):
+        env, job, coord, tasks = stub(interval=None)
+        coord.trigger()
+        coord.decline(1, tasks[1], reason)
+        assert job.attempt.failed == [], reason
+    env, job, coord, tasks = stub(interval=None)
+    coord.trigger()
+    coord.decline(1, tasks[1], "declined")
+    assert job.attempt.failed and "checkpoint 1 declined" in job.attempt.failed[0]
+
+
+def test_expiry_counts_from_flink_1_11():
+    # SEMANTICS 0: with 0 tolerable failures one expiry fails the job over on 1.11 and later, never on 1.10
+    for version, fails in (("1.10", False), ("1.11", True), ("2.0", True)):
+        env, job, coord, tasks = stub(interval=None, timeout=50.0, flink_version=version)
+        coord.trigger()
+        env.run(until=60)
+        assert job.trace.first("checkpoint_abort", checkpoint=1)["reason"] == "expired"
+        assert bool(job.attempt.failed) is fails, version
+
+
+def test_period_is_raised_to_min_pause_and_first_delay_lies_in_min_pause_to_period():
+    # interval 100 < min_pause 150: the period is 150, and [min_pause, period] = [150, 150]: the
+    # first trigger comes at exactly 150 (it would be 100 if the interval were used as is)
+    env, job, coord, tasks = stub(interval=100.0, min_pause=150.0, initial_delay=None)
+    coord.start()
+    env.run(until=151)
+    assert [e["t"] for e in job.trace.of("checkpoint_trigger")] == [150]
+    assert job.trace.first("checkpoint_schedule")["period"] == 150
+
+
+def test_random_first_delay_is_whole_ms_uniform_in_the_range_and_seeded():
+    # [min_pause, period] = [200, 1000]: every draw in range, whole milliseconds (Flink draws a long),
+    # spread over the range (a uniform draw: the mean of 200 draws is within 10 % of 600); the same
+    # seed gives the same delay
+    def delay(seed):
+        env, job, coord, tasks = stub(interval=1000.0, min_pause=200.0, initial_delay=None)
+        job.rng = random.Random(seed)
+        coord.start()
+        return job.trace.first("checkpoint_schedule")["delay"]
+    draws = [delay(seed) for seed in range(200)]
+    assert all(200 <= d <= 1000 and d == int(d) for d in draws)
+    assert 540 <= sum(draws) / len(draws) <= 660 and min(draws) < 300 and max(draws) > 900
+    assert delay(7) == delay(7)
+
+
+def test_first_delay_is_drawn_again_after_every_failover():
+    text = HELLO.replace("interval: 1s", "interval: 150ms") + \
+        "restart: {strategy: fixed_delay, delay: 100ms}\nfaults:\n  - {at: 120, crash: count}\n"
+    trace = run(load_text(text)).trace
+    schedules, restart = trace.of("checkpoint_schedule"), trace.first("job_restart")
+    assert len(schedules) == 2 and schedules[1]["t"] == restart["t"] == 220
+    assert all(0 <= s["delay"] <= 150 for s in schedules)
+    triggers = [e["t"] for e in trace.of("checkpoint_trigger")]
+    assert schedules[1]["t"] + schedules[1]["delay"] in triggers
 
 
 def test_a_completion_resets_the_failure_count():
@@ -157,7 +220,7 @@ def test_async_failure_counts_against_tolerable_failures():
 
 
 def test_sources_record_offsets_then_inject_barriers():
-    trace = simulate(load_text(HELLO.replace("interval: 1s", "interval: 250ms"))).trace
+    trace = simulate(load_text(HELLO.replace("interval: 1s", "interval: 250ms, initial_delay: 250ms"))).trace
     inject = trace.first("barrier_inject", checkpoint=1)
     assert inject["offsets"] == {"in-0": 2}              # hello@100 and world@200 read by 250 ms
     send = trace.first("barrier_send", checkpoint=1)
@@ -174,12 +237,18 @@ def test_stop_the_world_pauses_sources_until_quiet():
 
 def test_retention_on_cancellation_and_on_failure():
     def kept(extra, retention):
-        text = HELLO.replace("interval: 1s", f"interval: 150ms, retention: {retention}, num_retained: 2") + extra
+        text = HELLO.replace("interval: 1s", f"interval: 150ms, initial_delay: 150ms, retention: {retention}, "
+                                             "num_retained: 2") + extra
         return simulate(load_text(text)).trace.first("run_end")["retained_checkpoints"]
     # the run's end cancels the job: only retain_on_cancellation keeps the latest two checkpoints
     assert kept("", "delete_on_cancellation") == []
     latest = kept("", "retain_on_cancellation")
     assert len(latest) == 2 and latest[1] == latest[0] + 1
-    # a job that fails for good keeps them for recovery whatever the setting
-    failed = kept("restart: {strategy: none}\nfaults:\n  - {at: 400, crash: count}\n", "delete_on_cancellation")
-    assert failed == [1, 2]
+    # a job that fails for good keeps them for recovery with either explicit setting: checkpoints 1
+    # and 2 completed (triggered at 150 and 300), the crash at 400 fails the job (no restart)
+    crash = "restart: {strategy: none}\nfaults:\n  - {at: 400, crash: count}\n"
+    assert kept(crash, "delete_on_cancellation") == [1, 2]
+    assert kept(crash, "retain_on_cancellation") == [1, 2]
+    # retention none, Flink's default, deletes them in every case, also after a failure for good
+    assert kept(crash, "none") == [] and kept("", "none") == []
+    assert load_text(HELLO).checkpointing.retention == "none"

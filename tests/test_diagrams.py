@@ -128,3 +128,6 @@ def test_figures_are_regenerated_by_one_command(tmp_path):
     assert all(p.stat().st_size > 5_000 for p in written)
     committed = SCENARIOS.parent / "figures"
     assert {p.name for p in written} <= {p.name for p in committed.iterdir()}
+    # the committed figures are what the code draws today, byte for byte (run `snapsim figures`)
+    stale = [p.name for p in written if p.read_bytes() != (committed / p.name).read_bytes()]
+    assert stale == [], f"figures/ is stale: {stale}; regenerate with `snapsim figures`"

@@ -202,10 +202,22 @@ def test_tracker_cancellation_of_a_pending_checkpoint():
     check(r, [], [2], [(1, "cancelled")])
 
 
-def test_tracker_higher_cancellation_drops_lower_silently():
-    # CAN(2,1): 1 is dropped, 2 aborted; BAR(1,1) old; BAR(2,0) completes the count of aborted 2.
+def test_tracker_higher_cancellation_aborts_each_lower_with_its_own_notice():
+    # SEMANTICS 2 (tracker): CAN(2,1) first aborts every pending lower id with its own notice -- 1 is
+    # pending ({ch0}) so (1, cancelled) -- then 2, never seen, is aborted and remembered ({ch1}, target
+    # 2). BAR(1,1): id 1 <= latest 2 and not pending: ignored. BAR(2,0): counted into aborted 2,
+    # which reaches its target and is removed without a trigger.
     r = gate(["BAR(1,0)", "CAN(2,1)", "BAR(1,1)", "BAR(2,0)"], handler="at_least_once")
-    check(r, [], [], [(2, "cancelled")])
+    check(r, [], [], [(1, "cancelled"), (2, "cancelled")])
+
+
+def test_tracker_cancellation_notice_at_most_once_per_checkpoint():
+    # 3 channels. CAN(1,0) aborts pending 1 (notice); CAN(2,1) drops 1 (already aborted: no second
+    # notice) and aborts 2; the markers of 2 on ch0 and ch2 are only counted; 3 then completes.
+    seq = ["BAR(1,1)", "CAN(1,0)", "BAR(2,0)", "CAN(2,1)", "CAN(2,2)", "BAR(2,0)",
+           "BAR(3,0)", "BAR(3,1)", "BAR(3,2)"]
+    r = gate(seq, 3, handler="at_least_once")
+    check(r, [], [3], [(1, "cancelled"), (2, "cancelled")])
 
 
 def test_tracker_end_of_partition_abort_policy():
@@ -214,9 +226,27 @@ def test_tracker_end_of_partition_abort_policy():
 
 
 def test_tracker_end_of_partition_align_policy():
-    # ch1 closes: one open channel left, and it delivered barrier 1: trigger.
+    # ch1 ends while 1 waits for it: ch1 counts as aligned, {0, 1} reaches the target 2: trigger.
     r = gate(["BAR(1,0)", "EOP(1)", "B0"], handler="at_least_once", end_of_partition="align")
     check(r, [1, 2], [1], ())
+
+
+def test_tracker_channel_that_delivered_the_barrier_and_ended_counts_once():
+    # BAR(1,0) (target 2, {0}); EOP(0) marks ch0 again: still {0}, nothing triggers (the old tracker
+    # counted 1 barrier against 1 open channel and triggered here). B1 (2) is processed; BAR(1,1)
+    # makes {0, 1}: trigger after it.
+    r = gate(["BAR(1,0)", "EOP(0)", "B1", "BAR(1,1)"], handler="at_least_once")
+    check(r, [1, 2], [1], ())
+    assert r["trigger_after"] == {1: 3}
+
+
+def test_tracker_end_of_partition_triggers_only_the_newest_complete():
+    # 3 channels: 1 and 2 have both seen ch0 and ch1 (targets 3). EOP(2) marks ch2 newest first: 2
+    # reaches 3 and is triggered; 1 is older and dropped without a trigger (the old tracker triggered
+    # 1 and then 2).
+    seq = ["BAR(1,0)", "BAR(1,1)", "BAR(2,0)", "BAR(2,1)", "EOP(2)"]
+    r = gate(seq, 3, handler="at_least_once")
+    check(r, [4], [2], ())
 
 
 def test_tracker_one_channel():
@@ -225,11 +255,20 @@ def test_tracker_one_channel():
 
 
 def test_tracker_long_mixed_sequence():
-    # 1 and 2 pending; CAN(2,1) drops 1 silently and aborts 2; EOP(2) leaves two open channels,
-    # which both delivered 2 (a barrier and a marker): 2 is done, without a trigger; 3 triggers.
+    # 1 and 2 pending (targets 3); BAR(1,1) -> 1 has {0,1}. CAN(2,1) aborts 1 with its own notice
+    # and aborts 2 ({0,1} counted). EOP(2), newest first: 2 reaches {0,1,2}: removed, aborted so not
+    # triggered. Two open channels remain: 3 (target 2) triggers on BAR(3,1).
     seq = ["BAR(1,0)", "B0", "BAR(2,0)", "BAR(1,1)", "B1", "CAN(2,1)", "EOP(2)", "B0", "BAR(3,0)", "BAR(3,1)"]
     r = gate(seq, 3, handler="at_least_once")
-    check(r, [1, 4, 6, 7], [3], [(2, "cancelled")], [[]] * 10)
+    check(r, [1, 4, 6, 7], [3], [(1, "cancelled"), (2, "cancelled")], [[]] * 10)
+
+
+def test_tracker_tracks_at_most_fifty():
+    # 51 ids seen once each on ch0: the oldest (1) is dropped from tracking, so its barrier on ch1 is
+    # ignored (1 <= latest); 2 is still tracked and completes on BAR(2,1).
+    seq = [f"BAR({i},0)" for i in range(1, 52)] + ["BAR(1,1)", "BAR(2,1)"]
+    r = gate(seq, handler="at_least_once")
+    check(r, [], [2], ())
 
 
 # ------------------------------------------------------------------------------------ unaligned

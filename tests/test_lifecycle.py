@@ -5,10 +5,15 @@ import pytest
 
 from sim import ScenarioError, load_text, run
 from sim.runtime.checkpoint_store import CompletedCheckpoint, TaskSnapshot
-from sim.runtime.keygroups import key_group, operator_index
+from sim.runtime.keygroups import java_string_hash, key_group, operator_index
 from sim.runtime.rescale import restored_state
 
-from .conftest import HELLO
+from .conftest import HELLO as _HELLO
+
+# the first checkpoint exactly one interval after each (re)start, restarts after exactly 1 s:
+# the times below are worked out from these
+HELLO = _HELLO.replace("checkpointing: {interval: 1s}", "checkpointing: {interval: 1s, initial_delay: 1s}\n"
+                       "restart: {strategy: fixed_delay, delay: 1s}")
 
 
 def lifecycle(text: str, actions: str, **subs) -> str:
@@ -18,18 +23,26 @@ def lifecycle(text: str, actions: str, **subs) -> str:
 
 
 def test_keys_are_routed_and_redistributed_by_key_group_ranges():
-    # CRC-32("hello") = 0x3610a686 = 907060870, mod 128 = 6; CRC-32("world") = 0x3a771143 = 980881731,
-    # mod 128 = 67. Subtask of n: kg * n // 128 -> hello: 0 (n=2), 0 (n=4); world: 1 (n=2), 2 (n=4).
-    assert (key_group("hello", 128), key_group("world", 128)) == (6, 67)
-    assert [operator_index("world", 128, n) for n in (1, 2, 4)] == [0, 1, 2]
-    assert [operator_index("hello", 128, n) for n in (1, 2, 4)] == [0, 0, 0]
-    # a checkpoint of 2 count subtasks restored into 4: world's count goes to subtask 2, hello's to 0
+    # Java's "hello".hashCode() = 104*31^4 + 101*31^3 + 108*31^2 + 108*31 + 111 = 99162322 (and
+    # "world" 113318802); the key group is murmurHash(hashCode) % 128, and subtask i of n owns the
+    # key groups kg with kg * n // 128 == i: contiguous ranges, so going from 2 to 4 subtasks splits
+    # each old range in two.
+    assert (java_string_hash("hello"), java_string_hash("world")) == (99162322, 113318802)
+    for word in ("hello", "world", "a", "b", "apple"):
+        kg = key_group(word, 128)
+        assert [operator_index(word, 128, n) for n in (1, 2, 4)] == [0, kg * 2 // 128, kg * 4 // 128]
+        assert operator_index(word, 128, 4) // 2 == operator_index(word, 128, 2)
+    # a checkpoint of 2 count subtasks restored into 4: each count goes to the subtask that owns its key
+    hello, world = operator_index("hello", 128, 4), operator_index("world", 128, 4)
+    assert hello != world
     cp = CompletedCheckpoint(3, 0.0, 0.0, {"count[0]": TaskSnapshot({"count": {"hello": 5}}),
                                            "count[1]": TaskSnapshot({"count": {"world": 7}})})
     op = SimpleNamespace(name="count", type="keyed_sum", max_parallelism=128)
     got = [restored_state(cp, SimpleNamespace(name=f"count[{i}]", ops=[op], index=i, parallelism=4), True)
            for i in range(4)]
-    assert got == [{"count": {"hello": 5}}, {"count": {}}, {"count": {"world": 7}}, {"count": {}}]
+    want = [{"count": {}} for _ in range(4)]
+    want[hello]["count"]["hello"], want[world]["count"]["world"] = 5, 7
+    assert got == want
 
 
 def test_sink_state_goes_round_robin_and_kafka_sink_keeps_the_restored_id():
@@ -64,14 +77,14 @@ def test_savepoint_ids_continue_and_stop_leaves_nothing_open():
 
 def test_cancel_leaves_transactions_open_and_retention_decides_what_is_left():
     # a record at 1200 ms goes into the sink's open transaction sink[0]#2 (checkpoint 1 was at 1000 ms);
-    # the cancel at 1500 ms leaves it open on the broker. delete_on_cancellation keeps no checkpoint, so a
+    # the cancel at 1500 ms leaves it open on the broker. Retention none (Flink's default) keeps no checkpoint, so a
     # submit from latest_checkpoint has nothing to start from; retain_on_cancellation keeps checkpoint 1.
     base = HELLO.replace("  - {topic: in, at: 300, value: hello}\n",
                          "  - {topic: in, at: 300, value: hello}\n  - {topic: in, at: 1200, value: hello}\n")
     actions = "  - {at: 1500, cancel: true}\n  - {at: 2000, submit: {from: latest_checkpoint}}\n"
     gone = run(load_text(lifecycle(base, actions) + "run: {until: 2500ms}\n"))
-    kept = run(load_text(lifecycle(base, actions, **{"interval: 1s}": "interval: 1s, retention: "
-                                                                       "retain_on_cancellation}"}) +
+    kept = run(load_text(lifecycle(base, actions, **{"initial_delay: 1s}": "initial_delay: 1s, retention: "
+                                                                            "retain_on_cancellation}"}) +
                          "run: {until: 2500ms}\n"))
     cancelled = gone.trace.first("job_cancelled")
     assert cancelled["open_transactions"] == ["sink[0]#2"] and cancelled["retained_checkpoints"] == []
@@ -81,7 +94,7 @@ def test_cancel_leaves_transactions_open_and_retention_decides_what_is_left():
 
 
 def legacy_wide(new_parallelism: int):
-    text = HELLO.replace("parallelism: 1", "parallelism: 12").replace("interval: 1s", "interval: 10s")
+    text = HELLO.replace("parallelism: 1", "parallelism: 12").replace("interval: 1s, initial_delay: 1s", "interval: 10s, initial_delay: 10s")
     return run(load_text(lifecycle(text, "  - {at: 500, cancel: true}\n"
                                          f"  - {{at: 600, submit: {{from: none, parallelism: {new_parallelism}}}}}\n")
                          + "run: {until: 700ms}\n"))
@@ -109,7 +122,7 @@ def test_a_partition_missing_from_the_restored_state_starts_from_the_earliest():
     text = text.replace("start_from: earliest", "start_from: latest, parallelism: 1")
     r = run(load_text(text + "faults:\n  - {at: 2000, crash: source}\nrun: {until: 3500ms}\n"))
     reset = [e for e in r.trace.of("source_offset_reset") if e["partition"] == 1]
-    assert [(e["offset"], e["cause"]) for e in reset] == [(0, "no offset in the restored state: earliest")]
+    assert [(e["offset"], e["cause"]) for e in reset] == [(0, "not in the checkpoint: earliest")]
 
 
 @pytest.mark.parametrize("actions, message", [

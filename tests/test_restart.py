@@ -62,3 +62,55 @@ def test_exhausted_attempts_fail_the_job_for_good():
         "faults:\n  - {at: 250, crash: count}\n"
     r = run(load_text(text))
     assert r.report["job_failed"] and "gives up" in r.report["job_failed"] and r.report["restarts"] == 0
+
+
+# --- defaults by Flink release and by checkpointing on/off (SEMANTICS 0 and 7) ---------------------
+CRASH = "faults:\n  - {at: 250, crash: count}\n"
+
+
+def with_version(version, text=HELLO):
+    return text.replace("name: t\n", f"name: t\nflink_version: \"{version}\"\n")
+
+
+@pytest.mark.parametrize("version, strategy", [("1.9", "fixed_delay"), ("1.13", "fixed_delay"),
+                                               ("1.18", "fixed_delay"), ("1.19", "exponential_delay"),
+                                               ("1.20", "exponential_delay"), ("2.0", "exponential_delay")])
+def test_default_restart_with_checkpointing_follows_the_release(version, strategy):
+    # the table: fixed_delay (unlimited, 1 s) up to 1.18, exponential_delay from 1.19
+    scenario = load_text(with_version(version))
+    assert scenario.restart.strategy == strategy
+    r = run(load_text(with_version(version) + CRASH))
+    crash, restart = r.trace.first("task_crash"), r.trace.first("job_restart")
+    gap = restart["t"] - crash["t"]
+    # fixed_delay: exactly 1 s; exponential_delay: the first backoff, 1 s +- 10 % jitter
+    assert gap == 1000.0 if strategy == "fixed_delay" else 900.0 <= gap <= 1100.0
+
+
+@pytest.mark.parametrize("version", ["1.9", "1.13", "1.20", "2.0"])
+def test_without_checkpointing_a_failed_job_is_not_restarted(version):
+    # every release: checkpointing off => restart strategy none => the first failure is final
+    text = with_version(version).replace("checkpointing: {interval: 1s}\n", "") + CRASH
+    r = run(load_text(text))
+    assert r.scenario.restart.strategy == "none"
+    assert r.report["restarts"] == 0 and r.report["job_failed"] and "gives up" in r.report["job_failed"]
+
+
+def test_an_explicit_restart_strategy_wins_over_the_release_default():
+    text = with_version("1.20").replace("checkpointing: {interval: 1s}\n", "") + \
+        "restart: {strategy: fixed_delay, attempts: 1, delay: 100ms}\n" + CRASH
+    r = run(load_text(text))
+    assert r.report["restarts"] == 1 and r.trace.first("job_restart")["t"] == 350
+
+
+def test_transaction_timeout_above_broker_max_is_a_task_failure_the_strategy_retries():
+    # SEMANTICS 6: INVALID_TRANSACTION_TIMEOUT fails the sink task at every start; fixed_delay with 2
+    # attempts restarts twice (at 100 and 200 ms) and then gives up
+    text = HELLO.replace("transaction_timeout: 1min", "transaction_timeout: 1h") + \
+        "restart: {strategy: fixed_delay, attempts: 2, delay: 100ms}\n"
+    r = run(load_text(text))
+    crashes = r.trace.of("task_crash")
+    sink = "count->format->sink[0]"                     # the sink's chained task
+    assert [(c["t"], c["task"]) for c in crashes] == [(0, sink), (100, sink), (200, sink)]
+    assert all("INVALID_TRANSACTION_TIMEOUT" in c["reason"] for c in crashes)
+    assert r.report["restarts"] == 2 and "gives up" in r.report["job_failed"]
+    assert not r.trace.of("kafka_append")

@@ -34,8 +34,11 @@ def test_min_pause_above_zero_means_one_checkpoint_at_a_time():
 
 def test_a_declining_task_sends_cancellation_markers_downstream():
     # source->split declines checkpoint 1: instead of barrier 1 it sends a cancellation marker on
-    # its one output channel, which count->format->sink's handler sees
-    r = simulate(load_text(HELLO.replace("interval: 1s", "interval: 150ms") +
+    # its one output channel, which count->format->sink's handler sees. A generic decline counts
+    # against tolerable_failures (SEMANTICS 1): tolerate one, so no failover cancels the marker;
+    # the first trigger is pinned (Flink's first delay is random).
+    r = simulate(load_text(HELLO.replace("interval: 1s", "interval: 150ms, initial_delay: 150ms, "
+                                         "tolerable_failures: 1") +
                            "faults:\n  - {task: split, decline: 1}\n"))
     marker = r.trace.first("cancel_marker", checkpoint=1)
     assert marker is not None and marker["task"] == "count->format->sink[0]"

@@ -1,6 +1,6 @@
 """The trace table is the schema: every emitted kind and field is in KINDS, every kind is emitted."""
 import ast
-from pathlib import Path
+import functools
 
 import pytest
 
@@ -16,8 +16,13 @@ def declared(kind: str) -> set[str]:
     return {f.strip() for f in KINDS[kind][1].split(",") if f.strip()}
 
 
-def emit_calls():
+@functools.lru_cache(maxsize=1)
+def emit_calls() -> tuple:
     """(file, line, kind, keyword fields) of every ``*.emit(t, "kind", ...)`` call in the library."""
+    return tuple(_emit_calls())
+
+
+def _emit_calls():
     for path in sorted((ROOT / "sim").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

@@ -1,4 +1,5 @@
 """Kafka transactions inside runs: the timeout window, fencing of zombies, warnings, LSO."""
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from sim import load_text, run, simulate
@@ -43,7 +44,8 @@ def test_a_restarted_sink_aborts_the_zombie_transaction_and_bumps_epochs():
     # checkpoint 1 (150 ms) pre-commits T1 under id sink-0-0 and opens T2 under sink-0-1; T1 is
     # committed; the sink crashes at 250 with T2 open. The restore aborts T2 (open at snapshot
     # time) and re-initialises sink-0-0: epoch 1.
-    text = HELLO.replace("interval: 1s", "interval: 150ms") + "faults:\n  - {at: 250, crash: sink}\n"
+    text = HELLO.replace("interval: 1s", "interval: 150ms, initial_delay: 150ms") + \
+        "faults:\n  - {at: 250, crash: sink}\n"
     trace = run(load_text(text)).trace
     begins = trace.of("txn_begin")
     assert [(b["txn"], b["transactional_id"], b["epoch"]) for b in begins[:3]] == [
@@ -52,11 +54,43 @@ def test_a_restarted_sink_aborts_the_zombie_transaction_and_bumps_epochs():
     assert abort["t"] == trace.first("job_restart")["t"] and "open at snapshot time" in abort["cause"]
 
 
-def test_old_transactions_warn_at_eighty_percent_of_their_timeout():
-    text = HELLO.replace("transaction_timeout: 1min", "transaction_timeout: 1s").replace("interval: 1s", "interval: 900ms")
+def test_old_transactions_warn_at_commit_counted_from_when_they_were_opened():
+    # SEMANTICS 5: timeout 1 s, warning above 800 ms. Transaction #1 is opened at deployment (0 ms),
+    # first written at ~101 ms (hello@100). Checkpoint 1 at 850 ms pre-commits it (no warning at
+    # pre-commit) and commits it at completion (~855 ms): 855 ms after it was opened -> one warning.
+    # Counted from the first write it would be ~754 ms: no warning.
+    text = HELLO.replace("transaction_timeout: 1min", "transaction_timeout: 1s") \
+        .replace("interval: 1s", "interval: 850ms, initial_delay: 850ms")
     trace = run(load_text(text)).trace
-    warn = trace.first("txn_warning")
-    assert warn is not None and warn["age"] > 800 and warn["timeout"] == 1000
+    warnings = [w for w in trace.of("txn_warning") if w["txn"] == "sink[0]#1"]
+    commit = trace.first("txn_commit", txn="sink[0]#1")
+    assert len(warnings) == 1 and warnings[0]["t"] == commit["t"]
+    assert trace.first("txn_begin", txn="sink[0]#1")["t"] == 0
+    assert warnings[0]["age"] == pytest.approx(commit["t"])
+    assert warnings[0]["timeout"] == 1000 and 850 < warnings[0]["age"] < 860
+
+
+def test_a_failed_commit_in_notify_does_not_stop_the_other_pending_commits():
+    # SEMANTICS 5 (FlinkKafkaProducer / TwoPhaseCommitSinkFunction): the sink pre-commits #1 for
+    # checkpoint 1 (at 200 ms), then its upload fails: 1 is declined (one tolerated) and #1 stays
+    # pending. #1 (first write ~101 ms) is aborted by the broker's scan at 1200 ms (1099 ms > 1 s).
+    # world@1100 goes into #2, pre-committed by checkpoint 2 at 1400 ms. notify(2) tries #1 (fails:
+    # aborted), still commits #2, and only then fails the task.
+    text = HELLO.replace("transaction_timeout: 1min", "transaction_timeout: 1s") \
+        .replace("interval: 1s", "interval: 1200ms, initial_delay: 200ms, tolerable_failures: 1") \
+        .replace("kafka: {topics", "kafka: {abort_scan_interval: 100ms, topics") \
+        .replace("{topic: in, at: 200, value: world}", "{topic: in, at: 1100, value: world}") \
+        .replace("  - {topic: in, at: 300, value: hello}\n", "") + \
+        "restart: {strategy: fixed_delay, delay: 100ms}\nfaults:\n  - {task: sink, decline: 1, phase: async}\n"
+    trace = run(load_text(text)).trace
+    timeout = trace.first("txn_timeout", txn="sink[0]#1")
+    assert timeout is not None and timeout["t"] == 1200
+    fenced = trace.first("producer_fenced", txn="sink[0]#1")
+    commit = trace.first("txn_commit", txn="sink[0]#2")
+    crash = trace.first("task_crash")
+    assert commit["checkpoint"] == 2 and commit["cause"] == "checkpoint 2 completed"
+    assert fenced["t"] == commit["t"] == crash["t"] and crash["task"] == "count->format->sink[0]"
+    assert "commit of sink[0]#1 (checkpoint 1) failed" in crash["reason"]
 
 
 def test_read_committed_reader_waits_for_the_commit():

@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from .connector_causes import dirty_input, discarded_commit
+from ..provenance import Provenance
 from .metrics import checker_consumer, consumer_reads, consumer_summaries, parse_count, transactions
 
 __all__ = ["check"]
 
 
-def _origin(origin) -> str:
-    return f"{origin[0]}-{origin[1]}@{origin[2]}" if origin else "an unknown input"
+def _origin(origin: Provenance | None) -> str:
+    return origin.where() if origin else "an unknown input"
 
 
 def _times(n: int) -> str:
@@ -51,8 +52,9 @@ class _Context:
                 self.input_txn[(e["topic"], e["partition"], e["offset"])] = e["txn"]
             if e["kind"] == "kafka_append":
                 self.appends[e["value"]].append(e)
-                if e.get("origin"):
-                    self.appends_by_origin[tuple(e["origin"][:3])].append(e)
+                origin = Provenance.of(e.get("origin"))
+                if origin:
+                    self.appends_by_origin[(origin.topic, origin.partition, origin.offset)].append(e)
         self.mode = None
 
     def restore_of(self, attempt: int) -> str:
@@ -73,17 +75,29 @@ class _Context:
         return None
 
     def write(self, read: dict) -> str:
-        origin = read.get("origin") or []
-        attempt = origin[4] if len(origin) > 4 else None
+        origin = Provenance.of(read.get("origin"))
+        attempt = origin.attempt if origin else None
         txn = read.get("txn")
         where = f"transaction {txn}" if txn else "no transaction"
         text = f"{_origin(origin)} written {self.restore_of(attempt) if attempt else ''} ({where}, read at {read['t']:g} ms)"
         r = self.restarts.get(attempt)
         if r is not None and origin:
-            reset = self.reset_for(r["t"], origin[0], origin[1])
+            reset = self.reset_for(r["t"], origin.topic, origin.partition)
             if reset is not None:
                 text += f"; the source was reset to offset {reset['offset']} ({reset['cause']})"
         return text
+
+
+class _LazyContext:
+    """A :class:`_Context` built on first use: a run without violations never pays for it."""
+
+    def __init__(self, trace) -> None:
+        self._trace, self._ctx = trace, None
+
+    def __getattr__(self, name):
+        if self._ctx is None:
+            self._ctx = _Context(self._trace)
+        return getattr(self._ctx, name)
 
 
 def _explain_duplicate(value, reads, expected, ctx: _Context) -> tuple:
@@ -91,8 +105,8 @@ def _explain_duplicate(value, reads, expected, ctx: _Context) -> tuple:
     if dirty is not None:
         return dirty
     writes = "; ".join(ctx.write(r) for r in reads)
-    origin = reads[-1].get("origin") or []
-    attempt = origin[4] if len(origin) > 4 else None
+    origin = Provenance.of(reads[-1].get("origin"))
+    attempt = origin.attempt if origin else None
     cause = (f"read more often than in the reference: written before a failure, then replayed "
              f"{ctx.restore_of(attempt) if attempt else 'in the same attempt'}")
     return cause, (f"duplicate: {value} was read {_times(len(reads))} (reference: {_times(expected)}): {writes}. "
@@ -114,7 +128,7 @@ def _explain_overcount(value, key, n, ref_max, reads, ctx: _Context, key_reads=(
 
 def _explain_loss(value, ref_read, ctx: _Context) -> tuple:
     """(cause, sentence, checkpoint or None) of a reference value the reader did not read."""
-    origin = ref_read.get("origin") or []
+    origin = Provenance.of(ref_read.get("origin"))
     src = _origin(origin)
     appended = ctx.appends.get(value, [])
     for e in appended:
@@ -135,7 +149,8 @@ def _explain_loss(value, ref_read, ctx: _Context) -> tuple:
                     "written, so they were never committed",
                     f"loss: {value} (from {src}) is still in open transaction {txn['id']} when the run ends: "
                     f"no checkpoint completed after it was written, so it was never committed.", None)
-    same_input = [e for e in ctx.appends_by_origin.get(tuple(origin[:3]), []) if e["value"] != value]
+    key = (origin.topic, origin.partition, origin.offset) if origin else None
+    same_input = [e for e in ctx.appends_by_origin.get(key, []) if e["value"] != value]
     if same_input:
         other = same_input[-1]
         return ("their input was read, but gave a lower count: earlier input of the same key was lost",
@@ -148,8 +163,8 @@ def _explain_loss(value, ref_read, ctx: _Context) -> tuple:
         txn = ctx.txns[aborted[0]["txn"]]
         before = f"it was written in transaction {txn['id']}, aborted ({txn['cause']}); "
     if origin:
-        skips = [e for e in ctx.resets if e["topic"] == origin[0] and e["partition"] == origin[1]
-                 and e["offset"] > origin[2] and "restored" not in e["cause"]]
+        skips = [e for e in ctx.resets if e["topic"] == origin.topic and e["partition"] == origin.partition
+                 and e["offset"] > origin.offset and "restored" not in e["cause"]]
         if skips:
             e = skips[0]
             return (f"the restarted source started past their input ({e['cause']})",
@@ -250,7 +265,7 @@ def check(run_trace, reference_trace) -> dict:
         return {**base, "ok": False, "explanation": [
             f"nothing to judge: the ideal run writes no output for {reader} to read (no input record reaches "
             f"the sink), so the job cannot be shown to be exactly once."]}
-    verdict = _compare(reads, ref_reads, set(info.get("order_dependent") or ()), _Context(run_trace))
+    verdict = _compare(reads, ref_reads, set(info.get("order_dependent") or ()), _LazyContext(run_trace))
     if verdict["ok"]:
         verdict["explanation"] = [f"exactly once: {reader} saw each of the {len(ref_reads)} reference "
                                   f"value(s) exactly once."]

@@ -5,8 +5,13 @@ __all__ = ["gate_result"]
 
 
 def gate_result(trace) -> dict:
-    """``{emitted, triggered, aborted, blocked_after, persisted, stored, alignments}`` of a gate run."""
+    """``{emitted, triggered, aborted, blocked_after, persisted, stored, alignments, trigger_after}``.
+
+    ``trigger_after`` maps each triggered checkpoint to the index of the item whose handling
+    triggered it (None for a timer).
+    """
     emitted, triggered, aborted, persisted, stored, aligned = [], [], [], {}, [], {}
+    trigger_after = {}
     blocked = {}
     for e in trace:
         kind = e["kind"]
@@ -17,6 +22,7 @@ def gate_result(trace) -> dict:
                     emitted.append(action[1])
                 elif name == "trigger":
                     triggered.append(action[1])
+                    trigger_after[action[1]] = e.get("index")
                 elif name == "abort":
                     aborted.append([action[1], action[2]])
                 elif name == "persist":
@@ -29,4 +35,4 @@ def gate_result(trace) -> dict:
             blocked[e["index"]] = e["blocked"]
     return {"emitted": emitted, "triggered": triggered, "aborted": aborted,
             "blocked_after": [blocked[i] for i in sorted(blocked)], "persisted": persisted,
-            "stored": stored, "alignments": aligned}
+            "stored": stored, "alignments": aligned, "trigger_after": trigger_after}

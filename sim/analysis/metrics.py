@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from ..provenance import Provenance
+
 __all__ = ["consumer_summaries", "read_latency", "consumer_values", "consumer_reads", "final_counts", "checkpoints", "transactions", "restarts",
            "parse_count", "summary_counters"]
 
@@ -168,9 +170,9 @@ def read_latency(trace) -> dict[str, dict]:
             t = written.get((e["topic"], e["partition"], e["offset"]))
             if t is not None:
                 lat.append(e["t"] - t)
-            origin = e.get("origin") or []
-            if len(origin) > 3 and origin[3] is not None:
-                e2e.append(e["t"] - origin[3])
+            origin = Provenance.of(e.get("origin"))
+            if origin is not None and origin.time is not None:
+                e2e.append(e["t"] - origin.time)
     return {name: {"mean": sum(v) / len(v), "max": max(v), "min": min(v), "reads": len(v),
                    "end_to_end_mean": sum(w) / len(w) if w else None, "end_to_end_max": max(w) if w else None}
             for name, (v, w) in out.items() if not name.startswith("_") and v}

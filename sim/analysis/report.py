@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .checker import check
+from .failovers import failovers
 from .expect import evaluate
 from .gate import gate_result
 from .lso import lso_holds
@@ -33,6 +34,7 @@ def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
             "consumers": {k: v for k, v in values.items() if not k.startswith("_")},
             "checkpoints": checkpoints(trace),
             "restarts": restarts(trace),
+            "failovers": failovers(trace),
             "tasks": tasks(trace),
             "transactions": transactions(trace),
             "lso_holds": lso_holds(trace),

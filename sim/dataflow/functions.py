@@ -85,9 +85,11 @@ class FunctionRegistry:
         return FunctionRegistry([*self._functions.values(), UserFunction(name, kind, fn, description)])
 
     def get(self, name: str) -> UserFunction | None:
+        """The function registered under ``name``, or None."""
         return self._functions.get(name)
 
     def names(self, kind: str | None = None) -> list[str]:
+        """Registered names, optionally only those of one kind (``flat_map`` or ``map``)."""
         return sorted(n for n, f in self._functions.items() if kind is None or f.kind == kind)
 
     def __contains__(self, name: str) -> bool:

@@ -34,6 +34,7 @@ class ChannelSpec:
 
     @property
     def name(self) -> str:
+        """``<sender>-><receiver>``, e.g. ``source->split[0]->count[1]``."""
         return f"{self.src}->{self.dst}"
 
 
@@ -77,6 +78,7 @@ class JobGraph:
 
     @classmethod
     def build(cls, scenario: JobScenario, functions: FunctionRegistry | None = None) -> "JobGraph":
+        """Check the scenario's job and build its graph; ScenarioError (with the YAML line) if it is wrong."""
         functions = functions or FunctionRegistry()
         spec = scenario.job
         g = nx.DiGraph()

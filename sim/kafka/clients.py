@@ -1,10 +1,10 @@
-"""The cluster and its readers: topics, consumer groups, and consumers with an isolation level."""
+"""The cluster and its clients: topics, consumer groups, consumers with an isolation level, producers."""
 from __future__ import annotations
 
 from .log import ABORT, COMMIT, Partition, Topic
-from .transactions import TransactionCoordinator
+from .transactions import Transaction, TransactionCoordinator
 
-__all__ = ["KafkaCluster", "Consumer", "fetch"]
+__all__ = ["KafkaCluster", "Consumer", "Producer", "fetch"]
 
 
 def fetch(partition: Partition, position: int, now: float, isolation: str, limit: int) -> tuple[list[int], int]:
@@ -57,9 +57,11 @@ class KafkaCluster:
         self.group_offsets: dict[tuple[str, str, int], int] = {}
 
     def partition(self, topic: str, index: int) -> Partition:
+        """One partition of one topic."""
         return self.topics[topic].partitions[index]
 
     def commit_offsets(self, group: str, topic: str, offsets: dict[int, int]) -> None:
+        """Commit ``{partition: offset}`` of ``topic`` for consumer group ``group``."""
         for p, offset in offsets.items():
             self.group_offsets[(group, topic, p)] = offset
 
@@ -78,3 +80,51 @@ class Consumer:
         offsets, self.positions[partition.index] = fetch(
             partition, self.positions[partition.index], now, self.isolation, 1 << 62)
         return offsets
+
+
+class Producer:
+    """A producer writing to one partition (Kafka's KafkaProducer), plain or transactional.
+
+    Transactional use follows the client's calls: ``init_transactions`` under a transactional id
+    (bumps its epoch and fences an older producer's open transaction), ``begin_transaction``,
+    ``send``, ``commit_transaction`` / ``abort_transaction``. A send or commit on behalf of a
+    fenced producer, or of a transaction the broker aborted, raises ``KafkaError``.
+    """
+
+    def __init__(self, cluster: KafkaCluster, partition: Partition) -> None:
+        self.coordinator: TransactionCoordinator = cluster.transactions
+        self.partition = partition
+
+    def init_transactions(self, transactional_id: str, timeout: float, now: float) -> tuple[int, list[Transaction]]:
+        """Register ``transactional_id``: returns its new epoch and the transactions this fenced."""
+        return self.coordinator.init_producer(transactional_id, timeout, now)
+
+    def begin_transaction(self, name: str, transactional_id: str, epoch: int, timeout: float) -> Transaction:
+        """Open transaction ``name`` under ``transactional_id`` at ``epoch`` (fenced epoch: raises)."""
+        return self.coordinator.begin(name, transactional_id, epoch, timeout)
+
+    def send(self, now: float, values, origins, txn: Transaction | None, attempt) -> int:
+        """Append records (in ``txn`` if given); returns the first record's offset."""
+        if txn is not None:
+            self.coordinator.write(txn, self.partition, now, len(values))
+        return self.partition.append_many(now, values, origins, txn.id if txn is not None else None, attempt)
+
+    def can_commit(self, txn: Transaction) -> bool:
+        """True if committing would commit ``txn`` now, False if it is committed already; else raises."""
+        return self.coordinator.can_commit(txn)
+
+    def commit_transaction(self, txn: Transaction, now: float, cause: str) -> bool:
+        """Commit ``txn``; True if this call committed it, False if it already was; aborted or fenced: raises."""
+        return self.coordinator.commit(txn, now, cause)
+
+    def abort_transaction(self, txn: Transaction, now: float, cause: str) -> bool:
+        """Abort ``txn`` if it is still open; True if this call aborted it."""
+        return self.coordinator.abort(txn, now, cause)
+
+    def transaction(self, name: str) -> Transaction:
+        """A transaction by name (one a restored snapshot refers to)."""
+        return self.coordinator.transactions[name]
+
+    def open_transactions(self, prefix: str) -> list[Transaction]:
+        """Open transactions whose transactional id starts with ``prefix``."""
+        return self.coordinator.open_transactions(prefix)

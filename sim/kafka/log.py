@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+from ..provenance import Provenance
+
 __all__ = ["Partition", "Topic", "COMMIT", "ABORT", "is_marker"]
 
 
 class _Marker:
+    """A transaction's commit or abort marker in a partition."""
     __slots__ = ("name",)
 
     def __init__(self, name: str) -> None:
@@ -27,6 +30,7 @@ ABORT = _Marker("ABORT")
 
 
 def is_marker(value) -> bool:
+    """Is ``value`` a transaction's commit or abort marker (it takes an offset but is no record)?"""
     return value is COMMIT or value is ABORT
 
 
@@ -48,7 +52,7 @@ class Partition:
         self.base = 0
         self.times: list[float] = []
         self.values: list = []
-        self.origins: list = []                 # provenance: (topic, partition, offset) of the input
+        self.origins: list = []                 # provenance: the input record's Origin (or None)
         self.attempts: list = []                # the job attempt that wrote it (None: not a sink)
         self.txns: list = []                    # txn id (str) or None for non-transactional records
         self.open_first: dict[str, int] = {}    # open txn -> its first offset here
@@ -129,15 +133,17 @@ class Partition:
         return self.times[k] if k < len(self.times) else None
 
     def value(self, offset: int):
+        """The value at ``offset``."""
         return self.values[offset - self.base]
 
     def origin(self, offset: int):
-        """Provenance of the entry: (topic, partition, offset[, attempt that wrote it])."""
+        """Provenance of the entry (its input record and the attempt that wrote it), or None."""
         k = offset - self.base
         origin, attempt = self.origins[k], self.attempts[k]
-        return origin if attempt is None or origin is None else origin + (attempt,)
+        return None if origin is None else Provenance(*origin, attempt)
 
     def txn(self, offset: int):
+        """The transaction that wrote ``offset`` (None: written without one)."""
         return self.txns[offset - self.base]
 
     def lso(self) -> int:

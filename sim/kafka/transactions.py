@@ -28,6 +28,7 @@ class InvalidTimeout(KafkaError):
 
 @dataclass
 class Transaction:
+    """One Kafka transaction: its producer (id, epoch), state, records and the partitions it wrote."""
     id: str                       # "sink[0]#3": unique name in the trace
     transactional_id: str
     epoch: int
@@ -49,7 +50,6 @@ class TransactionCoordinator:
         self.epochs: dict[str, int] = {}
         self.transactions: dict[str, Transaction] = {}
         self.ongoing: dict[str, Transaction] = {}      # transactional id -> its ongoing txn
-        self._serial = 0
 
     def init_producer(self, transactional_id: str, timeout: float, now: float) -> tuple[int, list[Transaction]]:
         """Register (or re-register) a transactional id: bump its epoch, abort its ongoing txn."""
@@ -67,6 +67,7 @@ class TransactionCoordinator:
         return epoch, aborted
 
     def begin(self, name: str, transactional_id: str, epoch: int, timeout: float) -> Transaction:
+        """Start a transaction of the producer ``transactional_id`` at ``epoch``; a stale epoch is fenced."""
         if self.epochs.get(transactional_id) != epoch:
             raise ProducerFenced(f"producer {transactional_id} epoch {epoch} is fenced")
         txn = Transaction(name, transactional_id, epoch, timeout)
@@ -101,6 +102,7 @@ class TransactionCoordinator:
         return True
 
     def abort(self, txn: Transaction, now: float, cause: str) -> bool:
+        """Abort ``txn`` if it is open; True if this call aborted it."""
         if txn.state != "open":
             return False
         self._end(txn, False, now, cause)
@@ -126,4 +128,5 @@ class TransactionCoordinator:
             partition.end_transaction(now, txn.id, commit)
 
     def open_transactions(self, prefix: str) -> list[Transaction]:
+        """Open transactions whose transactional id starts with ``prefix``."""
         return [t for t in self.ongoing.values() if t.transactional_id.startswith(prefix) and t.state == "open"]

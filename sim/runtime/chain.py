@@ -20,12 +20,11 @@ __all__ = ["OperatorChain", "show"]
 class OperatorChain:
     """Operators in chain order, with their per-record processing times and fault checks."""
 
-    __slots__ = ("names", "operators", "ptimes", "steps")
+    __slots__ = ("names", "operators", "steps")
 
     def __init__(self, names: list[str], operators: list, ptimes: list[float]) -> None:
         self.names = names
         self.operators = operators
-        self.ptimes = ptimes
         #: ``(operator, processing time per record, fault check or None)`` in chain order
         self.steps = [(op, ptime, None) for op, ptime in zip(operators, ptimes)]
 
@@ -48,6 +47,7 @@ class OperatorChain:
         return {name: op.snapshot(checkpoint) for name, op in zip(self.names, self.operators)}
 
     def state_entries(self) -> int:
+        """Entries of every operator's state (they set the snapshot's duration and size)."""
         return sum(op.state_entries() for op in self.operators)
 
     def describe_state(self):

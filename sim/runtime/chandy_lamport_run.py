@@ -19,6 +19,7 @@ __all__ = ["run_chandy_lamport"]
 
 
 class _Network:
+    """The processes and FIFO links of a chandy_lamport scenario, with their delays."""
     def __init__(self, env, scenario, trace, rng) -> None:
         self.env, self.scenario, self.trace, self.rng = env, scenario, trace, rng
         self.low, self.high, self.integer = scenario.delay_range()
@@ -45,6 +46,7 @@ class _Network:
 
     # --- scenario events -------------------------------------------------------------------
     def send(self, index: int, src: str, dst: str, tokens: int) -> None:
+        """Process ``src`` sends ``tokens`` to ``dst`` (scenario event ``index``)."""
         try:
             self.procs[src].send(dst, tokens)
         except NotEnoughTokens as exc:
@@ -53,6 +55,7 @@ class _Network:
         self.trace.emit(self.env.now, "cl_send", src, src=src, dst=dst, tokens=tokens, arrive=arrival)
 
     def snapshot(self, node: str) -> None:
+        """Process ``node`` starts a new snapshot."""
         sid = self.next_sid
         self.next_sid += 1
         self.pending[sid] = set(self.procs)

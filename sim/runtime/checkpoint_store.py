@@ -29,16 +29,20 @@ class Progress:
         self.state_bytes = 0
 
     def persist_in(self, channel: int, buffer: list) -> None:
+        """Record an input buffer of ``channel`` as channel state (unaligned)."""
         self.inflight_in.setdefault(channel, []).append(buffer)
 
     def persist_out(self, channel: int, buffer: list) -> None:
+        """Record an output buffer the barrier overtook on ``channel`` (unaligned)."""
         self.inflight_out.setdefault(channel, []).append(list(buffer))
 
     def inflight_records(self) -> int:
+        """Records persisted as channel state, inputs and outputs."""
         return sum(len(b) for bufs in self.inflight_in.values() for b in bufs) + \
             sum(len(b) for bufs in self.inflight_out.values() for b in bufs)
 
     def size(self, record_bytes: int) -> int:
+        """Bytes of this task's snapshot: its state plus its channel state."""
         return self.state_bytes + self.inflight_records() * record_bytes
 
 
@@ -54,16 +58,20 @@ class StateBackend:
 
     @classmethod
     def from_spec(cls, spec) -> "StateBackend":
+        """The backend of the scenario's ``state_backend``."""
         return cls(spec.sync_base, spec.sync_bytes_per_ms, spec.async_base, spec.async_bytes_per_ms,
                    spec.record_bytes)
 
     def sync_time(self, entries: int) -> float:
+        """Duration of the synchronous phase for ``entries`` state entries."""
         return self.sync_base + entries * self.record_bytes / self.sync_bytes_per_ms
 
     def async_time(self, entries: int) -> float:
+        """Duration of the upload of ``entries`` state entries."""
         return self.async_base + entries * self.record_bytes / self.async_bytes_per_ms
 
     def upload_time(self, records: int) -> float:
+        """Duration of the upload of ``records`` persisted in-flight records."""
         return records * self.record_bytes / self.async_bytes_per_ms
 
 
@@ -78,6 +86,7 @@ class TaskSnapshot:
 
 @dataclass
 class CompletedCheckpoint:
+    """A completed checkpoint: its id, times, and every task's snapshot."""
     id: int
     trigger_time: float
     completion_time: float

@@ -1,23 +1,35 @@
 """The checkpoint coordinator (Flink's JobManager side of checkpointing).
 
-Triggers checkpoints periodically (``interval``; the first one ``interval`` after the job starts),
-keeps at most ``max_concurrent`` pending, respects ``min_pause`` by dropping a trigger that comes
-too soon and rescheduling it to the first allowed instant, expires checkpoints after ``timeout``,
-completes a checkpoint when every task has acknowledged (subsuming older pending ones), then
-sends ``notify_checkpoint_complete`` to every task. A decline aborts the checkpoint and tells each
-task once. Expiries and asynchronous failures count against ``tolerable_failures``; one more
-consecutive failure than tolerated fails the job over. ``stop_the_world`` mode pauses the sources,
+Triggers checkpoints periodically. The period is ``interval`` raised to ``min_pause`` when it is
+smaller; the first trigger after the job starts -- and after every failover -- comes after a random
+delay drawn uniformly from [min_pause, period] with the run's RNG (``initial_delay`` pins it). At
+most ``max_concurrent`` checkpoints are pending; ``min_pause`` drops a trigger that comes too soon
+and reschedules it to the first allowed instant; checkpoints expire after ``timeout``. A checkpoint
+completes when every task has acknowledged (subsuming older pending ones), then
+``notify_checkpoint_complete`` goes to every task. A decline aborts the checkpoint and tells each
+task once. Failures count against ``tolerable_failures`` by reason (SEMANTICS 1): a generic decline,
+an asynchronous failure and -- from Flink 1.11 -- an expiry count; a subsumed checkpoint, a decline
+caused by a cancellation marker, end of input and the alignment limit do not. One more consecutive
+counted failure than tolerated fails the job over. ``stop_the_world`` mode pauses the sources,
 waits until nothing is in flight, snapshots every task, and resumes.
 """
 from __future__ import annotations
 
+import math
+
+from ..scenario.versions import release
 from .checkpoint_store import CompletedCheckpoint, TaskSnapshot
 from .mail import PauseInput, TriggerCheckpoint
 
-__all__ = ["Coordinator", "PendingCheckpoint"]
+__all__ = ["Coordinator", "PendingCheckpoint", "COUNTED"]
+
+#: decline reasons that count against tolerable_failures (Flink's CheckpointFailureManager:
+#: CHECKPOINT_DECLINED, CHECKPOINT_ASYNC_EXCEPTION; expiry is decided by the release)
+COUNTED = frozenset({"declined", "async_failure"})
 
 
 class PendingCheckpoint:
+    """A triggered checkpoint: the acknowledgements so far and the tasks still to acknowledge."""
     __slots__ = ("id", "trigger_time", "acks", "waiting", "first_barrier", "stats", "savepoint", "stop")
 
     def __init__(self, cid: int, t: float, tasks, savepoint: str | None = None, stop: bool = False) -> None:
@@ -38,6 +50,8 @@ class Coordinator:
         self.env = job.env
         self.trace = job.trace
         self.spec = job.scenario.checkpointing
+        self.period = self.spec.period
+        self.release = release(job.scenario.flink_version)
         self.next_id = 1
         self.pending: dict[int, PendingCheckpoint] = {}
         self.created_at: dict[int, float] = {}
@@ -50,12 +64,28 @@ class Coordinator:
 
     # --- scheduling ----------------------------------------------------------------------------
     def start(self) -> None:
-        """(Re)start periodic triggering: the first trigger ``interval`` from now."""
+        """(Re)start periodic triggering: the first trigger after the initial delay."""
         self.generation += 1
         if self.spec.interval is not None:
-            self._schedule(self.env.now + self.spec.interval, self.generation)
+            delay = self.initial_delay()
+            self.trace.emit(self.env.now, "checkpoint_schedule", "jobmanager", delay=delay, period=self.period)
+            self._schedule(self.env.now + delay, self.generation)
+
+    def initial_delay(self) -> float:
+        """``initial_delay`` if pinned, else uniform in [min_pause, period] from the run's RNG.
+
+        # NOTE: CheckpointCoordinator.getRandomInitDelay draws nextLong(minPause, baseInterval + 1):
+        # whole milliseconds, both ends included.
+        """
+        if self.spec.initial_delay is not None:
+            return self.spec.initial_delay
+        low, high = self.spec.min_pause, self.period
+        if math.ceil(low) <= math.floor(high):
+            return float(self.job.rng.randint(math.ceil(low), math.floor(high)))
+        return self.job.rng.uniform(low, high)
 
     def stop(self) -> None:
+        """Stop periodic triggering (a later ``start`` resumes it)."""
         self.generation += 1
 
     def _schedule(self, at: float, generation: int) -> None:
@@ -67,15 +97,16 @@ class Coordinator:
         now, spec = self.env.now, self.spec
         if len(self.pending) >= self.effective_max_concurrent() or self.stw_active is not None:
             self.queued_trigger = True
-            self._schedule(now + spec.interval, generation)
+            self._schedule(now + self.period, generation)
             return
         if spec.min_pause and self.last_completion is not None and now < self.last_completion + spec.min_pause:
             self._schedule(self.last_completion + spec.min_pause, generation)    # dropped, rescheduled
             return
         self.trigger()
-        self._schedule(now + spec.interval, generation)
+        self._schedule(now + self.period, generation)
 
     def effective_max_concurrent(self) -> int:
+        """Pending checkpoints allowed at once: 1 whenever ``min_pause`` > 0 (CheckpointRequestDecider)."""
         return 1 if self.spec.min_pause > 0 else self.spec.max_concurrent
 
     def _after_finish(self) -> None:
@@ -128,13 +159,16 @@ class Coordinator:
             task.snapshot_now(pc.id)
 
     def created(self, cid: int) -> float:
+        """The trigger time of checkpoint ``cid`` (what its barriers carry)."""
         return self.created_at.get(cid, 0.0)
 
     def is_pending(self, cid: int) -> bool:
+        """Is ``cid`` still pending (neither completed nor aborted)?"""
         return cid in self.pending
 
     # --- acknowledgements ----------------------------------------------------------------------
     def ack(self, cid: int, task, progress) -> None:
+        """``task`` acknowledged ``cid`` with its snapshot ``progress``; the last ack completes it."""
         pc = self.pending.get(cid)
         if pc is None or task.attempt is not self.job.attempt:
             return
@@ -193,15 +227,16 @@ class Coordinator:
 
     # --- failures ------------------------------------------------------------------------------
     def decline(self, cid: int, task, reason: str, async_failure: bool = False) -> None:
+        """``task`` declined ``cid``: abort it (an async failure counts against the tolerance)."""
         pc = self.pending.get(cid)
         if pc is None:
             return
         self.trace.emit(self.env.now, "checkpoint_decline", task.name, checkpoint=cid, reason=reason)
-        self.abort(cid, reason, counts=async_failure)   # SEMANTICS 1: expiry and async failures count
+        self.abort(cid, reason, counts=async_failure or reason in COUNTED)
 
     def _expire(self, cid: int, generation: int) -> None:
         if cid in self.pending and generation == self.generation:
-            self.abort(cid, "expired", counts=True)
+            self.abort(cid, "expired", counts=self.release.expiry_counts)
 
     def abort(self, cid: int, reason: str, counts: bool) -> None:
         """Abort a pending checkpoint; every task is told once."""
@@ -238,6 +273,7 @@ class Coordinator:
         self.stop()
 
     def latest(self) -> CompletedCheckpoint | None:
+        """The latest retained completed checkpoint, or None."""
         return self.completed[-1] if self.completed else None
 
 

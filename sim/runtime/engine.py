@@ -31,7 +31,27 @@ class Result:
     stats: dict = field(default_factory=dict)
 
 
-def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trace_level: str | None = None) -> Result:
+class _InstantEnvironment(simpy.Environment):
+    """An environment that notes every simulated instant at which it processed an event.
+
+    A crash can only change what happens next at an event, so these instants bound the crash
+    points worth trying (``sim.explore``). Not every event writes a trace event (a buffer reaching
+    a channel's queue does not), which is why they are taken here and not from the trace.
+    """
+
+    def __init__(self, instants: set) -> None:
+        super().__init__()
+        self.instants = instants
+
+    def step(self) -> None:
+        try:
+            super().step()
+        finally:
+            self.instants.add(self.now)
+
+
+def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trace_level: str | None = None,
+             instants: set | None = None) -> Result:
     """Run a scenario of any kind and return its Result.
 
     For jobs, a read_committed reader named ``_checker`` is added on every sink topic that no
@@ -53,19 +73,19 @@ def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trac
         trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level)
         stats = run_chandy_lamport(scenario, trace)
     else:
-        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level)
+        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level, instants)
     stats["wall_seconds"] = round(time.perf_counter() - wall, 6)
     trace.close(stats.get("sim_time_ms", 0.0))
     return Result(scenario, trace, stats)
 
 
-def _run_job(scenario, functions, trace_level):
+def _run_job(scenario, functions, trace_level, instants=None):
     from .job import Job
 
     level = trace_level or scenario.run.trace
     trace = Trace(level)
     rng = random.Random(scenario.seed)
-    env = simpy.Environment()
+    env = simpy.Environment() if instants is None else _InstantEnvironment(instants)
     specs = consumer_specs(scenario)
     graph = JobGraph.build(scenario, functions)
     plan = graph.expand()
@@ -75,12 +95,7 @@ def _run_job(scenario, functions, trace_level):
                tasks=plan.describe(), connectors=_connectors(ops),
                topics={"input": sorted({op.topic for op in ops if op.type == "kafka_source"}),
                        "output": sorted({op.topic for op in ops if op.type == "kafka_sink"})})
-    cluster = KafkaCluster({n: t.total() for n, t in scenario.kafka.topics.items()},
-                           scenario.kafka.transaction_max_timeout, scenario.kafka.abort_scan_interval)
-    for name, spec in scenario.kafka.topics.items():
-        for partition in cluster.topics[name].partitions:
-            partition.created = spec.created(partition.index)
-    preload_inputs(scenario, cluster, input_rng(rng))
+    cluster = _cluster(scenario, input_rng(rng))
     digests = attach_consumers(specs, cluster, trace)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
@@ -93,15 +108,7 @@ def _run_job(scenario, functions, trace_level):
     reason = job.stopped_reason or ("until" if until != "drained" else "max_time")
     for digest in digests:
         digest.close(env.now)
-    # the run's end cancels the job: completed checkpoints survive it only with retain_on_cancellation;
-    # after a failure for good they are always kept (SEMANTICS 1)
-    kept = [c.id for c in job.coordinator.completed]
-    if job.failed_for_good is None and job.scenario.checkpointing.retention != "retain_on_cancellation":
-        kept = []
-    if job.state in ("cancelled", "finished"):
-        kept = [c.id for c in job.retained]          # what the lifecycle's cancel or stop left
-    trace.emit(env.now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
-               failed=job.failed_for_good, retained_checkpoints=kept)
+    _run_end(scenario, job, trace, env.now, reason)
     hops = sum(t.hops for t in job.attempt.tasks) if job.attempt else 0
     stats = {"sim_time_ms": env.now, "events": events,
              "record_hops": hops + job.hops_of_failed_attempts}
@@ -118,6 +125,31 @@ def _connectors(ops) -> list[dict]:
                 entry["isolation"] = op.isolation
             out.append(entry)
     return out
+
+
+def _cluster(scenario, rng) -> KafkaCluster:
+    """The Kafka cluster with the scenario's topics (partitions added by ``grow`` at their times) and input."""
+    cluster = KafkaCluster({n: t.total() for n, t in scenario.kafka.topics.items()},
+                           scenario.kafka.transaction_max_timeout, scenario.kafka.abort_scan_interval)
+    for name, spec in scenario.kafka.topics.items():
+        for partition in cluster.topics[name].partitions:
+            partition.created = spec.created(partition.index)
+    preload_inputs(scenario, cluster, rng)
+    return cluster
+
+
+def _run_end(scenario, job, trace, now: float, reason: str) -> None:
+    """The ``run_end`` event. The run's end cancels the job (SEMANTICS 1): retention none (Flink's
+    default) deletes the checkpoints in every case, also after a failure for good;
+    delete_on_cancellation keeps them only after a failure; retain_on_cancellation always keeps them."""
+    kept = [c.id for c in job.coordinator.completed]
+    retention = scenario.checkpointing.retention
+    if retention == "none" or (retention == "delete_on_cancellation" and job.failed_for_good is None):
+        kept = []
+    if job.state in ("cancelled", "finished"):
+        kept = [c.id for c in job.retained]          # what the lifecycle's cancel or stop left
+    trace.emit(now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
+               failed=job.failed_for_good, retained_checkpoints=kept)
 
 
 def _abort_scanner(env, cluster, trace, stop, job):

@@ -14,7 +14,7 @@ from ..dataflow.refs import TaskRef, resolve
 from ..scenario.job import CrashAt, CrashOnRecord, CrashProbability, Decline, Stall
 from .mail import Stall as StallMail
 
-__all__ = ["FaultPlan"]
+__all__ = ["FaultPlan", "describe_fault"]
 
 
 class FaultPlan:
@@ -32,6 +32,7 @@ class FaultPlan:
         self.pending_timed = len(self.timed)
 
     def start(self) -> None:
+        """Schedule the timed faults (crashes and stalls at a time)."""
         for f in self.timed:
             self.env.timeout(f.at).callbacks.append(lambda _e, f=f: self._fire(f))
 
@@ -39,14 +40,14 @@ class FaultPlan:
         self.pending_timed -= 1
         now, trace = self.env.now, self.job.trace
         if not self.job.running():
-            trace.emit(now, "fault_injected", None, fault=_describe(f), detail="no effect: the job is not running")
+            trace.emit(now, "fault_injected", None, fault=describe_fault(f), detail="no effect: the job is not running")
             self.job.check_drained()
             return
         ref = TaskRef.parse(f.crash if type(f) is CrashAt else f.stall)
         tasks = self.job.attempt.tasks
         target = resolve(ref, [t.spec for t in tasks])[0]      # an operator without index: its first subtask
         task = next(t for t in tasks if t.spec is target)
-        trace.emit(now, "fault_injected", task.name, fault=_describe(f), detail="")
+        trace.emit(now, "fault_injected", task.name, fault=describe_fault(f), detail="")
         if type(f) is CrashAt:
             task.fail(f"crashed at {now:g} ms (fault plan)")
         else:
@@ -99,7 +100,7 @@ class FaultPlan:
         if type(f) is CrashOnRecord:
             self.fired.add(id(f))
         self.counts[key] = base + k + 1
-        self.job.trace.emit(self.env.now, "fault_injected", task.name, fault=_describe(f), detail=reason)
+        self.job.trace.emit(self.env.now, "fault_injected", task.name, fault=describe_fault(f), detail=reason)
         task.crash_now = reason
         return records[:k]
 
@@ -111,7 +112,8 @@ class FaultPlan:
         return None
 
 
-def _describe(f) -> str:
+def describe_fault(f) -> str:
+    """A fault of the plan in a few words ("crash split on record 3")."""
     kind = type(f)
     if kind is CrashAt:
         return f"crash {f.crash} at {f.at:g}"

@@ -67,6 +67,7 @@ class ScriptedChannel:
         self.queue: deque = deque()
 
     def take(self, pos: int = 0):
+        """Do one thing at ``now``: a due timer, else one item the gate gives; False if neither."""
         entry = self.queue[pos]
         del self.queue[pos]
         return entry[1]
@@ -111,6 +112,7 @@ class GateDriver:
         self._note("timer", a.at, a.id)
 
     def apply(self, actions: list) -> list:
+        """Apply actions through the shared interpreter; returns their descriptions for the trace."""
         self.described = []
         for _ in interpret(actions, self.effects):
             pass                                 # no effect here takes simulated time
@@ -135,6 +137,7 @@ class GateDriver:
         return True
 
     def run(self) -> None:
+        """Play the arrivals and let the task work between them, writing gate_* events."""
         items, inf = self.items, float("inf")
         order = sorted(range(len(items)), key=lambda i: (items[i].at, i))
         pos = 0

@@ -16,20 +16,21 @@ from .checkpoint_store import StateBackend
 from .coordinator import Coordinator
 from .faults import FaultPlan
 from .mail import ResumeInput
-from .operators import make_operator
 from .keygroups import DEFAULT_MAX_PARALLELISM
+from .operators import build_operator
 from .outputs import Outputs
 from .lifecycle import Lifecycle
 from .rescale import restored_state
 from .restart_strategy import RestartStrategy
-from .sink import SinkStartError, TwoPhaseCommitSink, make_sink
-from .source import SourceReader, SourceStreamTask
+from .sink import TwoPhaseCommitSink
+from .source import SourceStreamTask
 from .task import StreamTask
 
 __all__ = ["Job", "Attempt"]
 
 
 class Job:
+    """The job across its attempts: cluster, coordinator, fault plan, restart strategy."""
     def __init__(self, env, scenario, plan, functions, rng, trace, cluster, stop_event) -> None:
         self.env = env
         self.scenario = scenario
@@ -60,20 +61,19 @@ class Job:
         self.lifecycle = Lifecycle(self, scenario.lifecycle)
 
     def start(self) -> None:
+        """Install the fault plan and deploy the first attempt."""
         self.faults.start()
         self.deploy(None)
 
     def running(self) -> bool:
+        """Is an attempt deployed and not failing?"""
         return self.attempt is not None and not self.attempt.failing
 
     def deploy(self, checkpoint) -> None:
+        """Deploy a new attempt restored from ``checkpoint`` (None: fresh) and start checkpointing."""
         self.attempt_number += 1
         self.restart_pending = False
-        try:
-            self.attempt = Attempt(self, self.attempt_number, checkpoint)
-        except SinkStartError as exc:
-            self.give_up(f"the job cannot start: {exc}")
-            return
+        self.attempt = Attempt(self, self.attempt_number, checkpoint)
         self.faults.install(self.attempt)
         self.attempt.start()
         self.coordinator.start()
@@ -138,12 +138,14 @@ class Job:
         self.deploy(checkpoint)
 
     def give_up(self, reason: str) -> None:
+        """The job failed for good: record why and stop the run."""
         self.state = "failed"
         self.failed_for_good = reason
         self.trace.emit(self.env.now, "job_failed", "jobmanager", reason=reason)
         self.stop("job_failed")
 
     def stop(self, reason: str) -> None:
+        """Stop the run (once) with ``reason``."""
         if not self.stop_event.triggered:
             self.stopped_reason = reason
             self.stop_event.succeed(reason)
@@ -186,6 +188,7 @@ class Attempt:
         self.faults = job.faults
         self.failing = False
         self.stopping = False                # stop-with-savepoint: the sources stay paused
+        self.init_failure = None             # (task name, reason): a task that fails while it starts
         self.counters = [0]                  # items in channels
         self.active = 0                      # tasks not idle
         self.quiet_callbacks: list = []
@@ -221,7 +224,7 @@ class Attempt:
         outputs = Outputs([([self.channels[c.index] for c in chs], chs[0].partitioner if chs else "forward",
                             self._max_parallelism(chs)) for chs in spec.outputs], self.buffer_size, job.rng)
         inputs = [self.channels[c.index] for c in spec.inputs]
-        ops = [self._operator(spec, op_spec, restored.get(op_spec.name) if restored else None)
+        ops = [build_operator(self, spec, op_spec, restored.get(op_spec.name) if restored else None)
                for op_spec in spec.ops]
         chain = OperatorChain(list(spec.operators), ops, [self._ptime(op_spec) for op_spec in spec.ops])
         if restored is not None and self.trace.control and spec.head.type != "kafka_source":
@@ -246,27 +249,6 @@ class Attempt:
         ptimes = self.job.scenario.job.processing_time
         return ptimes.get(op_spec.name, ptimes.get("default", 0.1))
 
-    def _operator(self, spec, op_spec, restored):
-        """The runtime operator for one operator of the chain, with its state restored."""
-        job, now = self.job, self.env.now
-        if op_spec.type == "kafka_source":
-            topic = job.cluster.topics[op_spec.topic]
-            parts = [p for p in topic.partitions if p.index % spec.parallelism == spec.index]
-            reader = SourceReader(job.cluster, op_spec, parts)
-            for p, offset, cause in reader.start(now, restored):
-                self.trace.emit(now, "source_offset_reset", spec.name, topic=topic.name, partition=p,
-                                offset=offset, cause=cause)
-            return reader
-        if op_spec.type == "kafka_sink":
-            op = make_sink(spec.name, spec.index, spec.parallelism, op_spec, job.cluster, self, job.txn_counter)
-            op.open(restored)
-            self.sinks.append(op)
-            return op
-        op = make_operator(op_spec, job.functions)
-        if restored is not None:
-            op.restore(restored)
-        return op
-
     def _handler(self, channels: int):
         cp = self.job.scenario.checkpointing
         n = max(channels, 1)
@@ -283,8 +265,18 @@ class Attempt:
         return not self.failing
 
     def start(self) -> None:
+        """Start every task's process."""
         for task in self.tasks:
             task.start()
+        if self.init_failure is not None:
+            # the task failed while initialising its state: an ordinary failure, right after deployment
+            self.env.timeout(0).callbacks.append(lambda _e: self._fail_init())
+
+    def _fail_init(self) -> None:
+        name, reason = self.init_failure
+        task = next(t for t in self.tasks if t.name == name)
+        task.dead = True
+        self.fail(task, reason)
 
     # --- failure ---------------------------------------------------------------------------------
     def fail(self, task, reason: str) -> None:
@@ -297,7 +289,7 @@ class Attempt:
             self.trace.emit(now, "task_crash", task.name, reason=reason, attempt=self.number)
         in_flight = sum(len(ch.queue) for ch in self.channels)
         self.trace.emit(now, "job_failing", "jobmanager", attempt=self.number, reason=reason,
-                        dropped_in_flight=in_flight)
+                        dropped_in_flight=in_flight, restarted=[t.name for t in self.tasks])
         self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks)
         for t in self.tasks:
             t.cancel()
@@ -324,6 +316,7 @@ class Attempt:
 
     # --- quiescence (stop the world, drained) ------------------------------------------------------
     def went_idle(self, task) -> None:
+        """``task`` has nothing to do; when every task is idle and nothing is in flight, the job is quiet."""
         self.active -= 1
         if self.active == 0 and self.counters[0] == 0:
             if self.quiet_callbacks and self.quiet():
@@ -333,12 +326,15 @@ class Attempt:
             self.job.check_drained()
 
     def quiet(self) -> bool:
+        """Nothing in flight, no task busy, no partial output buffer."""
         return self.active == 0 and self.counters[0] == 0 and not any(t.outputs.dirty for t in self.tasks)
 
     def when_quiet(self, callback) -> None:
+        """Call ``callback`` once the attempt is quiet (stop-the-world checkpoints)."""
         self.quiet_callbacks.append(callback)
 
     def resume_sources(self) -> None:
+        """Let paused sources read again (not while a stop-with-savepoint holds them)."""
         if self.stopping:
             return
         for task in self.sources:

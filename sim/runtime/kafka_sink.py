@@ -53,7 +53,7 @@ class KafkaSink(TwoPhaseCommitSink):
         if restored:
             restored_id = restored["checkpoint"]
             for cid, name in restored["pending"]:
-                self._commit(self.coord.transactions[name], cid, "recovered on restore", recovering=True)
+                self._commit(self.producer.transaction(name), cid, "recovered on restore", recovering=True)
             if restored["prefix"] not in (None, self.prefix):
                 prefixes.append(restored["prefix"])
         self.next_checkpoint = restored_id + 1

@@ -1,41 +1,86 @@
-"""Operators: what a subtask does with a buffer of records, and what its state is.
+"""Operators: what a task's chain does with a buffer of records, and what its state is.
 
 Records are ``(payload, origin)`` pairs. ``origin`` is the provenance of the input record a
-result came from, ``(topic, partition, offset, time it was written)``; it travels unchanged through flat_map, map and
-keyed_sum, and the sink adds the attempt and the transaction when it writes to Kafka.
+result came from, an :class:`~sim.provenance.Origin` ``(topic, partition, offset, time)``; it
+travels unchanged through flat_map, map and keyed_sum, and the sink adds the attempt and the
+transaction when it writes to Kafka.
 
-Every operator processes a whole buffer at once (``process(records) -> records``) so that one
-simulated event carries many records; ``snapshot()`` returns a copy of the state and
-``restore(state)`` puts one back.
+Runtime operators come from a registry keyed by the scenario's operator ``type``
+(:data:`OPERATORS`, filled with :func:`operator_type`): the plain ones here, the Kafka source in
+:mod:`sim.runtime.source`, the Kafka sink in :mod:`sim.runtime.sink`. Adding an operator is a
+scenario model (``sim.scenario.job``), an :class:`Operator` subclass and a registered builder.
 """
 from __future__ import annotations
 
-__all__ = ["FlatMap", "Map", "KeyedSum", "make_operator"]
+from typing import Callable
+
+__all__ = ["Operator", "FlatMap", "Map", "KeyedSum", "OPERATORS", "operator_type", "build_operator"]
+
+#: scenario operator type -> ``builder(attempt, task_spec, op_spec, restored) -> Operator``
+OPERATORS: dict[str, Callable] = {}
+
+
+def operator_type(name: str):
+    """Register the decorated function as the builder of operators of type ``name``."""
+    def register(builder: Callable) -> Callable:
+        OPERATORS[name] = builder
+        return builder
+    return register
+
+
+def build_operator(attempt, task_spec, op_spec, restored):
+    """The runtime operator for ``op_spec`` in ``task_spec``'s chain, with ``restored`` state put back.
+
+    ``restored`` is this operator's part of the task's snapshot, or None (no checkpoint).
+    """
+    builder = OPERATORS.get(op_spec.type)
+    if builder is None:
+        raise ValueError(f"no runtime operator is registered for type {op_spec.type!r} "
+                         f"(registered: {', '.join(sorted(OPERATORS))})")
+    return builder(attempt, task_spec, op_spec, restored)
 
 
 class Operator:
-    """Stateless by default."""
+    """The contract every operator of a chain keeps (this base is a stateless identity).
+
+    * ``process(records) -> records``: called with a whole buffer, never an empty one, while the
+      task is busy; returns the records for the next operator (or the outputs). It may keep state
+      but must not touch the task, the channels or the clock; an operator whose ``process`` has
+      effects outside the task (``external = True``, the sink) is called at its own time.
+    * ``snapshot(checkpoint) -> state``: a copy of the state as of the barrier (the task is
+      blocked); the chain stores it under the operator's name. ``restore(state)`` puts one back
+      (None: nothing to restore); ``state_entries()`` is its size in entries (snapshot timing);
+      ``describe_state()`` a JSON-ready view for the trace (None: nothing to show).
+    * ``notify_complete(checkpoint)``: checkpoint ``checkpoint`` completed; may commit side
+      effects and return what it did (None: nothing); may raise ``TaskFailure`` (failover).
+    """
 
     stateful = False
     #: True if ``process`` has effects outside the task (writes to Kafka): it must run at its time
     external = False
 
     def process(self, records: list) -> list:
+        """Identity: every record passes unchanged."""
         return records
 
     def snapshot(self, checkpoint: int):
+        """Nothing to snapshot."""
         return None
 
     def restore(self, state) -> None:
+        """Nothing to restore."""
         pass
 
     def state_entries(self) -> int:
+        """No state entries."""
         return 0
 
     def describe_state(self):
+        """No state to show."""
         return None
 
     def notify_complete(self, checkpoint: int) -> None:
+        """Nothing to commit."""
         pass
 
 
@@ -49,13 +94,19 @@ class _Function(Operator):
 
 
 class FlatMap(_Function):
+    """``flatMap``: each record becomes zero or more, each keeping its origin."""
+
     def process(self, records: list) -> list:
+        """Each record becomes ``fn(payload)``'s outputs, with its origin."""
         fn = self.fn
         return [(out, origin) for payload, origin in records for out in fn(payload)]
 
 
 class Map(_Function):
+    """``map``: each record becomes one, keeping its origin."""
+
     def process(self, records: list) -> list:
+        """Each record becomes ``fn(payload)``, with its origin."""
         fn = self.fn
         return [(fn(payload), origin) for payload, origin in records]
 
@@ -69,6 +120,7 @@ class KeyedSum(Operator):
         self.state: dict = {}
 
     def process(self, records: list) -> list:
+        """Add each pair's value to its key's sum; emit ``(key, new sum)``."""
         state = self.state
         get = state.get
         out = []
@@ -81,23 +133,31 @@ class KeyedSum(Operator):
         return out
 
     def snapshot(self, checkpoint: int):
+        """A copy of ``{key: sum}``."""
         return dict(self.state)
 
     def restore(self, state) -> None:
+        """Put back a ``{key: sum}`` copy (None: empty)."""
         self.state = dict(state or {})
 
     def state_entries(self) -> int:
+        """One entry per key."""
         return len(self.state)
 
     def describe_state(self):
+        """``{key: sum}``, sorted by key."""
         return dict(sorted(self.state.items()))
 
 
-def make_operator(op, functions) -> Operator:
-    """The runtime operator for a scenario operator (sources and sinks are built by their tasks)."""
-    if op.type in ("flat_map", "map"):
-        f = functions.get(op.function)
-        return (FlatMap if op.type == "flat_map" else Map)(f.fn, f.batch)
-    if op.type == "keyed_sum":
-        return KeyedSum()
-    raise ValueError(f"{op.type} is not a plain operator")
+@operator_type("flat_map")
+@operator_type("map")
+def _function_operator(attempt, task_spec, op_spec, restored) -> Operator:
+    f = attempt.job.functions.get(op_spec.function)
+    return (FlatMap if op_spec.type == "flat_map" else Map)(f.fn, f.batch)
+
+
+@operator_type("keyed_sum")
+def _keyed_sum(attempt, task_spec, op_spec, restored) -> Operator:
+    op = KeyedSum()
+    op.restore(restored)
+    return op

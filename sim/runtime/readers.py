@@ -47,6 +47,7 @@ class ReadDigest:
         self.finals: dict = {}
 
     def add(self, values: list) -> None:
+        """Fold a batch of read values into the count, the digest and the last count per key."""
         self.count += len(values)
         try:
             self.digest = (self.digest + sum(map(crc32, map(str.encode, values)))) & MASK
@@ -60,6 +61,7 @@ class ReadDigest:
                 finals[key] = n
 
     def close(self, t: float) -> None:
+        """Write the ``consumer_summary`` event."""
         self.trace.emit(t, "consumer_summary", None, consumer=self.name, isolation=self.isolation,
                         count=self.count, digest=self.digest,
                         final_counts={k: _int(n) for k, n in sorted(self.finals.items())})

@@ -26,6 +26,7 @@ class RestartStrategy:
         self.last_failure: float | None = None
 
     def next_delay(self, now: float) -> float | None:
+        """Delay before restarting after a failure at ``now``; None: give up."""
         spec = self.spec
         self.failures.append(now)
         kind = spec.strategy

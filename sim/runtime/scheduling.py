@@ -35,7 +35,7 @@ def run_counted(env, until=None) -> int:
             while True:
                 step()
                 n += 1
-        while not until.processed:
+        while until.callbacks is not None:       # SimPy sets an event's callbacks to None once processed
             step()
             n += 1
     except EmptySchedule:

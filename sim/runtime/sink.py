@@ -1,16 +1,16 @@
-"""The Kafka sinks with Flink's two-phase commit, and what both share.
+"""The Kafka sinks with Flink's two-phase commit (``semantic: exactly_once``), and what both share.
 
 Records go into the current Kafka transaction (read_uncommitted readers see them at once). On
 ``barrier(n)`` the sink pre-commits: it flushes, remembers the transaction as pending for ``n``
 and opens a new one; the snapshot holds the pending transactions. On
-``notify_checkpoint_complete(k)`` it commits every pending transaction with id <= k, in order
-(a late notice for an older id finds nothing left to commit). On restore it commits the
-restored pending transactions again (commit is idempotent), aborts what it does not resume, and
-opens a fresh transaction.
+``notify_checkpoint_complete(k)`` it commits every pending transaction with id <= k, in order (a
+late notice for an older id finds nothing left to commit); a commit that fails does not stop the
+others. On restore it commits the restored pending transactions again (commit is idempotent),
+aborts what it does not resume, and opens a fresh transaction.
 
 :class:`TwoPhaseCommitSink` is what the two implementations share; :class:`FlinkKafkaProducer`
 (here) and :class:`~sim.runtime.kafka_sink.KafkaSink` differ in their transactional ids, their
-state, what they abort on restore and what a refused commit does (SEMANTICS 5).
+state, what they abort on start and restore, and what a refused commit does (SEMANTICS 5).
 
 ``at_least_once`` and ``none`` write without transactions through the producer's batch, sent
 ``linger`` ms later: replays after a restore show up as duplicates. ``at_least_once`` flushes the
@@ -20,19 +20,16 @@ read.
 """
 from __future__ import annotations
 
+from ..kafka.clients import Producer
 from ..kafka.transactions import InvalidTimeout, KafkaError
 from .errors import TaskFailure
-from .operators import Operator
+from .operators import Operator, operator_type
 from .scheduling import call_later
 
-__all__ = ["TwoPhaseCommitSink", "FlinkKafkaProducer", "SinkStartError", "POOL_SIZE", "make_sink"]
+__all__ = ["TwoPhaseCommitSink", "FlinkKafkaProducer", "POOL_SIZE", "SAFE_SCALE_DOWN_FACTOR"]
 
 POOL_SIZE = 5
 SAFE_SCALE_DOWN_FACTOR = 5
-
-
-class SinkStartError(Exception):
-    """The sink cannot start at all (e.g. its transaction timeout exceeds the broker's maximum)."""
 
 
 class TwoPhaseCommitSink(Operator):
@@ -48,16 +45,16 @@ class TwoPhaseCommitSink(Operator):
         self.index = index
         self.parallelism = parallelism
         self.spec = spec
-        self.cluster = cluster
-        self.coord = cluster.transactions
         self.attempt = attempt
         self.env = attempt.env
         self.trace = attempt.trace
         topic = cluster.topics[spec.topic]
         self.partition = topic.partitions[index % len(topic.partitions)]
+        self.producer = Producer(cluster, self.partition)
         self.exactly_once = spec.semantic == "exactly_once"
         self.pending: list = []            # (checkpoint, Transaction) pre-committed, oldest first
         self.current = None
+        self.opened: dict[str, float] = {}  # transaction -> when this sink opened it (kept in the state)
         self.counter = counter             # txn serial numbers per subtask, across attempts
         self.batch: list = []              # non-transactional producer batch, sent after ``linger``
 
@@ -68,23 +65,28 @@ class TwoPhaseCommitSink(Operator):
     def _init_producer(self, tid: str) -> int:
         """``initTransactions()`` for ``tid``: bump its epoch, fence (abort) its previous open txn."""
         try:
-            epoch, fenced = self.coord.init_producer(tid, self.spec.transaction_timeout, self.env.now)
+            epoch, fenced = self.producer.init_transactions(tid, self.spec.transaction_timeout, self.env.now)
         except InvalidTimeout as exc:
-            raise SinkStartError(str(exc)) from None
+            # an ordinary task failure in Flink (the producer is created in the sink task): the
+            # restart strategy restarts the job, which fails the same way (SEMANTICS 6)
+            raise TaskFailure(f"INVALID_TRANSACTION_TIMEOUT: {exc}") from None
         for txn in fenced:
             self._trace_abort(txn)
         return epoch
 
     def _open_transaction(self, tid: str) -> None:
-        epoch = self._init_producer(tid)
+        epoch, now = self._init_producer(tid), self.env.now
         serial = self.counter.get(self.label, 0) + 1
         self.counter[self.label] = serial
-        self.current = self.coord.begin(f"{self.label}#{serial}", tid, epoch, self.spec.transaction_timeout)
-        self.trace.emit(self.env.now, "txn_begin", self.task_name, txn=self.current.id, transactional_id=tid,
-                        epoch=epoch, implementation=self.implementation)
+        self.current = self.producer.begin_transaction(f"{self.label}#{serial}", tid, epoch,
+                                                       self.spec.transaction_timeout)
+        self.opened[self.current.id] = now
+        self.trace.emit(now, "txn_begin", self.task_name, txn=self.current.id, transactional_id=tid, epoch=epoch,
+                        implementation=self.implementation)
 
     # --- records -----------------------------------------------------------------------------
     def process(self, records: list) -> list:
+        """Write the buffer (transactional), or batch it for ``linger`` ms (at_least_once, none)."""
         if not records:
             return []
         if not self.exactly_once and self.spec.linger > 0:
@@ -103,19 +105,19 @@ class TwoPhaseCommitSink(Operator):
             self.attempt.job.check_drained()
 
     def _transaction_for_write(self):
-        """The transaction the next write goes into (None: not transactional)."""
+        """The transaction the next write goes into."""
         return self.current
 
     def _write(self, records: list) -> None:
         now, part, attempt = self.env.now, self.partition, self.attempt.number
         values, origins = zip(*records)          # one transpose in C instead of two passes
         txn = self._transaction_for_write() if self.exactly_once else None
-        if txn is not None:
-            try:
-                self.coord.write(txn, part, now, len(values))
-            except KafkaError as exc:
-                raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
-        first = part.append_many(now, values, origins, txn.id if txn is not None else None, attempt)
+        if txn is None and self.exactly_once:
+            raise TaskFailure("no open transaction: the transactional producer failed to initialise")
+        try:
+            first = self.producer.send(now, values, origins, txn, attempt)
+        except KafkaError as exc:
+            raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
         values = list(values) if self.trace.control else values
         if self.trace.control:
             name, tid = self.task_name, txn.id if txn is not None else None
@@ -139,21 +141,29 @@ class TwoPhaseCommitSink(Operator):
         self.pending.append((checkpoint, txn))
         self.trace.emit(self.env.now, "txn_precommit", self.task_name, txn=txn.id, checkpoint=checkpoint,
                         records=txn.records)
-        self._warn_age(txn)
 
     def notify_complete(self, checkpoint: int) -> None:
+        """Commit every pending transaction of a checkpoint <= ``checkpoint``, oldest first; a failed
+        commit does not stop the others, the first failure fails the task once all were tried."""
+        first = None
         while self.pending and self.pending[0][0] <= checkpoint:
             cid, txn = self.pending.pop(0)
-            self._commit(txn, cid, f"checkpoint {checkpoint} completed")
+            try:
+                self._commit(txn, cid, f"checkpoint {checkpoint} completed")
+            except TaskFailure as failure:
+                first = first or failure
+        if first is not None:
+            raise first
 
     def _commit(self, txn, cid: int, cause: str, recovering: bool = False) -> None:
-        coord, now = self.coord, self.env.now
+        producer, now = self.producer, self.env.now
         self._warn_age(txn)
+        self.opened.pop(txn.id, None)          # committed or lost: never snapshotted again
         try:
-            if coord.can_commit(txn):
+            if producer.can_commit(txn):
                 self.trace.emit(now, "txn_commit", self.task_name, txn=txn.id, checkpoint=cid, records=txn.records,
                                 cause=cause)
-                coord.commit(txn, now, cause)
+                producer.commit_transaction(txn, now, cause)
         except KafkaError as exc:
             self.trace.emit(now, "producer_fenced", self.task_name, transactional_id=txn.transactional_id,
                             epoch=txn.epoch, txn=txn.id, checkpoint=cid, error=str(exc), recovering=recovering)
@@ -167,22 +177,21 @@ class TwoPhaseCommitSink(Operator):
         """The job finished: abort the current transaction (TwoPhaseCommitSinkFunction.close); KafkaSink
         has none open after the final savepoint's barrier."""
         txn, self.current = self.current, None
-        if txn is not None and self.coord.abort(txn, self.env.now, "closed: the job finished"):
+        if txn is not None and self.producer.abort_transaction(txn, self.env.now, "closed: the job finished"):
             self._trace_abort(txn)
 
     def _warn_age(self, txn) -> None:
-        if txn.first_write is not None:
-            age = self.env.now - txn.first_write
-            if age > 0.8 * txn.timeout:
-                self.trace.emit(self.env.now, "txn_warning", self.task_name, txn=txn.id, age=age, timeout=txn.timeout)
+        """Hook: FlinkKafkaProducer warns about old transactions; KafkaSink does not."""
 
     def _trace_abort(self, txn) -> None:
         self.trace.emit(self.env.now, "txn_abort", self.task_name, txn=txn.id, records=txn.records, cause=txn.cause)
 
     def state_entries(self) -> int:
+        """Pending transactions plus the open one."""
         return len(self.pending) + 1
 
     def describe_state(self):
+        """Pending and open transaction ids (exactly_once), else None."""
         if not self.exactly_once:
             return None
         return {"pending": [t.id for _, t in self.pending], "open": self.current.id if self.current else None}
@@ -200,6 +209,8 @@ class FlinkKafkaProducer(TwoPhaseCommitSink):
     Ids are ``<prefix>-<subtask>-<k>``, k < 5; more pending transactions than the pool holds fail
     the job. A commit refused during ``notify_checkpoint_complete`` fails the job (failover); one
     refused while recovering is only logged (``producer_fenced`` with ``recovering``): data lost.
+    A commit, and a recovery commit, of a transaction opened more than 0.8 x its timeout ago is
+    warned about (``txn_warning``).
     """
 
     implementation = "FlinkKafkaProducer"
@@ -212,23 +223,25 @@ class FlinkKafkaProducer(TwoPhaseCommitSink):
         """Recover transactions from the restored state, clean up leftovers, begin a transaction."""
         if not self.exactly_once:
             return
-        coord, now = self.coord, self.env.now
+        producer, now = self.producer, self.env.now
         keep = set()
         if restored is None:
             self._abort_possible_ids()
         else:
+            self.opened.update(restored.get("opened", {}))
             for cid, name in restored["pending"]:
-                txn = coord.transactions[name]
+                txn = producer.transaction(name)
                 keep.add(name)
                 self._commit(txn, cid, "recovered on restore", recovering=True)
             # one name as snapshotted; a list when rescaling gave this subtask several old states
             opens = restored.get("opens") or ([restored["open"]] if restored.get("open") else [])
             for name in opens:
-                txn = coord.transactions[name]
-                if coord.abort(txn, now, "open at snapshot time; aborted on restore"):
+                txn = producer.transaction(name)
+                if producer.abort_transaction(txn, now, "open at snapshot time; aborted on restore"):
                     self._trace_abort(txn)
-        for txn in coord.open_transactions(self.prefix):
-            if txn.id not in keep and coord.abort(txn, now, "leftover of a failed attempt; aborted on restore"):
+        for txn in producer.open_transactions(self.prefix):
+            if txn.id not in keep and producer.abort_transaction(txn, now,
+                                                                 "leftover of a failed attempt; aborted on restore"):
                 self._trace_abort(txn)
         self._begin()
 
@@ -242,8 +255,8 @@ class FlinkKafkaProducer(TwoPhaseCommitSink):
         """
         base = self.spec.transactional_id_prefix or self.spec.name
         for j in range(SAFE_SCALE_DOWN_FACTOR):
-            for txn in self.coord.open_transactions(f"{base}-{self.index + j * self.parallelism}-"):
-                if self.coord.abort(txn, self.env.now, "a possible id of an earlier run; aborted on start"):
+            for txn in self.producer.open_transactions(f"{base}-{self.index + j * self.parallelism}-"):
+                if self.producer.abort_transaction(txn, self.env.now, "a possible id of an earlier run; aborted on start"):
                     self._trace_abort(txn)
 
     def _begin(self) -> None:
@@ -254,19 +267,40 @@ class FlinkKafkaProducer(TwoPhaseCommitSink):
         self._open_transaction(f"{self.prefix}{free[0]}")
 
     def snapshot(self, checkpoint: int):
+        """Pre-commit on the barrier: the open transaction becomes pending for ``checkpoint``; open the next."""
         if self.flush_batch():
             return None
         self.precommit(self.current, checkpoint)
         self._begin()
-        return {"pending": [(cid, t.id) for cid, t in self.pending], "open": self.current.id}
+        held = [t.id for _, t in self.pending] + [self.current.id]
+        return {"pending": [(cid, t.id) for cid, t in self.pending], "open": self.current.id,
+                "opened": {name: self.opened[name] for name in held}}
 
     def commit_failed(self, txn, cid: int, exc: KafkaError, recovering: bool) -> None:
         if not recovering:
             raise TaskFailure(f"commit of {txn.id} (checkpoint {cid}) failed: {exc}") from None
 
+    def _warn_age(self, txn) -> None:
+        """Warn when the transaction, counted from when it was opened, is older than 0.8 x its timeout."""
+        opened = self.opened.get(txn.id)
+        if opened is not None:
+            age = self.env.now - opened
+            if age > 0.8 * txn.timeout:
+                self.trace.emit(self.env.now, "txn_warning", self.task_name, txn=txn.id, age=age, timeout=txn.timeout)
 
-def make_sink(task_name: str, index: int, parallelism: int, spec, cluster, attempt, counter: dict):
-    """The sink operator of ``spec``'s implementation."""
+
+@operator_type("kafka_sink")
+def _kafka_sink(attempt, task_spec, op_spec, restored) -> TwoPhaseCommitSink:
+    """The sink of subtask ``i`` in its implementation: recovers its transactions from ``restored``
+    and opens one; a failure doing so (e.g. a transaction timeout above the broker's maximum) is the
+    task's, once it runs."""
     from .kafka_sink import KafkaSink
-    cls = KafkaSink if spec.implementation == "KafkaSink" else FlinkKafkaProducer
-    return cls(task_name, index, parallelism, spec, cluster, attempt, counter)
+    job = attempt.job
+    cls = KafkaSink if op_spec.implementation == "KafkaSink" else FlinkKafkaProducer
+    op = cls(task_spec.name, task_spec.index, task_spec.parallelism, op_spec, job.cluster, attempt, job.txn_counter)
+    try:
+        op.open(restored)
+    except TaskFailure as failure:          # the task fails right after deployment (Attempt.start)
+        attempt.init_failure = attempt.init_failure or (task_spec.name, failure.reason)
+    attempt.sinks.append(op)
+    return op

@@ -1,7 +1,8 @@
 """The Kafka source: a subtask that reads its partitions and injects barriers.
 
 Its state is the consumed offset of each partition. On start it restores offsets from the
-checkpoint, or, without one, applies the start setting (``earliest``, ``latest``, or
+checkpoint (a partition the checkpoint does not know is read from the earliest offset), or,
+without one, applies the start setting (``earliest``, ``latest``, or
 ``group_offsets`` falling back to ``auto_offset_reset``). On a trigger it records its offsets and
 sends the barrier downstream, then goes on reading. When a checkpoint completes it commits its
 offsets to the consumer group (monitoring only: recovery never reads them).
@@ -9,9 +10,10 @@ offsets to the consumer group (monitoring only: recovery never reads them).
 from __future__ import annotations
 
 from ..kafka.clients import fetch
+from ..provenance import Origin
 from .input_gate import INF
 from .mail import DiscoverPartitions, PauseInput, ResumeInput, TriggerCheckpoint
-from .operators import Operator
+from .operators import Operator, operator_type
 from .task import StreamTask
 
 __all__ = ["SourceReader", "SourceStreamTask"]
@@ -38,8 +40,11 @@ class SourceReader(Operator):
         for p in self.partitions:
             if restored is not None and p.index in restored:
                 offset, cause = restored[p.index], "restored from checkpoint"
-            elif restored is not None:      # SEMANTICS 4: restored, but no offset for it: the earliest
-                offset, cause = 0, "no offset in the restored state: earliest"
+            elif restored is not None:
+                # NOTE: a partition that exists at restore time but has no offset in the restored state
+                # is read from the earliest offset whatever the start setting (FlinkKafkaConsumerBase
+                # restores unknown partitions with the EARLIEST_OFFSET sentinel; SEMANTICS 4)
+                offset, cause = 0, "not in the checkpoint: earliest"
             else:
                 mode = self.spec.start_from
                 cause = f"start_from: {mode}"
@@ -62,7 +67,7 @@ class SourceReader(Operator):
             p = parts[0]
             if p.transactional:          # a topic written with transactions: markers (and maybe aborted records) to skip
                 offsets, self.positions[p.index] = fetch(p, self.positions[p.index], now, self.isolation, limit)
-                return [(p.value(o), (p.topic, p.index, o, p.next_time(o))) for o in offsets]
+                return [(p.value(o), Origin(p.topic, p.index, o, p.next_time(o))) for o in offsets]
             start = self.positions[p.index]
             stop = min(p.end(now), start + limit)
             if stop <= start:
@@ -70,7 +75,7 @@ class SourceReader(Operator):
             self.positions[p.index] = stop
             a, b, topic, index = start - p.base, stop - p.base, p.topic, p.index
             # input partitions hold plain records only: the slice is exactly what a fetch returns
-            return [(v, (topic, index, o, t)) for v, o, t in zip(p.values[a:b], range(start, stop), p.times[a:b])]
+            return [(v, Origin(topic, index, o, t)) for v, o, t in zip(p.values[a:b], range(start, stop), p.times[a:b])]
         out = []
         while len(out) < limit:
             best, best_t = None, None
@@ -84,7 +89,7 @@ class SourceReader(Operator):
             self.positions[best.index] = pos + 1
             if best.transactional and not best.visible(pos, self.isolation):
                 continue                          # a control marker (or, read_committed, an aborted record)
-            out.append((best.value(pos), (best.topic, best.index, pos, best.next_time(pos))))
+            out.append((best.value(pos), Origin(best.topic, best.index, pos, best.next_time(pos))))
         return out
 
     def _end(self, p, now: float) -> int:
@@ -117,17 +122,21 @@ class SourceReader(Operator):
         return new
 
     def snapshot(self, checkpoint: int):
+        """The offset of every partition, kept until the checkpoint completes (to commit it)."""
         offsets = dict(self.positions)
         self.snapshots[checkpoint] = offsets
         return offsets
 
     def restore(self, state) -> None:
+        """Put restored offsets back."""
         self.positions = dict(state)
 
     def state_entries(self) -> int:
+        """One entry per partition."""
         return len(self.positions)
 
     def describe_state(self):
+        """``{topic-partition: offset}``."""
         return {f"{p.topic}-{p.index}": self.positions[p.index] for p in self.partitions}
 
     def notify_complete(self, checkpoint: int):
@@ -139,6 +148,19 @@ class SourceReader(Operator):
             self.cluster.commit_offsets(self.spec.group, self.spec.topic, offsets)
             return offsets
         return None
+
+
+@operator_type("kafka_source")
+def _kafka_source(attempt, task_spec, op_spec, restored) -> SourceReader:
+    """The reader of the partitions of subtask ``i`` (partition p goes to subtask p mod parallelism)."""
+    cluster, now = attempt.job.cluster, attempt.env.now
+    topic = cluster.topics[op_spec.topic]
+    parts = [p for p in topic.partitions if p.index % task_spec.parallelism == task_spec.index]
+    reader = SourceReader(cluster, op_spec, parts)
+    for p, offset, cause in reader.start(now, restored):
+        attempt.trace.emit(now, "source_offset_reset", task_spec.name, topic=topic.name, partition=p,
+                           offset=offset, cause=cause)
+    return reader
 
 
 class SourceStreamTask(StreamTask):
@@ -176,23 +198,22 @@ class SourceStreamTask(StreamTask):
         if len(self.reader.partitions) < len(self.reader.assigned):
             self.later(self.reader.spec.partition_discovery_interval, self._discovery_due)
 
-    def process_input(self):
-        """Poll Kafka for up to a buffer of records (Flink's SourceStreamTask input)."""
+    def input_step(self):
+        """Poll Kafka for up to a buffer of records (Flink's SourceStreamTask input); the step handling them."""
         if self.paused:
-            yield from self.wait()
-            return
+            return self.wait()
         now = self.env.now
         records = self.reader.poll(now, self.attempt.buffer_size)
         if not records:
             nxt = self.reader.next_time()
-            yield from self.wait(INF if nxt is None else nxt)
-            return
+            return self.wait(INF if nxt is None else nxt)
         self.hops += len(records)
         if self.trace.full:
             self.trace.emit(now, "source_read", self.name, n=len(records), origins=[list(r[1]) for r in records])
-        yield from self.process_buffer(records, False)
+        return self.process_buffer(records, False)
 
     def notify_complete(self, cid: int):
+        """Also commit the checkpoint's offsets to the consumer group (``offsets_committed``)."""
         done = super().notify_complete(cid)
         offsets = done.get(self.chain.names[0]) if done else None
         if offsets is not None and self.trace.control:

@@ -81,10 +81,12 @@ class StreamTask:
         call_later(self.env, delay, self.alive, fn, *args)
 
     def alive(self) -> bool:
+        """False once the task was cancelled or failed."""
         return not self.dead
 
     # --- waking ------------------------------------------------------------------------------
     def start(self) -> None:
+        """Start the task's SimPy process."""
         self.process = self.env.process(self.run())
 
     def notify(self, arrival: float) -> None:
@@ -150,6 +152,7 @@ class StreamTask:
 
     # --- the mailbox loop --------------------------------------------------------------------
     def run(self):
+        """The process: the loop until cancelled; a TaskFailure fails the job over."""
         try:
             yield from self.loop()
         except simpy.Interrupt as intr:
@@ -164,30 +167,30 @@ class StreamTask:
         self.attempt.fail(self, reason)
 
     def loop(self):
-        """Mail first, then input: Flink's ``MailboxProcessor.runMailboxLoop``."""
-        mailbox = self.mailbox
-        while True:
-            if mailbox:
-                yield from self.handle_mail(mailbox.popleft())
-            else:
-                yield from self.process_input()
+        """Mail first, then input: Flink's ``MailboxProcessor.runMailboxLoop``.
 
-    def handle_mail(self, message):
-        """Run one message, dispatched by its type."""
+        Each turn asks for one *step* -- a generator to run (it takes simulated time) or None --
+        so that the hot path (a data buffer through the chain) costs no extra generator.
+        """
+        mailbox, mail_step, input_step = self.mailbox, self.mail_step, self.input_step
+        while True:
+            step = mail_step(mailbox.popleft()) if mailbox else input_step()
+            if step is not None:
+                yield from step
+
+    def mail_step(self, message):
+        """The step of one message, found by its type in :attr:`on_mail`."""
         action = self.on_mail.get(type(message))
         if action is None:
             raise TypeError(f"{self.name}: no mailbox action for {message!r}")
-        step = action(message)
-        if step is not None:
-            yield from step
+        return action(message)
 
-    def process_input(self):
-        """Take one item from the input gate (or wait for one) and handle it."""
+    def input_step(self):
+        """Take one item from the input gate and return the step that handles it (or waits for one)."""
         now = self.env.now
         ch, item, overtaken = self.gate.poll(now)
         if ch is None:
-            yield from self.wait(item)            # nothing readable before ``item`` (a time)
-            return
+            return self.wait(item)                # nothing readable before ``item`` (a time)
         if type(item) is list:
             self.hops += len(item)
             if self.trace.full:
@@ -195,10 +198,8 @@ class StreamTask:
             else:
                 self.counts["record_receive"] += 1
             if self.handler.fast:
-                yield from self.process_buffer(item, False)
-            else:
-                yield from self.apply(self.handler.on_buffer(ch.gate_index, item, now))
-            return
+                return self.process_buffer(item, False)
+            return self.apply(self.handler.on_buffer(ch.gate_index, item, now))
         if type(item) is Barrier:
             self.checkpointer.barrier_received(item.id, now)
             if self.trace.control:
@@ -206,7 +207,7 @@ class StreamTask:
                                 unaligned=item.unaligned)
         elif type(item) is CancelMarker and self.trace.control:
             self.trace.emit(now, "cancel_marker", self.name, checkpoint=item.id, channel=ch.name)
-        yield from self.apply(self.gate.dispatch(ch, item, now, overtaken))
+        return self.apply(self.gate.dispatch(ch, item, now, overtaken))
 
     def apply(self, actions: list):
         """Apply the barrier handler's actions through :attr:`effects`."""
@@ -289,7 +290,9 @@ class StreamTask:
         """While back-pressured: urgent mail, and unaligned barriers that arrived (never data)."""
         for message in [m for m in self.mailbox if type(m) in self.URGENT]:
             self.mailbox.remove(message)
-            yield from self.handle_mail(message)
+            step = self.mail_step(message)
+            if step is not None:
+                yield from step
         now = self.env.now
         found = self.gate.poll_priority(now)
         while found is not None:

@@ -20,10 +20,12 @@ from .translate import validate_model
 from .units import format_ms, parse_duration, parse_rate
 from .references import check_references
 from .connectors import fill_connector_defaults
+from .versions import Release, apply_release, release
 
 __all__ = ["Scenario", "ScenarioError", "JobScenario", "GateScenario", "GateItem",
-           "ChandyLamportScenario", "parse_scenario", "load_file", "parse_duration", "parse_rate",
-           "format_ms", "parse_gate_item", "OPERATOR_TYPES", "KINDS", "blame_option", "read_text"]
+           "ChandyLamportScenario", "parse_scenario", "parse_variants", "load_file", "parse_duration",
+           "parse_rate", "format_ms", "parse_gate_item", "OPERATOR_TYPES", "KINDS", "blame_option", "read_text",
+           "Release", "release"]
 
 Scenario = Union[JobScenario, GateScenario, ChandyLamportScenario]
 KINDS = {"job": JobScenario, "gate": GateScenario, "chandy_lamport": ChandyLamportScenario}
@@ -32,6 +34,17 @@ KINDS = {"job": JobScenario, "gate": GateScenario, "chandy_lamport": ChandyLampo
 def parse_scenario(text: str, file: str = "<scenario>", overrides: list[str] = (),
                    seed: int | None = None) -> Scenario:
     """Validate scenario YAML text (with ``--set`` overrides and a seed override)."""
+    return parse_variants(text, file, [list(overrides)], seed)[0]
+
+
+def parse_variants(text: str, file: str, variants: list[list[str]], seed: int | None = None) -> list[Scenario]:
+    """One validated scenario per list of ``--set`` overrides, the YAML read once for all of them.
+
+    # NOTE: reading the YAML (with its line numbers) is most of the cost of loading a small
+    # scenario; a sweep of many combinations reads it once and validates each combination.
+    """
+    import copy
+
     from .yamlsrc import load_yaml
 
     data, lines = load_yaml(text, file)
@@ -39,6 +52,11 @@ def parse_scenario(text: str, file: str = "<scenario>", overrides: list[str] = (
         raise ScenarioError("a scenario is a mapping of keys (kind, name, ...), "
                             f"got {type(data).__name__ if data is not None else 'an empty file'}",
                             file=file, line=1)
+    return [_variant(copy.deepcopy(data) if len(variants) > 1 else data, lines, file, overrides, seed)
+            for overrides in variants]
+
+
+def _variant(data: dict, lines: dict, file: str, overrides, seed) -> Scenario:
     data = apply_overrides(data, overrides, file)
     if seed is not None:
         data["seed"] = seed
@@ -58,6 +76,9 @@ def _validate(data: dict, lines: dict, file: str):
     scenario = validate_model(KINDS[kind], data, lines, file)
     scenario = fill_connector_defaults(scenario)
     scenario._lines = lines
+    if kind in ("job", "gate"):
+        scenario = apply_release(scenario)          # version-dependent defaults (SEMANTICS 0)
+        scenario._lines = lines
     check_references(scenario, lines, file)
     return scenario
 

@@ -7,6 +7,8 @@ from typing import Annotated, Literal, Optional
 from pydantic import BeforeValidator, Field, field_validator
 
 from .common import Duration, Strict
+from .job import FlinkVersion
+from .versions import DEFAULT_VERSION
 
 __all__ = ["GateScenario", "GateItem", "parse_gate_item"]
 
@@ -74,10 +76,11 @@ class GateScenario(Strict):
     name: str
     description: str = ""
     seed: int = 0
+    flink_version: FlinkVersion = DEFAULT_VERSION
     channels: int = Field(ge=1, le=10_000)
     handler: Literal["aligned", "at_least_once", "unaligned", "alternating"] = "aligned"
-    alignment: Literal["buffer", "block"] = "block"
-    end_of_partition: Literal["align", "abort"] = "align"
+    alignment: Literal["buffer", "block"] = "block"            # absent: by flink_version
+    end_of_partition: Literal["align", "abort"] = "align"      # absent: by flink_version
     max_buffered_bytes: int = Field(0, ge=0)
     aligned_timeout: Duration = 0.0
     processing_time: Duration = 0.0

@@ -11,8 +11,9 @@ from .common import Comparison, Duration, Rate, Strict
 from .lifecycle import LifecycleAction
 from .limits import MAX_COUNT, MAX_PARALLELISM, MAX_PARTITIONS
 from .units import parse_duration
+from .versions import DEFAULT_VERSION, parse_version
 
-__all__ = ["JobScenario", "OPERATOR_TYPES"]
+__all__ = ["JobScenario", "OPERATOR_TYPES", "FlinkVersion"]
 
 
 def _keyed(*keys):
@@ -186,6 +187,7 @@ class JobSpec(Strict):
     chaining: bool = True
     network: NetworkSpec = NetworkSpec()
     processing_time: dict[str, Duration] = Field(default_factory=lambda: {"default": 0.1})
+    failover: Literal["region", "full"] = "region"    # absent: by flink_version (full before 1.10)
 
 
 class StateBackendSpec(Strict):
@@ -205,11 +207,12 @@ class CheckpointingSpec(Strict):
     tolerable_failures: int = Field(0, ge=0)
     unaligned: bool = False
     aligned_timeout: Duration = 0.0
-    alignment: Literal["block", "buffer"] = "block"
-    end_of_partition: Literal["align", "abort"] = "align"
-    retention: Literal["none", "delete_on_cancellation", "retain_on_cancellation"] = "delete_on_cancellation"
+    alignment: Literal["block", "buffer"] = "block"          # absent: by flink_version (versions.py)
+    end_of_partition: Literal["align", "abort"] = "align"    # absent: by flink_version
+    retention: Literal["none", "delete_on_cancellation", "retain_on_cancellation"] = "none"
     num_retained: int = Field(1, ge=1)
     notify_delay: Duration = 0.0           # notify_checkpoint_complete reaches the tasks this much later
+    initial_delay: Optional[Duration] = None   # None: Flink's random first delay in [min_pause, period]
 
     @field_validator("interval")
     @classmethod
@@ -218,8 +221,22 @@ class CheckpointingSpec(Strict):
             raise ValueError("the checkpoint interval must be positive (or null to disable checkpointing)")
         return v
 
+    @property
+    def period(self) -> Optional[float]:
+        """The trigger period: ``interval`` raised to ``min_pause`` (CheckpointCoordinator's constructor)."""
+        return None if self.interval is None else max(self.interval, self.min_pause)
+
+
+def version_string(value):
+    """A validator body: the normalised ``major.minor`` of a ``flink_version`` value."""
+    return parse_version(value)[2]
+
+
+FlinkVersion = Annotated[str, BeforeValidator(version_string)]
+
 
 class RestartSpec(Strict):
+    # absent: Flink's default for the release and for checkpointing on/off (versions.py)
     strategy: Literal["none", "fixed_delay", "failure_rate", "exponential_delay"] = "fixed_delay"
     attempts: Optional[int] = Field(None, ge=0)          # fixed_delay; None = unlimited
     delay: Optional[Duration] = None                     # fixed_delay / failure_rate (default 1 s)
@@ -317,6 +334,7 @@ class JobScenario(Strict):
     name: str
     description: str = ""
     seed: int = 0
+    flink_version: FlinkVersion = DEFAULT_VERSION
     kafka: KafkaSpec = KafkaSpec()
     input: list[InputItem] = Field(default_factory=list)
     job: JobSpec

@@ -70,8 +70,11 @@ def _check_run_time(s) -> None:
     periodic += [(op.partition_discovery_interval, ("job", "operators", i, "partition_discovery_interval"),
                   "partition discoveries") for i, op in enumerate(s.job.operators)
                  if getattr(op, "partition_discovery_interval", None)]
+    if s.kafka.abort_scan_interval <= 0:
+        raise s.error("the broker's scan for timed-out transactions needs a positive interval",
+                      "kafka", "abort_scan_interval")
     for period, path, what in periodic:
-        if period is not None and limit / period > MAX_PERIODIC:
+        if period and limit / period > MAX_PERIODIC:
             raise s.error(f"every {format_ms(period)} over {format_ms(limit)} of simulated time ({key}) makes "
                           f"{limit / period:,.0f} {what}; at most {MAX_PERIODIC:,} are allowed "
                           f"(use a longer period or a shorter run)", *path)
@@ -81,9 +84,11 @@ def _check_run_time(s) -> None:
 def _check_restarts(s, limit: float, key: str) -> None:
     r = s.restart
     # only a fault that can fire again in every attempt (a probability per record) restarts without end
-    if not any(hasattr(f, "probability") for f in s.faults) or r.strategy not in ("fixed_delay", "failure_rate"):
+    if not any(hasattr(f, "probability") for f in s.faults) or r.strategy == "none":
         return
     delay = r.delay if r.delay is not None else 1000.0
+    if r.strategy == "exponential_delay":        # no delay is shorter than the first, less its jitter
+        delay = r.initial_backoff * (1 - r.jitter)
     if r.strategy == "fixed_delay" and r.attempts is not None:
         most = r.attempts
     else:
@@ -91,8 +96,9 @@ def _check_restarts(s, limit: float, key: str) -> None:
     if most > MAX_RESTARTS:
         what = (f"a restart every {format_ms(delay)} over {format_ms(limit)} ({key})" if delay else
                 "unlimited restarts with no delay (all at one instant)")
+        key = "initial_backoff" if r.strategy == "exponential_delay" else "delay" if r.attempts is None else "attempts"
         raise s.error(f"{what} allows more than {MAX_RESTARTS:,} restarts; give a longer delay or fewer "
-                      f"attempts", "restart", "delay" if r.attempts is None else "attempts")
+                      f"attempts", "restart", key)
 
 
 def _check_channels(s) -> None:

@@ -64,6 +64,8 @@ def apply_overrides(data: dict, overrides, file: str) -> dict:
         except ScenarioError as exc:
             raise ScenarioError(f"the value {exc.message}" if exc.message.startswith("not valid") else exc.message,
                                 file=where, path=key.strip()) from None
+        if parts[-1] == "flink_version":
+            value = raw.strip()        # a release is text: 1.20 is not the number 1.2
         node = data
         for depth, part in enumerate(parts[:-1]):
             nxt = parts[depth + 1]

@@ -89,7 +89,13 @@ def _check_job(s) -> None:
             ref = getattr(fault, field, None)
             if ref is not None:
                 check_task_ref(s, ref, "faults", i, field)
-    cp = s.checkpointing
+    _check_checkpointing(s.checkpointing, s)
+    _check_feedback(s)
+    check_job_limits(s)
+
+
+def _check_checkpointing(cp, s) -> None:
+    """Combinations of checkpointing keys that Flink refuses (SEMANTICS 2)."""
     if cp.unaligned and cp.mode != "exactly_once":
         raise s.error("unaligned checkpoints require mode: exactly_once", "checkpointing", "unaligned")
     if cp.unaligned and cp.max_concurrent != 1:
@@ -100,8 +106,6 @@ def _check_job(s) -> None:
     if cp.unaligned and cp.alignment == "buffer":
         raise s.error("unaligned checkpoints are a Flink >= 1.11 feature and use alignment: block",
                       "checkpointing", "alignment")
-    _check_feedback(s)
-    check_job_limits(s)
 
 
 def _check_feedback(s) -> None:

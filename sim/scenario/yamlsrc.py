@@ -4,8 +4,9 @@ The document is built from the parser's event stream (libyaml's C parser when Py
 else the pure-Python one), without PyYAML's recursive composer, so hostile files are refused
 early with a line number instead of exhausting memory or the stack:
 
-* aliases may expand to at most :data:`MAX_NODES` values in all (an "alias bomb" stops at once),
-  and an alias may not refer to the node that contains it;
+* aliases may repeat at most :data:`MAX_ALIASED` values in all and the document may hold at most
+  :data:`MAX_NODES` (an "alias bomb" stops at once); an alias may not refer to the node that
+  contains it;
 * nesting is limited to :data:`MAX_DEPTH` levels;
 * only YAML's standard tags are accepted (no ``!python/...``, no custom tags);
 * one document per file.
@@ -18,11 +19,12 @@ import yaml
 
 from .errors import ScenarioError
 
-__all__ = ["load_yaml", "path_str", "MAX_NODES", "MAX_DEPTH", "MAX_BYTES"]
+__all__ = ["load_yaml", "path_str", "MAX_NODES", "MAX_ALIASED", "MAX_DEPTH", "MAX_BYTES"]
 
 Path = tuple  # of str | int
 
 MAX_NODES = 1_000_000       # values in the document, aliases expanded
+MAX_ALIASED = 100_000       # values that aliases repeat, in all
 MAX_DEPTH = 64              # nesting of mappings and lists
 MAX_BYTES = 20_000_000      # size of a scenario text
 
@@ -69,6 +71,7 @@ class _Builder:
         self.anchors: dict[str, tuple] = {}    # anchor -> (value, size)
         self.open_anchors: set = set()
         self.nodes = 0
+        self.aliased = 0
         self.root = None
         self.documents = 0
 
@@ -134,6 +137,10 @@ class _Builder:
         if ev.anchor not in self.anchors:
             raise self.fail(f"alias *{ev.anchor} names no anchor &{ev.anchor} above it", line, self.child_path())
         value, size = self.anchors[ev.anchor]
+        self.aliased += size
+        if self.aliased > MAX_ALIASED:
+            raise self.fail(f"aliases (*name) repeat more than {MAX_ALIASED:,} values in all; a scenario never "
+                            "needs that many (is it an alias bomb?)", line)
         self.count(size, line)
         self.add(copy.deepcopy(value) if size > 1 else value, line, scalar=size == 1)
 

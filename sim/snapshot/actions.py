@@ -59,12 +59,14 @@ class Abort:
 
 @dataclass(frozen=True, slots=True)
 class Block:
+    """Block ``channel`` during the alignment of checkpoint ``id``."""
     channel: int
     id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Unblock:
+    """Release ``channel``."""
     channel: int
 
 

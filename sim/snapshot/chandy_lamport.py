@@ -29,18 +29,21 @@ class LocalSnapshot:
 
 @dataclass(frozen=True)
 class SendMarkers:
+    """Send a marker of snapshot ``sid`` on each link to ``to``."""
     sid: int
     to: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Recorded:
+    """The process recorded its ``tokens`` for snapshot ``sid``."""
     sid: int
     tokens: int
 
 
 @dataclass(frozen=True)
 class ChannelRecorded:
+    """The link ``src`` -> this process closed for snapshot ``sid``: the token messages recorded on it."""
     sid: int
     src: str
     messages: tuple[int, ...]
@@ -48,6 +51,7 @@ class ChannelRecorded:
 
 @dataclass(frozen=True)
 class Done:
+    """This process finished snapshot ``sid`` (every incoming link closed)."""
     sid: int
 
 

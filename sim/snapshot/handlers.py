@@ -37,7 +37,27 @@ def _one(item) -> int:
 
 # ----------------------------------------------------------------------------------- base
 class Handler:
-    """Common state: channel count, closed channels, the end-of-partition policy."""
+    """A barrier handler: the contract between a task's input gate and its checkpointing.
+
+    The task (or the gate scenario's driver) tells the handler of every item it takes from the
+    input gate, by type -- ``on_buffer(channel, buffer, now)``, ``on_barrier(channel, barrier, now,
+    overtaken)``, ``on_cancel(channel, marker, now)``, ``on_end_of_partition(channel, now)`` (or
+    ``on_item`` for any of them) -- and of its timers (``on_timer(checkpoint, now)``). Each call
+    answers with a list of actions (:mod:`sim.snapshot.actions`) that the caller applies in order:
+
+    * every data buffer and end of partition it was given comes back in exactly one ``Emit``,
+      now or later (``replay=True`` after an alignment buffer); nothing else is emitted;
+    * ``Trigger(id)`` at most once per checkpoint, ``Aligned(id, ...)`` just before or after it;
+      ``Abort(id, reason)`` when it gives a checkpoint up at this task;
+    * ``Block``/``Unblock`` mirror :attr:`blocked`; ``Store``/``Persist`` record a buffer;
+      ``SetTimer(at, id)`` asks for ``on_timer(id)`` at ``at``.
+
+    The caller must respect the attributes: it never delivers an item of a channel in
+    :attr:`blocked` unless :attr:`reads_blocked`; it may skip the call for a data buffer while
+    :attr:`fast` (the answer would be a plain ``Emit``); when :attr:`uses_priority` it asks
+    :meth:`wants_priority` about queued barriers and hands over the data a barrier overtakes.
+    A handler knows nothing of SimPy, channels or operators: it is unit-testable by plain calls.
+    """
 
     #: True while every data buffer would simply be emitted (the task may skip the call).
     fast: bool = True
@@ -66,6 +86,7 @@ class Handler:
         return self.on_buffer(channel, item, now)
 
     def on_timer(self, checkpoint: int, now: float) -> list:
+        """A timer set with ``SetTimer`` is due (only the alternating handler sets them)."""
         return []
 
     def wants_priority(self, barrier: Barrier, now: float) -> bool:
@@ -110,36 +131,42 @@ class Aligner(Handler):
 
     # -- public calls --------------------------------------------------------------------------
     def on_buffer(self, ch: int, item, now: float) -> list:
+        """A data buffer of channel ``ch``."""
         out = []
         self._dispatch(ch, item, now, out, False)
         self._drain(now, out)
         return out
 
     def on_barrier(self, ch: int, barrier: Barrier, now: float, overtaken=()) -> list:
+        """A barrier of channel ``ch`` (``overtaken``: the data it overtook, unaligned)."""
         out = []
         self._dispatch(ch, barrier, now, out, False, overtaken)
         self._drain(now, out)
         return out
 
     def on_cancel(self, ch: int, marker: CancelMarker, now: float) -> list:
+        """A cancellation marker of channel ``ch``."""
         out = []
         self._dispatch(ch, marker, now, out, False)
         self._drain(now, out)
         return out
 
     def on_end_of_partition(self, ch: int, now: float, item=EOP) -> list:
+        """Channel ``ch`` ended."""
         out = []
         self._dispatch(ch, item, now, out, False)
         self._drain(now, out)
         return out
 
     def on_timer(self, checkpoint: int, now: float) -> list:
+        """The aligned timeout of ``checkpoint`` passed: switch to unaligned if still aligning."""
         out = []
         if checkpoint == self.current and self.pending and not self.unaligned:
             self._switch(now, out)
         return out
 
     def wants_priority(self, barrier: Barrier, now: float) -> bool:
+        """Unaligned barriers, and aligned ones whose timeout has passed, overtake queued data."""
         if self.timeout is None:
             return False
         if barrier.unaligned:
@@ -298,76 +325,110 @@ class AlternatingHandler(Aligner):
 
 
 # ----------------------------------------------------------------------------- at least once
+class _Count:
+    """One checkpoint the tracker follows: the channels aligned so far and the target count."""
+
+    __slots__ = ("id", "channels", "target", "aborted", "start")
+
+    def __init__(self, cid: int, channel: int, target: int, aborted: bool, start: float) -> None:
+        self.id = cid
+        self.channels = {channel}
+        self.target = target              # open channels when its first barrier (or marker) came
+        self.aborted = aborted
+        self.start = start
+
+    def mark(self, channel: int) -> bool:
+        """Count ``channel`` (a set: once); True when the target is reached."""
+        self.channels.add(channel)
+        return len(self.channels) >= self.target
+
+
 class AtLeastOnceTracker(Handler):
-    """Counts barriers per checkpoint (several at once) and never blocks (CheckpointBarrierTracker)."""
+    """Counts barriers per checkpoint (several at once) and never blocks.
+
+    # NOTE: follows Flink's CheckpointBarrierTracker (flink-streaming-java, runtime/io/checkpointing):
+    # at most 50 ids tracked, oldest first; each has a *set* of aligned channels and a target fixed at
+    # its first barrier; a cancellation marker aborts every lower pending id with its own notice;
+    # end of partition (align) marks the channel in every pending id newest first and triggers only
+    # the newest that completes, dropping it and all older ones (SEMANTICS.md section 2).
+    """
+
+    MAX_TRACKED = 50
 
     def __init__(self, channels: int, end_of_partition: str = "align", size_of: Callable = _one) -> None:
         super().__init__(channels, end_of_partition, size_of)
         self.latest = 0
-        self.pending: list[list] = []     # [id, barriers seen, aborted, first barrier time], by id
+        self.pending: deque[_Count] = deque()     # oldest first
 
     def on_buffer(self, ch: int, item, now: float) -> list:
+        """Data is never held: emit it."""
         return [Emit(ch, item)]
 
     def on_barrier(self, ch: int, b: Barrier, now: float, overtaken=()) -> list:
+        """Count the barrier for its checkpoint; trigger when every open channel delivered it."""
         out: list = []
-        for i, entry in enumerate(self.pending):
-            if entry[0] == b.id:
-                entry[1] += 1
-                if entry[1] >= self._open():
-                    self._complete(i, now, out)
+        for pos, entry in enumerate(self.pending):
+            if entry.id == b.id:
+                if entry.mark(ch):
+                    self._finish(pos, out, now)
                 return out
-        if b.id > self.latest:
+        if b.id > self.latest:               # a lower or equal unknown id can never complete: ignored
             self.latest = b.id
-            self.pending.append([b.id, 1, False, now])
-            if 1 >= self._open():
-                self._complete(len(self.pending) - 1, now, out)
+            self.pending.append(_Count(b.id, ch, self._open(), False, now))
+            if len(self.pending) > self.MAX_TRACKED:
+                self.pending.popleft()
+            if self.pending[-1].mark(ch):     # one open channel: complete at once
+                self._finish(len(self.pending) - 1, out, now)
         return out
 
     def on_cancel(self, ch: int, marker: CancelMarker, now: float) -> list:
+        """Abort the marker's checkpoint (once) and drop lower pending ones."""
         out: list = []
         cid = marker.id
-        while self.pending and self.pending[0][0] < cid:
-            self.pending.pop(0)               # older ones are dropped silently
-        if self.pending and self.pending[0][0] == cid:
+        while self.pending and self.pending[0].id < cid:
+            self._abort(self.pending.popleft(), "cancelled", out)    # each lower one with its own notice
+        if self.pending and self.pending[0].id == cid:
             entry = self.pending[0]
-            if not entry[2]:
-                entry[2] = True
-                out.append(Abort(cid, "cancelled"))
-            entry[1] += 1
-            if entry[1] >= self._open():
-                self.pending.pop(0)
+            self._abort(entry, "cancelled", out)
+            if entry.mark(ch):                # later barriers of an aborted id are only counted
+                self.pending.popleft()
         elif cid > self.latest:
             self.latest = cid
             out.append(Abort(cid, "cancelled"))
-            self.pending = [[cid, 1, True, now]] if self._open() > 1 else []
+            entry = _Count(cid, ch, self._open(), True, now)
+            if not entry.mark(ch):
+                self.pending.appendleft(entry)   # remembered as aborted until all its markers are in
         return out
 
     def on_end_of_partition(self, ch: int, now: float, item=EOP) -> list:
+        """Close the channel: abort (``abort``) or complete what it was waiting for (``align``)."""
         out: list = []
         self.closed.add(ch)
         if self.eop_policy == "abort":
-            for entry in self.pending:
-                if not entry[2]:
-                    out.append(Abort(entry[0], "end_of_stream"))
-            self.pending.clear()
+            while self.pending:
+                self._abort(self.pending.popleft(), "end_of_stream", out)
         else:
-            i = 0
-            while i < len(self.pending):
-                if self.pending[i][1] >= self._open():
-                    self._complete(i, now, out)
-                    i = 0
-                else:
-                    i += 1
+            for pos in range(len(self.pending) - 1, -1, -1):     # newest first
+                if self.pending[pos].mark(ch):
+                    self._finish(pos, out, now)
+                    break
         out.append(Emit(ch, item))
         return out
 
-    def _complete(self, i: int, now: float, out: list) -> None:
-        cid, _, aborted, start = self.pending[i]
-        del self.pending[: i + 1]            # lower incomplete checkpoints are dropped silently
-        if not aborted:
-            out.append(Aligned(cid, now - start, 0))
-            out.append(Trigger(cid))
+    def _finish(self, pos: int, out: list, now: float) -> None:
+        """Entry ``pos`` is complete: drop it and every older one silently; trigger it unless aborted."""
+        entry = self.pending[pos]
+        for _ in range(pos + 1):
+            self.pending.popleft()
+        if not entry.aborted:
+            out.append(Aligned(entry.id, now - entry.start, 0))
+            out.append(Trigger(entry.id))
+
+    @staticmethod
+    def _abort(entry: _Count, reason: str, out: list) -> None:
+        if not entry.aborted:                 # at most one notice per checkpoint
+            entry.aborted = True
+            out.append(Abort(entry.id, reason))
 
 
 def make_handler(kind: str, channels: int, *, alignment: str = "block", end_of_partition: str = "align",

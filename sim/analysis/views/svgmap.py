@@ -1,0 +1,83 @@
+"""The timing diagram as inline SVG plus the map from its pixels back to time and lanes.
+
+The HTML report and the notebook player both need to turn a click at (x, y) on the picture into
+"time t, lane L". :func:`timing_svg` draws the diagram on its own figure, saves it as SVG text and
+returns, beside it, where the axes sit in the figure (fractions from the top-left corner), which
+time span the axes show and the height of every lane.
+"""
+from __future__ import annotations
+
+import io
+import re
+
+__all__ = ["timing_svg", "lane_of", "figure_svg", "figure_of"]
+
+
+def _time_scale(ax) -> float:
+    """Milliseconds per x unit of the diagram's axes (it switches to seconds on long runs)."""
+    # NOTE: the timing diagram writes its unit in the x label, "simulated time (ms)" or "(s)".
+    label = ax.get_xlabel()
+    return 1000.0 if re.search(r"\(s\)", label) else 60_000.0 if "(min)" in label else 1.0
+
+
+def geometry(fig, ax) -> dict:
+    """Axes box (figure fractions from the top left), shown time span (ms) and lane heights."""
+    fig.canvas.draw()
+    box = ax.get_position()
+    x0, x1 = ax.get_xlim()
+    scale = _time_scale(ax)
+    to_fig = ax.transData + fig.transFigure.inverted()
+    lanes = []
+    for y, label in zip(ax.get_yticks(), ax.get_yticklabels()):
+        fy = 1.0 - to_fig.transform((x0, y))[1]
+        lanes.append({"name": label.get_text(), "fy": round(float(fy), 5)})
+    return {"box": [round(box.x0, 5), round(1 - box.y1, 5), round(box.x1, 5), round(1 - box.y0, 5)],
+            "t": [x0 * scale, x1 * scale], "lanes": lanes}
+
+
+def timing_svg(trace, width: float | None = None) -> tuple[str, dict]:
+    """The timing diagram of ``trace`` as SVG text, and its :func:`geometry`."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+
+    from ..diagram import timing_diagram
+
+    drawn = timing_diagram(trace)
+    fig = figure_of(drawn)
+    if width is not None:
+        fig.set_size_inches(width, fig.get_size_inches()[1])
+    fig.tight_layout()
+    geo = geometry(fig, drawn["lanes"][0].axes)
+    return figure_svg(fig), geo
+
+
+def figure_of(drawn: dict):
+    """The figure a plot function drew on (from the artists it returned)."""
+    return next(a.figure for arts in drawn.values() for a in arts if getattr(a, "figure", None) is not None)
+
+
+def figure_svg(fig) -> str:
+    """Save and close ``fig``; its ``<svg>`` element as text (no XML prolog, no date, fixed ids)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    out = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "snapsim"}):
+        fig.savefig(out, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    svg = out.getvalue()
+    return svg[svg.index("<svg"):]
+
+
+def lane_of(e: dict, lanes: set[str]) -> str | None:
+    """The diagram lane an event belongs to (None if it has none)."""
+    kind, task = e["kind"], e.get("task")
+    if kind == "consumer_read":
+        name = f"reader {e.get('consumer')}"
+    elif kind == "kafka_append":
+        name = f"Kafka {e.get('topic')}"
+    elif task in (None, "jobmanager") or kind.startswith(("checkpoint_trigger", "checkpoint_complete", "job_")):
+        name = "JobManager"
+    else:
+        name = task
+    return name if name in lanes else None
