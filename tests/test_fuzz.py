@@ -112,7 +112,8 @@ KNOWN = ["kafka.abort_scan_interval", "kafka.transaction_max_timeout", "checkpoi
          "restart.initial_backoff", "restart.multiplier", "restart.jitter", "run.until", "run.max_time",
          "run.trace", "job.network.latency", "job.network.buffer_timeout", "job.network.buffer_size",
          "job.network.capacity", "state_backend.sync_bytes_per_ms", "state_backend.record_bytes", "faults",
-         "consumers", "expect.exactly_once", "expect.lost", "job.edges"]
+         "consumers", "expect.exactly_once", "expect.lost", "job.edges", "flink_version", "job.failover",
+         "checkpointing.initial_delay", "lifecycle", "job.chaining"]
 
 
 def _set(doc, dotted: str, value):

@@ -158,3 +158,14 @@ def test_a_trace_with_incomplete_events_is_bad_input(tmp_path):
     trace.write_text('{"t":0,"kind":"run_start"}\n{"t":1,"kind":"checkpoint_trigger"}\n')
     code, _, err = cli("diagram", str(trace), "-o", str(tmp_path / "d.svg"))
     assert code == 2 and "not a snapsim trace" in err
+
+
+def test_every_shipped_scenario_is_package_data(root):
+    # pyproject.toml ships scenarios/*.yaml and scenarios/*/*.yaml as sim.scenarios: a deeper
+    # folder would silently be left out of a plain `pip install .`
+    import fnmatch
+    text = (root / "pyproject.toml").read_text()
+    patterns = text.split('"sim.scenarios" = [', 1)[1].split("]", 1)[0].replace('"', "").split(", ")
+    for path in (root / "scenarios").rglob("*.yaml"):
+        rel = path.relative_to(root / "scenarios").as_posix()
+        assert any(fnmatch.fnmatch(rel, p) and rel.count("/") == p.count("/") for p in patterns), rel
