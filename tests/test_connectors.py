@@ -14,7 +14,7 @@ KAFKA_SINK = "implementation: KafkaSink, transactional_id_prefix: wc"
 
 
 def kafka_sink(text: str = HELLO) -> str:
-    return text.replace("transaction_timeout: 1min}", f"transaction_timeout: 1min, {KAFKA_SINK}}}")
+    return text.replace("implementation: FlinkKafkaProducer", KAFKA_SINK)
 
 
 def test_kafka_sink_ids_are_prefix_subtask_checkpoint_and_empty_transactions_are_not_committed():
@@ -65,7 +65,7 @@ def test_kafka_sink_discards_a_refused_commit_without_failover():
     # fails over instead: its restart comes 1 s later (~3002 ms). Both lose the three counts.
     base = HELLO.replace("transaction_timeout: 1min", "transaction_timeout: 500ms").replace("interval: 1s, initial_delay: 1s", "interval: 2s, initial_delay: 2s")
     base = base.replace("kafka: {", "kafka: {abort_scan_interval: 1s, ")
-    new = run(load_text(base.replace("500ms}", f"500ms, {KAFKA_SINK}}}") + "run: {until: 3500ms}\n"))
+    new = run(load_text(kafka_sink(base) + "run: {until: 3500ms}\n"))
     old = run(load_text(base + "run: {until: 3500ms}\n"))
     discarded = new.trace.of("commit_discarded")
     assert [(e["txn"], e["checkpoint"], e["error"], e["records"]) for e in discarded] == [("sink[0]#1", 1, "ProducerFenced", 3)]
@@ -76,7 +76,7 @@ def test_kafka_sink_discards_a_refused_commit_without_failover():
 
 
 def test_kafka_sink_exactly_once_needs_a_prefix():
-    text = HELLO.replace("transaction_timeout: 1min}", "transaction_timeout: 1min, implementation: KafkaSink}")
+    text = HELLO.replace("implementation: FlinkKafkaProducer", "implementation: KafkaSink")
     with pytest.raises(ScenarioError) as err:
         load_text(text)
     assert "transactional_id_prefix" in str(err.value) and "implementation" in str(err.value)
@@ -95,7 +95,7 @@ job:
     - {{name: split, type: flat_map, function: split_words}}
     - {{name: count, type: keyed_sum}}
     - {{name: format, type: map, function: format_count}}
-    - {{name: sink, type: kafka_sink, topic: out, transaction_timeout: 1min}}
+    - {{name: sink, type: kafka_sink, topic: out, transaction_timeout: 1min, implementation: FlinkKafkaProducer}}
 checkpointing: {{interval: 1s, initial_delay: 1s}}
 consumers:
   - {{name: committed, topic: out, isolation: read_committed}}
@@ -171,3 +171,22 @@ def test_bad_input_transactions_are_scenario_errors(item, message):
     with pytest.raises(ScenarioError) as err:
         load_text(SOURCE_JOB.format(input=item, source=""))
     assert message in str(err.value) and "input" in str(err.value)
+
+
+@pytest.mark.parametrize("version, sink, source", [
+    ("1.13", "FlinkKafkaProducer", "FlinkKafkaConsumer"),     # SEMANTICS 0: legacy up to 1.14
+    ("1.14", "FlinkKafkaProducer", "FlinkKafkaConsumer"),
+    ("1.15", "KafkaSink", "KafkaSource"),                     # the new ones from 1.15
+    ("2.0", "KafkaSink", "KafkaSource"),
+])
+def test_the_connectors_default_by_flink_version(version, sink, source):
+    text = HELLO.replace("implementation: FlinkKafkaProducer, ", "transactional_id_prefix: wc, ").replace(
+        "implementation: FlinkKafkaConsumer, ", "")
+    ops = load_text(f'flink_version: "{version}"\n' + text).job.operators
+    assert (ops[-1].implementation, ops[0].implementation) == (sink, source)
+
+
+def test_a_legacy_connector_on_flink_2_is_an_error_naming_both():
+    with pytest.raises(ScenarioError) as err:
+        load_text('flink_version: "2.0"\n' + HELLO)
+    assert "Flink 2.0 has no FlinkKafkaConsumer" in str(err.value) and "implementation" in str(err.value)

@@ -8,12 +8,26 @@ implementation: ``group_offsets`` for FlinkKafkaConsumer, ``earliest`` for Kafka
 """
 from __future__ import annotations
 
-__all__ = ["fill_connector_defaults", "LEGACY_SINK", "LEGACY_SOURCE", "START_DEFAULT"]
+__all__ = ["fill_connector_defaults", "connectors_for_release", "LEGACY_SINK", "LEGACY_SOURCE", "START_DEFAULT"]
 
 LEGACY_SINK, LEGACY_SOURCE = "FlinkKafkaProducer", "FlinkKafkaConsumer"
 #: the start setting when a source names none (FlinkKafkaConsumer.setStartFromGroupOffsets is its
 #: default; KafkaSourceBuilder starts from OffsetsInitializer.earliest())
 START_DEFAULT = {"FlinkKafkaConsumer": "group_offsets", "KafkaSource": "earliest"}
+
+
+def connectors_for_release(scenario):
+    """``scenario`` with the connectors of its ``flink_version`` (SEMANTICS 0): FlinkKafkaProducer /
+    FlinkKafkaConsumer before 1.15, KafkaSink / KafkaSource from 1.15; on 2.x a legacy connector
+    named explicitly is an error naming both."""
+    from .versions import release
+    rel = release(scenario.flink_version)
+    for i, op in enumerate(scenario.job.operators):
+        if not rel.legacy_connectors and getattr(op, "implementation", None) in (LEGACY_SINK, LEGACY_SOURCE):
+            raise scenario.error(f"Flink {rel.version} has no {op.implementation} (removed with the Kafka connector "
+                                 f"4.0); use {'KafkaSink' if op.type == 'kafka_sink' else 'KafkaSource'} or an "
+                                 f"earlier flink_version", "job", "operators", i, "implementation")
+    return fill_connector_defaults(scenario, rel.sink_implementation, rel.source_implementation)
 
 
 def fill_connector_defaults(scenario, sink: str = LEGACY_SINK, source: str = LEGACY_SOURCE):
