@@ -3,7 +3,8 @@
     import sim
     run = sim.run("scenarios/hello_world.yaml")
     run.report["final_counts"]          # {'hello': 2, 'world': 1}
-    sim.timing_diagram(run.trace)       # the space-time picture
+    from sim.analysis.views import draw
+    draw(run.trace)                     # the space-time picture (sim.analysis.views: one module per picture)
     found = sim.explore("scenarios/hello_world_crash.yaml")   # every crash point
     found.violations                    # where a crash breaks exactly-once, as sentences
     sim.report.to_html(run)             # the one-page HTML report

@@ -74,10 +74,12 @@ def cli() -> None:
 @click.option("--trace", "trace_out", type=click.Path(dir_okay=False), help="Write the trace as JSON Lines.")
 @click.option("--trace-level", type=click.Choice(["full", "control", "summary"]), help="Override run.trace.")
 @click.option("--diagram", "diagram_out", type=click.Path(dir_okay=False), help="Draw the timing diagram (.png/.svg).")
+@click.option("--style", type=click.Choice(["notebook", "slide"]), default="notebook", show_default=True,
+              help="Picture style: slide = larger text for projection.")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False), help="Write the one-page HTML report.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit code tells.")
-def run(file, seed, overrides, trace_out, trace_level, diagram_out, html_out, as_json, quiet) -> None:
+def run(file, seed, overrides, trace_out, trace_level, diagram_out, style, html_out, as_json, quiet) -> None:
     """Run a scenario FILE (or the NAME of a shipped one) and check its expectations."""
     from .api import load_scenario, run as run_scenario
 
@@ -92,8 +94,8 @@ def run(file, seed, overrides, trace_out, trace_level, diagram_out, html_out, as
     if trace_out:
         _write(trace_out, outcome.trace.dumps())
     if diagram_out:
-        from .analysis.diagram import save_diagram
-        save_diagram(outcome.trace, diagram_out)
+        from .analysis.views import save
+        save(outcome.trace, diagram_out, style=style)
     if html_out:
         from .report import to_html
         _write(html_out, to_html(outcome))
@@ -157,34 +159,72 @@ def _scenario_path(file: str) -> str:
     return str(found)
 
 
-@cli.command()
-@click.argument("trace_file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The picture (.png/.svg).")
-@click.option("--from", "start", type=str, help="Start of the time window (e.g. 200ms, 1s).")
-@click.option("--to", "end", type=str, help="End of the time window.")
-@click.option("--kind", type=click.Choice(["timing", "gate", "checkpoints", "auto"]), default="auto",
-              show_default=True)
-def diagram(trace_file, output, start, end, kind) -> None:
-    """Draw a saved TRACE_FILE (JSON Lines) as a diagram."""
-    from .analysis.diagram import save_diagram
-    from .scenario import parse_duration
+def _read_trace(trace_file: str):
     from .trace import Trace
 
-    _output(output, "-o", PICTURES)
     try:
-        trace = Trace.read(trace_file)
+        return Trace.read(trace_file)
     except FileNotFoundError:
         raise BadInput(f"{trace_file}: no such file") from None
-    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         raise BadInput(f"{trace_file}: not a snapsim trace ({exc.__class__.__name__}: {exc})") from None
+
+
+def _view_kinds() -> list[str]:
+    from .analysis.views import VIEWS
+    return [*VIEWS, "auto"]
+
+
+@cli.command()
+@click.argument("trace_file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The picture (.png/.svg/.pdf).")
+@click.option("--from", "start", type=str, help="Start of the time window (e.g. 200ms, 1s).")
+@click.option("--to", "end", type=str, help="End of the time window.")
+@click.option("--kind", type=click.Choice(_view_kinds()), default="auto", show_default=True)
+@click.option("--style", type=click.Choice(["notebook", "slide"]), default="notebook", show_default=True,
+              help="Picture style: slide = larger text for projection.")
+def diagram(trace_file, output, start, end, kind, style) -> None:
+    """Draw a saved TRACE_FILE (JSON Lines) as a diagram."""
+    from .analysis.views import save
+    from .scenario import parse_duration
+
+    _output(output, "-o", PICTURES)
+    trace = _read_trace(trace_file)
     try:
         window = (parse_duration(start) if start else None, parse_duration(end) if end else None)
     except ValueError as exc:
         raise BadInput(f"--from/--to: {exc}") from None
+    if None not in window and window[0] >= window[1]:
+        raise BadInput(f"--from {start} --to {end}: the window is empty (--from must be before --to)")
     try:
-        save_diagram(trace, output, kind=kind, window=window)
+        save(trace, output, kind=kind, window=window, style=style)
+    except ValueError as exc:
+        raise BadInput(f"{trace_file}: {exc}") from None
     except (KeyError, TypeError, IndexError) as exc:       # events without the fields their kind has
         raise BadInput(f"{trace_file}: not a snapsim trace (an event lacks {exc})") from None
+    except OSError as exc:
+        raise BadInput(f"cannot write {output}: {exc}") from None
+    click.echo(f"wrote {output}")
+
+
+@cli.command()
+@click.argument("trace_file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", required=True, type=click.Choice(["perfetto", "shiviz"]),
+              help="perfetto: Chrome/Perfetto trace-event JSON (ui.perfetto.dev); shiviz: a ShiViz log.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The file to write.")
+def export(trace_file, fmt, output) -> None:
+    """Write a saved TRACE_FILE in a format that standard trace viewers open."""
+    from .analysis.views.export import write_export
+
+    _output(output, "-o")
+    trace = _read_trace(trace_file)
+    try:
+        with open(output, "w", encoding="utf-8") as fp:
+            write_export(trace, fmt, fp)
+    except (KeyError, TypeError, IndexError) as exc:
+        raise BadInput(f"{trace_file}: not a snapsim trace (an event lacks {exc})") from None
+    except OSError as exc:
+        raise BadInput(f"cannot write {output}: {exc}") from None
     click.echo(f"wrote {output}")
 
 

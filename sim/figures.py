@@ -5,21 +5,24 @@ from pathlib import Path
 
 __all__ = ["FIGURES", "SCREENSHOTS", "make_figures", "make_screenshots"]
 
-#: (scenario, output file, diagram kind, time window in ms or None)
+#: (scenario, output file, picture kind, time window in ms or None, style)
 FIGURES = [
-    ("hello_world_crash.yaml", "hello_world_crash.png", "timing", None),
-    ("hello_world_crash.yaml", "hello_world_crash.svg", "timing", None),
-    ("hello_world_crash.yaml", "hello_world_crash_checkpoints.png", "checkpoints", None),
-    ("gates/three_inputs_buffered.yaml", "gate_three_inputs_buffered.png", "gate", None),
-    ("gates/alignment_timeout.yaml", "gate_alignment_timeout.png", "gate", None),
-    ("gates/unaligned_overtaking.yaml", "gate_unaligned_overtaking.png", "gate", None),
-    ("recovery/shuffle_crash_exactly_once.yaml", "shuffle_alignment.png", "timing", (950.0, 1300.0)),
-    ("recovery/unaligned_inflight_restore.yaml", "unaligned_inflight_restore.png", "timing", None),
-    ("recovery/unaligned_inflight_restore.yaml", "unaligned_checkpoints.png", "checkpoints", None),
-    ("transactions/crash_before_notify_timed_out.yaml", "transaction_timeout.png", "timing", None),
-    ("chandy_lamport/ring.yaml", "chandy_lamport_ring.png", "chandy_lamport", None),
-    ("chandy_lamport/concurrent_snapshots.yaml", "chandy_lamport_concurrent.png", "chandy_lamport", None),
-    ("seed_job.yaml", "seed_job_crash_map.png", "crash_map", None),       # every crash point explored
+    # the README's picture: slide style, so that it stays readable at GitHub's column width
+    ("hello_world_crash.yaml", "hello_world_crash.png", "timing", None, "slide"),
+    ("hello_world_crash.yaml", "hello_world_crash.svg", "timing", None, "notebook"),
+    ("hello_world_crash.yaml", "hello_world_crash_checkpoints.png", "checkpoints", None, "notebook"),
+    ("gates/three_inputs_buffered.yaml", "gate_three_inputs_buffered.png", "gate", None, "notebook"),
+    ("gates/alignment_timeout.yaml", "gate_alignment_timeout.png", "gate", None, "notebook"),
+    ("gates/unaligned_overtaking.yaml", "gate_unaligned_overtaking.png", "gate", None, "notebook"),
+    ("recovery/shuffle_crash_exactly_once.yaml", "shuffle_alignment.png", "timing", (950.0, 1300.0), "notebook"),
+    ("recovery/unaligned_inflight_restore.yaml", "unaligned_inflight_restore.png", "timing", None, "notebook"),
+    ("recovery/unaligned_inflight_restore.yaml", "unaligned_barrier_overtakes.png", "timing", (95.0, 112.0),
+     "notebook"),
+    ("recovery/unaligned_inflight_restore.yaml", "unaligned_checkpoints.png", "checkpoints", None, "notebook"),
+    ("transactions/crash_before_notify_timed_out.yaml", "transaction_timeout.png", "timing", None, "notebook"),
+    ("chandy_lamport/ring.yaml", "chandy_lamport_ring.png", "chandy_lamport", None, "notebook"),
+    ("chandy_lamport/concurrent_snapshots.yaml", "chandy_lamport_concurrent.png", "chandy_lamport", None, "notebook"),
+    ("seed_job.yaml", "seed_job_crash_map.png", "crash_map", None, "notebook"),   # every crash point explored
 ]
 
 
@@ -49,13 +52,13 @@ def make_screenshots(scenarios: Path, out: Path) -> list[Path]:
 
 
 def make_figures(scenarios: Path, out: Path) -> list[Path]:
-    """Run each scenario of :data:`FIGURES` and save its diagram under ``out``."""
-    from .analysis.diagram import save_diagram
+    """Run each scenario of :data:`FIGURES` and save its picture under ``out``."""
+    from .analysis.views import save
     from .api import load_scenario, run
 
     out.mkdir(parents=True, exist_ok=True)
     written, traces = [], {}
-    for scenario, name, kind, window in FIGURES:
+    for scenario, name, kind, window, style in FIGURES:
         if kind == "crash_map":
             from .analysis.views.crash_map import save_crash_map
             from .explore import explore
@@ -65,6 +68,6 @@ def make_figures(scenarios: Path, out: Path) -> list[Path]:
         if scenario not in traces:
             traces[scenario] = run(load_scenario(scenarios / scenario)).trace
         path = out / name
-        save_diagram(traces[scenario], path, kind=kind, window=window)
+        save(traces[scenario], path, kind=kind, window=window, style=style)
         written.append(path)
     return written

@@ -9,8 +9,9 @@ subtask, a ``task`` (``"split[1]"``). The remaining fields depend on the kind an
 :data:`KINDS`, the one table that documents the schema.
 
 Trace levels keep big runs cheap: ``full`` keeps every record hop, ``control`` keeps everything
-but record hops, ``summary`` keeps only counters (plus the final ``summary`` event and what the
-checker needs: consumer output and job-level events).
+but record hops, ``summary`` keeps only counters (plus the final ``summary`` event, what the
+checker needs: consumer output and job-level events, and the barriers and checkpoints, so that a
+picture of any run shows its snapshots).
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "source_read": (FULL, "n, origins", "a source read n records ([topic, partition, offset, time] each)"),
     # --- barriers and alignment ---
     "barrier_inject": (CONTROL, "checkpoint, offsets", "a source recorded its offsets and injected a barrier"),
-    "barrier_send": (CONTROL, "checkpoint, to, channel, unaligned, arrive", "a barrier was put on a channel"),
+    "barrier_send": (SUMMARY, "checkpoint, to, channel, unaligned, arrive",
+                     "a barrier was put on a channel (kept at every level: O(checkpoints x channels))"),
     "barrier_receive": (CONTROL, "checkpoint, channel, unaligned", "the handler saw a barrier"),
     "cancel_marker": (CONTROL, "checkpoint, channel", "a cancellation marker reached the handler"),
     "alignment_start": (CONTROL, "checkpoint, channel", "the first barrier of a checkpoint arrived"),
@@ -62,7 +64,8 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "task_crash": (SUMMARY, "reason, attempt", "a task failed"),
     "job_failing": (SUMMARY, "attempt, reason, dropped_in_flight, restarted",
                     "the failed tasks (restarted: the region, or every task) cancelled; their in-flight data dropped"),
-    "job_restart": (SUMMARY, "attempt, checkpoint, delay", "a new attempt started"),
+    "job_restart": (SUMMARY, "attempt, checkpoint, delay, tasks",
+                    "a new attempt started (tasks: the restarted region; absent: every task)"),
     "lifecycle": (SUMMARY, "action, detail, savepoint",
                   "an operator of the cluster acted (lifecycle:): savepoint, stop-with-savepoint, cancel, submit"),
     "savepoint_complete": (SUMMARY, "savepoint, checkpoint", "a savepoint completed (the user owns it)"),

@@ -190,3 +190,11 @@ def test_a_legacy_connector_on_flink_2_is_an_error_naming_both():
     with pytest.raises(ScenarioError) as err:
         load_text('flink_version: "2.0"\n' + HELLO)
     assert "Flink 2.0 has no FlinkKafkaConsumer" in str(err.value) and "implementation" in str(err.value)
+
+
+def test_a_new_connector_before_its_release_is_an_error():
+    # KafkaSink (Sink V2) arrived in Flink 1.14: on 1.13 it does not exist
+    with pytest.raises(ScenarioError) as err:
+        load_text('flink_version: "1.13"\n' + kafka_sink())
+    assert "Flink 1.13 has no KafkaSink (from Flink 1.14)" in str(err.value)
+    assert load_text('flink_version: "1.14"\n' + kafka_sink()).job.operators[-1].implementation == "KafkaSink"

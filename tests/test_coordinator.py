@@ -20,6 +20,7 @@ class StubTask:
         self.told = []
         self.mail = []
         self.attempt = None
+        self.dead = False
 
     def post(self, message):
         self.mail.append(message)

@@ -1,4 +1,4 @@
-"""Diagrams are drawn from traces only; tests look at the artists, not the pixels."""
+"""Pictures are drawn from traces only; tests look at the artists (exact, small), not at pixels."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,8 +8,12 @@ import pytest  # noqa: E402
 
 import sim  # noqa: E402
 from sim import Trace  # noqa: E402
-from sim.analysis.diagram import save_diagram, timing_diagram  # noqa: E402
-from sim.analysis.diagram_other import checkpoint_chart, cl_diagram, gate_diagram  # noqa: E402
+from sim.analysis.views import VIEWS, save  # noqa: E402
+from sim.analysis.views.chandy_lamport import cl_diagram  # noqa: E402
+from sim.analysis.views.checkpoints import checkpoint_chart  # noqa: E402
+from sim.analysis.views.gate import gate_diagram  # noqa: E402
+from sim.analysis.views.style import CRASH, REPLAY, STYLES, TXN_COLORS, clean_id, cp_color  # noqa: E402
+from sim.analysis.views.timing import timing_diagram  # noqa: E402
 
 from .conftest import SCENARIOS  # noqa: E402
 
@@ -19,21 +23,48 @@ def crash_run():
     return sim.run(SCENARIOS / "hello_world_crash.yaml")
 
 
+@pytest.fixture(scope="module")
+def timeout_run():
+    return sim.run(SCENARIOS / "transactions" / "crash_before_notify_timed_out.yaml")
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def _drawn(drawn):
+    """Draw the figure (labels are placed at draw time) and return it."""
+    fig = drawn["lanes"][0].figure
+    fig.canvas.draw()
+    return fig
+
+
 def test_lanes_for_every_subtask_jobmanager_topics_and_readers(crash_run):
     fig, ax = plt.subplots()
     timing_diagram(crash_run.trace, ax=ax)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     tasks = [t["name"] for t in crash_run.trace.first("run_start")["tasks"]]
     assert labels == ["JobManager", "Kafka flink_kafka", *tasks, "Kafka flink_kafka2", "reader committed", "reader dirty"]
-    plt.close(fig)
+
+
+def test_chained_task_names_are_one_lane_each():
+    events = [{"t": 0.0, "kind": "run_start", "scenario": "x", "tasks": [
+        {"name": "source->split[0]", "operators": ["source", "split"], "subtask": 0, "parallelism": 1},
+        {"name": "count[0]", "operators": ["count"], "subtask": 0, "parallelism": 1}], "topics": {"input": [], "output": []}},
+        {"t": 1.0, "kind": "barrier_send", "task": "source->split[0]", "to": "count[0]", "checkpoint": 1,
+         "channel": "source->split[0]->count[0]", "unaligned": False, "arrive": 2.0}]
+    drawn = timing_diagram(Trace.from_events(events))
+    assert [t.get_text() for t in drawn["lanes"][0].axes.get_yticklabels()] == ["JobManager", "source->split[0]",
+                                                                                 "count[0]"]
+    assert len(drawn["barriers"]) == 1
 
 
 def test_one_barrier_arrow_per_channel_per_checkpoint(crash_run):
     drawn = timing_diagram(crash_run.trace)
     sends = crash_run.trace.of("barrier_send")
-    channels = {(e["channel"], e["checkpoint"]) for e in sends}
-    assert len(drawn["barriers"]) == len(sends) == len(channels)
-    plt.close("all")
+    assert len(drawn["barriers"]) == len(sends) == len({(e["channel"], e["checkpoint"]) for e in sends})
 
 
 def test_crash_marker_at_the_crash_time_and_downtime_shaded(crash_run):
@@ -41,25 +72,86 @@ def test_crash_marker_at_the_crash_time_and_downtime_shaded(crash_run):
     crash = crash_run.trace.first("task_crash")
     (marker,) = drawn["crashes"]
     assert list(marker.get_xdata()) == [crash["t"]]
-    assert len(drawn["downtime"]) == 1 and len(drawn["restores"]) == len(crash_run.trace.of("state_restore"))
-    plt.close("all")
+    assert len(drawn["restores"]) == len(crash_run.trace.of("state_restore"))
+    # one shaded band per restarted task's lane, from the failover to the restart
+    restarted = crash_run.trace.first("job_failing")["restarted"]
+    restart = crash_run.trace.first("job_restart")["t"]
+    assert len(drawn["downtime"]) == len(restarted)
+    for band in drawn["downtime"]:
+        xs = band.get_paths()[0].vertices[:, 0]
+        assert (min(xs), max(xs)) == (crash["t"], restart)
 
 
 def test_replayed_records_are_drawn_differently(crash_run):
     drawn = timing_diagram(crash_run.trace)
-    colors = {a.arrow_patch.get_edgecolor()[:3] for a in drawn["records"]}
-    assert len(colors) == 2                      # ordinary and replayed
-    plt.close("all")
+    colors = {matplotlib.colors.to_hex(a.get_edgecolor()) for a in drawn["records"]}
+    assert colors == {"#9a9a9a", REPLAY.lower()}                # ordinary and replayed
 
 
-def test_snapshots_transactions_checkpoints_and_reads_are_drawn(crash_run):
+def _bar_phases(bar) -> list[str]:
+    names = {matplotlib.colors.to_hex(v): k for k, v in TXN_COLORS.items()}
+    return [names[matplotlib.colors.to_hex(c)] for c in bar.get_facecolors()]
+
+
+def test_transaction_bars_change_colour_with_the_phase(crash_run):
     drawn = timing_diagram(crash_run.trace)
-    trace = crash_run.trace
-    assert len(drawn["checkpoints"]) == len(trace.of("checkpoint_complete"))
-    assert len(drawn["snapshots"]) >= 2 * len(trace.of("snapshot_sync_start"))
-    assert len(drawn["reads"]) == len([e for e in trace.of("consumer_read") if not e["consumer"].startswith("_")])
-    assert drawn["transactions"]
-    plt.close("all")
+    bars = {a.get_gid(): a for a in drawn["transactions"]}
+    # T1 (sink[0]#1): open from 0, pre-committed at checkpoint 1's barrier (154 ms), committed at 155.1 ms
+    assert _bar_phases(bars["txn-sink[0]#1"]) == ["open", "precommitted"]
+    # T2 was open when split crashed; it stays open (not red) until the restore aborts it
+    assert _bar_phases(bars["txn-sink[0]#2"]) == ["open"]
+    marks = {a.get_gid() for a in drawn["txn_marks"]}
+    assert {"txn-committed-sink[0]#1", "txn-sink_abort-sink[0]#2"} <= marks
+
+
+def test_broker_timeout_and_discarded_commit_are_drawn(timeout_run):
+    drawn = timing_diagram(timeout_run.trace)
+    t1 = next(a for a in drawn["transactions"] if a.get_gid() == "txn-sink[0]#1")
+    # pre-committed at 254 ms, aborted by the broker's scan at 3000 ms, commit discarded at 5280 ms
+    assert _bar_phases(t1) == ["open", "precommitted", "aborted"]
+    marks = {a.get_gid(): list(a.get_xdata()) for a in drawn["txn_marks"]}
+    assert marks["txn-timeout-sink[0]#1"] == [3.0]                 # seconds: the run is 5.6 s long
+    assert marks["txn-discarded-sink[0]#1"] == [5.28]
+    legend = [t.get_text() for t in drawn["lanes"][0].axes.get_legend().get_texts()]
+    assert "txn broker aborts: timed out" in legend and "txn commit discarded (data lost)" in legend
+
+
+def test_acks_and_completion_notices_are_drawn(timeout_run):
+    drawn = timing_diagram(timeout_run.trace)
+    trace = timeout_run.trace
+    acked = sum(len(a.get_xdata()) for a in drawn["acks"])
+    noticed = sum(len(a.get_xdata()) for a in drawn["notices"])
+    # two chained tasks (source->split, count->format->sink) ack checkpoints 1 and 2: 4 acks; the sink
+    # crashed before checkpoint 1's notice, so only checkpoint 2's notice reaches both tasks: 2 notices
+    assert acked == len(trace.of("checkpoint_ack")) == 4 and noticed == len(trace.of("checkpoint_notify")) == 2
+
+
+def test_every_glyph_is_in_the_legend(crash_run):
+    drawn = timing_diagram(crash_run.trace)
+    legend = {t.get_text() for t in drawn["lanes"][0].axes.get_legend().get_texts()}
+    needed = {"record", "replayed record", "barrier 1", "barrier 2", "checkpoint triggered", "checkpoint completed",
+              "ack (task -> JobManager)", "completion notice (JM -> task)", "snapshot (state copied)",
+              "crash", "state restored", "task down (failover)", "txn open", "txn commit",
+              "txn aborted by the sink", "read (read_committed)", "read (read_uncommitted)"}
+    assert needed <= legend
+
+
+def test_labels_never_overprint(crash_run):
+    for style in STYLES:
+        drawn = timing_diagram(crash_run.trace, style=style)
+        fig = _drawn(drawn)
+        renderer = fig.canvas.get_renderer()
+        boxes = [t.get_window_extent(renderer) for t in drawn["labels"] if t.get_visible()]
+        assert len(boxes) > 20
+        assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a.overlaps(b)]
+
+
+def test_slide_style_has_larger_text(crash_run):
+    small = timing_diagram(crash_run.trace, style="notebook")
+    big = timing_diagram(crash_run.trace, style="slide")
+    assert min(t.get_fontsize() for t in big["labels"]) >= 12 > min(t.get_fontsize() for t in small["labels"]) >= 9
+    with pytest.raises(ValueError, match="slide"):
+        timing_diagram(crash_run.trace, style="poster")
 
 
 def test_a_saved_trace_draws_the_same_picture(crash_run, tmp_path):
@@ -68,57 +160,139 @@ def test_a_saved_trace_draws_the_same_picture(crash_run, tmp_path):
     live = {k: len(v) for k, v in timing_diagram(crash_run.trace).items()}
     again = {k: len(v) for k, v in timing_diagram(Trace.read(path)).items()}
     assert live == again
-    plt.close("all")
 
 
 def test_large_runs_are_aggregated_and_windows_cut():
     run = sim.run(SCENARIOS / "recovery" / "wordcount_crash_on_record.yaml")
     drawn = timing_diagram(run.trace)
-    assert drawn["density"] and not drawn["records"] and drawn["barriers"]
+    assert drawn["density"] and not drawn.get("records") and drawn["barriers"]
+    assert len(drawn["density_scale"]) == len(drawn["density"])     # every band states its scale
+    sends = run.trace.of("barrier_send")
+    assert sum(len(c.get_segments()) for c in drawn["barriers"]) == len(sends)   # one collection per checkpoint
     window = timing_diagram(run.trace, window=(150.0, 260.0))
-    assert len(window["barriers"]) < len(drawn["barriers"])
-    plt.close("all")
+    assert len(window["barriers"]) == len([e for e in sends if 150.0 <= e["t"] <= 260.0]) < len(sends)
 
 
-def test_alignment_spans_and_persisted_buffers():
-    run = sim.run(SCENARIOS / "recovery" / "shuffle_crash_exactly_once.yaml")
+def test_control_traces_aggregate_too_and_summary_traces_keep_barriers():
+    run = sim.run(SCENARIOS / "recovery" / "wordcount_crash_on_record.yaml", trace_level="control")
     drawn = timing_diagram(run.trace)
-    assert drawn["alignment"]
-    unaligned = sim.run(SCENARIOS / "recovery" / "unaligned_inflight_restore.yaml")
-    assert unaligned.trace.of("inflight_restore")             # in-flight data really came back
-    assert timing_diagram(unaligned.trace)["persisted"]
-    plt.close("all")
+    assert drawn["density"] and not drawn.get("records") and not drawn.get("reads") and len(drawn["labels"]) < 40
+    summary = sim.run(SCENARIOS / "recovery" / "wordcount_crash_on_record.yaml", trace_level="summary")
+    drawn = timing_diagram(summary.trace)
+    assert drawn["barriers"] and drawn["checkpoints"] and drawn["transactions"]
 
 
-def test_gate_diagram():
+def test_a_window_keeps_what_began_before_it(timeout_run):
+    # T2 (sink[0]#2) opens at 254 ms and is aborted at 5280 ms: a window 1-2 s shows it, clipped
+    drawn = timing_diagram(timeout_run.trace, window=(1000.0, 2000.0))
+    bars = {a.get_gid(): a for a in drawn["transactions"]}
+    assert _bar_phases(bars["txn-sink[0]#2"]) == ["open"] and _bar_phases(bars["txn-sink[0]#1"]) == ["precommitted"]
+    (x0, x1) = bars["txn-sink[0]#2"].get_paths()[0].get_extents().intervalx
+    assert (round(x0, 6), round(x1, 6)) == (1000.0, 2000.0)        # clipped to the window
+    assert drawn["downtime"]                                       # the job went down at 280 ms
+
+
+def test_records_held_in_a_blocked_channel_are_drawn_as_held():
+    run = sim.run(SCENARIOS / "recovery" / "shuffle_crash_exactly_once.yaml")
+    drawn = timing_diagram(run.trace, window=(950.0, 1300.0))
+    (held,) = drawn["held"]
+    block = run.trace.first("channel_block", checkpoint=1, task="count[0]")
+    unblock = next(e for e in run.trace.of("channel_unblock") if e["t"] > block["t"] and e["task"] == "count[0]")
+    assert held.get_xdata()[-1] == unblock["t"]
+
+
+def test_no_aligned_labels_in_unaligned_runs_and_persisted_marks_above_barriers():
+    run = sim.run(SCENARIOS / "recovery" / "unaligned_inflight_restore.yaml")
+    drawn = timing_diagram(run.trace, window=(95.0, 112.0))
+    fig = _drawn(drawn)
+    assert not [t for t in drawn["labels"] if "align" in t.get_text()]
+    assert drawn["persisted"] and all(p.get_zorder() > b.get_zorder() for p in drawn["persisted"]
+                                      for b in drawn["barriers"])
+    assert fig
+    restored = timing_diagram(run.trace)["inflight"]            # persisted buffers put back after the restart
+    assert len(restored) == len(run.trace.of("inflight_restore")) > 0
+
+
+def test_okabe_ito_checkpoint_colours_differ_from_crash_and_restore():
+    assert len({cp_color(i) for i in range(1, 7)}) == 6
+    assert CRASH not in {cp_color(i) for i in range(1, 7)} and cp_color(3) != "#009E73"
+
+
+def test_gate_diagram_shows_queues_order_blocked_and_stored_items():
     run = sim.run(SCENARIOS / "gates" / "three_inputs_buffered.yaml")
     drawn = gate_diagram(run.trace)
-    assert len(drawn["lanes"]) == 3 and len(drawn["barriers"]) == 3 and len(drawn["data"]) == 6
-    assert len(drawn["triggers"]) == 1 and len(drawn["order"]) == 6 and len(drawn["blocked"]) == 2
-    plt.close("all")
+    # 9 items: 6 data buffers, 3 barriers; the handler processed the 6 data buffers in order #1..#6
+    assert len(drawn["lanes"]) == 4 and len(drawn["data"]) == 6 and len(drawn["arrivals"]) == 9
+    assert len(drawn["order"]) == 6 and len(drawn["triggers"]) == 1 and len(drawn["blocked"]) == 2
+    # channels 1 and 2 are blocked from their barriers (t=2, t=3) to channel 0's (t=7): items 4 and 5
+    # arrive on them meanwhile and are stored (buffer mode), then processed after the snapshot as #4, #5
+    assert len(drawn["stored"]) == 2
 
 
-def test_checkpoint_chart():
+def test_gate_diagram_items_that_arrive_together_do_not_overprint():
+    run = sim.run(SCENARIOS / "gates" / "unaligned_overtaking.yaml")
+    drawn = gate_diagram(run.trace)
+    xs = [a.get_xdata()[0] for a in drawn["arrivals"]]
+    assert len(set(xs)) == len(xs)                          # four items arrive at t=0, side by side
+    assert len(drawn["persisted"]) == 3                     # items 1, 2 and 4 are channel state
+
+
+def test_checkpoint_chart_axes_start_at_zero_and_the_legend_sits_below():
     run = sim.run(SCENARIOS / "recovery" / "expired_checkpoint.yaml")
     drawn = checkpoint_chart(run.trace)
     n = len(run.report["checkpoints"])
-    assert len(drawn["end_to_end"]) == n and len(drawn["failed"]) == 1
-    plt.close("all")
+    ax = drawn["end_to_end"][0].axes
+    assert len(drawn["end_to_end"]) + len(drawn["failed"]) >= n and len(drawn["failed"]) == 1
+    assert ax.get_ylim()[0] == 0 and drawn["size"][0].axes.get_ylim()[0] == 0
+    fig = ax.figure
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.y1 < ax.get_window_extent().y0
 
 
-def test_chandy_lamport_diagram_draws_each_cut_and_the_channel_state():
+def test_chandy_lamport_diagram_shows_the_whole_run_and_channel_state_on_top():
     run = sim.run(SCENARIOS / "chandy_lamport" / "concurrent_snapshots.yaml")
     drawn = cl_diagram(run.trace)
     assert len(drawn["cuts"]) == 2 and len(drawn["records"]) == 4
-    assert len(drawn["channel_state"]) == 1          # the token caught for snapshot 1
-    plt.close("all")
+    (state,) = drawn["channel_state"]                   # the token caught for snapshot 1
+    assert state.get_zorder() > max(c.get_zorder() for c in drawn["cuts"])
+    last_marker = max(e["arrive"] for e in run.trace.of("cl_marker_send"))
+    assert drawn["lanes"][0].axes.get_xlim()[1] > last_marker == 2.0
 
 
-@pytest.mark.parametrize("suffix", [".png", ".svg"])
-def test_save_diagram_writes_files(crash_run, tmp_path, suffix):
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_save_writes_files(crash_run, tmp_path, suffix):
     out = tmp_path / f"d{suffix}"
-    save_diagram(crash_run.trace, out)
+    save(crash_run.trace, out)
     assert out.stat().st_size > 10_000
+
+
+def test_svg_elements_have_titles_and_clean_ids(crash_run, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "d.svg"
+    save(crash_run.trace, out)
+    root = ET.parse(out).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    titled = {g.get("id"): g.find(f"{ns}title").text for g in root.iter(f"{ns}g") if g.find(f"{ns}title") is not None}
+    crash = crash_run.trace.first("task_crash")
+    assert titled[clean_id("crash", crash["task"], crash["t"])] == f"split[0] crashed: {crash['reason']}"
+    assert titled["barrier-1-source-0-split-0"].startswith("barrier 1: source[0] -> split[0]")
+    assert len(titled) > 50 and all(i.replace("-", "").isalnum() for i in titled)
+    save(crash_run.trace, tmp_path / "again.svg")
+    assert (tmp_path / "again.svg").read_bytes() == out.read_bytes()
+
+
+def test_the_library_never_switches_the_backend(crash_run, tmp_path):
+    before = matplotlib.get_backend()
+    save(crash_run.trace, tmp_path / "d.png", style="slide")
+    assert matplotlib.get_backend() == before and not plt.get_fignums()
+
+
+def test_views_registry_and_bad_kinds(crash_run, tmp_path):
+    assert set(VIEWS) >= {"timing", "gate", "chandy_lamport", "checkpoints"}
+    with pytest.raises(ValueError, match="unknown picture kind"):
+        save(crash_run.trace, tmp_path / "x.png", kind="pie")
 
 
 def test_figures_are_regenerated_by_one_command(tmp_path):
@@ -131,3 +305,10 @@ def test_figures_are_regenerated_by_one_command(tmp_path):
     # the committed figures are what the code draws today, byte for byte (run `snapsim figures`)
     stale = [p.name for p in written if p.read_bytes() != (committed / p.name).read_bytes()]
     assert stale == [], f"figures/ is stale: {stale}; regenerate with `snapsim figures`"
+
+
+def test_snapshot_labels_are_compact_for_chains():
+    from sim.analysis.views.marks import _state_text
+    state = {"count": {"hello": 1}, "format": None, "sink": {"pending": ["sink[0]#1"], "open": "sink[0]#2"}}
+    assert _state_text(state) == "count{hello:1} sink{pending:sink[0]#1, open:sink[0]#2}"
+    assert _state_text({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}) == "{a:1, b:2, c:3, d:4…}"

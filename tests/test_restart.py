@@ -115,3 +115,15 @@ def test_transaction_timeout_above_broker_max_is_a_task_failure_the_strategy_ret
     assert all("INVALID_TRANSACTION_TIMEOUT" in c["reason"] for c in crashes)
     assert r.report["restarts"] == 2 and "gives up" in r.report["job_failed"]
     assert not r.trace.of("kafka_append")
+
+
+@pytest.mark.parametrize("restart, key", [("{strategy: fixed_delay, delay: 0}", "restart.delay"),
+                                          ("{strategy: exponential_delay, initial_backoff: 0}", "restart.initial_backoff")])
+def test_a_sink_that_fails_at_every_start_with_no_restart_delay_is_refused_not_a_hang(restart, key):
+    # INVALID_TRANSACTION_TIMEOUT repeats at every start: with no delay the restarts would all fall
+    # at one instant and the simulation would never end
+    from sim.scenario import ScenarioError
+    text = HELLO.replace("transaction_timeout: 1min", "transaction_timeout: 1h") + f"restart: {restart}\n"
+    with pytest.raises(ScenarioError) as info:
+        load_text(text, "h.yaml")
+    assert info.value.path == key

@@ -249,3 +249,10 @@ def test_region_failover_cancels_only_the_region():
     rows.append({"t": 5, "kind": "job_restart", "task": "jobmanager", "attempt": 2, "checkpoint": None, "delay": 2})
     s = state_at(Trace.from_events(events + rows[-1:]), 5)
     assert [task(s, n)["status"] for n in ("a[0]", "b[0]", "c[0]", "d[0]")] == ["running"] * 4
+
+
+def test_pick_keeps_crashes_and_restores(crash):
+    # 4 instants out of many: the crash (291.1) and the restore (491.1) always, then two others
+    picked = crash.pick(4)
+    assert len(picked) == 4 and 291.1 in picked and 491.1 in picked
+    assert crash.pick(10_000) == crash.times

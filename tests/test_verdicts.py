@@ -37,6 +37,7 @@ def test_word_count_reference_from_the_rule():
 
 def test_failed_job_without_expect_exits_1(tmp_path):
     f = tmp_path / "s.yaml"
+    # the sink fails at its start (1 h timeout above the broker's 15 min) and no restart is allowed
     f.write_text(HELLO.replace("kafka: {topics", "kafka: {transaction_max_timeout: 15min, topics")
                  .replace("transaction_timeout: 1min", "transaction_timeout: 1h")
                  + "restart: {strategy: none}\n")      # fails for good at the first failure
@@ -158,3 +159,13 @@ def test_report_numbers_are_rounded_to_the_trace_resolution():
     from sim.analysis.report import _rounded
     assert _rounded({"a": [0.1 + 0.2, {"b": 100.30000000000001}], "c": ["x"]}) == {"a": [0.3, {"b": 100.3}],
                                                                                     "c": ["x"]}
+
+
+def test_html_report_names_no_internal_reader(tmp_path):
+    # no declared read_committed consumer: the checker adds its own reader, never named to users
+    f, page = tmp_path / "s.yaml", tmp_path / "r.html"
+    f.write_text(HELLO.replace("consumers:\n  - {name: committed, topic: out, isolation: read_committed}\n", ""))
+    assert run_cli("run", str(f), "--html", str(page), "-q").exit_code == 0
+    text = page.read_text()
+    assert "_checker" not in text and "_reference" not in text
+    assert "judged on what a read_committed reader of &#x27;out&#x27; read" in text

@@ -63,6 +63,8 @@ def _job(exp, report: dict, failures: list) -> None:
     _cmp("checkpoints_aborted", sum(s not in ("completed", "pending") for s in statuses),
          exp.checkpoints_aborted, failures)
     _cmp("restarts", report["restarts"], exp.restarts, failures)
+    _cmp("restarted_tasks", sum(len(f["restarted"]) for f in report.get("failovers", [])),
+         exp.restarted_tasks, failures)
     _cmp("duplicates", len(eo["duplicates"]), exp.duplicates, failures)
     _cmp("lost", len(eo["lost"]), exp.lost, failures)
     _cmp("overcounted", len(eo["overcounted"]), exp.overcounted, failures)

@@ -20,9 +20,10 @@ from __future__ import annotations
 import bisect
 import copy
 
+from .describe import describe
 from .state_tasks import TaskBook, task_names
 
-__all__ = ["Timeline", "MOMENT_KINDS", "state_at"]
+__all__ = ["Timeline", "MOMENT_KINDS", "state_at", "describe"]
 
 #: kinds of moments a player can step to -> the trace kinds that make them
 MOMENT_KINDS = {
@@ -78,6 +79,20 @@ class Timeline:
             out.append(world.view(t))
         return out
 
+    def pick(self, n: int) -> list[float]:
+        """At most ``n`` event instants worth showing: every crash and restore, the other moments
+        (thinned evenly if too many), then evenly spaced instants to fill up."""
+        times = self.moment_times()
+        must = sorted(set(times["crash"]) | set(times["restore"]))[:n]
+        other = sorted({t for ts in times.values() for t in ts} - set(must))
+        chosen = set(must) | set(_evenly(other, n - len(must)))
+        spare = [t for t in self.times if t not in chosen]
+        return sorted(chosen | set(_evenly(spare, n - len(chosen))))
+
+    def moment_times(self) -> dict[str, list[float]]:
+        """Per kind of :data:`MOMENT_KINDS`, its distinct instants in order."""
+        return {kind: sorted({m["t"] for m in self.moments(kind)}) for kind in MOMENT_KINDS}
+
     def moments(self, kind: str) -> list[dict]:
         """The instants of one kind of moment (``MOMENT_KINDS`` or ``event``), each with a label."""
         if kind != "event" and kind not in MOMENT_KINDS:
@@ -85,69 +100,6 @@ class Timeline:
         kinds = MOMENT_KINDS.get(kind)
         return [{"t": e["t"], "kind": e["kind"], "task": e.get("task"), "label": describe(e)} for e in self.events
                 if kinds is None or e["kind"] in kinds]
-
-
-_DESCRIBE = {
-    "barrier_receive": "barrier {checkpoint} reached {task} on {channel}",
-    "barrier_send": "{task} sent barrier {checkpoint} to {to}",
-    "barrier_inject": "{task} injected barrier {checkpoint} at offsets {offsets}",
-    "snapshot_sync_start": "{task} snapshots checkpoint {checkpoint}",
-    "snapshot_sync_end": "{task}: synchronous part of snapshot {checkpoint} done",
-    "snapshot_async_end": "{task}: snapshot {checkpoint} uploaded",
-    "alignment_start": "{task} starts aligning checkpoint {checkpoint} (first barrier on {channel})",
-    "alignment_end": "{task} aligned checkpoint {checkpoint}",
-    "channel_block": "{task} blocks {channel}",
-    "channel_unblock": "{task} releases {channel}",
-    "record_buffered": "{task} stores a record of blocked {channel}",
-    "checkpoint_trigger": "the JobManager triggers checkpoint {checkpoint}",
-    "checkpoint_ack": "{task} acknowledges checkpoint {checkpoint}",
-    "checkpoint_abort": "checkpoint {checkpoint} aborted: {reason}",
-    "checkpoint_notify": "{task} learns checkpoint {checkpoint} completed",
-    "task_crash": "{task} crashed: {reason}",
-    "job_failing": "job failing over (attempt {attempt}): in-flight data dropped",
-    "job_failed": "job failed for good: {reason}",
-    "job_restart": "restart, attempt {attempt}, from checkpoint {checkpoint}",
-    "state_restore": "{task} restores {state} from checkpoint {checkpoint}",
-    "source_offset_reset": "{task} starts {topic}-{partition} at offset {offset} ({cause})",
-    "source_read": "{task} reads {read}",
-    "record_send": "{task} sent {vals} to {to} (arrives {arrive})",
-    "record_receive": "{task} takes a buffer from {channel}",
-    "record_process": "{task} processed {vals}",
-    "kafka_append": "{task} wrote {value} to {topic}-{partition} at offset {offset} ({txn})",
-    "consumer_read": "reader {consumer} read {value} ({topic}-{partition} offset {offset})",
-    "txn_begin": "{task} opens {txn}",
-    "txn_precommit": "{task} pre-commits {txn} ({records} records) for checkpoint {checkpoint}",
-    "txn_commit": "{task} committed {txn} ({records} records)",
-    "txn_abort": "{task} aborted {txn} ({records} records): {cause}",
-    "txn_timeout": "the broker aborted {txn}: older than its timeout",
-    "checkpoint_complete": "checkpoint {checkpoint} completed",
-    "fault_injected": "fault: {fault}",
-}
-
-
-class _Fields(dict):
-    """Event fields for a pattern; a field the event lacks reads as '?' (old traces)."""
-
-    def __missing__(self, key: str) -> str:
-        if key == "vals":
-            return ", ".join(str(tuple(v)) if isinstance(v, list) else str(v) for v in self.get("values") or []) \
-                or "nothing"
-        if key == "read":
-            return ", ".join(f"{o[0]}-{o[1]} offset {o[2]}" for o in self.get("origins") or [])
-        return "?"
-
-
-def describe(e: dict) -> str:
-    """One line saying what an event is, for step lists and the report."""
-    pattern = _DESCRIBE.get(e["kind"])
-    if pattern is not None:
-        fields = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in e.items()}
-        text = pattern.format_map(_Fields(fields))
-        if e["kind"] == "snapshot_sync_start" and e.get("state") is not None:
-            text += f": {e['state']}"
-        return text
-    extra = ", ".join(f"{f}={e[f]}" for f in ("checkpoint", "channel", "txn", "values") if f in e)
-    return f"{e['kind']} {e.get('task', '')} {extra}".strip()
 
 
 class _World:
@@ -374,6 +326,15 @@ class _World:
             v["waiting"] = [n for n in self.names if n not in cp["acked"]] if cp["status"] == "in progress" else []
             out.append(v)
         return out
+
+
+def _evenly(values: list, n: int) -> list:
+    """``n`` values spread evenly over ``values`` (all of them if there are no more than ``n``)."""
+    if n <= 0:
+        return []
+    if len(values) <= n:
+        return list(values)
+    return [values[int(i * len(values) / n)] for i in range(n)]
 
 
 def _input_writes(events) -> dict[str, list[tuple[float, int]]]:

@@ -217,6 +217,8 @@ class Coordinator:
         if attempt is not self.job.attempt or attempt.failing:
             return
         for task in attempt.tasks:
+            if task.dead:
+                continue                       # cancelled by a region failover: it is not running
             self.trace.emit(self.env.now, "checkpoint_notify", task.name, checkpoint=cid)
             task.notify_complete(cid)
             if attempt.failing:

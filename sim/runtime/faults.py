@@ -39,14 +39,16 @@ class FaultPlan:
     def _fire(self, f) -> None:
         self.pending_timed -= 1
         now, trace = self.env.now, self.job.trace
-        if not self.job.running():
-            trace.emit(now, "fault_injected", None, fault=describe_fault(f), detail="no effect: the job is not running")
+        attempt = self.job.attempt
+        task = None
+        if attempt is not None and not attempt.failing:
+            ref = TaskRef.parse(f.crash if type(f) is CrashAt else f.stall)
+            target = resolve(ref, [t.spec for t in attempt.tasks])[0]  # an operator without index: its first subtask
+            task = next(t for t in attempt.tasks if t.spec is target)
+        if task is None or task.dead:          # the job, or the task's region, is restarting
+            trace.emit(now, "fault_injected", None, fault=describe_fault(f), detail="no effect: the task is not running")
             self.job.check_drained()
             return
-        ref = TaskRef.parse(f.crash if type(f) is CrashAt else f.stall)
-        tasks = self.job.attempt.tasks
-        target = resolve(ref, [t.spec for t in tasks])[0]      # an operator without index: its first subtask
-        task = next(t for t in tasks if t.spec is target)
         trace.emit(now, "fault_injected", task.name, fault=describe_fault(f), detail="")
         if type(f) is CrashAt:
             task.fail(f"crashed at {now:g} ms (fault plan)")
@@ -54,9 +56,9 @@ class FaultPlan:
             task.post(StallMail(f.for_))
         self.job.check_drained()
 
-    def install(self, attempt) -> None:
-        """Put each per-record fault in front of its operator, in the chains of the tasks it names."""
-        for task in attempt.tasks:
+    def install(self, tasks) -> None:
+        """Put each per-record fault in front of its operator, in the chains of the ``tasks`` it names."""
+        for task in tasks:
             groups: dict[tuple[str, int], list] = {}     # (reference, position in chain) -> faults
             for f in self.record:
                 ref = TaskRef.parse(f.task)

@@ -3,23 +3,28 @@
 ``Job`` owns what survives a failover: the Kafka cluster, the checkpoint coordinator, the fault
 plan and the restart strategy. ``Attempt`` builds the channels and tasks of one deployment,
 restoring the latest completed checkpoint into every task (keyed state, source offsets, sink
-transactions, in-flight buffers for unaligned checkpoints). A task failure fails the whole
-attempt (global failover): every task is cancelled, everything in flight is dropped, and the
-restart strategy decides when the next attempt starts.
+transactions, in-flight buffers for unaligned checkpoints). A task failure restarts its pipelined
+region (``job.failover: region``, :mod:`sim.runtime.failover`) or, when that region is the whole
+job or the strategy is ``full``, fails the whole attempt (global failover): every task is
+cancelled, everything in flight is dropped, and the restart strategy decides when the next
+attempt starts.
 """
 from __future__ import annotations
 
+from ..dataflow.regions import pipelined_regions
 from ..snapshot.handlers import make_handler
 from .chain import OperatorChain
 from .channel import Channel
 from .checkpoint_store import StateBackend
 from .coordinator import Coordinator
 from .faults import FaultPlan
-from .mail import ResumeInput
 from .keygroups import DEFAULT_MAX_PARALLELISM
+from .lifecycle import Lifecycle
+from .mail import ResumeInput
 from .operators import build_operator
 from .outputs import Outputs
-from .lifecycle import Lifecycle
+from .errors import TaskFailure
+from .failover import RegionFailoverMixin
 from .rescale import restored_state
 from .restart_strategy import RestartStrategy
 from .sink import TwoPhaseCommitSink
@@ -35,8 +40,6 @@ class Job:
         self.env = env
         self.scenario = scenario
         self.plan = plan
-        self.tasks_by_name = {t.name: t for t in plan.tasks}
-        self.reshaped = False                # the restored checkpoint was taken by tasks of another shape
         self.functions = functions
         self.rng = rng
         self.trace = trace
@@ -54,6 +57,9 @@ class Job:
         self.restart_pending = False
         self.stopped_reason = None
         self.hops_of_failed_attempts = 0
+        self.regions = pipelined_regions([t.name for t in plan.tasks], [(c.src, c.dst) for c in plan.channels])
+        self.tasks_by_name = {t.name: t for t in plan.tasks}
+        self.reshaped = False                # the restored checkpoint was taken by tasks of another shape
         self.input_producers = None          # the scenario's transactional input (inputs.InputProducers)
         self.state = "running"               # running | finished (stop-with-savepoint) | cancelled | failed
         self.savepoints: dict = {}           # name -> CompletedCheckpoint (never deleted)
@@ -66,15 +72,15 @@ class Job:
         self.deploy(None)
 
     def running(self) -> bool:
-        """Is an attempt deployed and not failing?"""
-        return self.attempt is not None and not self.attempt.failing
+        """Every task runs: no failover is in progress (checkpoints may be triggered)."""
+        return self.attempt is not None and not self.attempt.failing and not self.attempt.down
 
     def deploy(self, checkpoint) -> None:
         """Deploy a new attempt restored from ``checkpoint`` (None: fresh) and start checkpointing."""
         self.attempt_number += 1
         self.restart_pending = False
         self.attempt = Attempt(self, self.attempt_number, checkpoint)
-        self.faults.install(self.attempt)
+        self.faults.install(self.attempt.tasks)
         self.attempt.start()
         self.coordinator.start()
 
@@ -96,6 +102,27 @@ class Job:
             self.trace.emit(self.env.now, "job_restart", "jobmanager", attempt=self.attempt_number + 1,
                             checkpoint=latest.id if latest else None, delay=delay)
             self.deploy(latest)
+
+        self.env.timeout(delay).callbacks.append(restart)
+
+    def on_region_failure(self, attempt, names: set[str], reason: str) -> None:
+        """A region of ``attempt`` failed: restart it after the strategy's delay, or give up."""
+        self.coordinator.job_failed()
+        delay = self.restart.next_delay(self.env.now)
+        if delay is None:
+            self.give_up(f"{reason}; the restart strategy '{self.scenario.restart.strategy}' gives up")
+            return
+
+        def restart(_event):
+            if self.attempt is not attempt or attempt.failing or self.stop_event.triggered or self.state != "running":
+                return                           # a global failover or the run's end came first
+            self.restarts += 1
+            self.attempt_number += 1
+            latest = self.coordinator.latest()
+            self.trace.emit(self.env.now, "job_restart", "jobmanager", attempt=self.attempt_number,
+                            checkpoint=latest.id if latest else None, delay=delay, tasks=sorted(names))
+            attempt.redeploy_region(names, latest, self.attempt_number)
+            self.coordinator.start()
 
         self.env.timeout(delay).callbacks.append(restart)
 
@@ -126,6 +153,8 @@ class Job:
         self.scenario = resubmitted_scenario(self.scenario, spec)
         self.plan = JobGraph.build(self.scenario, self.functions).expand()
         self.tasks_by_name = {t.name: t for t in self.plan.tasks}
+        self.regions = pipelined_regions([t.name for t in self.plan.tasks],
+                                         [(c.src, c.dst) for c in self.plan.channels])
         self.reshaped = checkpoint is not None and set(checkpoint.tasks) != set(self.tasks_by_name)
         self.coordinator = Coordinator(self)
         self.coordinator.next_id = checkpoint.id + 1 if checkpoint is not None else 1
@@ -154,6 +183,8 @@ class Job:
         """Stop a ``until: drained`` run once input is consumed and all output committed."""
         if self.scenario.run.until != "drained" or self.stop_event.triggered or self.lifecycle.pending:
             return
+        if self.input_producers is not None and self.input_producers.pending:
+            return
         # a transaction with records still open on the broker (a cancelled job's, an old prefix's) holds
         # back read_committed readers: the run is drained only once the broker has ended it
         if any(t.first_write is not None for t in self.cluster.transactions.ongoing.values()):
@@ -162,9 +193,7 @@ class Job:
             self.stop(self.state)
             return
         attempt = self.attempt
-        if attempt is None or attempt.failing or self.restart_pending or self.faults.pending_timed:
-            return
-        if self.input_producers is not None and self.input_producers.pending:
+        if attempt is None or attempt.failing or attempt.down or self.restart_pending or self.faults.pending_timed:
             return
         if not attempt.quiet() or not all(t.reader.exhausted() for t in attempt.sources):
             return
@@ -175,7 +204,7 @@ class Job:
         self.stop("drained")
 
 
-class Attempt:
+class Attempt(RegionFailoverMixin):
     """One deployment of the job: channels and tasks, restored from a checkpoint or fresh."""
 
     def __init__(self, job: Job, number: int, checkpoint) -> None:
@@ -187,8 +216,9 @@ class Attempt:
         self.backend = job.backend
         self.faults = job.faults
         self.failing = False
+        self.down: set[str] = set()          # tasks of regions waiting for their restart
+        self.init_failures: list = []        # (task name, reason): tasks that fail while they start
         self.stopping = False                # stop-with-savepoint: the sources stay paused
-        self.init_failure = None             # (task name, reason): a task that fails while it starts
         self.counters = [0]                  # items in channels
         self.active = 0                      # tasks not idle
         self.quiet_callbacks: list = []
@@ -209,14 +239,20 @@ class Attempt:
         for task in self.tasks:
             for ch in task.gate.channels:
                 ch.receiver = task
+        self.restore_inflight(checkpoint)
+        self.active = len(self.tasks)
+
+    def restore_inflight(self, checkpoint, indexes=None) -> None:
+        """Put the checkpoint's persisted in-flight buffers back into the channels (``indexes``: only those)."""
         # NOTE: in-flight data (unaligned) is put back only into the same channels; a reshaped job drops it
-        if checkpoint is not None and not job.reshaped:
-            for index, buffers in sorted(checkpoint.inflight().items()):
+        if checkpoint is None or self.job.reshaped:
+            return
+        for index, buffers in sorted(checkpoint.inflight().items()):
+            if indexes is None or index in indexes:
                 self.channels[index].restore(buffers)
                 self.trace.emit(self.env.now, "inflight_restore", self.channels[index].spec.dst,
                                 checkpoint=checkpoint.id, channel=self.channels[index].name,
                                 n=sum(len(b) for b in buffers))
-        self.active = len(self.tasks)
 
     def _build(self, spec) -> StreamTask:
         job = self.job
@@ -264,31 +300,37 @@ class Attempt:
         """False once the attempt fails (for callbacks scheduled by its parts)."""
         return not self.failing
 
-    def start(self) -> None:
-        """Start every task's process."""
-        for task in self.tasks:
+    def start(self, tasks=None) -> None:
+        """Start the processes of ``tasks`` (default: every task)."""
+        for task in self.tasks if tasks is None else tasks:
             task.start()
-        if self.init_failure is not None:
-            # the task failed while initialising its state: an ordinary failure, right after deployment
-            self.env.timeout(0).callbacks.append(lambda _e: self._fail_init())
+        if self.init_failures:
+            # tasks that failed while initialising their state: ordinary failures, right after deployment
+            failures, self.init_failures = self.init_failures, []
+            self.env.timeout(0).callbacks.append(lambda _e: self._fail_init(failures))
 
-    def _fail_init(self) -> None:
-        name, reason = self.init_failure
-        task = next(t for t in self.tasks if t.name == name)
-        task.dead = True
-        self.fail(task, reason)
+    def _fail_init(self, failures: list) -> None:
+        for name, reason in failures:
+            task = next(t for t in self.tasks if t.name == name)
+            if not task.dead and not self.failing:
+                task.dead = True
+                self.fail(task, reason)
 
     # --- failure ---------------------------------------------------------------------------------
     def fail(self, task, reason: str) -> None:
-        """A task failed (or the coordinator gave up): cancel everything, let the job restart."""
+        """A task failed (or the coordinator gave up): restart its region, or cancel everything."""
         if self.failing:
+            return
+        region = self.region_to_restart(task)
+        if region is not None:
+            self.fail_region(task, region, reason)
             return
         self.failing = True
         now = self.env.now
         if task is not None:
-            self.trace.emit(now, "task_crash", task.name, reason=reason, attempt=self.number)
+            self.trace.emit(now, "task_crash", task.name, reason=reason, attempt=task.number)
         in_flight = sum(len(ch.queue) for ch in self.channels)
-        self.trace.emit(now, "job_failing", "jobmanager", attempt=self.number, reason=reason,
+        self.trace.emit(now, "job_failing", "jobmanager", attempt=task.number if task else self.number, reason=reason,
                         dropped_in_flight=in_flight, restarted=[t.name for t in self.tasks])
         self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks)
         for t in self.tasks:

@@ -46,6 +46,8 @@ class TwoPhaseCommitSink(Operator):
         self.parallelism = parallelism
         self.spec = spec
         self.attempt = attempt
+        self.number = attempt.number               # the attempt that deployed it: provenance of writes
+        self.dead = False                          # its task was cancelled by a region failover
         self.env = attempt.env
         self.trace = attempt.trace
         topic = cluster.topics[spec.topic]
@@ -91,11 +93,15 @@ class TwoPhaseCommitSink(Operator):
             return []
         if not self.exactly_once and self.spec.linger > 0:
             if not self.batch:
-                call_later(self.env, self.spec.linger, self.attempt.alive, self._send_batch)
+                call_later(self.env, self.spec.linger, self.alive, self._send_batch)
             self.batch.extend(records)
             return []
         self._write(records)
         return []
+
+    def alive(self) -> bool:
+        """Neither its task nor its attempt was cancelled."""
+        return not self.dead and self.attempt.alive()
 
     def _send_batch(self) -> None:
         """The producer's batch goes out (unless the attempt died with it)."""
@@ -109,7 +115,7 @@ class TwoPhaseCommitSink(Operator):
         return self.current
 
     def _write(self, records: list) -> None:
-        now, part, attempt = self.env.now, self.partition, self.attempt.number
+        now, part, attempt = self.env.now, self.partition, self.number
         values, origins = zip(*records)          # one transpose in C instead of two passes
         txn = self._transaction_for_write() if self.exactly_once else None
         if txn is None and self.exactly_once:
@@ -301,6 +307,6 @@ def _kafka_sink(attempt, task_spec, op_spec, restored) -> TwoPhaseCommitSink:
     try:
         op.open(restored)
     except TaskFailure as failure:          # the task fails right after deployment (Attempt.start)
-        attempt.init_failure = attempt.init_failure or (task_spec.name, failure.reason)
+        attempt.init_failures.append((task_spec.name, failure.reason))
     attempt.sinks.append(op)
     return op

@@ -49,6 +49,7 @@ class StreamTask:
         self.trace = attempt.trace
         self.counts = attempt.trace.counters
         self.name = spec.name
+        self.number = attempt.number       # the attempt that deployed this task (region restarts renumber)
         self.spec = spec
         self.chain = chain
         self.handler = handler

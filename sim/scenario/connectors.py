@@ -11,6 +11,8 @@ from __future__ import annotations
 __all__ = ["fill_connector_defaults", "connectors_for_release", "LEGACY_SINK", "LEGACY_SOURCE", "START_DEFAULT"]
 
 LEGACY_SINK, LEGACY_SOURCE = "FlinkKafkaProducer", "FlinkKafkaConsumer"
+#: the first release with each new connector (KafkaSink: Sink V2, FLIP-143, 1.14; KafkaSource: FLIP-27, 1.12)
+FIRST_RELEASE = {"KafkaSink": (1, 14), "KafkaSource": (1, 12)}
 #: the start setting when a source names none (FlinkKafkaConsumer.setStartFromGroupOffsets is its
 #: default; KafkaSourceBuilder starts from OffsetsInitializer.earliest())
 START_DEFAULT = {"FlinkKafkaConsumer": "group_offsets", "KafkaSource": "earliest"}
@@ -23,6 +25,11 @@ def connectors_for_release(scenario):
     from .versions import release
     rel = release(scenario.flink_version)
     for i, op in enumerate(scenario.job.operators):
+        since = FIRST_RELEASE.get(getattr(op, "implementation", None))
+        if since is not None and not rel.at_least(*since):
+            raise scenario.error(f"Flink {rel.version} has no {op.implementation} (from Flink {since[0]}.{since[1]}); "
+                                 f"use the legacy connector or a later flink_version", "job", "operators", i,
+                                 "implementation")
         if not rel.legacy_connectors and getattr(op, "implementation", None) in (LEGACY_SINK, LEGACY_SOURCE):
             raise scenario.error(f"Flink {rel.version} has no {op.implementation} (removed with the Kafka connector "
                                  f"4.0); use {'KafkaSink' if op.type == 'kafka_sink' else 'KafkaSource'} or an "

@@ -315,6 +315,7 @@ class JobExpect(Strict):
     checkpoints_completed: Optional[Comparison] = None
     checkpoints_aborted: Optional[Comparison] = None
     restarts: Optional[Comparison] = None
+    restarted_tasks: Optional[Comparison] = None         # tasks restarted, summed over every failover
     duplicates: Optional[Comparison] = None
     lost: Optional[Comparison] = None
     overcounted: Optional[Comparison] = None

@@ -83,8 +83,11 @@ def _check_run_time(s) -> None:
 
 def _check_restarts(s, limit: float, key: str) -> None:
     r = s.restart
-    # only a fault that can fire again in every attempt (a probability per record) restarts without end
-    if not any(hasattr(f, "probability") for f in s.faults) or r.strategy == "none":
+    # only a failure that can come again in every attempt restarts without end: a probability per
+    # record, or a sink whose transaction timeout the broker refuses (it fails at every start)
+    refused = any(op.type == "kafka_sink" and op.semantic == "exactly_once"
+                  and op.transaction_timeout > s.kafka.transaction_max_timeout for op in s.job.operators)
+    if not (refused or any(hasattr(f, "probability") for f in s.faults)) or r.strategy == "none":
         return
     delay = r.delay if r.delay is not None else 1000.0
     if r.strategy == "exponential_delay":        # no delay is shorter than the first, less its jitter

@@ -15,7 +15,7 @@ import json
 from importlib import resources
 
 from ..state import MOMENT_KINDS, Timeline, describe
-from .svgmap import figure_of, figure_svg, lane_of, timing_svg
+from .svgmap import figure_svg, lane_of, own_figure, timing_svg
 
 __all__ = ["render_html"]
 
@@ -40,17 +40,6 @@ def _table(head: list[str], rows: list[list], cls: str = "") -> str:
 
 
 # --- the data behind the interactive part -------------------------------------------------------
-def _instants(timeline: Timeline) -> list[float]:
-    """Event instants whose state is embedded: all of them, or a sample keeping every moment."""
-    times = timeline.times
-    if len(times) <= MAX_STATES:
-        return times
-    keep = {m["t"] for kind in MOMENT_KINDS for m in timeline.moments(kind)}
-    step = len(times) / (MAX_STATES - min(len(keep), MAX_STATES // 2))
-    sample = {times[int(i * step)] for i in range(int(len(times) / step))}
-    return sorted(sample | set(sorted(keep)[:MAX_STATES // 2]))
-
-
 def _compact(state: dict) -> dict:
     """A state trimmed for embedding: labels instead of values, no per-instant flags."""
     state = dict(state)
@@ -106,10 +95,12 @@ def _hover_events(events) -> list[dict]:
 
 def _data(trace, geo: dict) -> dict:
     timeline = Timeline(trace)
-    instants = _instants(timeline)
+    # NOTE: a long run keeps MAX_STATES instants: every crash and restore, the other moments,
+    # then evenly spaced ones; a click between two shows the earlier.
+    instants = timeline.times if len(timeline.times) <= MAX_STATES else timeline.pick(MAX_STATES)
     lanes = {lane["name"] for lane in geo["lanes"]}
     events = [[e["t"], lane_of(e, lanes), describe(e)] for e in _hover_events(timeline.events)]
-    moments = {kind: sorted({m["t"] for m in timeline.moments(kind)}) for kind in MOMENT_KINDS}
+    moments = timeline.moment_times()
     pool, states = _pooled([_compact(s) for s in timeline.states(instants)])
     return {"times": instants, "states": states, "pool": pool, "events": events, "moments": moments, "geo": geo,
             "level": timeline.level}
@@ -132,8 +123,10 @@ def _verdict(report: dict) -> str:
     eo = report.get("exactly_once")
     if eo is not None:
         cls = "ok" if eo["ok"] else "bad"
-        parts.append(f'<p class="{cls}"><b>{"exactly once" if eo["ok"] else "NOT exactly once"}</b> '
-                     f'(judged on what reader <code>{_esc(eo.get("consumer"))}</code> read)</p>')
+        verdict = ("exactly-once not judged" if not eo.get("judged", True) else
+                   "exactly once" if eo["ok"] else "NOT exactly once")
+        reader = eo.get("reader") or f"reader {eo.get('consumer')}"     # internal reader names are never shown
+        parts.append(f'<p class="{cls}"><b>{verdict}</b> (judged on what {_esc(reader)} read)</p>')
         parts.append("<ul>" + "".join(f"<li>{_esc(s)}</li>" for s in eo.get("explanation", [])) + "</ul>")
     if report.get("job_failed"):
         parts.append(f'<p class="bad">The job failed for good: {_esc(report["job_failed"])}</p>')
@@ -155,20 +148,19 @@ def _checkpoints(report: dict, trace) -> str:
 
 
 def _chart_svg(trace) -> str:
-    from ..diagram_other import checkpoint_chart
+    from .checkpoints import checkpoint_chart
 
-    fig = figure_of(checkpoint_chart(trace))
-    fig.tight_layout()
+    fig = own_figure()
+    checkpoint_chart(trace, ax=fig.add_subplot())
     return f'<div class="chart">{figure_svg(fig)}</div>'
 
 
 def _other_svg(trace) -> str:
     """The natural diagram of a gate or Chandy-Lamport run."""
-    from ..diagram_other import cl_diagram, gate_diagram
+    from . import auto_kind, view
 
-    drawn = gate_diagram(trace) if any(e["kind"] == "gate_item" for e in trace) else cl_diagram(trace)
-    fig = figure_of(drawn)
-    fig.tight_layout()
+    fig = own_figure()
+    view(auto_kind(trace))(trace, ax=fig.add_subplot())
     return f'<div class="chart">{figure_svg(fig)}</div>'
 
 

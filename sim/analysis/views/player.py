@@ -15,7 +15,7 @@ import textwrap
 
 from ..state import MOMENT_KINDS, Timeline
 from .state_text import state_lines
-from .svgmap import figure_of, geometry
+from .svgmap import geometry, own_figure
 
 __all__ = ["Player", "play"]
 
@@ -35,7 +35,7 @@ class Player:
         self.timeline = Timeline(trace)
         self.times = self.timeline.times
         self.moments = {"event": self.times}
-        self.moments.update({k: sorted({m["t"] for m in self.timeline.moments(k)}) for k in MOMENT_KINDS})
+        self.moments.update(self.timeline.moment_times())
         self.max_frames, self.dpi = frames, dpi
         self._states: list[dict] | None = None
         self._picture = None
@@ -65,36 +65,27 @@ class Player:
         return "\n".join(textwrap.fill(line, width, subsequent_indent="      ") for line in lines)
 
     def frames(self) -> list[float]:
-        """Instants of the fallback animation: crashes and restores, the other moments (thinned
-        evenly when there are too many), then evenly spaced instants up to ``frames``."""
-        must = sorted(set(self.moments["crash"]) | set(self.moments["restore"]))[: self.max_frames]
-        other = sorted({t for k in MOMENT_KINDS for t in self.moments[k]} - set(must))
-        room = self.max_frames - len(must)
-        if len(other) > room:
-            other = [other[int(i * len(other) / room)] for i in range(room)] if room > 0 else []
-        keep = sorted(set(must) | set(other))
-        room = self.max_frames - len(keep)
-        extra = self.times[:: max(1, len(self.times) // room)] if room > 0 and self.times else []
-        return sorted(set(keep) | set(extra[:room]))
+        """Instants of the fallback animation (:meth:`sim.analysis.state.Timeline.pick`)."""
+        return self.timeline.pick(self.max_frames)
 
     # --- the picture ---
     def picture(self):
         """The timing diagram as a raster (drawn once) and its geometry (axes box, time span)."""
         if self._picture is None:
-            import matplotlib
-            matplotlib.use("Agg", force=False)
-            import matplotlib.pyplot as plt
             import numpy as np
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-            from ..diagram import timing_diagram
+            from .timing import timing_diagram
 
-            fig = figure_of(timing_diagram(self.trace))
+            # NOTE: a figure of its own with an Agg canvas attached: drawn to pixels without
+            # pyplot and without switching the backend of the notebook or script that uses us
+            fig = own_figure()
+            FigureCanvasAgg(fig)
+            timing_diagram(self.trace, ax=fig.add_subplot())
             fig.set_dpi(self.dpi)
-            fig.tight_layout()
             geo = geometry(fig, fig.axes[0])
             fig.canvas.draw()
             self._picture = (np.asarray(fig.canvas.buffer_rgba()).copy(), geo)
-            plt.close(fig)
         return self._picture
 
     def draw(self, t: float) -> dict:

@@ -7,10 +7,9 @@ time span the axes show and the height of every lane.
 """
 from __future__ import annotations
 
-import io
 import re
 
-__all__ = ["timing_svg", "lane_of", "figure_svg", "figure_of"]
+__all__ = ["timing_svg", "lane_of", "figure_svg", "figure_of", "own_figure"]
 
 
 def _time_scale(ax) -> float:
@@ -22,7 +21,7 @@ def _time_scale(ax) -> float:
 
 def geometry(fig, ax) -> dict:
     """Axes box (figure fractions from the top left), shown time span (ms) and lane heights."""
-    fig.canvas.draw()
+    fig.draw_without_rendering()              # lays the figure out on any canvas (no backend needed)
     box = ax.get_position()
     x0, x1 = ax.get_xlim()
     scale = _time_scale(ax)
@@ -35,18 +34,23 @@ def geometry(fig, ax) -> dict:
             "t": [x0 * scale, x1 * scale], "lanes": lanes}
 
 
+def own_figure():
+    """A figure that no backend manages (no pyplot): the picture sizes it as it would its own."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(layout="constrained")
+    fig.snapsim_fit = True
+    return fig
+
+
 def timing_svg(trace, width: float | None = None) -> tuple[str, dict]:
-    """The timing diagram of ``trace`` as SVG text, and its :func:`geometry`."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
+    """The timing diagram of ``trace`` as SVG text (a ``<title>`` on each element), and its :func:`geometry`."""
+    from .timing import timing_diagram
 
-    from ..diagram import timing_diagram
-
-    drawn = timing_diagram(trace)
-    fig = figure_of(drawn)
+    fig = own_figure()
+    drawn = timing_diagram(trace, ax=fig.add_subplot())
     if width is not None:
         fig.set_size_inches(width, fig.get_size_inches()[1])
-    fig.tight_layout()
     geo = geometry(fig, drawn["lanes"][0].axes)
     return figure_svg(fig), geo
 
@@ -57,15 +61,13 @@ def figure_of(drawn: dict):
 
 
 def figure_svg(fig) -> str:
-    """Save and close ``fig``; its ``<svg>`` element as text (no XML prolog, no date, fixed ids)."""
-    import matplotlib
-    import matplotlib.pyplot as plt
+    """``fig``'s ``<svg>`` element as text (no XML prolog, no date, fixed ids, hover titles)."""
+    from .output import svg_text
 
-    out = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "snapsim"}):
-        fig.savefig(out, format="svg", metadata={"Date": None})
-    plt.close(fig)
-    svg = out.getvalue()
+    svg = svg_text(fig)
+    if getattr(fig, "number", None) is not None:          # a pyplot figure: let pyplot forget it
+        import matplotlib.pyplot as plt
+        plt.close(fig)
     return svg[svg.index("<svg"):]
 
 

@@ -1,0 +1,118 @@
+"""The drawing context the timing diagram's parts share: lanes, time scale, window, legend, labels.
+
+Lanes come from the trace's task names only (``run_start.tasks``, or the names seen in events), so
+a chained task ("source->split[0]") is one lane like any other and new kinds of lanes need no
+special case. The window is ``[lo, hi]`` in simulated ms; every part clips what it draws to it.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+
+from .labels import LabelLayer
+
+__all__ = ["Canvas", "lanes_of", "task_names", "window_slice", "window_end", "split", "TASK"]
+
+#: a subtask lane: an operator (or a chain "a->b") and its subtask index
+TASK = re.compile(r"^(?P<op>.+)\[(?P<i>[0-9]+)\]$")
+
+
+def task_names(events) -> list[str]:
+    """Subtask names in plan order: from ``run_start.tasks`` (names or ``{name, ...}`` dicts) or the events."""
+    start = next((e for e in events if e["kind"] == "run_start"), {})
+    tasks = start.get("tasks")
+    if tasks:
+        return [t["name"] if isinstance(t, dict) else t for t in tasks]
+    return list(dict.fromkeys(e["task"] for e in events if TASK.match(e.get("task") or "")))
+
+
+def lanes_of(events) -> dict[str, float]:
+    """Lane name -> y (top to bottom): JobManager, input topics, subtasks by operator, output topics, readers."""
+    start = next((e for e in events if e["kind"] == "run_start"), {})
+    topics = start.get("topics") or {"input": [], "output": []}
+    readers = [c["name"] for c in start.get("consumers", []) if not c["name"].startswith("_")]
+    names = ["JobManager"] + [f"Kafka {t}" for t in topics["input"]] + task_names(events) + \
+        [f"Kafka {t}" for t in topics["output"]] + [f"reader {r}" for r in readers]
+    return {name: -float(i) for i, name in enumerate(names)}
+
+
+#: how far out of time order the trace may be (ms): see window_slice
+DISORDER = 50.0
+
+
+def window_slice(events: list, lo: float, hi: float) -> list:
+    """The events with ``lo <= t <= hi``, found by bisection: a window reads only its own events."""
+    # NOTE: the runtime emits most events at env.now, which never decreases, but a few are written
+    # ahead with their own time (a snapshot's synchronous phase is emitted with its end time), so
+    # the trace is only nearly sorted. Bisecting with a margin and then filtering exactly is
+    # correct as long as no event is written more than DISORDER ms out of order.
+    i = bisect_left(events, lo - DISORDER, key=_t)
+    j = bisect_right(events, hi + DISORDER, key=_t)
+    return [e for e in events[i:j] if lo <= e["t"] <= hi]
+
+
+def window_end(events: list, hi: float) -> int:
+    """Index past the last event that may have ``t <= hi`` (see :data:`DISORDER`)."""
+    return bisect_right(events, hi + DISORDER, key=_t)
+
+
+def split(events, parts: dict[str, frozenset]) -> dict[str, list]:
+    """One pass over the events: ``{part: [its events, in trace order]}`` (an event may feed several parts)."""
+    out: dict[str, list] = {part: [] for part in parts}
+    index: dict[str, list] = {}                          # kind -> the appends of the parts that read it
+    for part, kinds in parts.items():
+        for kind in kinds:
+            index.setdefault(kind, []).append(out[part].append)
+    nothing = ()
+    for e in events:
+        for append in index.get(e["kind"], nothing):
+            append(e)
+    return out
+
+
+def _t(e) -> float:
+    return e["t"]
+
+
+class Canvas:
+    """One axes being drawn on: lanes, x scale, window, the label layer and the legend entries."""
+
+    def __init__(self, ax, style, lanes: dict[str, float], lo: float, hi: float) -> None:
+        self.ax, self.style, self.lanes, self.lo, self.hi = ax, style, lanes, lo, hi
+        self.scale, self.unit = (1000.0, "s") if hi - lo > 5000 else (1.0, "ms")
+        self.labels = LabelLayer(ax, style.label)
+        self.legend: dict[str, object] = {}
+        self.drawn: dict[str, list] = {}
+        self.dense = False                      # aggregated: one place per label, fewer legend entries
+
+    def x(self, t: float) -> float:
+        return t / self.scale
+
+    def y(self, lane) -> float | None:
+        return self.lanes.get(lane)
+
+    def clip(self, a: float, b: float):
+        """``(a, b)`` cut to the window, or None if it lies outside."""
+        a, b = max(a, self.lo), min(b, self.hi)
+        return (a, b) if a <= b else None
+
+    def inside(self, t: float) -> bool:
+        return self.lo <= t <= self.hi
+
+    def label(self, x: float, y: float, text: str, offsets, priority: int = 5, **kw):
+        """A label (see :class:`LabelLayer`); in a dense picture only its first place is tried, so labels
+        are dropped rather than stacked."""
+        return self.labels.add(x, y, text, offsets[:1] if self.dense else offsets, priority, **kw)
+
+    def add(self, category: str, artist):
+        """Remember ``artist`` under ``category`` (what tests and callers get back); returns it."""
+        self.drawn.setdefault(category, []).append(artist)
+        return artist
+
+    def key(self, label: str, handle) -> None:
+        """A legend entry, added the first time something of that look is drawn."""
+        self.legend.setdefault(label, handle)
+
+    def ms(self, t: float) -> str:
+        """A time for a hover title."""
+        return f"{t:.1f} ms" if t < 10_000 else f"{t / 1000:.2f} s"

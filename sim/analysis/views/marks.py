@@ -1,0 +1,198 @@
+"""Timing-diagram parts for the snapshot protocol: barriers, the JobManager's checkpoint events,
+acknowledgements and completion notices, alignment (blocked channels, buffered and persisted data)
+and the snapshots themselves.
+
+With ``detail`` each barrier is its own arrow with a hover title; without it (aggregated runs)
+barriers of one checkpoint are one line collection, so thousands of checkpoints stay cheap.
+"""
+from __future__ import annotations
+
+from .canvas import Canvas
+from .labels import ABOVE, BELOW
+from .style import CHECKPOINT_COLORS, CRASH, cp_color, tip
+
+__all__ = ["barriers", "checkpoints", "alignment", "snapshots"]
+
+
+def barriers(c: Canvas, events, detail: bool) -> None:
+    """One arrow per barrier sent (sender's lane at send time -> receiver's lane at arrival)."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch
+
+    groups: dict[tuple, list] = {}
+    # colours repeat after six checkpoints: then one legend entry stands for all of them
+    many = len({e["checkpoint"] for e in events}) > len(CHECKPOINT_COLORS)
+    for e in events:
+        if e["kind"] != "barrier_send":
+            continue
+        y0, y1 = c.y(e["task"]), c.y(e["to"])
+        if y0 is None or y1 is None:
+            continue
+        cid, unaligned = e["checkpoint"], bool(e.get("unaligned"))
+        color, ls = cp_color(cid), "--" if unaligned else "-"
+        c.key(("barriers (colour per checkpoint)" if many else f"barrier {cid}") + (" (unaligned)" if unaligned else ""),
+              Line2D([], [], color="#555" if many else color, lw=c.style.line, ls=ls))
+        start, end = (c.x(e["t"]), y0), (c.x(e.get("arrive", e["t"])), y1)
+        if detail:
+            arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9 + 2 * c.style.line, color=color,
+                                    lw=c.style.line, ls=ls, shrinkA=0, shrinkB=0, zorder=5)
+            c.ax.add_patch(arrow)
+            tip(arrow, f"barrier-{cid}-{e['channel']}", f"barrier {cid}{' (unaligned)' if unaligned else ''}: "
+                f"{e['task']} -> {e['to']}, sent {c.ms(e['t'])}, arrives {c.ms(e.get('arrive', e['t']))}")
+            c.add("barriers", arrow)
+        else:
+            groups.setdefault((cid, ls), []).append([start, end])
+    for (cid, ls), segments in groups.items():
+        lines = LineCollection(segments, colors=cp_color(cid), linewidths=c.style.line, linestyles=ls, zorder=5)
+        c.ax.add_collection(lines)
+        c.add("barriers", tip(lines, f"barriers-{cid}", f"barriers of checkpoint {cid} ({len(segments)} channels)"))
+
+
+def checkpoints(c: Canvas, events, detail: bool) -> None:
+    """Triggers on the JobManager lane, completion rules, aborts, acks (task -> JM) and notices (JM -> task)."""
+    from matplotlib.lines import Line2D
+
+    jm, st = c.y("JobManager"), c.style
+    acks: dict[tuple, list] = {}
+    for e in events:
+        kind, cid = e["kind"], e.get("checkpoint")
+        if kind == "checkpoint_trigger":
+            _point(c, "triggers", e["t"], jm, "v", cp_color(cid), f"trigger-{cid}", f"checkpoint {cid} triggered")
+            c.label(c.x(e["t"]), jm, f"trigger {cid}", ABOVE, 2, color=cp_color(cid), ha="center")
+            c.key("checkpoint triggered", Line2D([], [], color="#555", marker="v", lw=0, ms=st.marker))
+        elif kind == "checkpoint_complete":
+            rule = c.ax.axvline(c.x(e["t"]), color=cp_color(cid), lw=1.2, ls=":", zorder=1)
+            c.add("checkpoints", tip(rule, f"complete-{cid}", f"checkpoint {cid} completed at {c.ms(e['t'])}"))
+            c.label(c.x(e["t"]), jm, f"✓{cid} complete", BELOW, 1, color=cp_color(cid), fontweight="bold")
+            c.key("checkpoint completed", Line2D([], [], color="#555", lw=1.2, ls=":"))
+        elif kind == "checkpoint_abort" and e.get("task") == "jobmanager":
+            _point(c, "checkpoints", e["t"], jm, "x", CRASH, f"abort-{cid}", f"checkpoint {cid} aborted: {e['reason']}")
+            c.label(c.x(e["t"]), jm, f"{cid} aborted: {e['reason']}", BELOW, 2, color=CRASH)
+            c.key("checkpoint aborted", Line2D([], [], color=CRASH, marker="x", lw=0, ms=st.marker))
+        elif kind in ("checkpoint_ack", "checkpoint_notify") and detail and c.y(e.get("task")) is not None:
+            acks.setdefault((kind, cid), []).append(e)
+    for (kind, cid), group in acks.items():
+        ack = kind == "checkpoint_ack"
+        xs, ys = [c.x(e["t"]) for e in group], [c.y(e["task"]) + (0.3 if ack else -0.3) for e in group]
+        line = c.ax.plot(xs, ys, ls="", marker="^" if ack else "v", ms=st.marker * 0.75, mfc="white" if ack else
+                         cp_color(cid), mec=cp_color(cid), mew=1.2, zorder=7)[0]
+        what = "acknowledged to the JobManager" if ack else "completion notice reached"
+        c.add("acks" if ack else "notices", tip(line, f"{'ack' if ack else 'notify'}-{cid}",
+                                                f"checkpoint {cid} {what}: " + ", ".join(e["task"] for e in group)))
+        c.key("ack (task -> JobManager)" if ack else "completion notice (JM -> task)",
+              Line2D([], [], ls="", marker="^" if ack else "v", mfc="white" if ack else "#555", mec="#555",
+                     ms=st.marker * 0.75))
+
+
+def _point(c: Canvas, category: str, t: float, y: float, marker: str, color: str, gid: str, title: str):
+    line = c.ax.plot([c.x(t)], [y], marker=marker, color=color, ms=c.style.marker, lw=0, zorder=8)[0]
+    return c.add(category, tip(line, gid, title))
+
+
+def alignment(c: Canvas, spans, events, detail: bool) -> None:
+    """Shaded alignment spans (only where a channel was really blocked), buffered and persisted data."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    blocked = {(e["task"], e.get("checkpoint")) for e in spans if e["kind"] == "channel_block"}
+    open_spans: dict[tuple, tuple] = {}
+    for e in spans:
+        key = (e.get("task"), e.get("checkpoint"))
+        if e["kind"] == "alignment_start":
+            open_spans[key] = (e["t"], e["channel"])
+        elif e["kind"] in ("alignment_end", "checkpoint_abort") and key in open_spans:
+            t0, channel = open_spans.pop(key)
+            if key in blocked and c.y(key[0]) is not None:
+                _aligning(c, key, t0, e["t"], channel)
+    for key, (t0, channel) in open_spans.items():          # still aligning when the window ends
+        if key in blocked and c.y(key[0]) is not None:
+            _aligning(c, key, t0, c.hi, channel)
+    if c.drawn.get("alignment"):
+        c.key("alignment: input blocked", Patch(color="#777", alpha=0.25))
+    for cat, kind, marker, name in (("buffered", "record_buffered", "s", "record stored during alignment"),
+                                    ("persisted", "buffer_persisted", "D", "in-flight data persisted (unaligned)")):
+        by_cid: dict[int, list] = {}
+        for e in events:
+            if e["kind"] == kind and c.y(e.get("task")) is not None:
+                by_cid.setdefault(e["checkpoint"], []).append(e)
+        for cid, mine in by_cid.items():
+            line = c.ax.plot([c.x(e["t"]) for e in mine], [c.y(e["task"]) + 0.2 for e in mine], ls="", marker=marker,
+                             ms=c.style.marker * 0.7, mfc="white", mec=cp_color(cid), mew=1.4, zorder=9)[0]
+            values = [str(v) for e in mine for v in (e.get("values") or [])][:12]
+            c.add(cat, tip(line, f"{cat}-{cid}", f"checkpoint {cid}: {name}: {len(mine)} buffer(s) " + " ".join(values)))
+            c.key(name, Line2D([], [], ls="", marker=marker, mfc="white", mec="#555", mew=1.4, ms=c.style.marker * 0.7))
+
+
+def _aligning(c: Canvas, key, t0: float, t1: float, channel: str) -> None:
+    task, cid = key
+    span, y = c.clip(t0, t1), c.y(task)
+    if span is None:
+        return
+    a, b = span
+    if b - a < 1e-9:                                         # aligned at once: every barrier came together
+        mark = c.ax.plot([c.x(a)], [y], marker="|", ms=c.style.marker * 2, mew=2, color=cp_color(cid), zorder=6)[0]
+    else:
+        mark = c.ax.fill_between([c.x(a), c.x(b)], y - 0.3, y + 0.3, color=cp_color(cid), alpha=0.2, lw=0, zorder=1)
+        if not c.dense:
+            c.label(c.x(a), y, f"{channel[:channel.index(']') + 1]} blocked", BELOW, 4, color=cp_color(cid))
+    c.add("alignment", tip(mark, f"align-{cid}-{task}", f"{task} aligning checkpoint {cid} "
+                           f"{c.ms(t0)}-{c.ms(t1)}: first barrier on {channel}; that input blocked"))
+
+
+def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
+    """Sync phase a solid bar from its start (dot), async phase a hatched bar; the state it held."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    sync: dict[tuple, tuple] = {}
+    for e in spans:
+        key, y = (e.get("task"), e.get("checkpoint")), c.y(e.get("task"))
+        if y is None:
+            continue
+        if e["kind"] == "snapshot_sync_start":
+            sync[key] = (e["t"], e.get("state"))
+        elif e["kind"] == "snapshot_sync_end" and key in sync:
+            t0, state = sync[key]
+            sync[key] = (e["t"], None)
+            if not c.inside(t0) or not detail:
+                continue
+            color = cp_color(key[1])
+            bar = c.ax.plot([c.x(t0), c.x(max(e["t"], t0))], [y, y], color=color, lw=6, solid_capstyle="butt", zorder=6)[0]
+            dot = c.ax.plot([c.x(t0)], [y], marker="o", ms=c.style.marker * 0.8, color=color, zorder=7)[0]
+            title = f"{key[0]} snapshot {key[1]} at {c.ms(t0)}" + (f": {_state_text(state, 12)}" if state else "")
+            c.add("snapshots", tip(bar, f"snapshot-{key[1]}-{key[0]}", title))
+            c.add("snapshots", tip(dot, f"snapshot-dot-{key[1]}-{key[0]}", title))
+            c.key("snapshot (state copied)", Line2D([], [], color="#555", marker="o", lw=0, ms=c.style.marker * 0.8))
+            if annotate and state not in (None, {}, []):
+                c.label(c.x(t0), y, _state_text(state), ((3, 5), (3, 15)), 6, color=color)
+        elif e["kind"] == "snapshot_async_end" and key in sync:
+            t0, _ = sync.pop(key)
+            span = c.clip(t0, e["t"])
+            if span is None or not detail:
+                continue
+            bar = c.ax.fill_between([c.x(span[0]), c.x(span[1])], y - 0.07, y + 0.07, facecolor="none",
+                                    edgecolor=cp_color(key[1]), hatch="////", lw=0.5, zorder=5)
+            c.add("snapshots", tip(bar, f"upload-{key[1]}-{key[0]}", f"{key[0]} uploads snapshot {key[1]} "
+                                   f"(async) until {c.ms(e['t'])}"))
+            c.key("snapshot upload (async)", Patch(facecolor="none", edgecolor="#555", hatch="////"))
+
+
+def _state_text(state, limit: int = 4) -> str:
+    """A compact state: ``{hello:1}``; a chain's ``{count: {...}, sink: {...}}`` as ``count{...} sink{...}``."""
+    if isinstance(state, dict):
+        items = list(state.items())
+        if items and all(isinstance(v, dict) or v is None for _, v in items) and \
+                any(isinstance(v, dict) for _, v in items):                   # per operator of a chain
+            return " ".join(f"{k}{_state_text(v, limit)}" for k, v in items if v)
+        text = ", ".join(f"{k}:{_value(v)}" for k, v in items[:limit])
+        return "{" + text + ("…}" if len(items) > limit else "}")
+    return _value(state)
+
+
+def _value(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return ",".join(_value(x) for x in v)
+    if isinstance(v, dict):
+        return _state_text(v)
+    return str(v)

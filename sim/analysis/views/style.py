@@ -1,0 +1,124 @@
+"""What every picture shares: the colour-blind-safe palette, the two text styles, hover titles.
+
+The palette is Okabe & Ito's eight colours ("Color Universal Design", 2008), chosen so that
+checkpoints stay apart under red-green colour blindness; meaning never rests on colour alone
+(crash is a cross, restore a triangle, unaligned barriers are dashed).
+
+``STYLES`` holds the two sizes a picture is made for: ``notebook`` (read at about 1000 px wide)
+and ``slide`` (projected: a smaller figure with larger text, so the smallest label is still about
+20 px on a 1280 px slide and on GitHub's 830 px README column).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["OKABE_ITO", "CHECKPOINT_COLORS", "TXN_COLORS", "RECORD", "REPLAY", "CRASH", "RESTORE", "COMMIT",
+           "Style", "STYLES", "style_of", "cp_color", "tip", "clean_id", "finish_axes",
+           "legend_below", "axes_for"]
+
+#: Okabe-Ito: orange, sky blue, bluish green, yellow, blue, vermillion, reddish purple, black.
+OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
+             "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
+
+# NOTE: red/vermillion is reserved for crashes and aborts and green for commits/restores, so the
+# checkpoint colours avoid both; neighbouring checkpoints differ in lightness as well as hue.
+# Orange is kept for replayed records.
+CHECKPOINT_COLORS = [OKABE_ITO["blue"], OKABE_ITO["purple"], OKABE_ITO["sky"], "#7A5C00", "#5E3C99", "#444444"]
+RECORD, REPLAY = "#9a9a9a", OKABE_ITO["orange"]
+CRASH, RESTORE, COMMIT = OKABE_ITO["vermillion"], OKABE_ITO["green"], OKABE_ITO["green"]
+TXN_COLORS = {"open": "#BFE3F7", "precommitted": OKABE_ITO["yellow"], "committed": OKABE_ITO["green"],
+              "aborted": OKABE_ITO["vermillion"]}
+
+
+@dataclass(frozen=True)
+class Style:
+    """Sizes (points) of one picture style; ``width`` is the figure width in inches."""
+
+    name: str
+    width: float
+    lane: float        # inches per lane
+    label: float       # labels on the picture (values, states, names of marks)
+    tick: float        # axis tick labels and lane names
+    title: float
+    legend: float
+    line: float        # barrier width; records are thinner
+    marker: float
+
+
+STYLES = {
+    "notebook": Style("notebook", 13.0, 0.5, 9.0, 10.0, 13.0, 9.0, 2.2, 7.0),
+    "slide": Style("slide", 11.0, 0.62, 12.0, 13.0, 16.0, 12.0, 3.0, 9.0),
+}
+
+
+def style_of(style) -> Style:
+    """A :class:`Style` from its name (``"notebook"``/``"slide"``) or itself; unknown names are an error."""
+    if isinstance(style, Style):
+        return style
+    if style not in STYLES:
+        raise ValueError(f"unknown picture style {style!r}; expected one of {sorted(STYLES)}")
+    return STYLES[style]
+
+
+def cp_color(cid) -> str:
+    """The colour of checkpoint (or snapshot) ``cid`` (1-based)."""
+    return CHECKPOINT_COLORS[(int(cid) - 1) % len(CHECKPOINT_COLORS)]
+
+
+_NOT_ID = re.compile(r"[^A-Za-z0-9]+")
+
+
+def clean_id(*parts) -> str:
+    """An XML/CSS-safe id from parts: ``("barrier", 1, "source[0]->split[0]")`` -> ``barrier-1-source-0-split-0``."""
+    text = "-".join(str(p) for p in parts if p is not None and p != "")
+    text = _NOT_ID.sub("-", text).strip("-").lower()
+    return text if text[:1].isalpha() else "x-" + text
+
+
+def tip(artist, gid: str, title: str):
+    """Give ``artist`` an SVG id and a hover title (written as ``<title>`` by :func:`save`); returns it."""
+    artist.set_gid(gid)
+    artist.snapsim_title = title
+    return artist
+
+
+def finish_axes(ax, style: Style) -> None:
+    """Lane-diagram axes: no frame but the time axis, no y ticks, readable tick labels."""
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(axis="y", length=0, labelsize=style.tick)
+    ax.tick_params(axis="x", labelsize=style.tick)
+
+
+def legend_below(ax, entries: dict, style: Style, ncol: int | None = None):
+    """The legend under the time axis (it never covers data); grows the figure by its rows when needed."""
+    import math
+
+    from matplotlib.transforms import ScaledTranslation
+
+    fig = ax.figure
+    # as many columns as fit the figure's width at this font size (long labels: fewer columns)
+    column = (max((len(k) for k in entries), default=10) * 0.6 + 5.5) * style.legend / 72
+    ncol = max(1, min(ncol or 4, int(fig.get_figwidth() * 0.96 / column)))
+    rows = math.ceil(len(entries) / ncol)
+    # below the tick labels and the axis label: a fixed offset in inches, whatever the figure size
+    below = ax.transAxes + ScaledTranslation(0, -(3.2 * style.tick) / 72, fig.dpi_scale_trans)
+    legend = ax.legend(handles=list(entries.values()), labels=list(entries.keys()), loc="upper left",
+                       bbox_to_anchor=(0, 0), bbox_transform=below, ncol=ncol, fontsize=style.legend,
+                       frameon=False, handlelength=2.4, columnspacing=1.5)
+    if getattr(fig, "snapsim_fit", False):
+        w, h = fig.get_size_inches()
+        fig.set_size_inches(w, h + rows * 1.55 * style.legend / 72 + 0.2)
+    return legend
+
+
+def axes_for(ax, width: float, height: float):
+    """``ax`` itself, or new axes of that size; a figure the picture owns is sized (and grows its legend)."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+        fig.snapsim_fit = True
+    elif getattr(ax.figure, "snapsim_fit", False):
+        ax.figure.set_size_inches(width, height)
+    return ax

@@ -1,0 +1,123 @@
+"""The space-time (timing) diagram of a job, drawn from a Trace only.
+
+Time runs left to right; one lane per (chained) subtask in plan order, a JobManager lane on top,
+the Kafka topics and the readers at the bottom. Records are thin arrows (replayed ones orange; a
+record that waits in a blocked channel is drawn as held until it is released), barriers bold
+arrows coloured per checkpoint (unaligned ones dashed), alignment a shaded span, snapshots a solid
+(sync) then hatched (async) bar, acknowledgements and completion notices small triangles,
+checkpoint completion a vertical rule, crashes crosses with the downtime shaded, sink
+transactions bars whose colour follows their phase, reads on their own lanes.
+
+A long run is aggregated: records become density bands with a stated scale while barriers,
+checkpoints, transactions and faults stay. The decision counts every record-level event of the
+window at any trace level, so the picture's cost is bounded by what it shows, not by the run.
+"""
+from __future__ import annotations
+
+from .canvas import Canvas, lanes_of, split, window_end, window_slice
+from .marks import alignment, barriers, checkpoints, snapshots
+from .records import density, records
+from .style import axes_for, style_of
+from .txn import SPAN_KINDS, TXN_KINDS, downtime, faults, reads, transactions
+
+__all__ = ["timing_diagram", "AGGREGATE_ABOVE", "BARRIERS_ABOVE", "PARTS"]
+
+#: more record-level events than this in the window and records are drawn as density bands
+AGGREGATE_ABOVE = 400
+#: more barriers than this and they are drawn one collection per checkpoint, without acks and notices
+BARRIERS_ABOVE = 150
+
+#: part of the picture -> the kinds it reads (one pass sorts the events out; each part reads its own)
+PARTS = {
+    "sends": frozenset({"record_send"}),
+    "sources": frozenset({"source_read"}),
+    "appends": frozenset({"kafka_append"}),
+    "reads": frozenset({"consumer_read"}),
+    "processed": frozenset({"record_process"}),
+    "barriers": frozenset({"barrier_send"}),
+    "checkpoints": frozenset({"checkpoint_trigger", "checkpoint_complete", "checkpoint_abort", "checkpoint_ack",
+                              "checkpoint_notify"}),
+    "alignment": frozenset({"alignment_start", "alignment_end", "checkpoint_abort", "channel_block"}),
+    "kept": frozenset({"record_buffered", "buffer_persisted"}),
+    "snapshots": frozenset({"snapshot_sync_start", "snapshot_sync_end", "snapshot_async_end"}),
+    "txn": TXN_KINDS,
+    "faults": frozenset({"task_crash", "state_restore", "inflight_restore", "job_restart"}),
+    "down": frozenset({"job_failing", "job_restart", "job_failed"}),
+    "replay": frozenset({"source_read", "job_restart"}),
+    "blocked": frozenset({"channel_block", "channel_unblock", "job_failing"}),
+}
+
+
+def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, annotate: bool | None = None,
+                   title: str | None = None, style="notebook") -> dict:
+    """Draw the space-time diagram of a job trace; returns ``{category: [artists]}``.
+
+    ``window=(lo, hi)`` in ms (either may be None) shows only that span; whatever began before it
+    (open transactions, alignments, downtime) is drawn clipped to it. ``style="slide"`` draws
+    for projection. ``aggregate``/``annotate`` force density bands / value labels on or off.
+    """
+    st = style_of(style)
+    events = trace.events if hasattr(trace, "events") else list(trace)
+    lanes = lanes_of(events[:1] if events and events[0]["kind"] == "run_start" else events)
+    if len(lanes) == 1:
+        lanes = lanes_of(events)
+    t_end = max((e["t"] for e in events[-3:]), default=1.0) or 1.0
+    lo, hi, shown, spans = _select(events, window, t_end)
+    ax = axes_for(ax, st.width, st.lane * len(lanes) + 1.2)
+    c = Canvas(ax, st, lanes, lo, hi)
+    c.open_end = not (window and window[1] is not None)       # room after the last event for its labels
+    part = split(shown, PARTS)
+    span = split(spans, PARTS) if window else part
+    n_records = sum(len(part[k]) for k in ("sends", "sources", "appends", "reads"))   # the RECORD_KINDS
+    if aggregate is None:                # many records, or so many checkpoints that their details would blur
+        aggregate = n_records > AGGREGATE_ABOVE or len(part["barriers"]) > BARRIERS_ABOVE
+    annotate = n_records <= 80 if annotate is None else annotate
+    c.dense = aggregate
+    _lanes(c)
+    downtime(c, span["down"], t_end)
+    if aggregate:
+        density(c, part)
+    else:
+        hops = sorted(part["sends"] + part["sources"] + part["appends"], key=lambda e: e["t"])   # few: detail
+        records(c, hops, span["replay"], span["blocked"], annotate)
+    barriers(c, part["barriers"], detail=not aggregate)
+    checkpoints(c, part["checkpoints"], detail=not aggregate)
+    alignment(c, span["alignment"], part["kept"], detail=not aggregate)
+    snapshots(c, span["snapshots"], detail=not aggregate, annotate=annotate)
+    transactions(c, span["txn"], t_end, detail=not aggregate)
+    reads(c, part["reads"], aggregate, annotate)
+    faults(c, part["faults"])
+    _frame(c, events, title)
+    c.drawn["labels"] = c.labels.texts
+    return c.drawn
+
+
+def _select(events: list, window, t_end: float):
+    """``(lo, hi, events shown, span events)``: a window bisects for its own events and reads what
+    lasts (transactions, alignments, downtime) from before it too, never from after it."""
+    lo = window[0] if window and window[0] is not None else 0.0
+    hi = window[1] if window and window[1] is not None else t_end
+    if not window:
+        return lo, hi, events, events
+    spans = [e for e in events[:window_end(events, hi)] if e["kind"] in SPAN_KINDS and e["t"] <= hi]
+    return lo, hi, window_slice(events, lo, hi), spans
+
+
+def _lanes(c: Canvas) -> None:
+    for name, y in c.lanes.items():
+        c.add("lanes", c.ax.axhline(y, color="#e6e6e6", lw=0.8, zorder=0))
+    c.ax.set_yticks(list(c.lanes.values()), list(c.lanes.keys()))
+
+
+def _frame(c: Canvas, events, title) -> None:
+    from .style import finish_axes, legend_below
+
+    ax, st = c.ax, c.style
+    ax.set_xlim(c.x(c.lo), c.x(c.hi) + (0.08 * (c.x(c.hi) - c.x(c.lo)) if c.open_end else 0))
+    ax.set_ylim(min(c.lanes.values()) - 0.75, 0.85)
+    ax.set_xlabel(f"simulated time ({c.unit})", fontsize=st.tick)
+    finish_axes(ax, st)
+    start = next((e for e in events[:1] if e["kind"] == "run_start"), {})
+    ax.set_title(title or start.get("scenario", ""), loc="left", fontsize=st.title, fontweight="bold")
+    if c.legend:
+        legend_below(ax, c.legend, st)
