@@ -198,3 +198,26 @@ def test_a_new_connector_before_its_release_is_an_error():
         load_text('flink_version: "1.13"\n' + kafka_sink())
     assert "Flink 1.13 has no KafkaSink (from Flink 1.14)" in str(err.value)
     assert load_text('flink_version: "1.14"\n' + kafka_sink()).job.operators[-1].implementation == "KafkaSink"
+
+
+@pytest.mark.parametrize("version, committed, checkpoints", [
+    # 1.15+: the end of the bounded input triggers a final checkpoint, which commits the last transaction
+    ("1.15", ["hello:::1", "world:::1", "hello:::2"], 1),
+    # 1.14: the tasks finish without one; the sink closes and aborts its transaction: all three lost
+    ("1.14", [], 0),
+])
+def test_bounded_input_finishes_with_a_final_checkpoint_from_1_15(version, committed, checkpoints):
+    from .conftest import SCENARIOS
+    r = run(load_text((SCENARIOS / "connectors" / "bounded_final_checkpoint.yaml").read_text()
+                      .replace('flink_version: "1.15"', f'flink_version: "{version}"')))
+    assert r.report["consumers"]["committed"] == committed
+    assert sum(c["status"] == "completed" for c in r.report["checkpoints"]) == checkpoints
+    assert r.trace.first("job_finished") is not None and r.report["run_end"] == "finished"
+    if not committed:
+        assert "no final checkpoint before Flink 1.15" in r.trace.first("txn_abort")["cause"]
+
+
+def test_bounded_needs_kafka_source():
+    with pytest.raises(ScenarioError) as err:
+        load_text(HELLO.replace("start_from: earliest}", "start_from: earliest, bounded: true}"))
+    assert "KafkaSource" in str(err.value) and "bounded" in str(err.value)

@@ -65,6 +65,8 @@ class Job:
         self.savepoints: dict = {}           # name -> CompletedCheckpoint (never deleted)
         self.retained: list = []             # what a cancelled or finished job leaves to submit from
         self.lifecycle = Lifecycle(self, scenario.lifecycle)
+        self.bounded_stops: dict = {}        # bounded source -> {partition: stopping offset}
+        self.input_ended = False             # every bounded source has read to its stopping offsets
 
     def start(self) -> None:
         """Install the fault plan and deploy the first attempt."""
@@ -127,13 +129,13 @@ class Job:
         self.env.timeout(delay).callbacks.append(restart)
 
     # --- the job's end and a new submission (lifecycle) ----------------------------------------------
-    def end(self, state: str, savepoint=None) -> None:
+    def end(self, state: str, savepoint=None, close_cause: str = "closed: the job finished") -> None:
         """The job is cancelled, or finished after a stop-with-savepoint: every task stops now."""
         now, attempt = self.env.now, self.attempt
         self.coordinator.job_failed(reason="job_" + state)
         self.state = state
         if attempt is not None and not attempt.failing:
-            attempt.shut_down(close_sinks=state == "finished")
+            attempt.shut_down(close_sinks=state == "finished", close_cause=close_cause)
         self.attempt = None
         self.restart_pending = False
         cp = self.scenario.checkpointing
@@ -166,6 +168,28 @@ class Job:
                         parallelism=self.scenario.job.parallelism, attempt=self.attempt_number + 1, error=None)
         self.deploy(checkpoint)
 
+    def _end_of_input(self) -> None:
+        """Bounded input read to its end: the tasks finish (SEMANTICS 0, FLIP-147). From 1.15 a final
+        checkpoint commits the last transaction first; before, the job finishes without one and the
+        sinks' last transaction is never committed (it is aborted when the sink closes)."""
+        attempt = self.attempt
+        if (self.input_ended or self.state != "running" or not self.bounded_stops or attempt is None
+                or attempt.failing or attempt.down or self.restart_pending or not attempt.quiet()
+                or not all(t.reader.exhausted() for t in attempt.sources)):
+            return
+        from ..scenario.versions import release
+        self.input_ended = True
+        final = release(self.scenario.flink_version).final_checkpoint
+        self.trace.emit(self.env.now, "lifecycle", "jobmanager", action="end of input",
+                        detail="a final checkpoint, then the job finishes" if final else
+                        "the job finishes without a final checkpoint (before Flink 1.15)", savepoint=None)
+        if final:
+            attempt.stopping = True
+            self.coordinator.stop()
+            self.coordinator.trigger(stop=True)
+        else:
+            self.end("finished", close_cause="closed when the input ended: no final checkpoint before Flink 1.15")
+
     def give_up(self, reason: str) -> None:
         """The job failed for good: record why and stop the run."""
         self.state = "failed"
@@ -181,6 +205,7 @@ class Job:
 
     def check_drained(self) -> None:
         """Stop a ``until: drained`` run once input is consumed and all output committed."""
+        self._end_of_input()
         if self.scenario.run.until != "drained" or self.stop_event.triggered or self.lifecycle.pending:
             return
         if self.input_producers is not None and self.input_producers.pending:
@@ -339,7 +364,7 @@ class Attempt(RegionFailoverMixin):
             ch.queue.clear()
         self.job.on_failure(reason)
 
-    def shut_down(self, close_sinks: bool) -> None:
+    def shut_down(self, close_sinks: bool, close_cause: str = "closed: the job finished") -> None:
         """Stop every task without a failover (cancel, or the end of a stop-with-savepoint).
 
         ``close_sinks``: the job finished, so each sink's ``close()`` runs (FlinkKafkaProducer aborts
@@ -349,7 +374,7 @@ class Attempt(RegionFailoverMixin):
         self.failing = True
         if close_sinks:
             for sink in self.sinks:
-                sink.close()
+                sink.close(close_cause)
         self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks)
         for t in self.tasks:
             t.cancel()

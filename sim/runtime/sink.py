@@ -179,11 +179,11 @@ class TwoPhaseCommitSink(Operator):
         """The broker refused a commit: what the implementation does about it."""
         raise NotImplementedError
 
-    def close(self) -> None:
+    def close(self, cause: str = "closed: the job finished") -> None:
         """The job finished: abort the current transaction (TwoPhaseCommitSinkFunction.close); KafkaSink
         has none open after the final savepoint's barrier."""
         txn, self.current = self.current, None
-        if txn is not None and self.producer.abort_transaction(txn, self.env.now, "closed: the job finished"):
+        if txn is not None and self.producer.abort_transaction(txn, self.env.now, cause):
             self._trace_abort(txn)
 
     def _warn_age(self, txn) -> None:

@@ -32,6 +32,8 @@ class SourceReader(Operator):
         self.positions: dict[int, int] = {}
         self.snapshots: dict[int, dict] = {}
         self.isolation = spec.isolation
+        #: bounded KafkaSource: partition -> the offset it stops at (the end offsets when the job first started)
+        self.stop_at: dict | None = None
 
     def start(self, now: float, restored: dict | None) -> list[tuple[int, int, str]]:
         """Choose start positions; returns (partition, offset, cause) for the trace."""
@@ -69,7 +71,8 @@ class SourceReader(Operator):
                 offsets, self.positions[p.index] = fetch(p, self.positions[p.index], now, self.isolation, limit)
                 return [(p.value(o), Origin(p.topic, p.index, o, p.next_time(o))) for o in offsets]
             start = self.positions[p.index]
-            stop = min(p.end(now), start + limit)
+            end = p.end(now) if self.stop_at is None else min(p.end(now), self.stop_at[p.index])
+            stop = min(end, start + limit)
             if stop <= start:
                 return []
             self.positions[p.index] = stop
@@ -94,7 +97,7 @@ class SourceReader(Operator):
 
     def _end(self, p, now: float) -> int:
         """Where reading must stop: the high watermark, or for read_committed the last stable offset."""
-        end = p.end(now)
+        end = p.end(now) if self.stop_at is None else min(p.end(now), self.stop_at[p.index])
         return min(end, p.lso()) if self.isolation == "read_committed" and p.transactional else end
 
     def next_time(self) -> float | None:
@@ -103,7 +106,7 @@ class SourceReader(Operator):
         times = []
         for p in self.partitions:
             pos = self.positions[p.index]
-            t = p.next_time(pos)
+            t = p.next_time(pos) if self.stop_at is None or pos < self.stop_at[p.index] else None
             if t is not None and not (self.isolation == "read_committed" and p.transactional and pos >= p.lso()):
                 times.append(t)
         return min(times) if times else None
@@ -111,6 +114,8 @@ class SourceReader(Operator):
     def exhausted(self) -> bool:
         """Nothing more will ever be read (partitions it will discover count too)."""
         parts = self.assigned if self.spec.partition_discovery_interval else self.partitions
+        if self.stop_at is not None:
+            return all(self.positions.get(p.index, 0) >= self.stop_at[p.index] for p in self.partitions)
         return all(p.next_time(self.positions.get(p.index, 0)) is None for p in parts)
 
     def discover(self, now: float) -> list:
@@ -157,6 +162,11 @@ def _kafka_source(attempt, task_spec, op_spec, restored) -> SourceReader:
     topic = cluster.topics[op_spec.topic]
     parts = [p for p in topic.partitions if p.index % task_spec.parallelism == task_spec.index]
     reader = SourceReader(cluster, op_spec, parts)
+    if op_spec.bounded:
+        # the stopping offsets are fixed when the job first starts and kept across restarts (the
+        # enumerator keeps them with its splits): OffsetsInitializer.latest() as KafkaSource's setBounded
+        stops = attempt.job.bounded_stops.setdefault(op_spec.name, {q.index: q.end(now) for q in topic.partitions})
+        reader.stop_at = stops
     for p, offset, cause in reader.start(now, restored):
         attempt.trace.emit(now, "source_offset_reset", task_spec.name, topic=topic.name, partition=p,
                            offset=offset, cause=cause)

@@ -30,6 +30,9 @@ def connectors_for_release(scenario):
             raise scenario.error(f"Flink {rel.version} has no {op.implementation} (from Flink {since[0]}.{since[1]}); "
                                  f"use the legacy connector or a later flink_version", "job", "operators", i,
                                  "implementation")
+        if getattr(op, "bounded", False) and (op.implementation or rel.source_implementation) != "KafkaSource":
+            raise scenario.error("bounded input is a KafkaSource feature (setBounded); FlinkKafkaConsumer has none: "
+                                 "set implementation: KafkaSource", "job", "operators", i, "bounded")
         if not rel.legacy_connectors and getattr(op, "implementation", None) in (LEGACY_SINK, LEGACY_SOURCE):
             raise scenario.error(f"Flink {rel.version} has no {op.implementation} (removed with the Kafka connector "
                                  f"4.0); use {'KafkaSink' if op.type == 'kafka_sink' else 'KafkaSource'} or an "

@@ -127,6 +127,8 @@ class KafkaSourceOp(_Op):
     implementation: Optional[Literal["FlinkKafkaConsumer", "KafkaSource"]] = None
     #: what the source reads of a transactionally written topic (neither Flink source sets it: SEMANTICS 4)
     isolation: Literal["read_uncommitted", "read_committed"] = "read_uncommitted"
+    #: KafkaSource only: read up to the end offsets at the job's start, then finish (setBounded(latest()))
+    bounded: bool = False
     group: str = "flink"
     auto_offset_reset: Literal["earliest", "latest"] = "latest"
     commit_offsets_on_checkpoint: bool = True
