@@ -26,7 +26,8 @@ def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
         judged = checker_consumer(trace)
         values = consumer_values(trace, hidden=True)
         summaries = consumer_summaries(trace)
-        failed = next((e["reason"] for e in trace if e["kind"] == "job_failed"), None)
+        failed = trace.first("job_failed")
+        end = trace.first("run_end")
         report.update({
             "exactly_once": check(trace, reference_trace if reference_trace is not None else trace),
             "final_counts": summaries[judged]["final_counts"] if judged in summaries
@@ -39,12 +40,11 @@ def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
             "transactions": transactions(trace),
             "lso_holds": lso_holds(trace),
             "savepoints": [{"name": e["savepoint"], "checkpoint": e["checkpoint"], "t": e["t"]}
-                           for e in trace if e["kind"] == "savepoint_complete"],
+                           for e in trace.of("savepoint_complete")],
             "submissions": [{"t": e["t"], "from": e["source"], "parallelism": e["parallelism"],
-                             "checkpoint": e["checkpoint"], "error": e["error"]}
-                            for e in trace if e["kind"] == "job_submit"],
-            "job_failed": failed,
-            "run_end": next((e["reason"] for e in trace if e["kind"] == "run_end"), None),
+                             "checkpoint": e["checkpoint"], "error": e["error"]} for e in trace.of("job_submit")],
+            "job_failed": failed["reason"] if failed else None,
+            "run_end": end["reason"] if end else None,
             "latency": read_latency(trace),
             "consumer_counts": {name: e["count"] for name, e in summaries.items() if not name.startswith("_")}
             or {name: len(v) for name, v in values.items() if not name.startswith("_")},

@@ -38,6 +38,8 @@ class KafkaSink(TwoPhaseCommitSink):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # NOTE: Flink's KafkaSinkBuilder refuses exactly_once without a transactionalIdPrefix; snapsim
+        # uses the operator's name then, so that one scenario runs on every release (docs/connectors.md)
         self.prefix = self.spec.transactional_id_prefix or self.spec.name
         self.next_checkpoint = 1          # the id whose barrier pre-commits the current period
 

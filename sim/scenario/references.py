@@ -78,7 +78,6 @@ def _check_job(s) -> None:
             _topic(s, op.topic, "job", "operators", i, "topic")
     for i, c in enumerate(s.consumers):
         _topic(s, c.topic, "consumers", i, "topic")
-    _check_connectors(s)
     check_lifecycle(s)
     names = {op.name for op in ops}
     for key in s.job.processing_time:
@@ -174,15 +173,6 @@ def _check_input_transaction(s, i: int, t) -> None:
             # interleave with it out of time order, so the two are kept apart
             raise s.error(f"topic '{t.topic}' is written by transaction items; plain input to it is not supported "
                           "(use a transaction item that commits at once instead)", "input", j)
-
-
-def _check_connectors(s) -> None:
-    for i, op in enumerate(s.job.operators):
-        if (isinstance(op, KafkaSinkOp) and op.implementation == "KafkaSink" and op.semantic == "exactly_once"
-                and not op.transactional_id_prefix):
-            # NOTE: KafkaSinkBuilder.sanityCheck refuses EXACTLY_ONCE without a transactionalIdPrefix
-            raise s.error("KafkaSink with semantic exactly_once needs a transactional_id_prefix (Flink's "
-                          "KafkaSinkBuilder refuses to build one without it)", "job", "operators", i, "implementation")
 
 
 def _check_chandy_lamport(s) -> None:
