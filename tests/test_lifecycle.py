@@ -137,3 +137,22 @@ def test_impossible_lifecycles_are_scenario_errors(actions, message):
     with pytest.raises(ScenarioError) as err:
         load_text(lifecycle(HELLO, actions))
     assert message in str(err.value) and "lifecycle" in str(err.value)
+
+
+def test_a_savepoint_outlives_retention_and_a_new_prefix_still_probes_the_restored_one():
+    # Retention none deletes the checkpoints at the cancel (1500 ms), but savepoint sp (checkpoint 2,
+    # 1200 ms) is the user's: the submit at 2000 ms starts from it. KafkaSink was renamed wc -> wc2; the
+    # restored state names wc, so the writer probes both from sp + 1 = 3: wc-0-3 (the open transaction
+    # of checkpoint 3's period, holding the record of 1300 ms) is aborted, wc-0-4 was never used.
+    text = HELLO.replace("implementation: FlinkKafkaProducer,", "implementation: KafkaSink, transactional_id_prefix: wc,")
+    text = text.replace("  - {topic: in, at: 300, value: hello}\n",
+                        "  - {topic: in, at: 300, value: hello}\n  - {topic: in, at: 1300, value: world}\n")
+    r = run(load_text(lifecycle(text, "  - {at: 1200, savepoint: sp}\n  - {at: 1500, cancel: true}\n"
+                                      "  - {at: 2000, submit: {from: sp, transactional_id_prefix: wc2}}\n")
+                      + "run: {until: 3500ms}\n"))
+    assert r.trace.first("job_cancelled")["retained_checkpoints"] == []
+    assert r.report["submissions"][0]["checkpoint"] == 2
+    probes = [(e["prefix"], e["subtask"], e["first"], e["unused"]) for e in r.trace.of("txn_probe") if e["t"] == 2000]
+    assert probes == [("wc2", 0, 3, 3), ("wc", 0, 3, 4), ("wc", 1, 3, 3)]
+    assert r.trace.first("txn_abort", txn="sink[0]#2")["t"] == 2000
+    assert r.report["exactly_once"]["ok"]
