@@ -7,6 +7,8 @@ barriers of one checkpoint are one line collection, so thousands of checkpoints 
 """
 from __future__ import annotations
 
+import re
+
 from .canvas import Canvas
 from .labels import ABOVE, BELOW
 from .style import CHECKPOINT_COLORS, CRASH, cp_color, tip
@@ -88,7 +90,7 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
             _point(c, "triggers", e["t"], jm, "*", cp_color(cid), f"trigger-{cid}", f"checkpoint {cid} triggered")
             c.label(c.x(e["t"]), jm, f"trigger {cid}", ((0, 8), (0, -16), (0, 18)), 2, color=cp_color(cid),
                     ha="center")
-            c.key("checkpoint triggered (JobManager)", Line2D([], [], color="#555", marker="*", lw=0, ms=st.marker * 1.3))
+            c.key("checkpoint triggered", Line2D([], [], color="#555", marker="*", lw=0, ms=st.marker * 1.3))
         elif kind == "checkpoint_complete":
             rule = c.ax.axvline(c.x(e["t"]), color=cp_color(cid), lw=1.2, ls=":", zorder=1)
             c.add("checkpoints", tip(rule, f"complete-{cid}", f"checkpoint {cid} completed at {c.ms(e['t'])}"))
@@ -166,8 +168,8 @@ def _aligning(c: Canvas, key, t0: float, t1: float, channel: str) -> None:
     a, b = span
     if b - a < 1e-9:                                         # aligned at once: every barrier came together
         mark = c.ax.plot([c.x(a)], [y], marker="|", ms=c.style.marker * 2, mew=2, color=cp_color(cid), zorder=6)[0]
-        c.key("aligned at once (all barriers together)", Line2D([], [], ls="", marker="|", mew=2, color="#555",
-                                                                 ms=c.style.marker * 1.4))
+        c.key("aligned at once", Line2D([], [], ls="", marker="|", mew=2, color="#555",
+                                     ms=c.style.marker * 1.4))
     else:
         # NOTE: grey, outlined in the checkpoint's colour: a light tint of sky blue would read as "txn open"
         mark = c.ax.fill_between([c.x(a), c.x(b)], y - 0.3, y + 0.3, facecolor="#777", alpha=0.3,
@@ -234,7 +236,13 @@ def _state_text(state, limit: int = 4) -> str:
     return _value(state)
 
 
+#: a sink transaction id (``sink[0]#2``): written as the picture's own name for it, T2
+_TXN_ID = re.compile(r"^.+\[[0-9]+\]#([0-9]+)$")
+
+
 def _value(v) -> str:
+    if isinstance(v, str) and (m := _TXN_ID.match(v)):
+        return f"T{m.group(1)}"
     if isinstance(v, (list, tuple)):
         return ",".join(_value(x) for x in v)
     if isinstance(v, dict):

@@ -115,7 +115,7 @@ def _frame(c: Canvas, events, title) -> None:
     from .style import finish_axes, legend_below
 
     ax, st = c.ax, c.style
-    ax.set_xlim(c.x(c.lo), c.x(c.hi) + (0.08 * (c.x(c.hi) - c.x(c.lo)) if c.open_end else 0))
+    ax.set_xlim(c.x(c.lo), c.x(c.hi) + (0.12 * (c.x(c.hi) - c.x(c.lo)) if c.open_end else 0))
     ax.set_ylim(min(c.lanes.values()) - 0.75, 0.85)
     ax.set_xlabel(f"simulated time ({c.unit})", fontsize=st.tick)
     finish_axes(ax, st)

@@ -5,7 +5,7 @@ readers, crashes, downtime and restores.
 from __future__ import annotations
 
 from .canvas import TASK, Canvas
-from .labels import ABOVE, BELOW
+from .labels import BELOW
 from .style import CRASH, RESTORE, TXN_COLORS, tip
 
 __all__ = ["SPAN_KINDS", "TXN_KINDS", "transactions", "txn_phases", "reads", "faults", "downtime"]
@@ -86,7 +86,11 @@ def transactions(c: Canvas, spans, t_end: float, detail: bool) -> None:
     from matplotlib.patches import Patch
 
     used, lane_bars = set(), {}
-    for name, t in txn_phases(spans, min(t_end, c.hi)).items():
+    txns = txn_phases(spans, min(t_end, c.hi))
+    # NOTE: a long run is aggregated because of its records; a few transactions still get their names
+    # and end marks, so that one can tell which committed and which was aborted
+    detail = detail or len(txns) <= 30
+    for name, t in txns.items():
         y = c.y(t["task"])
         if y is None:
             continue
@@ -203,7 +207,7 @@ def faults(c: Canvas, events) -> None:
             c.key("in-flight data restored", Line2D([], [], ls="", marker="D", color=RESTORE, ms=c.style.marker * 0.7))
         elif e["kind"] == "job_restart":
             c.label(c.x(e["t"]), c.y("JobManager"), f"restart from {e['checkpoint'] or 'no checkpoint'}",
-                         ABOVE, 1, color=RESTORE, fontweight="bold")
+                    ((2, 4), (2, -14), (2, 14)), 1, color=RESTORE, fontweight="bold")
 
 
 def _sources_restored(c: Canvas, events) -> None:
