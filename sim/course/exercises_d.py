@@ -44,7 +44,7 @@ job:
   operators:
     - {name: source, type: kafka_source, topic: lines, start_from: earliest}
     - {name: clean, type: map, function: lower}
-    - {name: sink, type: kafka_sink, topic: out, transaction_timeout: 1min}
+    - {name: sink, type: kafka_sink, topic: out, transaction_timeout: 1min, transactional_id_prefix: pipelines}
 checkpointing: {interval: 200ms, initial_delay: 200ms}
 restart: {strategy: fixed_delay, delay: 300ms}
 faults:
@@ -64,7 +64,7 @@ def _regions_by_edge():
     return len(regions(PIPELINES, wider)), len(regions(PIPELINES, shuffled))
 
 
-RELEASES = ["1.9", "1.10", "1.11", "1.13", "1.15", "1.20", "2.0"]
+RELEASES = ["1.9", "1.10", "1.11", "1.13", "1.15", "1.20"]
 
 
 def on_release(name: str, release: str, overrides=()) -> "api.Run":
