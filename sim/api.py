@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .analysis.report import build_report
 from .dataflow import FunctionRegistry, JobGraph
 from .dataflow.types import check_record_types
 from .ideal import Reference, ideal_reference as _ideal, reference_signature
-from .runtime.engine import Result, simulate
-from .scenario import Scenario, ScenarioError, blame_option, load_file, parse_scenario, parse_variants, read_text
+from .runtime.engine import Result, gc_paused, simulate
+from .scenario import ScenarioError, blame_option, load_file, parse_scenario, parse_variants, read_text
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
 
 __all__ = ["load_scenario", "load_text", "load_variants", "run", "Run", "ideal_reference", "Reference"]
 
@@ -83,7 +87,8 @@ def run(scenario: Scenario | str | Path, functions: FunctionRegistry | None = No
     ref_trace = None
     if scenario.kind == "job":
         if reference is None:
-            reference = _ideal(scenario, functions)
+            with gc_paused():
+                reference = _ideal(scenario, functions)
         elif reference.signature != reference_signature(scenario):
             raise ValueError("this reference was computed for another input or job: "
                              "compute it with ideal_reference(scenario) for this scenario")
@@ -91,7 +96,8 @@ def run(scenario: Scenario | str | Path, functions: FunctionRegistry | None = No
             reference = reference.timed(scenario)
         ref_trace = reference.trace(trace_level or scenario.run.trace)
     result = simulate(scenario, functions, trace_level)
-    report = build_report(scenario, result.trace, result.stats, ref_trace)
+    with gc_paused():
+        report = build_report(scenario, result.trace, result.stats, ref_trace)
     return Run(scenario, result, reference, report)
 
 

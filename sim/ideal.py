@@ -40,6 +40,8 @@ from .trace import Trace
 
 __all__ = ["Reference", "ideal_reference", "reference_signature"]
 
+READ_FIELDS = ("consumer", "isolation", "topic", "partition", "offset", "value", "origin", "txn")
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -70,12 +72,10 @@ class Reference:
                    order_dependent=list(self.order_dependent), records_read=self.records_read, topics=topics)
         for topic in topics:
             values, origins = self.outputs.get(topic, ([], []))
-            if trace.control:            # built directly: Trace.emit per read would cost more than the reference
-                trace.events += [{"t": 0.0, "kind": "consumer_read", "consumer": "_reference",
-                                  "isolation": "read_uncommitted", "topic": topic, "partition": 0, "offset": i,
-                                  "value": value, "origin": list(origin), "txn": None}
-                                 for i, (value, origin) in enumerate(zip(values, origins))]
-                trace.counters["consumer_read"] += len(values)
+            if trace.control:            # in bulk: Trace.emit per read would cost more than the reference
+                trace.emit_many(0.0, "consumer_read", READ_FIELDS,
+                                [("_reference", "read_uncommitted", topic, 0, i, value, origin, None)
+                                 for i, (value, origin) in enumerate(zip(values, origins))])
             else:                        # one digest per topic: the checker adds those it judges
                 digest = ReadDigest(f"_reference:{topic}", "read_uncommitted", trace)
                 digest.add(values)

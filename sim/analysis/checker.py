@@ -35,20 +35,20 @@ class _Context:
     """Provenance lookups over the run's trace."""
 
     def __init__(self, trace) -> None:
-        self.restarts = {e["attempt"]: e for e in trace if e["kind"] == "job_restart"}
-        self.resets = [e for e in trace if e["kind"] == "source_offset_reset"]
-        self.failures = [e for e in trace if e["kind"] == "job_failing"]
-        self.failed = next((e["reason"] for e in trace if e["kind"] == "job_failed"), None)
+        self.restarts = {e["attempt"]: e for e in trace.of("job_restart")}
+        self.resets = trace.of("source_offset_reset")
+        self.failures = trace.of("job_failing")
+        failed = trace.first("job_failed")
+        self.failed = failed["reason"] if failed else None
         self.txns = {t["id"]: t for t in transactions(trace)}
-        self.timeouts = {e["txn"]: e for e in trace if e["kind"] == "txn_timeout"}
+        self.timeouts = {e["txn"]: e for e in trace.of("txn_timeout")}
         self.appends = defaultdict(list)
         self.appends_by_origin = defaultdict(list)
-        for e in trace:
-            if e["kind"] == "kafka_append":
-                self.appends[e["value"]].append(e)
-                origin = Provenance.of(e.get("origin"))
-                if origin:
-                    self.appends_by_origin[(origin.topic, origin.partition, origin.offset)].append(e)
+        for e in trace.of("kafka_append"):
+            self.appends[e["value"]].append(e)
+            origin = Provenance.of(e.get("origin"))
+            if origin:
+                self.appends_by_origin[(origin.topic, origin.partition, origin.offset)].append(e)
         self.mode = None
 
     def restore_of(self, attempt: int) -> str:
@@ -199,9 +199,8 @@ def group_explanations(found: list) -> list[str]:
 
 def _judged_topics(trace, judged) -> set:
     topics = set()
-    for e in trace:
-        if e["kind"] == "run_start":
-            topics |= {c["topic"] for c in e.get("consumers", []) if c["name"] == judged}
+    for e in trace.of("run_start"):
+        topics |= {c["topic"] for c in e.get("consumers", []) if c["name"] == judged}
     return topics
 
 
@@ -216,10 +215,8 @@ def _reader(trace, judged) -> tuple:
 
 
 def _reference_info(reference_trace) -> dict:
-    for e in reference_trace:
-        if e["kind"] == "reference":
-            return e
-    return {"complete": True, "reason": None, "order_dependent": []}
+    found = reference_trace.first("reference")
+    return found if found is not None else {"complete": True, "reason": None, "order_dependent": []}
 
 
 def check(run_trace, reference_trace) -> dict:
@@ -296,7 +293,8 @@ def _compare(reads: list, ref_reads: list, loose: set, ctx: _Context) -> dict:
         value = r["value"]
         if got[value] < want[value] and value not in reported:
             reported.add(value)
-            lost.append({"value": value, "times": got[value], "expected": want[value], "origin": r.get("origin")})
+            lost.append({"value": value, "times": got[value], "expected": want[value],
+                         "origin": list(r["origin"]) if r.get("origin") else None})
             found.append(("loss", *_explain_loss(value, r, ctx)))
     _compare_loose(loose_got, loose_want, duplicates, lost, overcounted, found)
     return {"ok": not (duplicates or lost or overcounted), "duplicates": duplicates, "lost": lost,

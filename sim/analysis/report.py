@@ -25,7 +25,8 @@ def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
         judged = checker_consumer(trace)
         values = consumer_values(trace, hidden=True)
         summaries = consumer_summaries(trace)
-        failed = next((e["reason"] for e in trace if e["kind"] == "job_failed"), None)
+        failed = trace.first("job_failed")
+        end = trace.first("run_end")
         report.update({
             "exactly_once": check(trace, reference_trace if reference_trace is not None else trace),
             "final_counts": summaries[judged]["final_counts"] if judged in summaries
@@ -36,8 +37,8 @@ def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
             "failovers": failovers(trace),
             "tasks": tasks(trace),
             "transactions": transactions(trace),
-            "job_failed": failed,
-            "run_end": next((e["reason"] for e in trace if e["kind"] == "run_end"), None),
+            "job_failed": failed["reason"] if failed else None,
+            "run_end": end["reason"] if end else None,
             "latency": read_latency(trace),
             "consumer_counts": {name: e["count"] for name, e in summaries.items() if not name.startswith("_")}
             or {name: len(v) for name, v in values.items() if not name.startswith("_")},

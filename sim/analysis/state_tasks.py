@@ -95,7 +95,7 @@ class TaskBook:
                 self._channel(e["to"], e["channel"], e["task"])
         self.replaying: set[str] = set()        # tasks whose current output descends from a replay
         self.persisted: dict[tuple, list] = {}   # (checkpoint, channel) -> values of its channel state
-        self.down: set[str] = set()               # the tasks of the last failover
+        self.down: set[str] = set()               # the tasks failed over and not restarted yet
 
     # --- structure ---
     def _task(self, name: str) -> dict:
@@ -300,8 +300,9 @@ class TaskBook:
         dropped = []
         # NOTE: a region is a set of tasks no pipelined channel leaves, so dropping the inputs of
         # the restarted tasks drops all the in-flight data of the region.
-        self.down = set(e.get("restarted") or self.tasks)
-        for task in (t for t in self.tasks.values() if t["name"] in self.down):
+        failing = set(e.get("restarted") or self.tasks)
+        self.down |= failing                   # several regions may be down at once
+        for task in (t for t in self.tasks.values() if t["name"] in failing):
             if task["in_hand"] is not None:
                 dropped.append({"where": task["name"], "items": [task["in_hand"]["label"]], "in_hand": True})
             for ch in task["channels"].values():
@@ -315,7 +316,9 @@ class TaskBook:
         return dropped if self.full else None
 
     def job_restart(self, e) -> None:
-        for task in (t for t in self.tasks.values() if t["name"] in self.down):
+        back = set(e.get("tasks") or self.down)   # tasks: the restarted region; absent: every task down
+        self.down -= back
+        for task in (t for t in self.tasks.values() if t["name"] in back):
             task["status"], task["reason"] = "running", None
             if task["name"] in self.keyed:
                 # NOTE: a new attempt starts empty; the state_restore events that follow at the

@@ -19,6 +19,7 @@ def fetch(partition: Partition, position: int, now: float, isolation: str, limit
         end = min(end, partition.lso())
     if position >= end:
         return [], position
+    partition.ensure(end)
     txns = partition.txns
     if not partition.aborted and not partition.open_first and txns[position - partition.base] is None:
         # the common case (input topics): plain records, no markers to skip

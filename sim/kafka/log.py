@@ -44,7 +44,7 @@ class Partition:
     """
 
     __slots__ = ("topic", "index", "base", "times", "values", "origins", "attempts", "txns", "open_first", "aborted",
-                 "listeners", "transactional", "created")
+                 "listeners", "transactional", "created", "pending")
 
     def __init__(self, topic: str, index: int) -> None:
         self.topic = topic
@@ -60,6 +60,7 @@ class Partition:
         self.listeners: list = []
         self.transactional = False              # some entry belongs to a transaction (or is a marker)
         self.created = 0.0                      # when the partition was added to its topic
+        self.pending = None                     # chunks of records written ahead of time, not yet stored
 
     def __repr__(self) -> str:
         return f"{self.topic}-{self.index}"
@@ -100,6 +101,27 @@ class Partition:
         self.attempts.extend([None] * n)
         self.txns.extend([None] * n)
 
+    def feed(self, source) -> None:
+        """Write records ahead of time lazily (nothing else may write here).
+
+        ``source.chunks`` yields ``(times, values)`` in time order, stored only when a reader
+        needs the records themselves; ``source.count_until(now)`` says how many records have a
+        time at or before ``now``, so the high watermark needs nothing stored; ``source.total``
+        is how many there are.
+        """
+        assert not self.values, "a fed partition starts empty"
+        self.pending = source
+
+    def ensure(self, offset: int) -> None:
+        """Store pending records until the entry before ``offset`` is stored (if it exists)."""
+        times = self.times
+        while self.pending is not None and self.base + len(times) < offset:
+            chunk = next(self.pending.chunks, None)
+            if chunk is None:
+                self.pending = None
+                return
+            self.preload_lists(*chunk)
+
     def end_transaction(self, t: float, txn: str, commit: bool) -> int | None:
         """Write the control marker of ``txn`` (if it wrote here) and return the marker's offset."""
         if txn not in self.open_first:
@@ -124,12 +146,16 @@ class Partition:
         """The high watermark at ``now``: entries appended at or before ``now``."""
         times = self.times
         if not times or times[-1] <= now:
-            return self.base + len(times)
+            if self.pending is None:
+                return self.base + len(times)
+            return max(self.base + len(times), self.pending.count_until(now))
         return self.base + bisect_right(times, now)
 
     def next_time(self, offset: int) -> float | None:
         """When the entry at ``offset`` becomes visible (None if it does not exist yet)."""
         k = offset - self.base
+        if k >= len(self.times) and self.pending is not None:
+            self.ensure(offset + 1)
         return self.times[k] if k < len(self.times) else None
 
     def value(self, offset: int):
@@ -140,7 +166,9 @@ class Partition:
         """Provenance of the entry (its input record and the attempt that wrote it), or None."""
         k = offset - self.base
         origin, attempt = self.origins[k], self.attempts[k]
-        return None if origin is None else Provenance(*origin, attempt)
+        if origin is None or (attempt is None and type(origin) is Provenance):
+            return origin                       # stored whole by the sink (detailed traces)
+        return Provenance(*origin, attempt)
 
     def txn(self, offset: int):
         """The transaction that wrote ``offset`` (None: written without one)."""
@@ -148,7 +176,9 @@ class Partition:
 
     def lso(self) -> int:
         """Last stable offset: the first offset of the oldest open transaction, else the end."""
-        return min(self.open_first.values()) if self.open_first else self.base + len(self.values)
+        if self.open_first:
+            return min(self.open_first.values())
+        return self.pending.total if self.pending is not None else self.base + len(self.values)
 
     def visible(self, offset: int, isolation: str) -> bool:
         """May a reader with ``isolation`` return the data entry at ``offset`` once it reaches it?"""

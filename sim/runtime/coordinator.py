@@ -54,6 +54,7 @@ class Coordinator:
         self.pending: dict[int, PendingCheckpoint] = {}
         self.created_at: dict[int, float] = {}
         self.completed: list[CompletedCheckpoint] = []      # retained, oldest first
+        self.on_complete: list = []                          # hook(retained checkpoints) on each completion
         self.last_completion = None
         self.consecutive_failures = 0
         self.queued_trigger = False
@@ -190,6 +191,8 @@ class Coordinator:
         done = CompletedCheckpoint(pc.id, pc.trigger_time, now, pc.acks)
         self.completed.append(done)
         del self.completed[:-self.job.scenario.checkpointing.num_retained]
+        for hook in self.on_complete:
+            hook(self.completed)
         self.last_completion = now
         self.consecutive_failures = 0
         stats = _summarise(pc, now)

@@ -4,25 +4,47 @@ Explicit records go to their partition (or one chosen by key, or round-robin); `
 items produce lines of words at a rate, drawn from the run's RNG (uniform or Zipf-skewed words).
 Records are written ahead of time with their append times: readers only see them once that
 time has come, so the producer costs no simulated events.
+
+Generated lines are produced lazily, a chunk at a time, when a reader looks past what has been
+written (``Partition.feed``), and :func:`trim_inputs` forgets what no reader and no retained
+checkpoint can need any more: memory stays bounded however long the input is. Each ``generate``
+item draws from its own copy of the input RNG, started where the eager order (items one after
+the other) would start it, so the records are the same whether produced early or late.
 """
 from __future__ import annotations
 
+import random
 from zlib import crc32
 
-__all__ = ["preload_inputs", "generate_lines", "partition_records", "input_rng"]
+__all__ = ["write_inputs", "partition_records", "input_rng", "generate_lines", "generate_chunks", "trim_inputs"]
+
+CHUNK = 4096          # lines produced at a time
+
+
+def generate_chunks(spec, rng, chunk: int = CHUNK):
+    """``(times, lines)`` chunks of a ``generate`` item, in order (``chunk`` lines each)."""
+    words, k = spec.words, spec.words_per_line
+    count = int(round(spec.rate * spec.duration))
+    weights = [1.0 / (i + 1) for i in range(len(words))]
+    step, start = 1.0 / spec.rate, spec.start
+    for first in range(0, count, chunk):
+        n = min(chunk, count - first)
+        if spec.key_skew == "zipf":
+            drawn = rng.choices(words, weights, k=n * k)
+        else:
+            drawn = [words[i] for i in _indexes(rng, len(words), n * k)]
+        # NOTE: drawing in chunks gives the very draws of one big call (randbytes and choices
+        # consume the generator sequentially), so chunking changes no record.
+        yield [start + i * step for i in range(first, first + n)], [" ".join(g) for g in zip(*[iter(drawn)] * k)]
 
 
 def generate_lines(spec, rng) -> tuple[list[float], list[str]]:
     """(times, lines) of a ``generate`` item: lines of ``words_per_line`` words at ``rate``."""
-    words, k = spec.words, spec.words_per_line
-    count = int(round(spec.rate * spec.duration))
-    if spec.key_skew == "zipf":
-        drawn = rng.choices(words, [1.0 / (i + 1) for i in range(len(words))], k=count * k)
-    else:
-        drawn = [words[i] for i in _indexes(rng, len(words), count * k)]
-    groups = zip(*[iter(drawn)] * k)
-    step, start = 1.0 / spec.rate, spec.start
-    return [start + i * step for i in range(count)], [" ".join(g) for g in groups]
+    times, lines = [], []
+    for ts, ls in generate_chunks(spec, rng):
+        times += ts
+        lines += ls
+    return times, lines
 
 
 def _indexes(rng, n: int, size: int) -> list[int]:
@@ -31,28 +53,115 @@ def _indexes(rng, n: int, size: int) -> list[int]:
     return [(x * n) >> 32 for x in bits]
 
 
+class _Spread:
+    """One generate item's lines dealt round-robin to ``n`` partitions, produced on demand."""
+
+    def __init__(self, spec, chunks, n: int, first: int) -> None:
+        self.chunks, self.n, self.next = chunks, n, first
+        self.first = first
+        self.count = int(round(spec.rate * spec.duration))
+        self.start, self.step = spec.start, 1.0 / spec.rate
+        self.queues: list[list] = [[] for _ in range(n)]
+
+    def lines_until(self, now: float) -> int:
+        """How many lines of the item have a time at or before ``now``."""
+        start, step, count = self.start, self.step, self.count
+        if now < start or count == 0:
+            return 0
+        if now >= start + (count - 1) * step:
+            return count
+        i = int((now - start) / step)
+        # NOTE: the times are start + i * step exactly as generate_chunks computes them; the
+        # division may round either way, so step to the exact boundary
+        while i + 1 < count and start + (i + 1) * step <= now:
+            i += 1
+        while i >= 0 and start + i * step > now:
+            i -= 1
+        return i + 1
+
+    def partition(self, p: int) -> "_Fed":
+        return _Fed(self, p, (p - self.first) % self.n)
+
+    def take(self, p: int):
+        """The next ``(times, values)`` chunk of partition ``p`` (None when there is no more)."""
+        queue = self.queues[p]
+        while not queue:
+            if not self._produce():
+                return None
+        return queue.pop(0)
+
+    def _produce(self) -> bool:
+        chunk = next(self.chunks, None)
+        if chunk is None:
+            return False
+        times, lines = chunk
+        for j in range(self.n):
+            p = (self.next + j) % self.n
+            if j < len(lines):
+                self.queues[p].append((times[j::self.n], lines[j::self.n]))
+        self.next = (self.next + len(lines)) % self.n
+        return True
+
+
+class _Fed:
+    """The lines of one partition of a spread item: what ``Partition.feed`` reads."""
+
+    def __init__(self, spread: _Spread, p: int, residue: int) -> None:
+        self.spread, self.p, self.residue = spread, p, residue
+        self.total = self._of(spread.count)
+        self.chunks = iter(lambda: spread.take(p), None)
+
+    def _of(self, lines: int) -> int:
+        """How many of the item's first ``lines`` lines go to this partition."""
+        n, r = self.spread.n, self.residue
+        return (lines - r + n - 1) // n if lines > r else 0
+
+    def count_until(self, now: float) -> int:
+        return self._of(self.spread.lines_until(now))
+
+    def __iter__(self):
+        return self.chunks
+
+
+def _item_rngs(scenario, rng) -> list:
+    """A RNG per input item: generate items start where drawing them one after another would."""
+    rngs = []
+    generated = [i for i, item in enumerate(scenario.input) if hasattr(item, "generate")]
+    for i, item in enumerate(scenario.input):
+        if i not in generated:
+            rngs.append(None)
+            continue
+        mine = random.Random()
+        mine.setstate(rng.getstate())
+        rngs.append(mine)
+        if i != generated[-1]:
+            for _ in generate_chunks(item.generate, rng, 1 << 16):     # advance the shared RNG past it
+                pass
+    return rngs
+
+
 def input_rng(run_rng):
     """The input's own RNG, split from the run's RNG by its first draw (the ideal reference
     derives the same one from ``random.Random(seed)``, so both see the same generated lines)."""
-    import random
     return random.Random(run_rng.random())
 
 
-def partition_records(scenario, rng) -> dict:
-    """``{(topic, partition): (times, values)}``: every input record in its partition, in time
-    order (ties: scenario order)."""
-    per_partition: dict[tuple[str, int], list] = {}    # -> [(times, values), ...] in scenario order
+def _streams(scenario, rng) -> dict:
+    """``{(topic, partition): [stream, ...]}``: each partition's input items in scenario order;
+    a stream iterates ``(times, values)`` chunks (a generate item's share is a :class:`_Fed`)."""
+    per_partition: dict[tuple[str, int], list] = {}
     rr: dict[str, int] = {}
-    for item in scenario.input:
-        if hasattr(item, "generate"):
+    for item, item_rng in zip(scenario.input, _item_rngs(scenario, rng)):
+        if item_rng is not None:
             spec = item.generate
             n = scenario.kafka.topics[spec.topic].partitions      # the partitions that exist from the start
-            times, lines = generate_lines(spec, rng)
+            count = int(round(spec.rate * spec.duration))
             first = rr.get(spec.topic, 0)
-            for j in range(min(n, len(lines))):
+            spread = _Spread(spec, generate_chunks(spec, item_rng), n, first)
+            for j in range(min(n, count)):
                 p = (first + j) % n
-                per_partition.setdefault((spec.topic, p), []).append((times[j::n], lines[j::n]))
-            rr[spec.topic] = (first + len(lines)) % n
+                per_partition.setdefault((spec.topic, p), []).append(spread.partition(p))
+            rr[spec.topic] = (first + count) % n
         else:
             n = scenario.kafka.topics[item.topic].partitions
             if item.partition is not None:
@@ -62,19 +171,56 @@ def partition_records(scenario, rng) -> dict:
             else:
                 p = rr.get(item.topic, 0)
                 rr[item.topic] = (p + 1) % n
-            per_partition.setdefault((item.topic, p), []).append(([item.at], [item.value]))
-    out = {}
-    for (topic, p), chunks in sorted(per_partition.items()):
-        if len(chunks) == 1:
-            out[topic, p] = chunks[0]
+            per_partition.setdefault((item.topic, p), []).append([([item.at], [item.value])])
+    return dict(sorted(per_partition.items()))
+
+
+def partition_records(scenario, rng) -> dict:
+    """``{(topic, partition): (times, values)}``: every input record in its partition, in time
+    order (ties: scenario order)."""
+    return {key: _merged([[x for chunk in s for x in zip(*chunk)] for s in streams])
+            for key, streams in _streams(scenario, rng).items()}
+
+
+def write_inputs(scenario, cluster, rng, lazy_topics) -> None:
+    """Write every input record into its partition, in time order (ties: scenario order).
+
+    A partition of a topic in ``lazy_topics`` fed by a single ``generate`` item is fed lazily;
+    others (several items, explicit records) are written at once, merged by time.
+    """
+    for (topic, p), streams in _streams(scenario, rng).items():
+        partition = cluster.topics[topic].partitions[p]
+        if len(streams) == 1 and isinstance(streams[0], _Fed) and topic in lazy_topics:
+            partition.feed(streams[0])
         else:
-            merged = sorted(((t, seq, k, v) for seq, (ts, vs) in enumerate(chunks) for k, (t, v) in
-                             enumerate(zip(ts, vs))), key=lambda e: (e[0], e[1], e[2]))
-            out[topic, p] = [e[0] for e in merged], [e[3] for e in merged]
-    return out
+            partition.preload_lists(*_merged([[x for chunk in s for x in zip(*chunk)] for s in streams]))
 
 
-def preload_inputs(scenario, cluster, rng) -> None:
-    """Write every input record into its partition, in time order (ties: scenario order)."""
-    for (topic, p), (times, values) in partition_records(scenario, rng).items():
-        cluster.topics[topic].partitions[p].preload_lists(times, values)
+def _merged(items: list[list[tuple]]) -> tuple[list, list]:
+    """(times, values) of several items' ``(time, value)`` records, by time, ties in item order."""
+    if len(items) == 1:
+        return [t for t, _ in items[0]], [v for _, v in items[0]]
+    merged = sorted(((t, seq, k, v) for seq, records in enumerate(items) for k, (t, v) in enumerate(records)),
+                    key=lambda e: (e[0], e[1], e[2]))
+    return [e[0] for e in merged], [e[3] for e in merged]
+
+
+def trim_inputs(cluster, plan, checkpoints) -> None:
+    """Forget input records below every retained checkpoint's source offsets.
+
+    A restore starts the sources from one of the retained checkpoints (``checkpoints``), never
+    earlier, and the running sources are past them, so nothing below them is read again. A
+    partition that a retained checkpoint does not cover, or that other readers watch, is kept.
+    """
+    if not checkpoints:
+        return
+    for spec in plan.tasks:
+        head = spec.head
+        if head.type != "kafka_source":
+            continue
+        states = [(cp.tasks[spec.name].state or {}).get(head.name) if spec.name in cp.tasks else None
+                  for cp in checkpoints]
+        for partition in cluster.topics[head.topic].partitions:
+            offsets = [s.get(partition.index) if s else None for s in states]
+            if None not in offsets and not partition.listeners:
+                partition.trim(min(offsets))

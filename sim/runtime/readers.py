@@ -89,10 +89,9 @@ def attach_consumers(specs, cluster, trace) -> list[ReadDigest]:
 def _detailed_listener(consumer: Consumer, trace):
     def listener(partition, t):
         for offset in consumer.poll(partition, t):
-            origin = partition.origin(offset)
             trace.emit(t, "consumer_read", None, consumer=consumer.name, isolation=consumer.isolation,
                        topic=partition.topic, partition=partition.index, offset=offset,
-                       value=partition.value(offset), origin=list(origin) if origin else None,
+                       value=partition.value(offset), origin=partition.origin(offset),
                        txn=partition.txn(offset))
     return listener
 

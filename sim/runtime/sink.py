@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from ..kafka.clients import Producer
 from ..kafka.transactions import InvalidTimeout, KafkaError
+from ..provenance import Provenance
 from .errors import TaskFailure
 from .operators import Operator, operator_type
 from .scheduling import call_later
@@ -135,16 +136,21 @@ class KafkaSinkWriter(Operator):
         txn = self.current
         if txn is None and self.exactly_once:
             raise TaskFailure("no open transaction: the transactional producer failed to initialise")
+        if self.trace.control:
+            # NOTE: with a detailed trace the log stores each record's whole provenance (input origin
+            # and attempt) as one tuple, which the kafka_append and every consumer_read event share
+            make = tuple.__new__
+            origins, attempt = [make(Provenance, (*o, attempt)) if o is not None else None for o in origins], None
         try:
             first = self.producer.send(now, values, origins, txn, attempt)
         except KafkaError as exc:
             raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
-        values = list(values) if self.trace.control else values
         if self.trace.control:
-            name, tid = self.task_name, txn.id if txn is not None else None
+            trace, name, tid, topic, index = self.trace, self.task_name, txn.id if txn is not None else None, \
+                part.topic, part.index
             for k, value in enumerate(values):
-                self.trace.emit(now, "kafka_append", name, topic=part.topic, partition=part.index, offset=first + k,
-                                value=value, txn=tid, origin=list(origins[k]) + [attempt])
+                trace.emit(now, "kafka_append", name, topic=topic, partition=index, offset=first + k, value=value,
+                           txn=tid, origin=origins[k])
 
     # --- checkpoints -------------------------------------------------------------------------
     def snapshot(self, checkpoint: int):

@@ -71,6 +71,7 @@ class SourceReader(Operator):
             stop = min(p.end(now), start + limit)
             if stop <= start:
                 return []
+            p.ensure(stop)
             self.positions[p.index] = stop
             a, b, topic, index = start - p.base, stop - p.base, p.topic, p.index
             # input partitions hold plain records only: the slice is exactly what a fetch returns

@@ -7,12 +7,11 @@ Checks that need the dataflow layer (functions, edges, cycles) run in ``sim.load
 """
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 from typing import Union
 
-from .chandy_lamport import ChandyLamportScenario
 from .errors import ScenarioError
-from .gate import GateScenario, GateItem, parse_gate_item
 from .job import JobScenario, OPERATOR_TYPES
 from .overrides import apply_overrides, option_name, override_paths
 from .yamlsrc import path_str
@@ -26,8 +25,28 @@ __all__ = ["Scenario", "ScenarioError", "JobScenario", "GateScenario", "GateItem
            "parse_rate", "format_ms", "parse_gate_item", "OPERATOR_TYPES", "KINDS", "blame_option", "read_text",
            "Release", "release"]
 
-Scenario = Union[JobScenario, GateScenario, ChandyLamportScenario]
-KINDS = {"job": JobScenario, "gate": GateScenario, "chandy_lamport": ChandyLamportScenario}
+#: kind -> (module, model class). NOTE: the models of the gate and chandy_lamport kinds are
+#: imported on first use (building pydantic models costs milliseconds a job run need not pay).
+_KIND_MODELS = {"job": (".job", "JobScenario"), "gate": (".gate", "GateScenario"),
+                "chandy_lamport": (".chandy_lamport", "ChandyLamportScenario")}
+_LAZY = {"GateScenario": ".gate", "GateItem": ".gate", "parse_gate_item": ".gate",
+         "ChandyLamportScenario": ".chandy_lamport"}
+
+
+def _model(kind: str):
+    module, name = _KIND_MODELS[kind]
+    return getattr(import_module(module, __name__), name)
+
+
+def __getattr__(name: str):
+    """The names of the other kinds' models, imported when first asked for (PEP 562)."""
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    if name == "Scenario":
+        return Union[tuple(_model(kind) for kind in _KIND_MODELS)]
+    if name == "KINDS":
+        return {kind: _model(kind) for kind in _KIND_MODELS}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_scenario(text: str, file: str = "<scenario>", overrides: list[str] = (),
@@ -67,12 +86,12 @@ def _variant(data: dict, lines: dict, file: str, overrides, seed) -> Scenario:
 
 def _validate(data: dict, lines: dict, file: str):
     kind = data.get("kind", "job")
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise ScenarioError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}", file=file,
+    if not isinstance(kind, str) or kind not in _KIND_MODELS:
+        raise ScenarioError(f"unknown kind {kind!r}; expected one of {', '.join(_KIND_MODELS)}", file=file,
                             line=lines.get(("kind",)), path="kind")
     data.setdefault("kind", kind)
     data["source"] = file
-    scenario = validate_model(KINDS[kind], data, lines, file)
+    scenario = validate_model(_model(kind), data, lines, file)
     scenario._lines = lines
     if kind in ("job", "gate"):
         scenario = apply_release(scenario)          # version-dependent defaults (SEMANTICS 0)

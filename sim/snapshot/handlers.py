@@ -16,7 +16,8 @@ Flink's variants (SEMANTICS.md section 2):
 * :class:`UnalignedHandler`: triggers on the first barrier, never blocks, persists in-flight data.
 * :class:`AlternatingHandler`: aligned, switching to unaligned when ``aligned_timeout`` has passed
   since the checkpoint's creation (active timer, passive late barrier, unaligned barrier upstream).
-* :class:`AtLeastOnceTracker`: never blocks; counts barriers per checkpoint.
+* :class:`~sim.snapshot.tracker.AtLeastOnceTracker` (its own module): never blocks; counts barriers
+  per checkpoint.
 """
 from __future__ import annotations
 
@@ -25,76 +26,12 @@ from typing import Callable
 
 from .actions import (EOP, Abort, Aligned, Barrier, Block, CancelMarker, Emit, EndOfPartition, Persist, SetTimer,
                       Store, Trigger, Unblock)
+from .base import Handler, _one
+from .tracker import AtLeastOnceTracker
 
 __all__ = ["Barrier", "CancelMarker", "EndOfPartition", "EOP", "Emit", "Trigger", "Abort", "Block",
            "Unblock", "Persist", "Store", "SetTimer", "Aligned", "Handler", "Aligner", "UnalignedHandler",
            "AlternatingHandler", "AtLeastOnceTracker", "make_handler"]
-
-
-def _one(item) -> int:
-    return 1
-
-
-# ----------------------------------------------------------------------------------- base
-class Handler:
-    """A barrier handler: the contract between a task's input gate and its checkpointing.
-
-    The task (or the gate scenario's driver) tells the handler of every item it takes from the
-    input gate, by type -- ``on_buffer(channel, buffer, now)``, ``on_barrier(channel, barrier, now,
-    overtaken)``, ``on_cancel(channel, marker, now)``, ``on_end_of_partition(channel, now)`` (or
-    ``on_item`` for any of them) -- and of its timers (``on_timer(checkpoint, now)``). Each call
-    answers with a list of actions (:mod:`sim.snapshot.actions`) that the caller applies in order:
-
-    * every data buffer and end of partition it was given comes back in exactly one ``Emit``,
-      now or later (``replay=True`` after an alignment buffer); nothing else is emitted;
-    * ``Trigger(id)`` at most once per checkpoint, ``Aligned(id, ...)`` just before or after it;
-      ``Abort(id, reason)`` when it gives a checkpoint up at this task;
-    * ``Block``/``Unblock`` mirror :attr:`blocked`; ``Store``/``Persist`` record a buffer;
-      ``SetTimer(at, id)`` asks for ``on_timer(id)`` at ``at``.
-
-    The caller must respect the attributes: it never delivers an item of a channel in
-    :attr:`blocked` unless :attr:`reads_blocked`; it may skip the call for a data buffer while
-    :attr:`fast` (the answer would be a plain ``Emit``); when :attr:`uses_priority` it asks
-    :meth:`wants_priority` about queued barriers and hands over the data a barrier overtakes.
-    A handler knows nothing of SimPy, channels or operators: it is unit-testable by plain calls.
-    """
-
-    #: True while every data buffer would simply be emitted (the task may skip the call).
-    fast: bool = True
-    #: True if the task must keep delivering items of blocked channels (alignment: buffer).
-    reads_blocked: bool = False
-    #: True if some barriers may overtake queued data (ask ``wants_priority``).
-    uses_priority: bool = False
-
-    def __init__(self, channels: int, end_of_partition: str = "align", size_of: Callable = _one) -> None:
-        if end_of_partition not in ("align", "abort"):
-            raise ValueError(f"end_of_partition must be 'align' or 'abort', got {end_of_partition!r}")
-        self.n = channels
-        self.eop_policy = end_of_partition
-        self.size_of = size_of
-        self.closed: set[int] = set()
-        self.blocked: set[int] = set()
-
-    def on_item(self, channel: int, item, now: float, overtaken=()) -> list:
-        """Dispatch one arrival by its type."""
-        if type(item) is Barrier:
-            return self.on_barrier(channel, item, now, overtaken)
-        if type(item) is CancelMarker:
-            return self.on_cancel(channel, item, now)
-        if type(item) is EndOfPartition:
-            return self.on_end_of_partition(channel, now, item)
-        return self.on_buffer(channel, item, now)
-
-    def on_timer(self, checkpoint: int, now: float) -> list:
-        """A timer set with ``SetTimer`` is due (only the alternating handler sets them)."""
-        return []
-
-    def wants_priority(self, barrier: Barrier, now: float) -> bool:
-        """Should ``barrier`` overtake the data queued ahead of it in its channel?"""
-        return False
-
-    def _open(self) -> int:
-        return self.n - len(self.closed)
 
 
 # ----------------------------------------------------------------------------------- aligner
@@ -322,113 +259,6 @@ class AlternatingHandler(Aligner):
         if aligned_timeout <= 0:
             raise ValueError("aligned_timeout must be positive (0 is the unaligned handler)")
         super().__init__(channels, "block", end_of_partition, 0, aligned_timeout, size_of)
-
-
-# ----------------------------------------------------------------------------- at least once
-class _Count:
-    """One checkpoint the tracker follows: the channels aligned so far and the target count."""
-
-    __slots__ = ("id", "channels", "target", "aborted", "start")
-
-    def __init__(self, cid: int, channel: int, target: int, aborted: bool, start: float) -> None:
-        self.id = cid
-        self.channels = {channel}
-        self.target = target              # open channels when its first barrier (or marker) came
-        self.aborted = aborted
-        self.start = start
-
-    def mark(self, channel: int) -> bool:
-        """Count ``channel`` (a set: once); True when the target is reached."""
-        self.channels.add(channel)
-        return len(self.channels) >= self.target
-
-
-class AtLeastOnceTracker(Handler):
-    """Counts barriers per checkpoint (several at once) and never blocks.
-
-    # NOTE: follows Flink's CheckpointBarrierTracker (flink-streaming-java, runtime/io/checkpointing):
-    # at most 50 ids tracked, oldest first; each has a *set* of aligned channels and a target fixed at
-    # its first barrier; a cancellation marker aborts every lower pending id with its own notice;
-    # end of partition (align) marks the channel in every pending id newest first and triggers only
-    # the newest that completes, dropping it and all older ones (SEMANTICS.md section 2).
-    """
-
-    MAX_TRACKED = 50
-
-    def __init__(self, channels: int, end_of_partition: str = "align", size_of: Callable = _one) -> None:
-        super().__init__(channels, end_of_partition, size_of)
-        self.latest = 0
-        self.pending: deque[_Count] = deque()     # oldest first
-
-    def on_buffer(self, ch: int, item, now: float) -> list:
-        """Data is never held: emit it."""
-        return [Emit(ch, item)]
-
-    def on_barrier(self, ch: int, b: Barrier, now: float, overtaken=()) -> list:
-        """Count the barrier for its checkpoint; trigger when every open channel delivered it."""
-        out: list = []
-        for pos, entry in enumerate(self.pending):
-            if entry.id == b.id:
-                if entry.mark(ch):
-                    self._finish(pos, out, now)
-                return out
-        if b.id > self.latest:               # a lower or equal unknown id can never complete: ignored
-            self.latest = b.id
-            self.pending.append(_Count(b.id, ch, self._open(), False, now))
-            if len(self.pending) > self.MAX_TRACKED:
-                self.pending.popleft()
-            if self.pending[-1].mark(ch):     # one open channel: complete at once
-                self._finish(len(self.pending) - 1, out, now)
-        return out
-
-    def on_cancel(self, ch: int, marker: CancelMarker, now: float) -> list:
-        """Abort the marker's checkpoint (once) and drop lower pending ones."""
-        out: list = []
-        cid = marker.id
-        while self.pending and self.pending[0].id < cid:
-            self._abort(self.pending.popleft(), "cancelled", out)    # each lower one with its own notice
-        if self.pending and self.pending[0].id == cid:
-            entry = self.pending[0]
-            self._abort(entry, "cancelled", out)
-            if entry.mark(ch):                # later barriers of an aborted id are only counted
-                self.pending.popleft()
-        elif cid > self.latest:
-            self.latest = cid
-            out.append(Abort(cid, "cancelled"))
-            entry = _Count(cid, ch, self._open(), True, now)
-            if not entry.mark(ch):
-                self.pending.appendleft(entry)   # remembered as aborted until all its markers are in
-        return out
-
-    def on_end_of_partition(self, ch: int, now: float, item=EOP) -> list:
-        """Close the channel: abort (``abort``) or complete what it was waiting for (``align``)."""
-        out: list = []
-        self.closed.add(ch)
-        if self.eop_policy == "abort":
-            while self.pending:
-                self._abort(self.pending.popleft(), "end_of_stream", out)
-        else:
-            for pos in range(len(self.pending) - 1, -1, -1):     # newest first
-                if self.pending[pos].mark(ch):
-                    self._finish(pos, out, now)
-                    break
-        out.append(Emit(ch, item))
-        return out
-
-    def _finish(self, pos: int, out: list, now: float) -> None:
-        """Entry ``pos`` is complete: drop it and every older one silently; trigger it unless aborted."""
-        entry = self.pending[pos]
-        for _ in range(pos + 1):
-            self.pending.popleft()
-        if not entry.aborted:
-            out.append(Aligned(entry.id, now - entry.start, 0))
-            out.append(Trigger(entry.id))
-
-    @staticmethod
-    def _abort(entry: _Count, reason: str, out: list) -> None:
-        if not entry.aborted:                 # at most one notice per checkpoint
-            entry.aborted = True
-            out.append(Abort(entry.id, reason))
 
 
 def make_handler(kind: str, channels: int, *, alignment: str = "block", end_of_partition: str = "align",

@@ -1,0 +1,105 @@
+"""The plain-Python floor: the benchmark's data work with no simulator around it.
+
+This is what the workload costs when nothing is simulated: the same input lines go through the
+same pipeline shape (2 chained ``source->split`` tasks -> hash partition by word -> 2 chained
+``count->format->sink`` tasks), carried in buffers of ``buffer_size`` records on per-channel deques, with a round-robin
+scheduler instead of SimPy. The sink appends to an output partition log that the reader trims
+once it has read, and the reader keeps the same constant-memory digest as snapsim's summary
+readers (count, order-independent CRC sum, last count per key). No time, no checkpoints, no
+transactions: the floor is the distance the simulator's own machinery adds to the data work.
+"""
+from __future__ import annotations
+
+from collections import deque
+from zlib import crc32
+
+__all__ = ["plain_pipeline"]
+
+MASK = (1 << 64) - 1
+
+
+def _buffers(records: list, size: int) -> list[list]:
+    return [records[i:i + size] for i in range(0, len(records), size)]
+
+
+class _Log:
+    """An output partition: values and provenance, trimmed below the reader's position."""
+
+    __slots__ = ("base", "values", "origins")
+
+    def __init__(self) -> None:
+        self.base, self.values, self.origins = 0, [], []
+
+    def append(self, records: list) -> None:
+        self.values.extend(r[0] for r in records)
+        self.origins.extend(r[1] for r in records)
+
+    def read_all(self) -> list:
+        out = self.values
+        self.base += len(out)
+        self.values, self.origins = [], []
+        return out
+
+
+class _Digest:
+    """Count, order-independent digest and the last ``n`` per key of what the reader read."""
+
+    def __init__(self) -> None:
+        self.count, self.digest, self.finals = 0, 0, {}
+
+    def add(self, values: list) -> None:
+        self.count += len(values)
+        self.digest = (self.digest + sum(map(crc32, map(str.encode, values)))) & MASK
+        finals = self.finals
+        for key, sep, n in (v.rpartition(":::") for v in values):
+            if sep:
+                finals[key] = n
+
+
+def plain_pipeline(partitions: list[list[str]], buffer_size: int, parallelism: int = 2) -> dict:
+    """Run the workload's data work over input ``partitions`` (lists of lines); returns its figures.
+
+    The shape of the workload's chained tasks: ``source->split`` reads a buffer of lines and
+    splits it; a hash edge by word feeds ``count->format->sink``, which sums, formats and writes.
+    A hop, as in snapsim, is a record entering a task: a line read, a word delivered to a count.
+    """
+    n = parallelism
+    split_in = [deque() for _ in range(n)]
+    count_in = [deque() for _ in range(n)]
+    for i, lines in enumerate(partitions):          # the sources' buffers of (line, origin)
+        records = [(v, ("lines", i, o)) for o, v in enumerate(lines)]
+        split_in[i % n].extend(_buffers(records, buffer_size))
+    hops = sum(len(p) for p in partitions)
+    states = [{} for _ in range(n)]
+    logs = [_Log() for _ in range(n)]
+    digest = _Digest()
+    key_cache: dict = {}
+    work = True
+    while work:
+        work = False
+        for i in range(n):                          # one buffer per task per round, like a scheduler
+            if split_in[i]:
+                work = True
+                buckets = [[] for _ in range(n)]
+                for line, o in split_in[i].popleft():
+                    for w in line.split():
+                        p = key_cache.get(w)
+                        if p is None:
+                            p = key_cache[w] = crc32(w.encode()) % n
+                        buckets[p].append(((w, 1), o))
+                for p in range(n):
+                    if buckets[p]:
+                        count_in[p].extend(_buffers(buckets[p], buffer_size))
+            if count_in[i]:
+                work = True
+                buf = count_in[i].popleft()
+                hops += len(buf)
+                state, out = states[i], []
+                for (word, one), o in buf:
+                    total = state.get(word, 0) + one
+                    state[word] = total
+                    out.append((f"{word}:::{total}", o))
+                logs[i].append(out)
+                digest.add(logs[i].read_all())
+    return {"record_hops": hops, "count": digest.count, "digest": digest.digest,
+            "final_counts": {k: int(v) for k, v in sorted(digest.finals.items())}}
