@@ -60,6 +60,8 @@ def _job(report: dict, console: Console) -> None:
     if len(eo["explanation"]) > len(shown):
         console.print(Text(f"  … and {len(eo['explanation']) - len(shown)} more cause(s); --json lists every "
                            f"value", style="dim"))
+    for hold in report.get("lso_holds") or []:
+        console.print(Text(f"  stalled readers: {hold['sentence']}", style="yellow"))
     counts = ", ".join(f"{k}={v}" for k, v in report["final_counts"].items())
     console.print(f"final counts: {counts or '(none)'}    restarts: {report['restarts']}"
                   + (f"    job failed: {report['job_failed']}" if report["job_failed"] else ""))

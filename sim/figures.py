@@ -20,6 +20,10 @@ FIGURES = [
      "notebook"),
     ("recovery/unaligned_inflight_restore.yaml", "unaligned_checkpoints.png", "checkpoints", None, "notebook"),
     ("transactions/crash_before_notify_timed_out.yaml", "transaction_timeout.png", "timing", None, "notebook"),
+    # the two sinks and the lifecycle (docs/connectors.md, docs/lifecycle.md)
+    ("lifecycle/changed_prefix_stalls_reader.yaml", "changed_prefix_stall.png", "timing", None, "notebook"),
+    ("lifecycle/cancel_resubmit_beyond_timeout.yaml", "cancel_resubmit_beyond_timeout.png", "timing", None,
+     "notebook"),
     ("chandy_lamport/ring.yaml", "chandy_lamport_ring.png", "chandy_lamport", None, "notebook"),
     ("chandy_lamport/concurrent_snapshots.yaml", "chandy_lamport_concurrent.png", "chandy_lamport", None, "notebook"),
     ("seed_job.yaml", "seed_job_crash_map.png", "crash_map", None, "notebook"),   # every crash point explored

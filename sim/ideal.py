@@ -6,7 +6,7 @@ would bring back every failure mode the model has without faults (broker timeout
 checkpoints wider than the transaction timeout, a sink that cannot start), so the reference is
 computed instead: the job graph's functions are applied to the input records in plain Python.
 
-* Each source reads the partitions it would read, in offset order: ``earliest`` from offset 0,
+* Each source reads the partitions it would read (of transactional input, only what commits), in offset order: ``earliest`` from offset 0,
   ``latest`` (or ``group_offsets`` falling back to ``latest``) only what is written after the job
   starts at 0 ms; partitions added by ``grow`` only with ``partition_discovery_interval``.
 * ``flat_map``/``map`` apply the named function; ``keyed_sum`` keeps one running sum per key;
@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 
 from .dataflow import FunctionRegistry, JobGraph
 from .ideal_stream import digest_of, stream_outputs, streamable
-from .runtime.inputs import input_rng, partition_records
+from .runtime.inputs import committed_transaction_records, input_rng, partition_records
 from .runtime.readers import ReadDigest
 from .scenario import JobScenario
 from .trace import Trace
@@ -110,13 +110,15 @@ def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = 
     if summary and streamable(graph):
         return _streamed(scenario, graph, functions)
     records = partition_records(scenario, input_rng(random.Random(scenario.seed)))
+    committed = committed_transaction_records(scenario)
     flows: dict[str, tuple] = {}       # operator -> (values, origins): what it gives, columnwise
     order_dependent: set = set()
     written: dict[str, list] = {}      # what sinks wrote, for sources of the same job that read it
     for name in _topological(graph):
         op = graph.nodes[name]["op"]
         if op.type == "kafka_source":
-            flows[name] = _merge([_source(scenario, op, records), *written.get(op.topic, [])], always=True)
+            flows[name] = _merge([_source(scenario, op, records), _committed(op, committed),
+                                  *written.get(op.topic, [])], always=True)
             continue
         parts = []
         for up in graph.predecessors(name):
@@ -148,8 +150,9 @@ def _digested(outputs, order_dependent, read, scenario, work, span) -> Reference
 def _streamed(scenario, graph, functions) -> Reference:
     """The summary reference of a streamable job (``sim.ideal_stream``)."""
     order = _topological(graph)
+    committed = committed_transaction_records(scenario)
     digests, given, order_dependent, span = stream_outputs(
-        scenario, graph, order, functions, input_rng(random.Random(scenario.seed)))
+        scenario, graph, order, functions, input_rng(random.Random(scenario.seed)), lambda op: _committed(op, committed))
     work = []
     for name, data in graph.nodes(data=True):      # records in, counted as _work counts them
         op = data["op"]
@@ -211,6 +214,16 @@ def _source(scenario, op, records) -> tuple:
         values += vals[first:]
         origins += [(op.topic, index, offset, times[offset]) for offset in range(first, len(times))]
     return values, origins
+
+
+def _committed(op, committed: dict) -> tuple:
+    # NOTE: sim.ideal_stream reads these too (sorted by arrival before its merge)
+    """What a source reads of its topic's transactional input in an ideal run: the committed records
+    only (NOTE: 'latest' skips what was written at or before 0 ms, as for plain input)."""
+    mode = op.start_from if op.start_from != "group_offsets" else op.auto_offset_reset
+    rows = [(op.topic, p, offset, at, value) for (topic, p), recs in sorted(committed.items()) if topic == op.topic
+            for at, offset, value in recs if not (mode == "latest" and at <= 0)]
+    return [r[4] for r in rows], [r[:4] for r in rows]
 
 
 def _apply(op, flow: tuple, functions, order_dependent: set) -> tuple:

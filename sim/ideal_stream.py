@@ -70,8 +70,10 @@ class _Counted:
             yield pair
 
 
-def _source(scenario, op, inputs):
-    """What a source reads, ``(value, origin)`` pairs in arrival order (see ``ideal._source``)."""
+def _source(scenario, op, inputs, committed):
+    """What a source reads, ``(value, origin)`` pairs in arrival order (see ``ideal._source``),
+    with the committed records of transactional input (``committed``: ``ideal._committed``'s
+    ``(values, origins)``, sorted stably here: the merge wants every part in arrival order)."""
     spec = scenario.kafka.topics[op.topic]
     mode = op.start_from if op.start_from != "group_offsets" else op.auto_offset_reset
     parts = []
@@ -80,7 +82,10 @@ def _source(scenario, op, inputs):
             continue
         skip = mode == "latest" and index < spec.partitions      # NOTE: as ideal._source
         parts.append(_partition(op.topic, index, inputs.get((op.topic, index), ()), skip))
-    return heapq.merge(*parts, key=_arrival)
+    flat = heapq.merge(*parts, key=_arrival)
+    if not committed[0]:
+        return flat
+    return heapq.merge(flat, sorted(zip(*committed), key=_arrival), key=_arrival)
 
 
 def _partition(topic, index, records, skip: bool):
@@ -130,9 +135,10 @@ def _operator(op, it, functions, order_dependent):
     return _flat(fn, it)
 
 
-def stream_outputs(scenario, graph, order: list, functions, rng) -> tuple:
+def stream_outputs(scenario, graph, order: list, functions, rng, committed) -> tuple:
     """``({sink topic: ReadDigest}, {operator: records it gives}, order-dependent keys)``, and the
-    sources' span, evaluating the job in ``order`` (topological) with bounded memory."""
+    sources' span, evaluating the job in ``order`` (topological) with bounded memory;
+    ``committed(op)``: what a source reads of transactional input, as ``(values, origins)``."""
     inputs = stream_partitions(scenario, rng)
     flows: dict[str, _Counted] = {}
     order_dependent: set = set()
@@ -140,7 +146,7 @@ def stream_outputs(scenario, graph, order: list, functions, rng) -> tuple:
     for name in order:
         op = graph.nodes[name]["op"]
         if op.type == "kafka_source":
-            flows[name] = _Counted(_source(scenario, op, inputs), times=True)
+            flows[name] = _Counted(_source(scenario, op, inputs, committed(op)), times=True)
             continue
         parts = []
         for up in graph.predecessors(name):

@@ -33,12 +33,19 @@ input:
 job:
   parallelism: 1
   operators:
-    - {name: source, type: kafka_source, topic: in, start_from: earliest}
+    - {name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: in, start_from: earliest}
     - {name: split, type: flat_map, function: split_words}
     - {name: count, type: keyed_sum}
     - {name: format, type: map, function: format_count}
-    - {name: sink, type: kafka_sink, topic: out, transaction_timeout: 1min}
+    - {name: sink, type: kafka_sink, implementation: FlinkKafkaProducer, topic: out, transaction_timeout: 1min}
 checkpointing: {interval: 1s}
 consumers:
   - {name: committed, topic: out, isolation: read_committed}
 """
+
+
+def new_connectors(text: str) -> str:
+    """HELLO-style text with KafkaSink / KafkaSource instead of the legacy connectors (Flink 2.x has
+    only those)."""
+    return text.replace("implementation: FlinkKafkaProducer,", "implementation: KafkaSink, transactional_id_prefix: t,") \
+        .replace("implementation: FlinkKafkaConsumer,", "implementation: KafkaSource,")

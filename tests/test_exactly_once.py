@@ -23,11 +23,11 @@ input:
   parallelism: {parallelism}
   chaining: {str(chaining).lower()}
   operators:
-    - {{name: source, type: kafka_source, topic: in, parallelism: {source_par}, start_from: earliest}}
+    - {{name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: in, parallelism: {source_par}, start_from: earliest}}
     - {{name: split, type: flat_map, function: split_words}}
     - {{name: count, type: keyed_sum}}
     - {{name: format, type: map, function: format_count}}
-    - {{name: sink, type: kafka_sink, topic: out, transaction_timeout: 1min}}
+    - {{name: sink, type: kafka_sink, implementation: FlinkKafkaProducer, topic: out, transaction_timeout: 1min}}
   processing_time: {{default: 0.2ms, split: 3ms}}
 checkpointing: {{interval: {interval}ms, mode: {mode}}}
 restart: {{strategy: fixed_delay, delay: 50ms}}
@@ -61,11 +61,11 @@ input:
 job:
   parallelism: 2
   operators:
-    - {{name: source, type: kafka_source, topic: in, parallelism: 1, start_from: earliest}}
+    - {{name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: in, parallelism: 1, start_from: earliest}}
     - {{name: split, type: flat_map, function: split_words, parallelism: 1}}
     - {{name: count, type: keyed_sum}}
     - {{name: format, type: map, function: format_count}}
-    - {{name: sink, type: kafka_sink, topic: out, transaction_timeout: 1min}}
+    - {{name: sink, type: kafka_sink, implementation: FlinkKafkaProducer, topic: out, transaction_timeout: 1min}}
 checkpointing: {{interval: {interval}ms}}
 faults:
   - {{at: {crash_at}, crash: count}}

@@ -21,8 +21,8 @@ input:
   - generate: {topic: a, rate: 1/ms, duration: 500ms, start: 100ms, words: [u], words_per_line: 1}
 job:
   operators:
-    - {name: source, type: kafka_source, topic: a}
-    - {name: sink, type: kafka_sink, topic: out}
+    - {name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: a}
+    - {name: sink, type: kafka_sink, implementation: FlinkKafkaProducer, topic: out}
 """
 
 
@@ -73,11 +73,11 @@ input:
 job:
   parallelism: 2
   operators:
-    - {name: source, type: kafka_source, topic: lines, start_from: earliest}
+    - {name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: lines, start_from: earliest}
     - {name: split, type: flat_map, function: split_words}
     - {name: count, type: keyed_sum}
     - {name: format, type: map, function: format_count}
-    - {name: sink, type: kafka_sink, topic: counts, transaction_timeout: 1min}
+    - {name: sink, type: kafka_sink, implementation: FlinkKafkaProducer, topic: counts, transaction_timeout: 1min}
   network: {buffer_size: 50}
   processing_time: {default: 0.001ms}
 checkpointing: {interval: 100ms}

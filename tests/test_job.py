@@ -22,11 +22,11 @@ input:
 job:
   parallelism: {parallelism}
   operators:
-    - {{name: source, type: kafka_source, topic: in, parallelism: {source_parallelism}, start_from: earliest}}
+    - {{name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: in, parallelism: {source_parallelism}, start_from: earliest}}
     - {{name: split, type: flat_map, function: split_words}}
     - {{name: count, type: keyed_sum}}
     - {{name: format, type: map, function: format_count}}
-    - {{name: sink, type: kafka_sink, topic: out, transaction_timeout: 1min}}
+    - {{name: sink, type: kafka_sink, implementation: FlinkKafkaProducer, topic: out, transaction_timeout: 1min}}
   network: {{buffer_size: {buffer_size}}}
 checkpointing: {{interval: 100ms}}
 consumers:

@@ -85,11 +85,11 @@ input:
 job:
   parallelism: 1
   operators:
-    - {name: source, type: kafka_source, topic: in, start_from: earliest}
+    - {name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: in, start_from: earliest}
     - {name: split, type: flat_map, function: split_words}
     - {name: count, type: keyed_sum, key: word}
     - {name: format, type: map, function: format_count}
-    - {name: sink, type: kafka_sink, topic: out, semantic: exactly_once, transaction_timeout: 1min}
+    - {name: sink, type: kafka_sink, implementation: FlinkKafkaProducer, topic: out, semantic: exactly_once, transaction_timeout: 1min}
 checkpointing: {interval: 50ms}
 consumers: [{name: committed, topic: out, isolation: read_committed}]
 run: {until: drained}

@@ -7,7 +7,7 @@ from sim import load_text, run
 from sim.runtime.restart_strategy import RestartStrategy
 from sim.scenario.job import RestartSpec
 
-from .conftest import HELLO
+from .conftest import HELLO, new_connectors
 
 
 def delays(spec, times):
@@ -69,6 +69,7 @@ CRASH = "faults:\n  - {at: 250, crash: count}\n"
 
 
 def with_version(version, text=HELLO):
+    text = new_connectors(text) if version.startswith("2.") else text     # 2.x has only the new connectors
     return text.replace("name: t\n", f"name: t\nflink_version: \"{version}\"\n")
 
 

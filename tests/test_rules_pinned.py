@@ -10,7 +10,8 @@ import simpy
 import sim
 from sim import load_text, run, simulate
 from sim.kafka import KafkaCluster
-from sim.runtime.sink import KafkaSinkWriter
+from sim.runtime.kafka_sink import KafkaSink
+from sim.runtime.sink import FlinkKafkaProducer
 from sim.trace import Trace
 
 from .conftest import HELLO, SCENARIOS
@@ -112,21 +113,25 @@ def test_commit_offsets_on_checkpoint_false_commits_nothing_to_the_group():
 
 
 # --- SEMANTICS 5: the two-phase-commit sink ------------------------------------------------------
-def sink_writer():
-    """A real KafkaSinkWriter on a small cluster, outside a job (its attempt is a stand-in)."""
-    spec = load_text(HELLO).job.operators[-1]
+SINKS = [FlinkKafkaProducer, KafkaSink]     # both sinks follow the rules of this section
+
+
+def sink_writer(cls=FlinkKafkaProducer):
+    """A real sink subtask on a small cluster, outside a job (its attempt is a stand-in)."""
+    spec = load_text(HELLO.replace("1min}", "1min, transactional_id_prefix: p}")).job.operators[-1]
     env = simpy.Environment()
     attempt = SimpleNamespace(env=env, trace=Trace("full"), number=1, failing=False, alive=lambda: True)
     cluster = KafkaCluster({"in": 1, "out": 1}, 900_000.0, 10_000.0)
-    writer = KafkaSinkWriter("sink[0]", 0, spec, cluster, attempt, {})
+    writer = cls("sink[0]", 0, 1, spec, cluster, attempt, {})
     writer.open(None)
     return writer, attempt.trace
 
 
-def test_notify_k_commits_every_pending_transaction_up_to_k_in_order():
+@pytest.mark.parametrize("cls", SINKS)
+def test_notify_k_commits_every_pending_transaction_up_to_k_in_order(cls):
     # three pre-committed transactions (checkpoints 1, 2, 3); notify(2) commits those of 1 and 2,
     # in that order, and keeps 3 pending
-    writer, trace = sink_writer()
+    writer, trace = sink_writer(cls)
     for cid in (1, 2, 3):
         writer.process([(f"w{cid}", ("in", 0, cid, 0.0))])
         writer.snapshot(cid)
@@ -135,9 +140,10 @@ def test_notify_k_commits_every_pending_transaction_up_to_k_in_order():
     assert [cid for cid, _ in writer.pending] == [3]
 
 
-def test_a_late_notice_for_an_older_checkpoint_is_a_no_op():
+@pytest.mark.parametrize("cls", SINKS)
+def test_a_late_notice_for_an_older_checkpoint_is_a_no_op(cls):
     # notify(2) committed 1 and 2; a notice for 1 arriving afterwards commits nothing and fails nothing
-    writer, trace = sink_writer()
+    writer, trace = sink_writer(cls)
     for cid in (1, 2):
         writer.process([(f"w{cid}", ("in", 0, cid, 0.0))])
         writer.snapshot(cid)

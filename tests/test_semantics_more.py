@@ -45,10 +45,10 @@ job:
   parallelism: 3
   edges: EDGES
   operators:
-    - {name: source, type: kafka_source, topic: in, parallelism: 1, start_from: earliest}
+    - {name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: in, parallelism: 1, start_from: earliest}
     - {name: split, type: flat_map, function: split_words, parallelism: 1}
     - {name: up, type: map, function: identity}
-    - {name: sink, type: kafka_sink, topic: out, parallelism: 1, semantic: at_least_once, linger: 0}
+    - {name: sink, type: kafka_sink, implementation: FlinkKafkaProducer, topic: out, parallelism: 1, semantic: at_least_once, linger: 0}
 consumers:
   - {name: all, topic: out}
 """
@@ -135,8 +135,8 @@ def test_group_offsets_without_a_committed_offset_fall_back_to_auto_offset_reset
 
 def grown(discovery):
     text = HELLO.replace("in: {partitions: 1}", "in: {partitions: 1, grow: [{at: 2s, partitions: 2}]}") \
-        .replace("    - {name: source, type: kafka_source, topic: in, start_from: earliest}",
-                 f"    - {{name: source, type: kafka_source, topic: in, start_from: earliest{discovery}}}")
+        .replace("    - {name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: in, start_from: earliest}",
+                 f"    - {{name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: in, start_from: earliest{discovery}}}")
     return load_text(text.replace("input:", "input:\n  - {topic: in, partition: 1, at: 2500, value: kafka}"))
 
 
@@ -173,14 +173,14 @@ job:
   edges: [{from: source, to: split}, {from: split, to: count}, {from: count, to: format},
           {from: format, to: sink}, {from: again, to: copy}, {from: copy, to: out}]
   operators:
-    - {name: source, type: kafka_source, topic: in, parallelism: 1, start_from: earliest}
+    - {name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: in, parallelism: 1, start_from: earliest}
     - {name: split, type: flat_map, function: split_words, parallelism: 1}
     - {name: count, type: keyed_sum}
     - {name: format, type: map, function: format_count}
-    - {name: sink, type: kafka_sink, topic: mid, transaction_timeout: 1min}
-    - {name: again, type: kafka_source, topic: mid, parallelism: 1, start_from: earliest}
+    - {name: sink, type: kafka_sink, implementation: FlinkKafkaProducer, topic: mid, transaction_timeout: 1min}
+    - {name: again, type: kafka_source, implementation: FlinkKafkaConsumer, topic: mid, parallelism: 1, start_from: earliest}
     - {name: copy, type: map, function: identity, parallelism: 1}
-    - {name: out, type: kafka_sink, topic: out, parallelism: 1, semantic: at_least_once, linger: 0}
+    - {name: out, type: kafka_sink, implementation: FlinkKafkaProducer, topic: out, parallelism: 1, semantic: at_least_once, linger: 0}
 checkpointing: {interval: 50ms}
 consumers:
   - {name: final, topic: out, isolation: read_uncommitted}

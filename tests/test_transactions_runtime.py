@@ -18,11 +18,11 @@ input:
 job:
   parallelism: 1
   operators:
-    - {{name: source, type: kafka_source, topic: in, start_from: earliest}}
+    - {{name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: in, start_from: earliest}}
     - {{name: split, type: flat_map, function: split_words}}
     - {{name: count, type: keyed_sum}}
     - {{name: format, type: map, function: format_count}}
-    - {{name: sink, type: kafka_sink, topic: out, transaction_timeout: {timeout}ms}}
+    - {{name: sink, type: kafka_sink, implementation: FlinkKafkaProducer, topic: out, transaction_timeout: {timeout}ms}}
   network: {{latency: 0}}
   processing_time: {{default: 0}}
 checkpointing: {{interval: 1h}}

@@ -123,12 +123,12 @@ input:
 job:
   parallelism: 2
   operators:
-    - {name: source, type: kafka_source, topic: in, start_from: earliest}
+    - {name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: in, start_from: earliest}
     - {name: split, type: flat_map, function: split_words}
     - {name: count, type: keyed_sum}
     - {name: again, type: keyed_sum}
     - {name: format, type: map, function: format_count, parallelism: 1}
-    - {name: sink, type: kafka_sink, topic: out, parallelism: 1, transaction_timeout: 1min}
+    - {name: sink, type: kafka_sink, implementation: FlinkKafkaProducer, topic: out, parallelism: 1, transaction_timeout: 1min}
 checkpointing: {interval: 1s}
 consumers:
   - {name: committed, topic: out, isolation: read_committed}

@@ -6,13 +6,15 @@ import yaml
 from sim import load_text
 from sim.scenario import ScenarioError, parse_scenario, release
 
-from .conftest import HELLO
+from .conftest import HELLO, new_connectors
 
 
 def job(version=None, extra_cp="", extra=""):
     text = HELLO.replace("checkpointing: {interval: 1s}", "checkpointing: {interval: 1s" + extra_cp + "}") + extra
     if version is not None:
         text = text.replace("name: t\n", f"name: t\nflink_version: {version}\n")
+        if version.strip('"').startswith("2."):
+            text = new_connectors(text)           # Flink 2.x has no legacy Kafka connectors
     return text
 
 

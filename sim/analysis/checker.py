@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from .connector_causes import dirty_input, discarded_commit
 from ..provenance import Provenance
 from .metrics import checker_consumer, consumer_reads, consumer_summaries, parse_count, transactions
 
@@ -35,7 +36,8 @@ class _Context:
     """Provenance lookups over the run's trace."""
 
     def __init__(self, trace) -> None:
-        self.restarts = {e["attempt"]: e for e in trace.of("job_restart")}
+        # an attempt begins with a restart (failover) or a submission (lifecycle)
+        self.restarts = {e["attempt"]: e for e in trace.of("job_restart", "job_submit") if e.get("attempt")}
         self.resets = trace.of("source_offset_reset")
         self.failures = trace.of("job_failing")
         failed = trace.first("job_failed")
@@ -44,7 +46,10 @@ class _Context:
         self.timeouts = {e["txn"]: e for e in trace.of("txn_timeout")}
         self.appends = defaultdict(list)
         self.appends_by_origin = defaultdict(list)
+        self.input_txn = {}                    # (topic, partition, offset) -> txn of a transactional input record
         for e in trace.of("kafka_append"):
+            if e.get("task") is None and e.get("txn"):
+                self.input_txn[(e["topic"], e["partition"], e["offset"])] = e["txn"]
             self.appends[e["value"]].append(e)
             origin = Provenance.of(e.get("origin"))
             if origin:
@@ -55,6 +60,10 @@ class _Context:
         r = self.restarts.get(attempt)
         if r is None:
             return "in the first attempt"
+        if r["kind"] == "job_submit":
+            src = {"none": "no state", "latest_checkpoint": f"the latest retained checkpoint {r['checkpoint']}"}.get(
+                r["source"], f"savepoint {r['source']} (checkpoint {r['checkpoint']})")
+            return f"in attempt {attempt}, submitted at {r['t']:g} ms from {src}"
         cp = f"checkpoint {r['checkpoint']}" if r["checkpoint"] is not None else "no checkpoint (none had completed)"
         return f"in attempt {attempt}, restarted at {r['t']:g} ms from {cp}"
 
@@ -91,6 +100,9 @@ class _LazyContext:
 
 
 def _explain_duplicate(value, reads, expected, ctx: _Context) -> tuple:
+    dirty = dirty_input("duplicate", value, reads, ctx, f" was read {_times(len(reads))} (reference: {_times(expected)})")
+    if dirty is not None:
+        return dirty
     writes = "; ".join(ctx.write(r) for r in reads)
     origin = Provenance.of(reads[-1].get("origin"))
     attempt = origin.attempt if origin else None
@@ -101,7 +113,10 @@ def _explain_duplicate(value, reads, expected, ctx: _Context) -> tuple:
                    f"the restore."), None
 
 
-def _explain_overcount(value, key, n, ref_max, reads, ctx: _Context) -> tuple:
+def _explain_overcount(value, key, n, ref_max, reads, ctx: _Context, key_reads=()) -> tuple:
+    dirty = dirty_input("over-count", value, key_reads, ctx, f" goes beyond the reference's final {key}:::{ref_max}")
+    if dirty is not None:
+        return dirty
     writes = "; ".join(ctx.write(r) for r in reads)
     cause = ("counted beyond the reference's final count: the restored state already counted records whose "
              "input offsets were not in the checkpoint (a snapshot taken without aligned barriers)")
@@ -117,6 +132,9 @@ def _explain_loss(value, ref_read, ctx: _Context) -> tuple:
     appended = ctx.appends.get(value, [])
     for e in appended:
         txn = ctx.txns.get(e.get("txn"))
+        discarded = discarded_commit(value, src, txn, ctx)
+        if discarded is not None:
+            return discarded
         if txn is not None and txn["id"] in ctx.timeouts:
             t = ctx.timeouts[txn["id"]]
             cp = f" of checkpoint {txn['checkpoint']}" if txn.get("checkpoint") else ""
@@ -283,8 +301,9 @@ def _compare(reads: list, ref_reads: list, loose: set, ctx: _Context) -> dict:
         parsed = _split(value)
         if parsed and parsed[0] in ref_max and parsed[1] > ref_max[parsed[0]]:
             overcounted.append({"value": value, "times": got[value], "reference_final": ref_max[parsed[0]]})
+            key_reads = [r for r in exact_reads if (_split(r["value"]) or (None,))[0] == parsed[0]]
             found.append(("over-count", *_explain_overcount(value, parsed[0], parsed[1], ref_max[parsed[0]],
-                                                             by_value[value], ctx)))
+                                                             by_value[value], ctx, key_reads)))
         elif got[value] > want.get(value, 0):
             duplicates.append({"value": value, "times": got[value], "expected": want.get(value, 0)})
             found.append(("duplicate", *_explain_duplicate(value, by_value[value], want.get(value, 0), ctx)))

@@ -70,6 +70,10 @@ def _job(exp, report: dict, failures: list) -> None:
     _cmp("overcounted", len(eo["overcounted"]), exp.overcounted, failures)
     _cmp("transactions_timed_out", sum(1 for t in report["transactions"] if t.get("timed_out")),
          exp.transactions_timed_out, failures)
+    _cmp("lso_holds", len(report.get("lso_holds") or []), exp.lso_holds, failures)
+    _eq("savepoints", [sp["name"] for sp in report.get("savepoints", [])], exp.savepoints, failures)
+    _cmp("commits_discarded", sum(1 for t in report["transactions"] if t.get("discarded") is not None),
+         exp.commits_discarded, failures)
     if exp.job_failed is not None and bool(report["job_failed"]) != exp.job_failed:
         failures.append(f"job_failed: expected {str(exp.job_failed).lower()}, got "
                         f"{str(bool(report['job_failed'])).lower()} ({report['job_failed'] or 'it kept running'})")

@@ -68,18 +68,31 @@ def final_counts(values) -> dict:
 
 
 def checkpoints(trace) -> list[dict]:
-    """One entry per triggered checkpoint, with Flink's statistic names."""
+    """One entry per triggered checkpoint, with Flink's statistic names; with ``lifecycle:``
+    submissions, each submission's checkpoints in turn (``submission``: 1 for the first run; a
+    submission without state counts its ids from 1 again)."""
+    out, segment, submission = [], [], 1
+    for e in trace.of("checkpoint_trigger", "checkpoint_complete", "checkpoint_abort", "job_submit"):
+        if e["kind"] == "job_submit":
+            if not e.get("error"):
+                out += _checkpoints_of(segment, submission)
+                segment, submission = [], e["submission"]
+        elif e.get("task") == "jobmanager":
+            segment.append(e)
+    return out + _checkpoints_of(segment, submission)
+
+
+def _checkpoints_of(events: list, submission: int) -> list[dict]:
     by_id: dict[int, dict] = {}
-    for e in trace.of("checkpoint_trigger", "checkpoint_complete", "checkpoint_abort"):
+    for e in events:
         kind = e["kind"]
-        if e.get("task") != "jobmanager":
-            continue
         if kind == "checkpoint_trigger":
             by_id[e["checkpoint"]] = {"id": e["checkpoint"], "status": "pending", "reason": None,
                                       "trigger_time": e["t"], "end_to_end_duration": None,
                                       "alignment_duration": None, "start_delay": None, "sync_duration": None,
                                       "async_duration": None, "checkpointed_size": None,
-                                      "processed_in_flight": None, "persisted_in_flight": None}
+                                      "processed_in_flight": None, "persisted_in_flight": None,
+                                      "savepoint": e.get("savepoint"), "submission": submission}
         elif kind == "checkpoint_complete" and e["checkpoint"] in by_id:
             entry = by_id[e["checkpoint"]]
             entry["status"] = "completed"
@@ -103,12 +116,14 @@ def transactions(trace) -> list[dict]:
     """Every sink transaction: its checkpoint, final status, records, and why it ended."""
     by_id: dict[str, dict] = {}
     written: dict = {}                   # records appended per transaction (control and full traces)
-    for e in trace.of("kafka_append", "txn_begin", "txn_precommit", "txn_commit", "txn_abort", "txn_timeout"):
+    for e in trace.of("kafka_append", "txn_begin", "txn_precommit", "txn_commit", "txn_abort", "txn_timeout",
+                      "commit_discarded"):
         kind = e["kind"]
         if kind == "kafka_append" and e.get("txn"):
             written[e["txn"]] = written.get(e["txn"], 0) + 1
         elif kind == "txn_begin":
             by_id[e["txn"]] = {"id": e["txn"], "task": e.get("task"), "transactional_id": e["transactional_id"],
+                               "implementation": e.get("implementation"),
                                "checkpoint": None, "status": "open", "records": 0, "began": e["t"],
                                "ended": None, "cause": ""}
         elif e.get("txn") in by_id:
@@ -122,6 +137,8 @@ def transactions(trace) -> list[dict]:
                              cause="timed out" if kind == "txn_timeout" else e["cause"])
                 if kind == "txn_timeout":
                     entry["timed_out"] = True
+            elif kind == "commit_discarded":
+                entry.update(discarded=e["t"], discard_error=e["error"])
     if written:
         # NOTE: the records appended are the truth; a commit on recovery knows only what was restored
         for entry in by_id.values():

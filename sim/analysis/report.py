@@ -5,6 +5,7 @@ from .checker import check
 from .failovers import failovers
 from .expect import evaluate
 from .gate import gate_result
+from .lso import lso_holds
 from .metrics import (checker_consumer, checkpoints, consumer_summaries, consumer_values, final_counts,
                       read_latency, restarts, transactions)
 
@@ -37,6 +38,11 @@ def build_report(scenario, trace, stats: dict, reference_trace=None) -> dict:
             "failovers": failovers(trace),
             "tasks": tasks(trace),
             "transactions": transactions(trace),
+            "lso_holds": lso_holds(trace),
+            "savepoints": [{"name": e["savepoint"], "checkpoint": e["checkpoint"], "t": e["t"]}
+                           for e in trace.of("savepoint_complete")],
+            "submissions": [{"t": e["t"], "from": e["source"], "parallelism": e["parallelism"],
+                             "checkpoint": e["checkpoint"], "error": e["error"]} for e in trace.of("job_submit")],
             "job_failed": failed["reason"] if failed else None,
             "run_end": end["reason"] if end else None,
             "latency": read_latency(trace),

@@ -30,10 +30,12 @@ COUNTED = frozenset({"declined", "async_failure"})
 
 class PendingCheckpoint:
     """A triggered checkpoint: the acknowledgements so far and the tasks still to acknowledge."""
-    __slots__ = ("id", "trigger_time", "acks", "waiting", "first_barrier", "stats")
+    __slots__ = ("id", "trigger_time", "acks", "waiting", "first_barrier", "stats", "savepoint", "stop")
 
-    def __init__(self, cid: int, t: float, tasks) -> None:
+    def __init__(self, cid: int, t: float, tasks, savepoint: str | None = None, stop: bool = False) -> None:
         self.id = cid
+        self.savepoint = savepoint          # a savepoint's name (lifecycle), None for a periodic checkpoint
+        self.stop = stop                    # stop-with-savepoint: the job finishes when it completes
         self.trigger_time = t
         self.acks: dict[str, object] = {}
         self.waiting = set(tasks)
@@ -127,14 +129,17 @@ class Coordinator:
             self.trigger()
 
     # --- triggering ----------------------------------------------------------------------------
-    def trigger(self) -> int:
-        """Start checkpoint ``next_id`` now."""
+    def trigger(self, savepoint: str | None = None, stop: bool = False) -> int:
+        """Start checkpoint ``next_id`` now (a savepoint when ``savepoint`` names one)."""
         cid, now = self.next_id, self.env.now
         self.next_id += 1
         attempt = self.job.attempt
         self.created_at[cid] = now
-        pc = self.pending[cid] = PendingCheckpoint(cid, now, [t.name for t in attempt.tasks])
-        self.trace.emit(now, "checkpoint_trigger", "jobmanager", checkpoint=cid)
+        pc = self.pending[cid] = PendingCheckpoint(cid, now, [t.name for t in attempt.tasks], savepoint, stop)
+        if savepoint is None:
+            self.trace.emit(now, "checkpoint_trigger", "jobmanager", checkpoint=cid)
+        else:
+            self.trace.emit(now, "checkpoint_trigger", "jobmanager", checkpoint=cid, savepoint=savepoint)
         generation = self.generation
         self.env.timeout(self.spec.timeout).callbacks.append(lambda _e: self._expire(cid, generation))
         if self.spec.mode == "stop_the_world":
@@ -197,17 +202,21 @@ class Coordinator:
         self.consecutive_failures = 0
         stats = _summarise(pc, now)
         self.trace.emit(now, "checkpoint_complete", "jobmanager", checkpoint=pc.id, stats=stats)
+        if pc.savepoint is not None:
+            self.job.savepoints[pc.savepoint] = done
+            self.trace.emit(now, "savepoint_complete", "jobmanager", savepoint=pc.savepoint, checkpoint=pc.id)
         self.stw_active = None
         attempt = self.job.attempt
         attempt.resume_sources()
         self._after_finish()
         if self.spec.notify_delay > 0:
-            self.env.timeout(self.spec.notify_delay).callbacks.append(lambda _e: self._notify(attempt, pc.id))
+            self.env.timeout(self.spec.notify_delay).callbacks.append(lambda _e: self._notify(attempt, pc.id, pc))
         else:
-            self._notify(attempt, pc.id)
+            self._notify(attempt, pc.id, pc)
 
-    def _notify(self, attempt, cid: int) -> None:
-        """notify_checkpoint_complete(cid) to every task of ``attempt`` (if it still runs)."""
+    def _notify(self, attempt, cid: int, pc=None) -> None:
+        """notify_checkpoint_complete(cid) to every task of ``attempt`` (if it still runs); after a
+        stop-with-savepoint's, the job finishes."""
         if attempt is not self.job.attempt or attempt.failing:
             return
         for task in attempt.tasks:
@@ -217,6 +226,8 @@ class Coordinator:
             task.notify_complete(cid)
             if attempt.failing:
                 return
+        if pc is not None and pc.stop:
+            self.job.end("finished", savepoint=pc.savepoint)
         self.job.check_drained()
 
     # --- failures ------------------------------------------------------------------------------
@@ -244,6 +255,9 @@ class Coordinator:
         attempt = self.job.attempt
         for task in attempt.tasks:
             task.notify_aborted(cid)
+        if pc.stop:                    # the stop failed: the job goes on (Flink's stop-with-savepoint)
+            attempt.stopping = False
+            self.start()
         if counts:
             self.consecutive_failures += 1
             if self.consecutive_failures > self.spec.tolerable_failures:
@@ -254,10 +268,10 @@ class Coordinator:
         attempt.resume_sources()
         self._after_finish()
 
-    def job_failed(self) -> None:
-        """The attempt is failing: pending checkpoints are aborted (not counted)."""
+    def job_failed(self, reason: str = "job_failed") -> None:
+        """The attempt is failing (or the job ends): pending checkpoints are aborted (not counted)."""
         for cid in sorted(self.pending):
-            self.trace.emit(self.env.now, "checkpoint_abort", "jobmanager", checkpoint=cid, reason="job_failed")
+            self.trace.emit(self.env.now, "checkpoint_abort", "jobmanager", checkpoint=cid, reason=reason)
         self.pending.clear()
         self.stw_active = None
         self.queued_trigger = False

@@ -17,7 +17,7 @@ import simpy
 from ..dataflow import FunctionRegistry, JobGraph
 from ..kafka import KafkaCluster
 from ..trace import Trace
-from .inputs import input_rng, trim_inputs, write_inputs
+from .inputs import InputProducers, input_rng, trim_inputs, write_inputs
 from .readers import attach_consumers, consumer_specs
 from .scheduling import run_counted
 
@@ -120,16 +120,19 @@ def _run_job(scenario, functions, trace_level, instants=None):
     ops = scenario.job.operators
     trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level,
                consumers=[{"name": n, "topic": t, "isolation": i} for n, t, i in specs],
-               tasks=plan.describe(),
+               tasks=plan.describe(), connectors=_connectors(ops),
                topics={"input": sorted({op.topic for op in ops if op.type == "kafka_source"}),
                        "output": sorted({op.topic for op in ops if op.type == "kafka_sink"})})
     cluster = _cluster(scenario, input_rng(rng))
     digests = attach_consumers(specs, cluster, trace)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
-    # input that no restore can ask for again is forgotten: memory stays bounded by the checkpoints
-    job.coordinator.on_complete.append(lambda retained: trim_inputs(cluster, plan, retained))
-    env.process(_abort_scanner(env, cluster, trace, stop))
+    job.input_producers = InputProducers(env, scenario, cluster, trace, job.check_drained)
+    # input that no restore can ask for again is forgotten: memory stays bounded by the checkpoints.
+    # NOTE: not with lifecycle actions: a submission may restore an older savepoint or start from nothing
+    if not scenario.lifecycle:
+        job.coordinator.on_complete.append(lambda retained: trim_inputs(cluster, plan, retained))
+    env.process(_abort_scanner(env, cluster, trace, stop, job))
     job.start()
     until = scenario.run.until
     limit = scenario.run.max_time if until == "drained" else until
@@ -142,6 +145,18 @@ def _run_job(scenario, functions, trace_level, instants=None):
     stats = {"sim_time_ms": env.now, "events": events,
              "record_hops": hops + job.hops_of_failed_attempts}
     return trace, stats
+
+
+def _connectors(ops) -> list[dict]:
+    """The Kafka operators for ``run_start``: which implementation, which topic, which isolation."""
+    out = []
+    for op in ops:
+        if op.type in ("kafka_source", "kafka_sink"):
+            entry = {"operator": op.name, "type": op.type, "topic": op.topic, "implementation": op.implementation}
+            if op.type == "kafka_source":
+                entry["isolation"] = op.isolation
+            out.append(entry)
+    return out
 
 
 def _cluster(scenario, rng) -> KafkaCluster:
@@ -164,15 +179,20 @@ def _run_end(scenario, job, trace, now: float, reason: str) -> None:
     retention = scenario.checkpointing.retention
     if retention == "none" or (retention == "delete_on_cancellation" and job.failed_for_good is None):
         kept = []
+    if job.state in ("cancelled", "finished"):
+        kept = [c.id for c in job.retained]          # what the lifecycle's cancel or stop left
     trace.emit(now, "run_end", None, reason=reason, restarts=job.restarts, attempts=job.attempt_number,
                failed=job.failed_for_good, retained_checkpoints=kept)
 
 
-def _abort_scanner(env, cluster, trace, stop):
+def _abort_scanner(env, cluster, trace, stop, job):
     """The broker's periodic scan that aborts transactions older than their timeout."""
     interval = cluster.abort_scan_interval
     while not stop.triggered:
         yield env.timeout(interval)
-        for txn in cluster.transactions.expire(env.now):
+        expired = cluster.transactions.expire(env.now)
+        for txn in expired:
             trace.emit(env.now, "txn_timeout", None, txn=txn.id, age=env.now - txn.first_write,
                        timeout=txn.timeout, records=txn.records, checkpoint=txn.checkpoint)
+        if expired:
+            job.check_drained()            # a cancelled job's last open transaction may be gone

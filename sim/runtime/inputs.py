@@ -10,6 +10,11 @@ written (``Partition.feed``), and :func:`trim_inputs` forgets what no reader and
 checkpoint can need any more: memory stays bounded however long the input is. Each ``generate``
 item draws from its own copy of the input RNG, started where the eager order (items one after
 the other) would start it, so the records are the same whether produced early or late.
+
+``transaction`` items are an upstream transactional producer (another Flink job's sink, say): a
+SimPy process writes their records at their times into one Kafka transaction, then commits or
+aborts it -- or leaves it open until the broker's timeout aborts it. Read_uncommitted readers
+see the records at once, also those of a transaction that is later aborted (SEMANTICS 4, 6).
 """
 from __future__ import annotations
 
@@ -17,7 +22,10 @@ import heapq
 import random
 from zlib import crc32
 
-__all__ = ["write_inputs", "partition_records", "stream_partitions", "input_rng", "generate_lines", "generate_chunks", "trim_inputs"]
+from ..kafka.transactions import KafkaError
+
+__all__ = ["write_inputs", "partition_records", "stream_partitions", "input_rng", "generate_lines", "generate_chunks",
+           "trim_inputs", "InputProducers", "committed_transaction_records"]
 
 CHUNK = 4096          # lines produced at a time
 
@@ -163,6 +171,8 @@ def _streams(scenario, rng) -> dict:
                 p = (first + j) % n
                 per_partition.setdefault((spec.topic, p), []).append(spread.partition(p))
             rr[spec.topic] = (first + count) % n
+        elif hasattr(item, "transaction"):
+            continue                                 # written live by InputProducers
         else:
             n = scenario.kafka.topics[item.topic].partitions
             if item.partition is not None:
@@ -238,3 +248,76 @@ def trim_inputs(cluster, plan, checkpoints) -> None:
             offsets = [s.get(partition.index) if s else None for s in states]
             if None not in offsets and not partition.listeners:
                 partition.trim(min(offsets))
+
+
+def committed_transaction_records(scenario) -> dict:
+    """``{(topic, partition): [(time, offset, value), ...]}``: the records of ``transaction`` items
+    that commit, with the offsets they get (records and control markers take offsets in time order;
+    NOTE: a transaction the broker times out writes its abort marker at a scan, which this does not
+    know, so a partition whose open transaction times out before a later one's records may see
+    those offsets shifted by one -- they only name provenance in explanations)."""
+    entries: dict = {}                       # (topic, partition) -> [(time, order, value or None, commits)]
+    for i, item in enumerate(scenario.input):
+        t = getattr(item, "transaction", None)
+        if t is None:
+            continue
+        rows = entries.setdefault((t.topic, t.partition), [])
+        commits = t.commit is not None
+        rows += [(r.at, i, k, r.value, commits) for k, r in enumerate(t.records)]
+        end = t.commit if commits else t.abort
+        if end is not None:
+            rows.append((end, i, len(t.records), None, False))       # the control marker
+    out: dict = {}
+    for key, rows in entries.items():
+        rows.sort(key=lambda r: r[:3])
+        out[key] = [(at, offset, value) for offset, (at, _, _, value, commits) in enumerate(rows)
+                    if value is not None and commits]
+    return out
+
+
+class InputProducers:
+    """The scenario's ``transaction`` items as producers writing live; ``pending`` counts the unfinished."""
+
+    def __init__(self, env, scenario, cluster, trace, on_done) -> None:
+        self.env, self.cluster, self.trace = env, cluster, trace
+        self.on_done = on_done              # called when a producer finishes (a drained run may stop)
+        self.pending = 0
+        for i, item in enumerate(scenario.input):
+            if hasattr(item, "transaction"):
+                self.pending += 1
+                env.process(self._produce(item.transaction, item.transaction.transactional_id or f"input-{i}"))
+
+    def _produce(self, spec, tid: str):
+        env, coord, trace = self.env, self.cluster.transactions, self.trace
+        part = self.cluster.topics[spec.topic].partitions[spec.partition]
+        yield env.timeout(spec.records[0].at)
+        epoch, fenced = coord.init_producer(tid, spec.timeout, env.now)
+        for old in fenced:
+            trace.emit(env.now, "txn_abort", None, txn=old.id, records=old.records, cause=old.cause)
+        txn = coord.begin(f"{tid}#{epoch}", tid, epoch, spec.timeout)
+        trace.emit(env.now, "txn_begin", None, txn=txn.id, transactional_id=tid, epoch=epoch, implementation="producer")
+        try:
+            for rec in spec.records:
+                yield env.timeout(rec.at - env.now)
+                coord.write(txn, part, env.now)
+                offset = part.append(env.now, rec.value, None, txn.id)
+                trace.emit(env.now, "kafka_append", None, topic=part.topic, partition=part.index, offset=offset,
+                           value=rec.value, txn=txn.id, origin=None)
+            end = spec.commit if spec.commit is not None else spec.abort
+            if end is not None:
+                yield env.timeout(end - env.now)
+                self._end(txn, spec.commit is not None)
+        except KafkaError as exc:      # the broker aborted it on timeout: the producer is fenced
+            trace.emit(env.now, "producer_fenced", None, transactional_id=tid, epoch=epoch, txn=txn.id,
+                       checkpoint=None, error=str(exc), recovering=False)
+        self.pending -= 1
+        self.on_done()
+
+    def _end(self, txn, commit: bool) -> None:
+        now, coord, trace = self.env.now, self.cluster.transactions, self.trace
+        if commit:
+            coord.commit(txn, now, "committed by its producer")
+            trace.emit(now, "txn_commit", None, txn=txn.id, checkpoint=None, records=txn.records,
+                       cause="committed by its producer")
+        elif coord.abort(txn, now, "aborted by its producer"):
+            trace.emit(now, "txn_abort", None, txn=txn.id, records=txn.records, cause=txn.cause)

@@ -18,13 +18,16 @@ from .channel import Channel
 from .checkpoint_store import StateBackend
 from .coordinator import Coordinator
 from .faults import FaultPlan
+from .keygroups import DEFAULT_MAX_PARALLELISM
+from .lifecycle import Lifecycle
 from .mail import ResumeInput
 from .operators import build_operator
 from .outputs import Outputs
 from .errors import TaskFailure
 from .failover import RegionFailoverMixin
+from .rescale import restored_state
 from .restart_strategy import RestartStrategy
-from .sink import KafkaSinkWriter
+from .sink import TwoPhaseCommitSink
 from .source import SourceStreamTask
 from .task import StreamTask
 
@@ -55,6 +58,15 @@ class Job:
         self.stopped_reason = None
         self.hops_of_failed_attempts = 0
         self.regions = pipelined_regions([t.name for t in plan.tasks], [(c.src, c.dst) for c in plan.channels])
+        self.tasks_by_name = {t.name: t for t in plan.tasks}
+        self.reshaped = False                # the restored checkpoint was taken by tasks of another shape
+        self.input_producers = None          # the scenario's transactional input (inputs.InputProducers)
+        self.state = "running"               # running | finished (stop-with-savepoint) | cancelled | failed
+        self.savepoints: dict = {}           # name -> CompletedCheckpoint (never deleted)
+        self.retained: list = []             # what a cancelled or finished job leaves to submit from
+        self.lifecycle = Lifecycle(self, scenario.lifecycle)
+        self.bounded_stops: dict = {}        # bounded source -> {partition: stopping offset}
+        self.input_ended = False             # every bounded source has read to its stopping offsets
 
     def start(self) -> None:
         """Install the fault plan and deploy the first attempt."""
@@ -85,7 +97,7 @@ class Job:
         number = self.attempt_number
 
         def restart(_event):
-            if self.attempt_number != number or self.stop_event.triggered:
+            if self.attempt_number != number or self.stop_event.triggered or self.state != "running":
                 return
             self.restarts += 1
             latest = self.coordinator.latest()
@@ -104,7 +116,7 @@ class Job:
             return
 
         def restart(_event):
-            if self.attempt is not attempt or attempt.failing or self.stop_event.triggered:
+            if self.attempt is not attempt or attempt.failing or self.stop_event.triggered or self.state != "running":
                 return                           # a global failover or the run's end came first
             self.restarts += 1
             self.attempt_number += 1
@@ -116,8 +128,71 @@ class Job:
 
         self.env.timeout(delay).callbacks.append(restart)
 
+    # --- the job's end and a new submission (lifecycle) ----------------------------------------------
+    def end(self, state: str, savepoint=None, close_cause: str = "closed: the job finished") -> None:
+        """The job is cancelled, or finished after a stop-with-savepoint: every task stops now."""
+        now, attempt = self.env.now, self.attempt
+        self.coordinator.job_failed(reason="job_" + state)
+        self.state = state
+        if attempt is not None and not attempt.failing:
+            attempt.shut_down(close_sinks=state == "finished", close_cause=close_cause)
+        self.attempt = None
+        self.restart_pending = False
+        cp = self.scenario.checkpointing
+        keep = state == "finished" or cp.retention == "retain_on_cancellation"
+        self.retained = list(self.coordinator.completed) if keep else []
+        open_txns = sorted(t.id for t in self.cluster.transactions.ongoing.values() if t.first_write is not None)
+        if state == "finished":
+            self.trace.emit(now, "job_finished", "jobmanager", savepoint=savepoint, open_transactions=open_txns)
+        else:
+            self.trace.emit(now, "job_cancelled", "jobmanager", retained_checkpoints=[c.id for c in self.retained],
+                            open_transactions=open_txns)
+
+    def resubmit(self, checkpoint, spec, submission: int) -> None:
+        """Run the job again (SEMANTICS 11): a new coordinator whose ids continue after ``checkpoint``."""
+        from ..dataflow import JobGraph
+        from .lifecycle import resubmitted_scenario
+        self.scenario = resubmitted_scenario(self.scenario, spec)
+        self.plan = JobGraph.build(self.scenario, self.functions).expand()
+        self.tasks_by_name = {t.name: t for t in self.plan.tasks}
+        self.regions = pipelined_regions([t.name for t in self.plan.tasks],
+                                         [(c.src, c.dst) for c in self.plan.channels])
+        self.reshaped = checkpoint is not None and set(checkpoint.tasks) != set(self.tasks_by_name)
+        self.coordinator = Coordinator(self)
+        self.coordinator.next_id = checkpoint.id + 1 if checkpoint is not None else 1
+        self.coordinator.completed = [checkpoint] if checkpoint is not None else []
+        self.restart = RestartStrategy(self.scenario.restart, self.rng)
+        self.state = "running"
+        self.trace.emit(self.env.now, "job_submit", "jobmanager", submission=submission, source=spec.from_,
+                        checkpoint=checkpoint.id if checkpoint is not None else None,
+                        parallelism=self.scenario.job.parallelism, attempt=self.attempt_number + 1, error=None)
+        self.deploy(checkpoint)
+
+    def _end_of_input(self) -> None:
+        """Bounded input read to its end: the tasks finish (SEMANTICS 0, FLIP-147). From 1.15 a final
+        checkpoint commits the last transaction first; before, the job finishes without one and the
+        sinks' last transaction is never committed (it is aborted when the sink closes)."""
+        attempt = self.attempt
+        if (self.input_ended or self.state != "running" or not self.bounded_stops or attempt is None
+                or attempt.failing or attempt.down or self.restart_pending or not attempt.quiet()
+                or not all(t.reader.exhausted() for t in attempt.sources)):
+            return
+        from ..scenario.versions import release
+        self.input_ended = True
+        final = release(self.scenario.flink_version).final_checkpoint
+        self.trace.emit(self.env.now, "lifecycle", "jobmanager", action="end of input",
+                        detail="a final checkpoint, then the job finishes" if final else
+                        "the job finishes without a final checkpoint (before Flink 1.15)", savepoint=None)
+        if final:
+            attempt.stopping = True
+            self.coordinator.stop()
+            self.coordinator.trigger(stop=True)
+        else:
+            self.end("finished", close_cause="closed when the input ended: no final checkpoint before Flink 1.15")
+
     def give_up(self, reason: str) -> None:
         """The job failed for good: record why and stop the run."""
+        self.state = "failed"
         self.failed_for_good = reason
         self.trace.emit(self.env.now, "job_failed", "jobmanager", reason=reason)
         self.stop("job_failed")
@@ -130,7 +205,17 @@ class Job:
 
     def check_drained(self) -> None:
         """Stop a ``until: drained`` run once input is consumed and all output committed."""
-        if self.scenario.run.until != "drained" or self.stop_event.triggered:
+        self._end_of_input()
+        if self.scenario.run.until != "drained" or self.stop_event.triggered or self.lifecycle.pending:
+            return
+        if self.input_producers is not None and self.input_producers.pending:
+            return
+        # a transaction with records still open on the broker (a cancelled job's, an old prefix's) holds
+        # back read_committed readers: the run is drained only once the broker has ended it
+        if any(t.first_write is not None for t in self.cluster.transactions.ongoing.values()):
+            return
+        if self.state in ("finished", "cancelled"):
+            self.stop(self.state)
             return
         attempt = self.attempt
         if attempt is None or attempt.failing or attempt.down or self.restart_pending or self.faults.pending_timed:
@@ -158,6 +243,7 @@ class Attempt(RegionFailoverMixin):
         self.failing = False
         self.down: set[str] = set()          # tasks of regions waiting for their restart
         self.init_failures: list = []        # (task name, reason): tasks that fail while they start
+        self.stopping = False                # stop-with-savepoint: the sources stay paused
         self.counters = [0]                  # items in channels
         self.active = 0                      # tasks not idle
         self.quiet_callbacks: list = []
@@ -172,7 +258,7 @@ class Attempt(RegionFailoverMixin):
                          for spec in job.plan.channels]
         self.tasks: list[StreamTask] = []
         self.sources: list[SourceStreamTask] = []
-        self.sinks: list[KafkaSinkWriter] = []
+        self.sinks: list[TwoPhaseCommitSink] = []
         for spec in job.plan.tasks:
             self.tasks.append(self._build(spec))
         for task in self.tasks:
@@ -183,7 +269,8 @@ class Attempt(RegionFailoverMixin):
 
     def restore_inflight(self, checkpoint, indexes=None) -> None:
         """Put the checkpoint's persisted in-flight buffers back into the channels (``indexes``: only those)."""
-        if checkpoint is None:
+        # NOTE: in-flight data (unaligned) is put back only into the same channels; a reshaped job drops it
+        if checkpoint is None or self.job.reshaped:
             return
         for index, buffers in sorted(checkpoint.inflight().items()):
             if indexes is None or index in indexes:
@@ -194,9 +281,9 @@ class Attempt(RegionFailoverMixin):
 
     def _build(self, spec) -> StreamTask:
         job = self.job
-        restored = self.checkpoint.tasks[spec.name].state if self.checkpoint else None
-        outputs = Outputs([([self.channels[c.index] for c in chs], chs[0].partitioner if chs else "forward")
-                           for chs in spec.outputs], self.buffer_size, job.rng)
+        restored = restored_state(self.checkpoint, spec, job.reshaped)
+        outputs = Outputs([([self.channels[c.index] for c in chs], chs[0].partitioner if chs else "forward",
+                            self._max_parallelism(chs)) for chs in spec.outputs], self.buffer_size, job.rng)
         inputs = [self.channels[c.index] for c in spec.inputs]
         ops = [build_operator(self, spec, op_spec, restored.get(op_spec.name) if restored else None)
                for op_spec in spec.ops]
@@ -209,6 +296,13 @@ class Attempt(RegionFailoverMixin):
         if cls is SourceStreamTask:
             self.sources.append(task)
         return task
+
+    def _max_parallelism(self, chs) -> int:
+        """The key groups of the operator an out-edge feeds (128 unless it is a keyed_sum that sets them)."""
+        if not chs:
+            return DEFAULT_MAX_PARALLELISM
+        head = self.job.tasks_by_name[chs[0].dst].head
+        return getattr(head, "max_parallelism", DEFAULT_MAX_PARALLELISM)
 
     def _ptime(self, op_spec) -> float:
         if op_spec.processing_time is not None:
@@ -270,6 +364,23 @@ class Attempt(RegionFailoverMixin):
             ch.queue.clear()
         self.job.on_failure(reason)
 
+    def shut_down(self, close_sinks: bool, close_cause: str = "closed: the job finished") -> None:
+        """Stop every task without a failover (cancel, or the end of a stop-with-savepoint).
+
+        ``close_sinks``: the job finished, so each sink's ``close()`` runs (FlinkKafkaProducer aborts
+        its current, empty transaction); a cancelled job's tasks stop at once and leave every
+        transaction open on the broker (SEMANTICS 11).
+        """
+        self.failing = True
+        if close_sinks:
+            for sink in self.sinks:
+                sink.close(close_cause)
+        self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks)
+        for t in self.tasks:
+            t.cancel()
+        for ch in self.channels:
+            ch.queue.clear()
+
     # --- quiescence (stop the world, drained) ------------------------------------------------------
     def went_idle(self, task) -> None:
         """``task`` has nothing to do; when every task is idle and nothing is in flight, the job is quiet."""
@@ -290,7 +401,9 @@ class Attempt(RegionFailoverMixin):
         self.quiet_callbacks.append(callback)
 
     def resume_sources(self) -> None:
-        """Let paused sources read again."""
+        """Let paused sources read again (not while a stop-with-savepoint holds them)."""
+        if self.stopping:
+            return
         for task in self.sources:
             if task.paused:
                 task.post(ResumeInput())

@@ -8,7 +8,7 @@ barrier, and after each input buffer when ``buffer_timeout`` is 0).
 from __future__ import annotations
 
 from collections import deque
-from zlib import crc32
+from .keygroups import DEFAULT_MAX_PARALLELISM, operator_index
 
 __all__ = ["Outputs", "RecordWriter"]
 
@@ -16,11 +16,12 @@ __all__ = ["Outputs", "RecordWriter"]
 class RecordWriter:
     """One out-edge of the task (Flink's RecordWriter): its channels, partitioner and partial buffers."""
 
-    __slots__ = ("channels", "partitioner", "bufs", "next", "key_cache")
+    __slots__ = ("channels", "partitioner", "bufs", "next", "key_cache", "max_parallelism")
 
-    def __init__(self, channels, partitioner: str, start: int) -> None:
+    def __init__(self, channels, partitioner: str, start: int, max_parallelism: int = DEFAULT_MAX_PARALLELISM) -> None:
         self.channels = channels
         self.partitioner = partitioner
+        self.max_parallelism = max_parallelism       # of the receiving operator: its key groups
         self.bufs = [[] for _ in channels]
         self.next = start
         self.key_cache: dict = {}
@@ -32,9 +33,9 @@ class Outputs:
     __slots__ = ("edges", "size", "ready", "dirty", "channels")
 
     def __init__(self, edges, buffer_size: int, rng) -> None:
-        # edges: list of (channels ordered by receiver index, partitioner)
-        self.edges = [RecordWriter(chs, part, rng.randrange(len(chs)) if part == "rebalance" else 0)
-                      for chs, part in edges if chs]
+        # edges: list of (channels ordered by receiver index, partitioner[, receiver's max_parallelism])
+        self.edges = [RecordWriter(e[0], e[1], rng.randrange(len(e[0])) if e[1] == "rebalance" else 0, *e[2:])
+                      for e in edges if e[0]]
         self.size = buffer_size
         self.ready: deque = deque()       # (channel, buffer) in send order
         self.dirty = False                # some partial buffer may hold records
@@ -49,7 +50,7 @@ class Outputs:
             if n == 1 or part == "forward":
                 self._fill(chans[0], bufs, 0, records)
             elif part == "hash":
-                cache = edge.key_cache
+                cache, maxp = edge.key_cache, edge.max_parallelism
                 buckets = [[] for _ in range(n)]
                 adds = [b.append for b in buckets]
                 for rec in records:
@@ -59,7 +60,7 @@ class Outputs:
                     try:
                         adds[cache[key]](rec)
                     except KeyError:
-                        cache[key] = crc32(str(key).encode()) % n
+                        cache[key] = operator_index(key, maxp, n)     # by key group, as Flink routes
                         adds[cache[key]](rec)
                 for i in range(n):
                     if buckets[i]:

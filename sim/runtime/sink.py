@@ -1,19 +1,16 @@
-"""The Kafka sink with Flink's two-phase commit (``semantic: exactly_once``).
+"""The Kafka sinks with Flink's two-phase commit (``semantic: exactly_once``), and what both share.
 
 Records go into the current Kafka transaction (read_uncommitted readers see them at once). On
 ``barrier(n)`` the sink pre-commits: it flushes, remembers the transaction as pending for ``n``
-and opens a new one; the snapshot holds the pending transactions and the open one. On
-``notify_checkpoint_complete(k)`` it commits every pending transaction with id <= k, in order;
-a commit that fails (the broker aborted the transaction on timeout, or the producer was fenced)
-does not stop the others: once all were tried, the first failure fails the job (Flink's
-TwoPhaseCommitSinkFunction). A commit, and a recovery commit, of a transaction opened more than
-0.8 x its timeout ago is warned about (``txn_warning``). On restore it commits the restored pending transactions again (commit is
-idempotent; one the broker already aborted is reported lost), aborts the one that was open at
-snapshot time and every leftover transaction of this subtask, and opens a fresh one.
+and opens a new one; the snapshot holds the pending transactions. On
+``notify_checkpoint_complete(k)`` it commits every pending transaction with id <= k, in order (a
+late notice for an older id finds nothing left to commit); a commit that fails does not stop the
+others. On restore it commits the restored pending transactions again (commit is idempotent),
+aborts what it does not resume, and opens a fresh transaction.
 
-Transactional ids come from a pool per subtask (``<prefix>-<subtask>-<k>``, five of them, as
-Flink's FlinkKafkaProducer does); each new transaction initialises its id's producer, which bumps
-the epoch and fences a zombie of an earlier attempt that still had a transaction open under it.
+:class:`TwoPhaseCommitSink` is what the two implementations share; :class:`FlinkKafkaProducer`
+(here) and :class:`~sim.runtime.kafka_sink.KafkaSink` differ in their transactional ids, their
+state, what they abort on start and restore, and what a refused commit does (SEMANTICS 5).
 
 ``at_least_once`` and ``none`` write without transactions through the producer's batch, sent
 ``linger`` ms later: replays after a restore show up as duplicates. ``at_least_once`` flushes the
@@ -30,20 +27,24 @@ from .errors import TaskFailure
 from .operators import Operator, operator_type
 from .scheduling import call_later
 
-__all__ = ["KafkaSinkWriter", "POOL_SIZE"]
+__all__ = ["TwoPhaseCommitSink", "FlinkKafkaProducer", "POOL_SIZE", "SAFE_SCALE_DOWN_FACTOR"]
 
 POOL_SIZE = 5
+SAFE_SCALE_DOWN_FACTOR = 5
 
 
-class KafkaSinkWriter(Operator):
-    """The sink operator: writes each buffer to Kafka (in a transaction with exactly_once)."""
+class TwoPhaseCommitSink(Operator):
+    """A Kafka sink subtask: writing, batching, pre-commit bookkeeping and commits in order."""
 
     stateful = True
-    external = True
+    external = True                    # it writes to Kafka at the current time (see chain.py)
+    implementation = ""
 
-    def __init__(self, task_name: str, index: int, spec, cluster, attempt, counter: dict) -> None:
+    def __init__(self, task_name: str, index: int, parallelism: int, spec, cluster, attempt, counter: dict) -> None:
         self.task_name = task_name                 # the (chained) task: the trace's lane
         self.label = f"{spec.name}[{index}]"       # names this subtask's transactions: "sink[0]#3"
+        self.index = index
+        self.parallelism = parallelism
         self.spec = spec
         self.attempt = attempt
         self.number = attempt.number               # the attempt that deployed it: provenance of writes
@@ -53,7 +54,6 @@ class KafkaSinkWriter(Operator):
         topic = cluster.topics[spec.topic]
         self.partition = topic.partitions[index % len(topic.partitions)]
         self.producer = Producer(cluster, self.partition)
-        self.prefix = f"{spec.transactional_id_prefix or spec.name}-{index}-"
         self.exactly_once = spec.semantic == "exactly_once"
         self.pending: list = []            # (checkpoint, Transaction) pre-committed, oldest first
         self.current = None
@@ -61,50 +61,31 @@ class KafkaSinkWriter(Operator):
         self.counter = counter             # txn serial numbers per subtask, across attempts
         self.batch: list = []              # non-transactional producer batch, sent after ``linger``
 
-    # --- lifecycle ---------------------------------------------------------------------------
     def open(self, restored: dict | None) -> None:
-        """Recover transactions from the restored state, clean up leftovers, begin a transaction."""
-        if not self.exactly_once:
-            return
-        producer, now = self.producer, self.env.now
-        keep = set()
-        if restored:
-            self.opened.update(restored.get("opened", {}))
-            for cid, name in restored["pending"]:
-                txn = producer.transaction(name)
-                keep.add(name)
-                self._commit(txn, cid, "recovered on restore", recovering=True)
-            open_name = restored.get("open")
-            if open_name:
-                txn = producer.transaction(open_name)
-                if producer.abort_transaction(txn, now, "open at snapshot time; aborted on restore"):
-                    self._trace_abort(txn)
-        for txn in producer.open_transactions(self.prefix):
-            if txn.id not in keep and producer.abort_transaction(txn, now,
-                                                                 "leftover of a failed attempt; aborted on restore"):
-                self._trace_abort(txn)
-        self._begin()
+        """Recover from the restored state (or start fresh) before the first record."""
+        raise NotImplementedError
 
-    def _begin(self) -> None:
-        producer, now = self.producer, self.env.now
-        used = {t.transactional_id for _, t in self.pending}
-        free = [k for k in range(POOL_SIZE) if f"{self.prefix}{k}" not in used]
-        if not free:
-            raise TaskFailure("too many ongoing snapshots: every transactional id of the pool is pending")
-        tid = f"{self.prefix}{free[0]}"
+    def _init_producer(self, tid: str) -> int:
+        """``initTransactions()`` for ``tid``: bump its epoch, fence (abort) its previous open txn."""
         try:
-            epoch, fenced = producer.init_transactions(tid, self.spec.transaction_timeout, now)
+            epoch, fenced = self.producer.init_transactions(tid, self.spec.transaction_timeout, self.env.now)
         except InvalidTimeout as exc:
             # an ordinary task failure in Flink (the producer is created in the sink task): the
             # restart strategy restarts the job, which fails the same way (SEMANTICS 6)
             raise TaskFailure(f"INVALID_TRANSACTION_TIMEOUT: {exc}") from None
         for txn in fenced:
             self._trace_abort(txn)
+        return epoch
+
+    def _open_transaction(self, tid: str) -> None:
+        epoch, now = self._init_producer(tid), self.env.now
         serial = self.counter.get(self.label, 0) + 1
         self.counter[self.label] = serial
-        self.current = producer.begin_transaction(f"{self.label}#{serial}", tid, epoch, self.spec.transaction_timeout)
+        self.current = self.producer.begin_transaction(f"{self.label}#{serial}", tid, epoch,
+                                                       self.spec.transaction_timeout)
         self.opened[self.current.id] = now
-        self.trace.emit(now, "txn_begin", self.task_name, txn=self.current.id, transactional_id=tid, epoch=epoch)
+        self.trace.emit(now, "txn_begin", self.task_name, txn=self.current.id, transactional_id=tid, epoch=epoch,
+                        implementation=self.implementation)
 
     # --- records -----------------------------------------------------------------------------
     def process(self, records: list) -> list:
@@ -130,10 +111,14 @@ class KafkaSinkWriter(Operator):
             self._write(batch)
             self.attempt.job.check_drained()
 
+    def _transaction_for_write(self):
+        """The transaction the next write goes into."""
+        return self.current
+
     def _write(self, records: list) -> None:
         now, part, attempt = self.env.now, self.partition, self.number
         values, origins = zip(*records)          # one transpose in C instead of two passes
-        txn = self.current
+        txn = self._transaction_for_write() if self.exactly_once else None
         if txn is None and self.exactly_once:
             raise TaskFailure("no open transaction: the transactional producer failed to initialise")
         if self.trace.control:
@@ -153,21 +138,21 @@ class KafkaSinkWriter(Operator):
                            txn=tid, origin=origins[k])
 
     # --- checkpoints -------------------------------------------------------------------------
-    def snapshot(self, checkpoint: int):
-        """Pre-commit on the barrier: the open transaction becomes pending for ``checkpoint``; open the next."""
-        if not self.exactly_once:
-            if self.spec.semantic == "at_least_once" and self.batch:
-                batch, self.batch = self.batch, []
-                self._write(batch)                 # flush on the barrier
-            return None
-        txn, now = self.current, self.env.now
+    def flush_batch(self) -> bool:
+        """``at_least_once`` flushes the batch on the barrier; True if this sink is not transactional."""
+        if self.exactly_once:
+            return False
+        if self.spec.semantic == "at_least_once" and self.batch:
+            batch, self.batch = self.batch, []
+            self._write(batch)
+        return True
+
+    def precommit(self, txn, checkpoint: int) -> None:
+        """Flush ``txn`` and keep it as pending for ``checkpoint``."""
         txn.checkpoint = checkpoint
         self.pending.append((checkpoint, txn))
-        self.trace.emit(now, "txn_precommit", self.task_name, txn=txn.id, checkpoint=checkpoint, records=txn.records)
-        self._begin()
-        held = [t.id for _, t in self.pending] + [self.current.id]
-        return {"pending": [(cid, t.id) for cid, t in self.pending], "open": self.current.id,
-                "opened": {name: self.opened[name] for name in held}}
+        self.trace.emit(self.env.now, "txn_precommit", self.task_name, txn=txn.id, checkpoint=checkpoint,
+                        records=txn.records)
 
     def notify_complete(self, checkpoint: int) -> None:
         """Commit every pending transaction of a checkpoint <= ``checkpoint``, oldest first; a failed
@@ -194,16 +179,21 @@ class KafkaSinkWriter(Operator):
         except KafkaError as exc:
             self.trace.emit(now, "producer_fenced", self.task_name, transactional_id=txn.transactional_id,
                             epoch=txn.epoch, txn=txn.id, checkpoint=cid, error=str(exc), recovering=recovering)
-            if not recovering:
-                raise TaskFailure(f"commit of {txn.id} (checkpoint {cid}) failed: {exc}") from None
+            self.commit_failed(txn, cid, exc, recovering)
+
+    def commit_failed(self, txn, cid: int, exc: KafkaError, recovering: bool) -> None:
+        """The broker refused a commit: what the implementation does about it."""
+        raise NotImplementedError
+
+    def close(self, cause: str = "closed: the job finished") -> None:
+        """The job finished: abort the current transaction (TwoPhaseCommitSinkFunction.close); KafkaSink
+        has none open after the final savepoint's barrier."""
+        txn, self.current = self.current, None
+        if txn is not None and self.producer.abort_transaction(txn, self.env.now, cause):
+            self._trace_abort(txn)
 
     def _warn_age(self, txn) -> None:
-        """Warn when the transaction, counted from when it was opened, is older than 0.8 x its timeout."""
-        opened = self.opened.get(txn.id)
-        if opened is not None:
-            age = self.env.now - opened
-            if age > 0.8 * txn.timeout:
-                self.trace.emit(self.env.now, "txn_warning", self.task_name, txn=txn.id, age=age, timeout=txn.timeout)
+        """Hook: FlinkKafkaProducer warns about old transactions; KafkaSink does not."""
 
     def _trace_abort(self, txn) -> None:
         self.trace.emit(self.env.now, "txn_abort", self.task_name, txn=txn.id, records=txn.records, cause=txn.cause)
@@ -225,12 +215,101 @@ class KafkaSinkWriter(Operator):
         return sum(t.records for _, t in self.pending) + (self.current.records if self.current else 0)
 
 
+class FlinkKafkaProducer(TwoPhaseCommitSink):
+    """The legacy sink (TwoPhaseCommitSinkFunction): a pool of five transactional ids per subtask.
+
+    Ids are ``<prefix>-<subtask>-<k>``, k < 5; more pending transactions than the pool holds fail
+    the job. A commit refused during ``notify_checkpoint_complete`` fails the job (failover); one
+    refused while recovering is only logged (``producer_fenced`` with ``recovering``): data lost.
+    A commit, and a recovery commit, of a transaction opened more than 0.8 x its timeout ago is
+    warned about (``txn_warning``).
+    """
+
+    implementation = "FlinkKafkaProducer"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.prefix = f"{self.spec.transactional_id_prefix or self.spec.name}-{self.index}-"
+
+    def open(self, restored: dict | None) -> None:
+        """Recover transactions from the restored state, clean up leftovers, begin a transaction."""
+        if not self.exactly_once:
+            return
+        producer, now = self.producer, self.env.now
+        keep = set()
+        if restored is None:
+            self._abort_possible_ids()
+        else:
+            self.opened.update(restored.get("opened", {}))
+            for cid, name in restored["pending"]:
+                txn = producer.transaction(name)
+                keep.add(name)
+                self._commit(txn, cid, "recovered on restore", recovering=True)
+            # one name as snapshotted; a list when rescaling gave this subtask several old states
+            opens = restored.get("opens") or ([restored["open"]] if restored.get("open") else [])
+            for name in opens:
+                txn = producer.transaction(name)
+                if producer.abort_transaction(txn, now, "open at snapshot time; aborted on restore"):
+                    self._trace_abort(txn)
+        for txn in producer.open_transactions(self.prefix):
+            if txn.id not in keep and producer.abort_transaction(txn, now,
+                                                                 "leftover of a failed attempt; aborted on restore"):
+                self._trace_abort(txn)
+        self._begin()
+
+    def _abort_possible_ids(self) -> None:
+        """No state (first start, or a failure before the first checkpoint): abort the ids of every
+        subtask ``index + j * parallelism``, j < 5 -- all the ids a job up to 5 x wider could have used.
+
+        NOTE: FlinkKafkaProducer.initializeState -> TransactionalIdsGenerator.generateIdsToAbort
+        (SAFE_SCALE_DOWN_FACTOR 5): after a scale-down by more than 5 x without a checkpoint, the ids
+        of the highest old subtasks are never aborted and their open transactions linger.
+        """
+        base = self.spec.transactional_id_prefix or self.spec.name
+        for j in range(SAFE_SCALE_DOWN_FACTOR):
+            for txn in self.producer.open_transactions(f"{base}-{self.index + j * self.parallelism}-"):
+                if self.producer.abort_transaction(txn, self.env.now, "a possible id of an earlier run; aborted on start"):
+                    self._trace_abort(txn)
+
+    def _begin(self) -> None:
+        used = {t.transactional_id for _, t in self.pending}
+        free = [k for k in range(POOL_SIZE) if f"{self.prefix}{k}" not in used]
+        if not free:
+            raise TaskFailure("too many ongoing snapshots: every transactional id of the pool is pending")
+        self._open_transaction(f"{self.prefix}{free[0]}")
+
+    def snapshot(self, checkpoint: int):
+        """Pre-commit on the barrier: the open transaction becomes pending for ``checkpoint``; open the next."""
+        if self.flush_batch():
+            return None
+        self.precommit(self.current, checkpoint)
+        self._begin()
+        held = [t.id for _, t in self.pending] + [self.current.id]
+        return {"pending": [(cid, t.id) for cid, t in self.pending], "open": self.current.id,
+                "opened": {name: self.opened[name] for name in held}}
+
+    def commit_failed(self, txn, cid: int, exc: KafkaError, recovering: bool) -> None:
+        if not recovering:
+            raise TaskFailure(f"commit of {txn.id} (checkpoint {cid}) failed: {exc}") from None
+
+    def _warn_age(self, txn) -> None:
+        """Warn when the transaction, counted from when it was opened, is older than 0.8 x its timeout."""
+        opened = self.opened.get(txn.id)
+        if opened is not None:
+            age = self.env.now - opened
+            if age > 0.8 * txn.timeout:
+                self.trace.emit(self.env.now, "txn_warning", self.task_name, txn=txn.id, age=age, timeout=txn.timeout)
+
+
 @operator_type("kafka_sink")
-def _kafka_sink(attempt, task_spec, op_spec, restored) -> KafkaSinkWriter:
-    """The sink of subtask ``i``: recovers its transactions from ``restored`` and opens one; a failure
-    doing so (e.g. a transaction timeout above the broker's maximum) is the task's, once it runs."""
+def _kafka_sink(attempt, task_spec, op_spec, restored) -> TwoPhaseCommitSink:
+    """The sink of subtask ``i`` in its implementation: recovers its transactions from ``restored``
+    and opens one; a failure doing so (e.g. a transaction timeout above the broker's maximum) is the
+    task's, once it runs."""
+    from .kafka_sink import KafkaSink
     job = attempt.job
-    op = KafkaSinkWriter(task_spec.name, task_spec.index, op_spec, job.cluster, attempt, job.txn_counter)
+    cls = KafkaSink if op_spec.implementation == "KafkaSink" else FlinkKafkaProducer
+    op = cls(task_spec.name, task_spec.index, task_spec.parallelism, op_spec, job.cluster, attempt, job.txn_counter)
     try:
         op.open(restored)
     except TaskFailure as failure:          # the task fails right after deployment (Attempt.start)

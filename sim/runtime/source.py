@@ -31,6 +31,9 @@ class SourceReader(Operator):
         self.partitions = []                         # the ones it knows of (discovered)
         self.positions: dict[int, int] = {}
         self.snapshots: dict[int, dict] = {}
+        self.isolation = spec.isolation
+        #: bounded KafkaSource: partition -> the offset it stops at (the end offsets when the job first started)
+        self.stop_at: dict | None = None
 
     def start(self, now: float, restored: dict | None) -> list[tuple[int, int, str]]:
         """Choose start positions; returns (partition, offset, cause) for the trace."""
@@ -64,11 +67,12 @@ class SourceReader(Operator):
         parts = self.partitions
         if len(parts) == 1:
             p = parts[0]
-            if p.transactional:          # a topic some sink writes with transactions: markers to skip
-                offsets, self.positions[p.index] = fetch(p, self.positions[p.index], now, "read_uncommitted", limit)
+            if p.transactional:          # a topic written with transactions: markers (and maybe aborted records) to skip
+                offsets, self.positions[p.index] = fetch(p, self.positions[p.index], now, self.isolation, limit)
                 return [(p.value(o), Origin(p.topic, p.index, o, p.next_time(o))) for o in offsets]
             start = self.positions[p.index]
-            stop = min(p.end(now), start + limit)
+            end = p.end(now) if self.stop_at is None else min(p.end(now), self.stop_at[p.index])
+            stop = min(end, start + limit)
             if stop <= start:
                 return []
             p.ensure(stop)
@@ -81,25 +85,38 @@ class SourceReader(Operator):
             best, best_t = None, None
             for p in parts:
                 pos = self.positions[p.index]
-                if pos < p.end(now) and (best_t is None or p.next_time(pos) < best_t):
+                if pos < self._end(p, now) and (best_t is None or p.next_time(pos) < best_t):
                     best, best_t = p, p.next_time(pos)
             if best is None:
                 break
             pos = self.positions[best.index]
             self.positions[best.index] = pos + 1
-            if best.transactional and not best.visible(pos, "read_uncommitted"):
-                continue                          # a control marker takes an offset but is no record
+            if best.transactional and not best.visible(pos, self.isolation):
+                continue                          # a control marker (or, read_committed, an aborted record)
             out.append((best.value(pos), Origin(best.topic, best.index, pos, best.next_time(pos))))
         return out
 
+    def _end(self, p, now: float) -> int:
+        """Where reading must stop: the high watermark, or for read_committed the last stable offset."""
+        end = p.end(now) if self.stop_at is None else min(p.end(now), self.stop_at[p.index])
+        return min(end, p.lso()) if self.isolation == "read_committed" and p.transactional else end
+
     def next_time(self) -> float | None:
-        """When the next unread record becomes visible (None: nothing more will come)."""
-        times = [t for p in self.partitions if (t := p.next_time(self.positions[p.index])) is not None]
+        """When the next unread record becomes visible (None: nothing known to come; an append or a
+        transaction's end wakes the task through its partition listener)."""
+        times = []
+        for p in self.partitions:
+            pos = self.positions[p.index]
+            t = p.next_time(pos) if self.stop_at is None or pos < self.stop_at[p.index] else None
+            if t is not None and not (self.isolation == "read_committed" and p.transactional and pos >= p.lso()):
+                times.append(t)
         return min(times) if times else None
 
     def exhausted(self) -> bool:
         """Nothing more will ever be read (partitions it will discover count too)."""
         parts = self.assigned if self.spec.partition_discovery_interval else self.partitions
+        if self.stop_at is not None:
+            return all(self.positions.get(p.index, 0) >= self.stop_at[p.index] for p in self.partitions)
         return all(p.next_time(self.positions.get(p.index, 0)) is None for p in parts)
 
     def discover(self, now: float) -> list:
@@ -146,6 +163,11 @@ def _kafka_source(attempt, task_spec, op_spec, restored) -> SourceReader:
     topic = cluster.topics[op_spec.topic]
     parts = [p for p in topic.partitions if p.index % task_spec.parallelism == task_spec.index]
     reader = SourceReader(cluster, op_spec, parts)
+    if op_spec.bounded:
+        # the stopping offsets are fixed when the job first starts and kept across restarts (the
+        # enumerator keeps them with its splits): OffsetsInitializer.latest() as KafkaSource's setBounded
+        stops = attempt.job.bounded_stops.setdefault(op_spec.name, {q.index: q.end(now) for q in topic.partitions})
+        reader.stop_at = stops
     for p, offset, cause in reader.start(now, restored):
         attempt.trace.emit(now, "source_offset_reset", task_spec.name, topic=topic.name, partition=p,
                            offset=offset, cause=cause)
@@ -168,6 +190,19 @@ class SourceStreamTask(StreamTask):
         interval = self.reader.spec.partition_discovery_interval
         if interval and len(self.reader.partitions) < len(self.reader.assigned):
             self.later(interval, self._discovery_due)
+        # records written live (transactional input) and transaction ends wake the task
+        self.listening = [(p, (self._appended, self.reader.isolation)) for p in self.reader.assigned]
+        for p, listener in self.listening:
+            p.listeners.append(listener)
+
+    def _appended(self, _partition, t: float) -> None:
+        if not self.dead:
+            self.notify(t)
+
+    def cancel(self) -> None:
+        for p, listener in self.listening:
+            p.listeners.remove(listener)
+        super().cancel()
 
     def _discovery_due(self) -> None:
         self.post(DiscoverPartitions())

@@ -18,6 +18,7 @@ from .yamlsrc import path_str
 from .translate import validate_model
 from .units import format_ms, parse_duration, parse_rate
 from .references import check_references
+from .connectors import connectors_for_release
 from .versions import Release, apply_release, release
 
 __all__ = ["Scenario", "ScenarioError", "JobScenario", "GateScenario", "GateItem",
@@ -95,6 +96,9 @@ def _validate(data: dict, lines: dict, file: str):
     scenario._lines = lines
     if kind in ("job", "gate"):
         scenario = apply_release(scenario)          # version-dependent defaults (SEMANTICS 0)
+        scenario._lines = lines
+    if kind == "job":
+        scenario = connectors_for_release(scenario)   # the Kafka connectors of that release
         scenario._lines = lines
     check_references(scenario, lines, file)
     return scenario

@@ -8,6 +8,7 @@ from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
 from pydantic import BaseModel
 
 from .common import Comparison, Duration, Rate, Strict
+from .lifecycle import LifecycleAction
 from .limits import MAX_COUNT, MAX_PARALLELISM, MAX_PARTITIONS
 from .units import parse_duration
 from .versions import DEFAULT_VERSION, parse_version
@@ -79,9 +80,32 @@ class GenerateItem(Strict):
     generate: GenerateSpec
 
 
-InputItem = Annotated[Union[Annotated[InputRecord, Tag("is:value"), ], Annotated[GenerateItem, Tag("is:generate")]],
-                      Discriminator(_keyed("generate", "value"), custom_error_type="input_kind",
-                                    custom_error_message="an input item is {topic, at, value} or {generate: {...}}")]
+class TxnRecord(Strict):
+    at: Duration
+    value: str
+
+
+class InputTransactionSpec(Strict):
+    """Records an upstream transactional producer writes, then commits, aborts, or leaves open."""
+
+    topic: str
+    partition: int = Field(0, ge=0)
+    transactional_id: Optional[str] = None        # default: "input-<index of the item>"
+    records: list[TxnRecord] = Field(min_length=1)
+    commit: Optional[Duration] = None             # when the producer commits ...
+    abort: Optional[Duration] = None              # ... or aborts; neither: open until the broker's timeout
+    timeout: Duration = 60_000.0                  # the producer's transaction.timeout.ms (Kafka client: 60 s)
+
+
+class InputTransaction(Strict):
+    transaction: InputTransactionSpec
+
+
+InputItem = Annotated[Union[Annotated[InputRecord, Tag("is:value"), ], Annotated[GenerateItem, Tag("is:generate")],
+                            Annotated[InputTransaction, Tag("is:transaction")]],
+                      Discriminator(_keyed("generate", "transaction", "value"), custom_error_type="input_kind",
+                                    custom_error_message="an input item is {topic, at, value}, {generate: {...}} "
+                                                         "or {transaction: {...}}")]
 
 
 class _Op(Strict):
@@ -97,7 +121,14 @@ class _Op(Strict):
 class KafkaSourceOp(_Op):
     type: Literal["kafka_source"]
     topic: str
-    start_from: Literal["earliest", "latest", "group_offsets"] = "group_offsets"
+    #: absent: by implementation (FlinkKafkaConsumer: group_offsets; KafkaSource: earliest)
+    start_from: Optional[Literal["earliest", "latest", "group_offsets"]] = None
+    #: FlinkKafkaConsumer or KafkaSource; absent: by Flink version
+    implementation: Optional[Literal["FlinkKafkaConsumer", "KafkaSource"]] = None
+    #: what the source reads of a transactionally written topic (neither Flink source sets it: SEMANTICS 4)
+    isolation: Literal["read_uncommitted", "read_committed"] = "read_uncommitted"
+    #: KafkaSource only: read up to the end offsets at the job's start, then finish (setBounded(latest()))
+    bounded: bool = False
     group: str = "flink"
     auto_offset_reset: Literal["earliest", "latest"] = "latest"
     commit_offsets_on_checkpoint: bool = True
@@ -117,6 +148,8 @@ class MapOp(_Op):
 class KeyedSumOp(_Op):
     type: Literal["keyed_sum"]
     key: str = "word"
+    #: key groups: the unit of keyed state that rescaling moves (Flink's default 128)
+    max_parallelism: int = Field(128, ge=1, le=32768)
 
 
 class KafkaSinkOp(_Op):
@@ -125,6 +158,8 @@ class KafkaSinkOp(_Op):
     semantic: Literal["exactly_once", "at_least_once", "none"] = "exactly_once"
     transaction_timeout: Duration = 3_600_000.0       # Flink's Kafka sink sets 1 h
     transactional_id_prefix: Optional[str] = None
+    #: FlinkKafkaProducer (legacy, pool of 5 ids) or KafkaSink (Sink V2); absent: by Flink version
+    implementation: Optional[Literal["FlinkKafkaProducer", "KafkaSink"]] = None
     linger: Duration = 5.0          # at_least_once / none: the producer sends its batch this much later
 
 
@@ -288,6 +323,9 @@ class JobExpect(Strict):
     overcounted: Optional[Comparison] = None
     job_failed: Optional[bool] = None
     transactions_timed_out: Optional[Comparison] = None
+    lso_holds: Optional[Comparison] = None                # never-committed transactions that stalled readers
+    commits_discarded: Optional[Comparison] = None        # KafkaSink commits given up (no failover)
+    savepoints: Optional[list[str]] = None                # names of the savepoints that completed
     explanation_mentions: Optional[list[str]] = None
     checkpoint_status: Optional[dict[int, Literal["completed", "aborted", "expired", "declined", "pending"]]] = None
     persisted_in_flight: Optional[Comparison] = None      # bytes, summed over completed checkpoints
@@ -307,6 +345,7 @@ class JobScenario(Strict):
     state_backend: StateBackendSpec = StateBackendSpec()
     restart: RestartSpec = RestartSpec()
     faults: list[Fault] = Field(default_factory=list)
+    lifecycle: list[LifecycleAction] = Field(default_factory=list)
     consumers: list[ConsumerSpec] = Field(default_factory=list)
     run: RunSpec = RunSpec()
     expect: JobExpect = JobExpect()

@@ -41,6 +41,13 @@ def check_job_limits(s) -> None:
                               "allowed (fewer words per line or fewer lines)", "input", i, "generate",
                               "words_per_line")
             total += n
+        elif hasattr(item, "transaction"):
+            t = item.transaction
+            total += len(t.records)
+            last = max([r.at for r in t.records] + [x for x in (t.commit, t.abort) if x is not None])
+            if last > MAX_SIM_TIME:
+                raise s.error(f"{last:g} ms is beyond the simulated time limit of {MAX_SIM_TIME:g} ms (24 h)",
+                              "input", i, "transaction")
         else:
             total += 1
             if item.at > MAX_SIM_TIME:

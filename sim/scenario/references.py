@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .common import TASK_REF
 from .job import KafkaSinkOp, KafkaSourceOp
+from .lifecycle import check_lifecycle
 from .limits import check_job_limits
 
 __all__ = ["check_references"]
@@ -56,6 +57,8 @@ def _check_job(s) -> None:
     for i, item in enumerate(s.input):
         if hasattr(item, "generate"):
             _topic(s, item.generate.topic, "input", i, "generate", "topic")
+        elif hasattr(item, "transaction"):
+            _check_input_transaction(s, i, item.transaction)
         else:
             _topic(s, item.topic, "input", i, "topic")
             topic = s.kafka.topics[item.topic]
@@ -75,6 +78,7 @@ def _check_job(s) -> None:
             _topic(s, op.topic, "job", "operators", i, "topic")
     for i, c in enumerate(s.consumers):
         _topic(s, c.topic, "consumers", i, "topic")
+    check_lifecycle(s)
     names = {op.name for op in ops}
     for key in s.job.processing_time:
         if key != "default" and key not in names:
@@ -141,6 +145,34 @@ def _check_tokens_and_delay(s) -> None:
         raise s.error(f"delay.min ({s.delay.min:g}) is above delay.max ({s.delay.max:g})", "delay", "min")
     if s.delay.min <= 0:
         raise s.error("delay.min must be positive (a message takes at least one tick)", "delay", "min")
+
+
+def _check_input_transaction(s, i: int, t) -> None:
+    path = ("input", i, "transaction")
+    _topic(s, t.topic, *path, "topic")
+    topic = s.kafka.topics[t.topic]
+    if t.partition >= topic.partitions:
+        raise s.error(f"topic '{t.topic}' has {topic.partitions} partition(s) at the start; partition {t.partition} "
+                      "does not exist", *path, "partition")
+    times = [r.at for r in t.records]
+    if times != sorted(times):
+        raise s.error("the records of a transaction are written in time order: sort them by 'at'", *path, "records")
+    if t.commit is not None and t.abort is not None:
+        raise s.error("a transaction ends once: give commit or abort, not both", *path, "abort")
+    end = t.commit if t.commit is not None else t.abort
+    if end is not None and end < times[-1]:
+        raise s.error(f"the transaction ends at {end:g} ms, before its last record ({times[-1]:g} ms)", *path,
+                      "commit" if t.commit is not None else "abort")
+    if t.timeout > s.kafka.transaction_max_timeout:
+        raise s.error(f"timeout {t.timeout:g} ms is above the broker's transaction_max_timeout "
+                      f"({s.kafka.transaction_max_timeout:g} ms): the producer could not start", *path, "timeout")
+    for j, other in enumerate(s.input):
+        plain = getattr(other, "generate", other)
+        if not hasattr(other, "transaction") and plain.topic == t.topic:
+            # NOTE: plain input is written ahead of time; a live producer on the same topic would
+            # interleave with it out of time order, so the two are kept apart
+            raise s.error(f"topic '{t.topic}' is written by transaction items; plain input to it is not supported "
+                          "(use a transaction item that commits at once instead)", "input", j)
 
 
 def _check_chandy_lamport(s) -> None:

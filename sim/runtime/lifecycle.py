@@ -1,0 +1,110 @@
+"""``lifecycle:`` at run time: savepoints, stop-with-savepoint, cancel, submit (SEMANTICS 11).
+
+:class:`Lifecycle` fires the scenario's actions at their times on the job:
+
+* ``savepoint``: a checkpoint the user triggers (it ignores ``max_concurrent`` and ``min_pause``,
+  as Flink's forced checkpoints do); kept under its name, never deleted; the job goes on.
+* ``stop``: the sources inject the savepoint's barrier and stop reading; when the savepoint
+  completes, the sinks commit its transactions and the job finishes -- nothing is left open. A stop
+  whose savepoint fails leaves the job running.
+* ``cancel``: every task stops at once; open and pre-committed transactions stay open on the
+  broker; retention decides which completed checkpoints the job leaves behind.
+* ``submit``: a new run of the job from a savepoint, the latest retained checkpoint, or nothing,
+  with an optional new default parallelism and transactional-id prefix. Checkpoint ids continue
+  at the restored id + 1 (from 1 without state); state is redistributed when the tasks differ
+  (:mod:`sim.runtime.rescale`).
+"""
+from __future__ import annotations
+
+from .mail import PauseInput
+
+__all__ = ["Lifecycle"]
+
+
+class Lifecycle:
+    """The scenario's lifecycle actions on one job; ``pending`` counts those still to come."""
+
+    def __init__(self, job, actions) -> None:
+        self.job = job
+        self.env = job.env
+        self.pending = len(actions)
+        self.submissions = 0
+        for action in actions:
+            self.env.timeout(action.at).callbacks.append(lambda _e, a=action: self._fire(a))
+
+    def _fire(self, action) -> None:
+        self.pending -= 1
+        job = self.job
+        if hasattr(action, "savepoint"):
+            self._savepoint(action.savepoint, stop=False)
+        elif hasattr(action, "stop"):
+            self._savepoint(action.stop.savepoint, stop=True)
+        elif hasattr(action, "cancel"):
+            self._cancel()
+        else:
+            self._submit(action.submit)
+        job.check_drained()
+
+    # --- savepoints and stop ---------------------------------------------------------------------
+    def _savepoint(self, name: str, stop: bool) -> None:
+        job = self.job
+        what = "stop-with-savepoint" if stop else "savepoint"
+        if not job.running():
+            job.trace.emit(self.env.now, "lifecycle", "jobmanager", action=what, detail=f"{name}: the job is not "
+                           "running (failing over or failed): no savepoint", savepoint=name)
+            return
+        job.trace.emit(self.env.now, "lifecycle", "jobmanager", action=what, detail=name, savepoint=name)
+        attempt = job.attempt
+        if stop:
+            attempt.stopping = True
+            job.coordinator.stop()               # no periodic checkpoint may subsume the stop's savepoint
+        job.coordinator.trigger(savepoint=name, stop=stop)
+        if stop:
+            for task in attempt.sources:
+                task.post(PauseInput())          # after the barrier: the sources read nothing more
+
+    # --- cancel ----------------------------------------------------------------------------------
+    def _cancel(self) -> None:
+        job = self.job
+        job.trace.emit(self.env.now, "lifecycle", "jobmanager", action="cancel", detail="", savepoint=None)
+        job.end("cancelled")
+
+    # --- submit ----------------------------------------------------------------------------------
+    def _submit(self, spec) -> None:
+        job, now = self.job, self.env.now
+        self.submissions += 1
+        job.trace.emit(now, "lifecycle", "jobmanager", action="submit", detail=spec.from_, savepoint=None)
+        checkpoint, error = self._source(spec.from_)
+        if error is not None:
+            job.trace.emit(now, "job_submit", "jobmanager", submission=self.submissions + 1, source=spec.from_,
+                           checkpoint=None, parallelism=spec.parallelism, attempt=None, error=error)
+            return
+        job.resubmit(checkpoint, spec, self.submissions + 1)
+
+    def _source(self, source: str):
+        """(the checkpoint to restore or None, an error that prevents the submission or None)."""
+        job = self.job
+        if source == "none":
+            return None, None
+        if source == "latest_checkpoint":
+            if not job.retained:
+                why = ("retention keeps none after a cancellation (retention: retain_on_cancellation keeps them)"
+                       if job.state == "cancelled" else "no checkpoint completed and was kept")
+                return None, f"no retained checkpoint to submit from: {why}"
+            return job.retained[-1], None
+        savepoint = job.savepoints.get(source)
+        if savepoint is None:
+            return None, f"savepoint {source} never completed: there is nothing to submit from"
+        return savepoint, None
+
+
+def resubmitted_scenario(scenario, spec):
+    """The scenario of a new submission: the default parallelism and sink prefixes ``spec`` sets."""
+    job = scenario.job
+    update = {}
+    if spec.parallelism is not None:
+        update["parallelism"] = spec.parallelism
+    if spec.transactional_id_prefix is not None:
+        update["operators"] = [op.model_copy(update={"transactional_id_prefix": spec.transactional_id_prefix})
+                               if op.type == "kafka_sink" else op for op in job.operators]
+    return scenario.model_copy(update={"job": job.model_copy(update=update)}) if update else scenario
