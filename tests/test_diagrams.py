@@ -325,3 +325,32 @@ def test_snapshot_labels_are_compact_for_chains():
     # the sink's transactions sink[0]#1 and sink[0]#2 are the bars labelled T1 and T2 under its lane
     assert _state_text(state) == "count{hello:1} sink{pending:T1, open:T2}"
     assert _state_text({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}) == "{a:1, b:2, c:3, d:4…}"
+
+
+def test_gate_barriers_of_an_unaligned_snapshot_are_dashed():
+    # the handler is unaligned, so snapshot 1 is unaligned and both BAR(1, ch) items are its barriers:
+    # two arrival bars, two take bars, all dashed (their queue lines too); the legend names them
+    drawn = gate_diagram(sim.run(SCENARIOS / "gates" / "unaligned_overtaking.yaml").trace)
+    assert len(drawn["barriers"]) == 4
+    assert {m.get_linestyle() for m in drawn["barriers"] if len(m.get_xdata()) == 2} == {"--"}
+    legend = {t.get_text() for t in drawn["lanes"][0].axes.get_legend().get_texts()}
+    assert "unaligned barrier" in legend and "barrier" not in legend
+
+
+def test_channel_state_is_bowed_off_the_other_snapshots_cut():
+    # N1 -> N2 sent at N1's cut of snapshot 0 and received at N2's: drawn straight it would lie on that cut
+    drawn = cl_diagram(sim.run(SCENARIOS / "chandy_lamport" / "concurrent_snapshots.yaml").trace)
+    (state,) = drawn["channel_state"]
+    assert state.get_connectionstyle().rad == -0.18
+    assert all(getattr(m.get_connectionstyle(), "rad", 0) == 0 for m in drawn["messages"])
+
+
+def test_a_barrier_queued_behind_records_is_drawn_until_the_snapshot():
+    run = sim.run(SCENARIOS / "recovery" / "shuffle_crash_exactly_once.yaml")
+    drawn = timing_diagram(run.trace, window=(950, 1300))
+    # split[1] has one input: its barrier 1 arrives (barrier_send.arrive) and waits behind records
+    # until split[1] takes it and snapshots (snapshot_sync_start); no other task waits that long
+    arrive = min(e["arrive"] for e in run.trace.of("barrier_send") if e["to"] == "split[1]" and e["checkpoint"] == 1)
+    snap = next(e["t"] for e in run.trace.of("snapshot_sync_start") if e["task"] == "split[1]" and e["checkpoint"] == 1)
+    (line,) = drawn["waiting"]
+    assert list(line.get_xdata()) == [arrive, snap] and snap - arrive > 100
