@@ -97,7 +97,7 @@ def legend_below(ax, entries: dict, style: Style, ncol: int | None = None):
 
     from matplotlib.transforms import ScaledTranslation
 
-    fig = ax.figure
+    fig = ax.figure.figure                     # the root figure (the axes may sit in a subfigure)
     # as many columns as fit the figure's width at this font size (long labels: fewer columns)
     column = (max((len(k) for k in entries), default=10) * 0.6 + 5.5) * style.legend / 72
     ncol = max(1, min(ncol or 4, int(fig.get_figwidth() * 0.96 / column)))
