@@ -89,4 +89,4 @@ def check(exercise_id: str, **answer) -> Verdict:
 
 def _load() -> None:
     """Import the exercise modules once (they register themselves)."""
-    from . import exercises_a, exercises_b, exercises_c, exercises_d, exercises_e  # noqa: F401
+    from . import exercises_a, exercises_b, exercises_c, exercises_d, exercises_e, exercises_f  # noqa: F401

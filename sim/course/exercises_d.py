@@ -64,7 +64,7 @@ def _regions_by_edge():
     return len(regions(PIPELINES, wider)), len(regions(PIPELINES, shuffled))
 
 
-RELEASES = ["1.9", "1.10", "1.11", "1.13", "1.15", "1.20", "2.0"]
+RELEASES = ["1.9", "1.10", "1.11", "1.13", "1.15", "1.20"]
 
 
 def on_release(name: str, release: str, overrides=()) -> "api.Run":
