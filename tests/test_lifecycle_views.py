@@ -144,3 +144,24 @@ def test_the_two_sinks_are_drawn_on_one_time_axis(tmp_path):
     assert [tuple(round(x, 1) for x in _x_extent(d["stalls"][0])) for d in drawn] == [(0.1, 6.0)] * 2
     axes = [d["stalls"][0].axes for d in drawn]
     assert axes[0].get_xlim() == axes[1].get_xlim()
+
+
+def test_a_read_committed_source_is_drawn_stalled_on_its_own_lanes():
+    # tests/test_connectors.py's open input transaction: upstream-a writes at 100 ms and is never
+    # ended; the broker aborts it at its 3000 ms scan (2900 ms old > 2 s). The held-back reader is the
+    # job's source, so the span lies on the source's subtask lane, 100 ms .. 3000 ms (under 5 s: ms).
+    from sim import load_text
+
+    from .test_connectors import SOURCE_JOB
+    text = SOURCE_JOB.format(source=", start_from: earliest, isolation: read_committed", input="""\
+  - transaction: {topic: in, transactional_id: upstream-a, timeout: 2s, records: [{at: 100, value: a}]}
+  - transaction: {topic: in, transactional_id: upstream-b, commit: 300ms, records: [{at: 200, value: b}]}""")
+    fig, ax, drawn = _draw(run(load_text(text)).trace)
+    [span] = drawn["stalls"]
+    assert _x_extent(span) == pytest.approx((100.0, 3000.0))
+    lanes = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks()))
+    source_lanes = [y for name, y in lanes.items() if name.startswith("source")]
+    lo, hi = _y_extent(span)
+    assert len(source_lanes) == 1 and lo < source_lanes[0] < hi
+    assert "stalled: T0 (upstream-a) holds in-0, 1 record(s) waiting" in _visible(drawn)
+    plt.close(fig)
