@@ -65,17 +65,19 @@ class Run:
         return self.report["ok"]
 
 
-def ideal_reference(scenario: Scenario | str | Path, functions: FunctionRegistry | None = None) -> Reference:
+def ideal_reference(scenario: Scenario | str | Path, functions: FunctionRegistry | None = None,
+                    summary: bool = False) -> Reference:
     """The ideal reference of a job scenario (SEMANTICS.md section 8), computed without simulating.
 
     It depends only on the input, the job and the time limit, so compute it once and pass it to
-    many runs of the same scenario with other settings: ``run(s, reference=ref)``.
+    many runs of the same scenario with other settings: ``run(s, reference=ref)``. ``summary``:
+    only the digests a summary trace is judged by, in bounded memory (it judges summary runs only).
     """
     if not hasattr(scenario, "kind"):
         scenario = load_scenario(scenario, functions=functions)
     if scenario.kind != "job":
         raise ValueError(f"only jobs have a reference; this scenario is a {scenario.kind}")
-    return _ideal(scenario, functions)
+    return _ideal(scenario, functions, summary)
 
 
 def run(scenario: Scenario | str | Path, functions: FunctionRegistry | None = None,
@@ -86,15 +88,16 @@ def run(scenario: Scenario | str | Path, functions: FunctionRegistry | None = No
         scenario = load_scenario(scenario, functions=functions)
     ref_trace = None
     if scenario.kind == "job":
+        level = trace_level or scenario.run.trace
         if reference is None:
-            with gc_paused():
-                reference = _ideal(scenario, functions)
+            with gc_paused():                # a summary trace is judged by digests: stream them
+                reference = _ideal(scenario, functions, summary=level == "summary")
         elif reference.signature != reference_signature(scenario):
             raise ValueError("this reference was computed for another input or job: "
                              "compute it with ideal_reference(scenario) for this scenario")
         else:
             reference = reference.timed(scenario)
-        ref_trace = reference.trace(trace_level or scenario.run.trace)
+        ref_trace = reference.trace(level)
     result = simulate(scenario, functions, trace_level)
     with gc_paused():
         report = build_report(scenario, result.trace, result.stats, ref_trace)

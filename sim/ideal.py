@@ -33,6 +33,7 @@ import random
 from dataclasses import dataclass, replace
 
 from .dataflow import FunctionRegistry, JobGraph
+from .ideal_stream import digest_of, stream_outputs, streamable
 from .runtime.inputs import committed_transaction_records, input_rng, partition_records
 from .runtime.readers import ReadDigest
 from .scenario import JobScenario
@@ -47,7 +48,7 @@ READ_FIELDS = ("consumer", "isolation", "topic", "partition", "offset", "value",
 class Reference:
     """What an ideal run writes to each sink topic, and whether it could finish in time."""
 
-    outputs: dict                      # topic -> (values, origins), in ideal order
+    outputs: dict | None               # topic -> (values, origins), in ideal order (None: digests only)
     complete: bool
     reason: str | None                 # why it could not finish in the scenario's time
     finish_ms: float                   # a lower bound of when the ideal run is done
@@ -56,6 +57,7 @@ class Reference:
     signature: str = ""                # of the scenario parts the outputs depend on
     work: tuple = ()                   # (operator, records in, parallelism, processing time) per operator
     span: tuple = ()                   # (first, last) append time of the input read
+    digests: dict | None = None        # topic -> ReadDigest, when computed for summary traces only
 
     def timed(self, scenario: JobScenario) -> "Reference":
         """This reference judged against ``scenario``'s time limit and checkpoint spacing (the
@@ -66,19 +68,26 @@ class Reference:
     def trace(self, level: str = "control", topics=None) -> Trace:
         """The reference as a trace the checker reads: a ``reference`` event, then what the
         ``_reference`` reader of ``topics`` (default: every sink topic) saw."""
-        topics = list(topics or self.outputs)
+        if self.outputs is None and level != "summary":
+            raise ValueError("this reference was computed for summary traces (digests, no values): "
+                             "compute it with ideal_reference(scenario) to judge a control or full trace")
+        topics = list(topics or (self.outputs if self.outputs is not None else self.digests))
         trace = Trace("summary" if level == "summary" else "control")
         trace.emit(0.0, "reference", None, complete=self.complete, reason=self.reason, finish=self.finish_ms,
                    order_dependent=list(self.order_dependent), records_read=self.records_read, topics=topics)
         for topic in topics:
-            values, origins = self.outputs.get(topic, ([], []))
+            values, origins = (self.outputs or {}).get(topic, ([], []))
             if trace.control:            # in bulk: Trace.emit per read would cost more than the reference
                 trace.emit_many(0.0, "consumer_read", READ_FIELDS,
                                 [("_reference", "read_uncommitted", topic, 0, i, value, origin, None)
                                  for i, (value, origin) in enumerate(zip(values, origins))])
             else:                        # one digest per topic: the checker adds those it judges
                 digest = ReadDigest(f"_reference:{topic}", "read_uncommitted", trace)
-                digest.add(values)
+                if self.digests is not None and topic in self.digests:
+                    done = self.digests[topic]
+                    digest.count, digest.digest, digest.finals = done.count, done.digest, done.finals
+                else:
+                    digest.add(values)
                 digest.close(0.0)
         return trace
 
@@ -89,10 +98,17 @@ def reference_signature(scenario: JobScenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = None) -> Reference:
-    """The ideal run's output of a job scenario, computed by evaluating the job on its input."""
+def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = None,
+                    summary: bool = False) -> Reference:
+    """The ideal run's output of a job scenario, computed by evaluating the job on its input.
+
+    ``summary``: keep only what a summary trace's checker compares (count, digest and final
+    counts per sink topic), streamed in bounded memory; such a reference judges summary traces only.
+    """
     functions = functions or FunctionRegistry()
     graph = JobGraph.build(scenario, functions).graph
+    if summary and streamable(graph):
+        return _streamed(scenario, graph, functions)
     records = partition_records(scenario, input_rng(random.Random(scenario.seed)))
     committed = committed_transaction_records(scenario)
     flows: dict[str, tuple] = {}       # operator -> (values, origins): what it gives, columnwise
@@ -119,9 +135,38 @@ def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = 
             outputs.setdefault(data["op"].topic, ([], []))
     work, span = _work(scenario, graph, flows)
     read = sum(len(flows[n][0]) for n in graph.nodes if graph.nodes[n]["op"].type == "kafka_source")
-    reference = Reference(outputs, True, None, 0.0, tuple(sorted(order_dependent, key=str)), read,
-                          reference_signature(scenario), work, span)
-    return reference.timed(scenario)
+    if summary:                       # not streamable: the lists, folded into digests
+        return _digested(outputs, order_dependent, read, scenario, work, span)
+    return Reference(outputs, True, None, 0.0, tuple(sorted(order_dependent, key=str)), read,
+                     reference_signature(scenario), work, span).timed(scenario)
+
+
+def _digested(outputs, order_dependent, read, scenario, work, span) -> Reference:
+    digests = {topic: digest_of(values) for topic, (values, _) in outputs.items()}
+    return Reference(None, True, None, 0.0, tuple(sorted(order_dependent, key=str)), read,
+                     reference_signature(scenario), work, span, digests).timed(scenario)
+
+
+def _streamed(scenario, graph, functions) -> Reference:
+    """The summary reference of a streamable job (``sim.ideal_stream``)."""
+    order = _topological(graph)
+    committed = committed_transaction_records(scenario)
+    digests, given, order_dependent, span = stream_outputs(
+        scenario, graph, order, functions, input_rng(random.Random(scenario.seed)), lambda op: _committed(op, committed))
+    work = []
+    for name, data in graph.nodes(data=True):      # records in, counted as _work counts them
+        op = data["op"]
+        n_in = given[name] if op.type in ("kafka_source", "kafka_sink") else \
+            sum(given[u] for u in graph.predecessors(name))
+        work.append((name, n_in, data["parallelism"], _ptime(scenario, name, op)))
+    read = sum(given[n] for n in graph.nodes if graph.nodes[n]["op"].type == "kafka_source")
+    return Reference(None, True, None, 0.0, tuple(sorted(order_dependent, key=str)), read,
+                     reference_signature(scenario), tuple(work), span, digests).timed(scenario)
+
+
+def _ptime(scenario, name, op) -> float:
+    ptimes = scenario.job.processing_time
+    return op.processing_time if op.processing_time is not None else ptimes.get(name, ptimes.get("default", 0.1))
 
 
 def _topological(graph) -> list:
@@ -172,6 +217,7 @@ def _source(scenario, op, records) -> tuple:
 
 
 def _committed(op, committed: dict) -> tuple:
+    # NOTE: sim.ideal_stream reads these too (sorted by arrival before its merge)
     """What a source reads of its topic's transactional input in an ideal run: the committed records
     only (NOTE: 'latest' skips what was written at or before 0 ms, as for plain input)."""
     mode = op.start_from if op.start_from != "group_offsets" else op.auto_offset_reset
@@ -215,11 +261,10 @@ def _keyed_sum(values: list, origins: list, order_dependent: set) -> list:
 def _work(scenario, graph, flows) -> tuple:
     """Per operator (name, records in, parallelism, processing time per record), and the input's
     (first, last) append time."""
-    ptimes = scenario.job.processing_time
     work = []
     for name, data in graph.nodes(data=True):
         op = data["op"]
-        ptime = op.processing_time if op.processing_time is not None else ptimes.get(name, ptimes.get("default", 0.1))
+        ptime = _ptime(scenario, name, op)
         n_in = len(flows[name][0]) if op.type in ("kafka_source", "kafka_sink") else \
             sum(len(flows[u][0]) for u in graph.predecessors(name))
         work.append((name, n_in, data["parallelism"], ptime))

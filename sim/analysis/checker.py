@@ -288,6 +288,20 @@ def _compare(reads: list, ref_reads: list, loose: set, ctx: _Context) -> dict:
     exact_ref, loose_want = _partition(ref_reads, loose)
     got = Counter(r["value"] for r in exact_reads)
     want = Counter(r["value"] for r in exact_ref)
+    duplicates, lost, overcounted, found = [], [], [], []
+    # NOTE: the same multiset (the common case) has nothing duplicated, lost or counted beyond the
+    # reference's final count (every value read is a reference value): skip the per-value pass
+    if got != want:
+        _compare_exact(got, want, exact_reads, exact_ref, ctx, (duplicates, lost, overcounted, found))
+    _compare_loose(loose_got, loose_want, duplicates, lost, overcounted, found)
+    return {"ok": not (duplicates or lost or overcounted), "duplicates": duplicates, "lost": lost,
+            "overcounted": overcounted, "explanation": group_explanations(found),
+            "details": [f[2] for f in found]}
+
+
+def _compare_exact(got: Counter, want: Counter, exact_reads: list, exact_ref: list, ctx: _Context, out) -> None:
+    """Duplicates, losses and over-counts of values judged one by one, explained, into ``out``."""
+    duplicates, lost, overcounted, found = out
     ref_max: dict = {}
     for v in want:
         parsed = _split(v)
@@ -296,7 +310,6 @@ def _compare(reads: list, ref_reads: list, loose: set, ctx: _Context) -> dict:
     by_value = defaultdict(list)
     for r in exact_reads:
         by_value[r["value"]].append(r)
-    duplicates, lost, overcounted, found = [], [], [], []
     for value in got:                         # in reading order
         parsed = _split(value)
         if parsed and parsed[0] in ref_max and parsed[1] > ref_max[parsed[0]]:
@@ -315,10 +328,6 @@ def _compare(reads: list, ref_reads: list, loose: set, ctx: _Context) -> dict:
             lost.append({"value": value, "times": got[value], "expected": want[value],
                          "origin": list(r["origin"]) if r.get("origin") else None})
             found.append(("loss", *_explain_loss(value, r, ctx)))
-    _compare_loose(loose_got, loose_want, duplicates, lost, overcounted, found)
-    return {"ok": not (duplicates or lost or overcounted), "duplicates": duplicates, "lost": lost,
-            "overcounted": overcounted, "explanation": group_explanations(found),
-            "details": [f[2] for f in found]}
 
 
 def _partition(rows: list, loose: set) -> tuple[list, dict]:

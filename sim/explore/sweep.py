@@ -51,15 +51,16 @@ def _run_chunk(functions, chunk) -> list[dict]:
 def _references(scenarios, functions) -> list:
     """The ideal reference of each job, computed once per distinct input and job (a sweep of
     checkpoint or restart settings shares one)."""
-    by_signature: dict[str, object] = {}
+    by_signature: dict[tuple, object] = {}
     out = []
     for s in scenarios:
         if s.kind != "job":
             out.append(None)
             continue
-        key = reference_signature(s)
+        summary = s.run.trace == "summary"           # digests only, in bounded memory
+        key = (reference_signature(s), summary)
         if key not in by_signature:
-            by_signature[key] = ideal_reference(s, functions)
+            by_signature[key] = ideal_reference(s, functions, summary=summary)
         out.append(by_signature[key])
     return out
 

@@ -18,13 +18,14 @@ see the records at once, also those of a transaction that is later aborted (SEMA
 """
 from __future__ import annotations
 
+import heapq
 import random
 from zlib import crc32
 
 from ..kafka.transactions import KafkaError
 
-__all__ = ["write_inputs", "partition_records", "input_rng", "generate_lines", "generate_chunks", "trim_inputs",
-           "InputProducers", "committed_transaction_records"]
+__all__ = ["write_inputs", "partition_records", "stream_partitions", "input_rng", "generate_lines", "generate_chunks",
+           "trim_inputs", "InputProducers", "committed_transaction_records"]
 
 CHUNK = 4096          # lines produced at a time
 
@@ -190,6 +191,19 @@ def partition_records(scenario, rng) -> dict:
     order (ties: scenario order)."""
     return {key: _merged([[x for chunk in s for x in zip(*chunk)] for s in streams])
             for key, streams in _streams(scenario, rng).items()}
+
+
+def stream_partitions(scenario, rng) -> dict:
+    """``{(topic, partition): iterator of (time, value)}``: what :func:`partition_records` gives,
+    produced lazily (iterate the partitions of one item side by side, or its lines pile up)."""
+    return {key: _merged_lazily(streams) for key, streams in _streams(scenario, rng).items()}
+
+
+def _merged_lazily(streams: list):
+    """Several items' records by time, ties in item order (``heapq.merge`` is stable), as
+    :func:`_merged` orders them."""
+    items = [(x for chunk in s for x in zip(*chunk)) for s in streams]
+    return items[0] if len(items) == 1 else heapq.merge(*items, key=lambda r: r[0])
 
 
 def write_inputs(scenario, cluster, rng, lazy_topics) -> None:

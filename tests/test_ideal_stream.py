@@ -1,0 +1,116 @@
+"""The summary reference, streamed in bounded memory, judges as the list reference does."""
+import tracemalloc
+from zlib import crc32
+
+import pytest
+
+import sim
+from sim.dataflow import JobGraph
+from sim.ideal import ideal_reference
+from sim.ideal_stream import streamable
+
+from .conftest import HELLO, SCENARIOS
+
+JOBS = [p for p in sorted(SCENARIOS.rglob("*.yaml")) if "kind: job" in p.read_text() or "kind:" not in p.read_text()]
+
+# two sources merged by append time, a broadcast edge into a parallelism-2 map, two generate
+# items sharing the input topic (their lines interleave by time), and sums of running sums
+# whose values depend on arrival order (the long item last: drawing past an earlier item's lines
+# takes 65 536 at a time)
+MERGED = """
+name: merged
+seed: 3
+kafka: {topics: {a: {partitions: 2}, b: {partitions: 1, grow: [{at: 5ms, partitions: 2}]}, out: {partitions: 2}}}
+input:
+  - generate: {topic: a, rate: 2/ms, duration: 15ms, words: [y, w], words_per_line: 3, key_skew: zipf}
+  - generate: {topic: a, rate: 3/ms, duration: 20ms, words: [x, y, z], words_per_line: 2}
+  - {topic: b, at: 0, value: "x"}
+  - {topic: b, at: 4, value: "w y"}
+  - {topic: b, partition: 1, at: 7, value: "z z"}
+job:
+  parallelism: 2
+  edges: [{from: sa, to: split}, {from: sb, to: split}, {from: split, to: count},
+          {from: count, to: again}, {from: again, to: format, partitioner: broadcast}, {from: format, to: sink}]
+  operators:
+    - {name: sa, type: kafka_source, topic: a, start_from: earliest}
+    - {name: sb, type: kafka_source, topic: b, start_from: latest, partition_discovery_interval: 2ms}
+    - {name: split, type: flat_map, function: split_words}
+    - {name: count, type: keyed_sum}
+    - {name: again, type: keyed_sum}
+    - {name: format, type: map, function: format_count}
+    - {name: sink, type: kafka_sink, topic: out, transaction_timeout: 1min}
+checkpointing: {interval: 10ms}
+consumers:
+  - {name: committed, topic: out, isolation: read_committed}
+run: {until: drained, max_time: 10s, trace: summary}
+"""
+
+
+def _same(scenario):
+    """The streamed reference's summary trace and timing figures equal the list reference's."""
+    lists, streamed = ideal_reference(scenario), ideal_reference(scenario, summary=True)
+    assert streamed.outputs is None
+    assert [dict(e) for e in streamed.trace("summary")] == [dict(e) for e in lists.trace("summary")]
+    for field in ("work", "span", "records_read", "order_dependent", "complete", "reason", "finish_ms"):
+        assert getattr(streamed, field) == getattr(lists, field), field
+    return streamed
+
+
+@pytest.mark.parametrize("path", JOBS, ids=lambda p: p.stem)
+def test_every_shipped_job_streams_to_the_same_digests(path):
+    scenario = sim.load_scenario(path)
+    if scenario.kind == "job":
+        _same(scenario)
+
+
+def test_merged_sources_broadcast_and_order_dependent_sums_stream_the_same():
+    s = sim.load_text(MERGED)
+    assert streamable(JobGraph.build(s, None).graph)
+    ref = _same(s)
+    assert ref.order_dependent                      # sums of sums fed from two partitions
+    assert sim.run(s).report["exactly_once"]["ok"]
+
+
+def test_hello_digest_from_the_rule():
+    # the ideal output is hello:::1, world:::1, hello:::2: 3 values, the digest is the sum of their
+    # crc32s (mod 2^64), the final counts the last n per key
+    summary = next(e for e in ideal_reference(sim.load_text(HELLO), summary=True).trace("summary")
+                   if e["kind"] == "consumer_summary")
+    assert summary["count"] == 3
+    assert summary["digest"] == sum(crc32(v.encode()) for v in ("hello:::1", "world:::1", "hello:::2"))
+    assert summary["final_counts"] == {"hello": 2, "world": 1}
+
+
+def test_fan_out_falls_back_to_lists_with_the_same_digests():
+    # one map feeding two sinks cannot be streamed without buffering one branch
+    text = HELLO.replace("kafka: {topics: {in: {partitions: 1}, out: {partitions: 1}}}",
+                         "kafka: {topics: {in: {partitions: 1}, out: {partitions: 1}, out2: {partitions: 1}}}")
+    text = text.replace("  operators:", "  edges: [{from: source, to: split}, {from: split, to: count}, "
+                        "{from: count, to: format}, {from: format, to: sink}, {from: format, to: sink2}]\n  operators:")
+    text = text.replace("    - {name: sink,", "    - {name: sink2, type: kafka_sink, topic: out2, transaction_timeout: 1min}\n"
+                        "    - {name: sink,")
+    s = sim.load_text(text)
+    assert not streamable(JobGraph.build(s, None).graph)
+    _same(s)
+
+
+def test_a_summary_reference_refuses_to_judge_a_control_trace():
+    ref = sim.ideal_reference(sim.load_text(HELLO), summary=True)
+    with pytest.raises(ValueError, match="computed for summary traces"):
+        ref.trace("control")
+
+
+def _peak(lines: int) -> int:
+    s = sim.load_text(MERGED.replace("rate: 3/ms, duration: 20ms", f"rate: 3/ms, duration: {lines // 3}ms"))
+    tracemalloc.start()
+    ideal_reference(s, summary=True)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def test_summary_reference_memory_does_not_grow_with_the_input():
+    # ten times the input: the lists would hold ten times the values; the stream holds the keyed
+    # state and a few chunks of input
+    small, big = _peak(2_000), _peak(20_000)
+    assert big < 1.5 * small, (small, big)
