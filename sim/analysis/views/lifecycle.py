@@ -157,7 +157,7 @@ def stalls(c: Canvas, holds: list, t_end: float) -> None:
                                    facecolors="none", edgecolor=CRASH, hatch="////", lw=0.8, zorder=2)
             c.add("stalls", tip(bar, f"stall-{lane}-{h['txn']}-{h['partition']}", f"{lane} stalled: {title}"))
             c.label(c.x(span[0]), y, f"stalled: T{h['txn'].split('#')[-1]} ({h['transactional_id']}) holds "
-                    f"{h['topic']}-{h['partition']}, {h['waited']} record(s) waiting", ((2, 9), (2, -17), (2, 19)), 2,
+                    f"{h['topic']}-{h['partition']}, {h['waited']} record(s) waiting", ((2, 11), (2, -19), (2, 21)), 2,
                     color=CRASH)
             c.key("reader stalled: last stable offset held",
                   Patch(facecolor="none", edgecolor=CRASH, hatch="////", lw=0.8))
