@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["FIGURES", "TITLES", "SCREENSHOTS", "make_figures", "make_screenshots"]
+__all__ = ["FIGURES", "TITLES", "COMPARE_TITLES", "SCREENSHOTS", "make_figures", "make_screenshots"]
 
 #: (scenario, output file, picture kind, time window in ms or None, style)
 FIGURES = [
@@ -20,7 +20,10 @@ FIGURES = [
      "notebook"),
     ("recovery/unaligned_inflight_restore.yaml", "unaligned_checkpoints.png", "checkpoints", None, "notebook"),
     ("transactions/crash_before_notify_timed_out.yaml", "transaction_timeout.png", "timing", None, "notebook"),
-    # the two sinks and the lifecycle (docs/connectors.md, docs/lifecycle.md)
+    # the two sinks and the lifecycle (docs/connectors.md, docs/lifecycle.md); a pair of scenarios is
+    # drawn as two timing diagrams stacked on one time axis (titles: COMPARE_TITLES)
+    (("transactions/checkpoints_wider_than_timeout.yaml", "connectors/kafka_sink_discards_commit.yaml"),
+     "two_sinks_refused_commit.png", "timing", None, "notebook"),
     ("lifecycle/changed_prefix_stalls_reader.yaml", "changed_prefix_stall.png", "timing", None, "notebook"),
     ("lifecycle/cancel_resubmit_beyond_timeout.yaml", "cancel_resubmit_beyond_timeout.png", "timing", None,
      "notebook"),
@@ -28,6 +31,11 @@ FIGURES = [
     ("chandy_lamport/concurrent_snapshots.yaml", "chandy_lamport_concurrent.png", "chandy_lamport", None, "notebook"),
     ("seed_job.yaml", "seed_job_crash_map.png", "crash_map", None, "notebook"),   # every crash point explored
 ]
+
+#: output file -> the titles of its stacked diagrams
+COMPARE_TITLES = {"two_sinks_refused_commit.png": [
+    "FlinkKafkaProducer: a refused commit fails over",
+    "KafkaSink: the same commit is discarded, silently"]}
 
 
 #: (scenario, output file, URL fragment): screenshots of the HTML report in a headless browser
@@ -75,6 +83,12 @@ def make_figures(scenarios: Path, out: Path) -> list[Path]:
             from .analysis.views.crash_map import save_crash_map
             from .explore import explore
             save_crash_map(explore(load_scenario(scenarios / scenario)), out / name)
+            written.append(out / name)
+            continue
+        if isinstance(scenario, tuple):
+            from .analysis.views.compare import save_compare
+            save_compare([run(load_scenario(scenarios / s)).trace for s in scenario], out / name,
+                         COMPARE_TITLES.get(name), style)
             written.append(out / name)
             continue
         if scenario not in traces:

@@ -99,10 +99,8 @@ def legend_below(ax, entries: dict, style: Style, ncol: int | None = None):
 
     from matplotlib.transforms import ScaledTranslation
 
-    fig = ax.figure
-    # as many columns as fit the figure's width at this font size (long labels: fewer columns)
-    column = (max((len(k) for k in entries), default=10) * 0.6 + 5.5) * style.legend / 72
-    ncol = max(1, min(ncol or 4, int(fig.get_figwidth() * 0.96 / column)))
+    fig = ax.figure.figure                     # the root figure (the axes may sit in a subfigure)
+    ncol = ncol or _columns_that_fit(list(entries), fig.get_figwidth() * 0.96, style.legend)
     rows = math.ceil(len(entries) / ncol)
     # below the tick labels and the axis label: a fixed offset in inches, whatever the figure size
     below = ax.transAxes + ScaledTranslation(0, -(3.2 * style.tick) / 72, fig.dpi_scale_trans)
@@ -113,6 +111,24 @@ def legend_below(ax, entries: dict, style: Style, ncol: int | None = None):
         w, h = fig.get_size_inches()
         fig.set_size_inches(w, h + rows * 1.55 * style.legend / 72 + 0.2)
     return legend
+
+
+def _columns_that_fit(labels: list[str], width: float, points: float, most: int = 4) -> int:
+    """The most legend columns (up to ``most``) whose widths add up to at most ``width`` inches.
+
+    matplotlib fills a legend column by column and each column is as wide as its longest label, so
+    one long label costs only its own column, not every column.
+    """
+    import math
+
+    def inches(label: str) -> float:            # a label's text at ~0.6 em per character, plus its glyph
+        return (len(label) * 0.6 + 5.5) * points / 72
+
+    for ncol in range(min(most, max(1, len(labels))), 1, -1):
+        rows = math.ceil(len(labels) / ncol)
+        if sum(max(inches(k) for k in labels[i:i + rows]) for i in range(0, len(labels), rows)) <= width:
+            return ncol
+    return 1
 
 
 def axes_for(ax, width: float, height: float):

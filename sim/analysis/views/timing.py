@@ -15,6 +15,7 @@ window at any trace level, so the picture's cost is bounded by what it shows, no
 from __future__ import annotations
 
 from .canvas import Canvas, lanes_of, split, window_end, window_slice
+from .lifecycle import lifecycle
 from .marks import alignment, barriers, checkpoints, snapshots, waiting
 from .records import density, records
 from .style import axes_for, style_of
@@ -89,6 +90,7 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
     transactions(c, span["txn"], t_end, detail=not aggregate)
     reads(c, part["reads"], aggregate, annotate)
     faults(c, part["faults"])
+    lifecycle(c, events, t_end)             # job lifecycle, stalled readers, discarded commits
     _frame(c, events, title)
     c.drawn["labels"] = c.labels.texts
     return c.drawn

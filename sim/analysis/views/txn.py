@@ -34,8 +34,9 @@ def txn_phases(events, t_end: float) -> dict[str, dict]:
     txns: dict[str, dict] = {}
     for e in events:
         if e["kind"] == "txn_begin":
-            txns[e["txn"]] = {"task": e["task"], "phases": [[e["t"], None, "open"]], "marks": [], "done": False,
-                              "row": sum(t["task"] == e["task"] for t in txns.values()) % 2}
+            # NOTE: an input producer's transaction (``transaction:`` input) has no task: no lane draws it
+            txns[e["txn"]] = {"task": e.get("task"), "phases": [[e["t"], None, "open"]], "marks": [], "done": False,
+                              "row": sum(t["task"] == e.get("task") for t in txns.values()) % 2}
         elif (t := txns.get(e.get("txn"))) is not None and not t["done"]:
             _step(t, e)
     for t in txns.values():
@@ -77,7 +78,7 @@ MARKS = {"committed": ("o", TXN_COLORS["committed"], "commit"),
          "timeout": ("P", TXN_COLORS["aborted"], "broker aborts: timed out"),
          "fenced": ("s", "black", "commit failed: producer fenced"),
          "discarded": ("s", "white", "commit discarded (data lost)"),
-         "warning": ("^", TXN_COLORS["precommitted"], "sink's warning at its commit attempt: near or past timeout")}
+         "warning": ("^", TXN_COLORS["precommitted"], "sink's warning at commit: near its timeout")}
 
 
 def transactions(c: Canvas, spans, t_end: float, detail: bool) -> None:
