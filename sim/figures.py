@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["FIGURES", "COMPARE_TITLES", "SCREENSHOTS", "make_figures", "make_screenshots"]
+__all__ = ["FIGURES", "TITLES", "COMPARE_TITLES", "SCREENSHOTS", "make_figures", "make_screenshots"]
 
 #: (scenario, output file, picture kind, time window in ms or None, style)
 FIGURES = [
@@ -42,6 +42,14 @@ COMPARE_TITLES = {"two_sinks_refused_commit.png": [
 SCREENSHOTS = [
     ("hello_world_crash.yaml", "hello_world_crash_report.png", "t=291.1"),
 ]
+
+
+#: figure file -> its title, where the scenario's name alone would mislead (a window of a longer run)
+TITLES = {
+    "shuffle_alignment.png": "shuffle-crash-exactly-once, 950–1300 ms: count[0] aligns checkpoint 1 (the crash comes later)",
+    "unaligned_barrier_overtakes.png": "unaligned-inflight-restore, 95–112 ms: unaligned barriers overtake records "
+                                       "(the restore comes later)",
+}
 
 
 def make_screenshots(scenarios: Path, out: Path) -> list[Path]:
@@ -86,6 +94,6 @@ def make_figures(scenarios: Path, out: Path) -> list[Path]:
         if scenario not in traces:
             traces[scenario] = run(load_scenario(scenarios / scenario)).trace
         path = out / name
-        save(traces[scenario], path, kind=kind, window=window, style=style)
+        save(traces[scenario], path, kind=kind, window=window, style=style, title=TITLES.get(name))
         written.append(path)
     return written

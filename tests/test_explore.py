@@ -93,7 +93,9 @@ def test_at_least_once_over_counts_after_the_first_checkpoint_completes():
     # The run (own crash at 1500 kept) ends when checkpoint 2 commits.
     assert found.violations == [f"a crash of any task in [{cp1:g}, {cp2:g}) ms over-counts hello by 1: "
                                 "after checkpoint 1 completed, before 2"]
-    assert found.baseline == {"outcome": "overcount", "detail": "over-counts hello by 1"}
+    # the detail says it: one value over-counted by 1, nothing lost or duplicated
+    assert found.baseline == {"outcome": "overcount", "detail": "over-counts hello by 1", "lost": 0, "duplicates": 0,
+                              "overcounted": 1}
     before = [r for r in found.rows if r["window_end"] <= cp1]
     assert before and all(r["outcome"] == "exactly_once" for r in before)
 
@@ -181,11 +183,25 @@ def test_crash_map_colours_the_over_count_window(tmp_path):
 
     found = explore(AT_LEAST_ONCE)
     fig = crash_map(found.rows, found.baseline_trace, found.tasks)
-    colours = {to_hex(c) for coll in fig.axes[0].collections for c in coll.get_facecolors()}
+    # the outcome cells (zorder 1; the transaction bars over them use the timing diagram's colours)
+    colours = {to_hex(c) for coll in fig.axes[0].collections if coll.get_zorder() == 1 for c in coll.get_facecolors()}
     assert {COLOURS["exactly_once"].lower(), COLOURS["overcount"].lower()} <= colours
     assert COLOURS["loss"].lower() not in colours
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels[:2] == ["exactly once", "over-count"] and "checkpoint completed" in labels
+
+
+def test_crash_map_greys_out_what_the_baseline_already_did():
+    """A baseline that loses 6 values: a crash that loses the same 6 is "same" (grey), one that loses 7
+    or duplicates keeps its outcome; an exactly-once baseline leaves every outcome as it is."""
+    from sim.analysis.views.crash_map import _relative
+
+    rows = [{"outcome": "loss", "lost": 6}, {"outcome": "loss", "lost": 7},
+            {"outcome": "duplicate", "duplicates": 1, "lost": 0}, {"outcome": "loss", "lost": 5}]
+    base = {"outcome": "loss", "lost": 6, "duplicates": 0, "overcounted": 0}
+    assert [r["outcome"] for r in _relative(rows, base)] == ["same", "loss", "duplicate", "same"]
+    assert _relative(rows, base | {"outcome": "exactly_once", "lost": 0}) == rows
+    assert _relative(rows, None) == rows
 
 
 def test_runner_refuses_two_places_and_an_unreachable_scheduler():

@@ -148,7 +148,8 @@ def explore(scenario, crash_points="all", tasks=(), faults: bool = True, pairs: 
     completions = [(e["t"], e["checkpoint"]) for e in trace if e["kind"] == "checkpoint_complete"]
     merged = merge_windows([r for r in rows if r["task2"] is None])
     return Exploration(base.name, mode, chosen, [describe_fault(f) for f in base.faults],
-                       {k: base_outcome[k] for k in ("outcome", "detail")}, rows, merged,
+                       {k: base_outcome[k] for k in ("outcome", "detail", "lost", "duplicates", "overcounted")},
+                       rows, merged,
                        _violations(merged, chosen, len(all_tasks), completions, down) if mode != "pairs"
                        else _pair_violations(rows),
                        trace, round(time.perf_counter() - wall, 3), where)

@@ -50,7 +50,7 @@ def draw(trace, kind: str = "auto", ax=None, **options) -> dict:
     return view(auto_kind(trace) if kind == "auto" else kind)(trace, ax=ax, **options)
 
 
-def save(trace, path, kind: str = "auto", window=None, style: str = "notebook") -> dict:
+def save(trace, path, kind: str = "auto", window=None, style: str = "notebook", title: str | None = None) -> dict:
     """Draw and write a PNG, SVG or PDF; an SVG element has a ``<title>`` saying what it is.
 
     The same trace gives the same file, byte for byte (no dates, fixed SVG ids).
@@ -58,7 +58,7 @@ def save(trace, path, kind: str = "auto", window=None, style: str = "notebook") 
     from .output import write_figure
 
     kind = auto_kind(trace) if kind == "auto" else kind
-    options = {"style": style}
+    options = {"style": style} | ({"title": title} if title else {})
     if window is not None and any(w is not None for w in window):
         if kind not in ("timing", "chandy_lamport"):
             raise ValueError(f"a time window applies to timing and chandy_lamport pictures, not {kind}")

@@ -11,7 +11,7 @@ from bisect import bisect_left, bisect_right
 
 from .labels import LabelLayer
 
-__all__ = ["Canvas", "lanes_of", "task_names", "window_slice", "window_end", "split", "TASK"]
+__all__ = ["Canvas", "keep_clear", "lanes_of", "task_names", "window_slice", "window_end", "split", "TASK"]
 
 #: a subtask lane: an operator (or a chain "a->b") and its subtask index
 TASK = re.compile(r"^(?P<op>.+)\[(?P<i>[0-9]+)\]$")
@@ -70,6 +70,26 @@ def split(events, parts: dict[str, frozenset]) -> dict[str, list]:
     return out
 
 
+def keep_clear(labels: LabelLayer, artist, soft: bool = False) -> None:
+    """Register a line's markers and segments, a vertical rule or an arrow as a place labels avoid
+    (``soft``: a thin record line, which labels about marks may cross when nothing else is free)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch
+
+    if isinstance(artist, FancyArrowPatch):
+        (xa, ya), (xb, yb) = artist._posA_posB
+        labels.avoid((xa, xb), (ya, yb), max(artist.get_linewidth(), 1.0) + 1, joined=True, soft=soft)
+    elif isinstance(artist, Line2D):
+        xs, ys = artist.get_xdata(), artist.get_ydata()
+        if artist.get_transform() != artist.axes.transData:        # axvline: a rule in axes coordinates
+            labels.avoid((xs[0],), (None,), artist.get_linewidth() + 1)
+            return
+        if artist.get_marker() not in (None, "None", "", " "):
+            labels.avoid(xs, ys, artist.get_markersize())
+        if artist.get_linestyle() not in ("None", "", " ") and len(xs) > 1:
+            labels.avoid(xs, ys, artist.get_linewidth() + 1, joined=True, soft=soft)
+
+
 def _t(e) -> float:
     return e["t"]
 
@@ -84,6 +104,7 @@ class Canvas:
         self.legend: dict[str, object] = {}
         self.drawn: dict[str, list] = {}
         self.dense = False                      # aggregated: one place per label, fewer legend entries
+        self.visible = (self.x(hi) - self.x(lo)) * 0.003    # narrower than this (x units) cannot be seen
 
     def x(self, t: float) -> float:
         return t / self.scale
@@ -105,8 +126,11 @@ class Canvas:
         return self.labels.add(x, y, text, offsets[:1] if self.dense else offsets, priority, **kw)
 
     def add(self, category: str, artist):
-        """Remember ``artist`` under ``category`` (what tests and callers get back); returns it."""
+        """Remember ``artist`` under ``category`` (what tests and callers get back); returns it.
+        Its marks and lines are kept free of labels (see :meth:`LabelLayer.avoid`)."""
         self.drawn.setdefault(category, []).append(artist)
+        if not self.dense:
+            keep_clear(self.labels, artist, soft=category in ("records", "held"))
         return artist
 
     def key(self, label: str, handle) -> None:

@@ -34,14 +34,18 @@ def cl_diagram(trace, ax=None, window=None, title: str | None = None, style="not
     for n, y in lanes.items():
         drawn["lanes"].append(ax.axhline(y, color="#e6e6e6", lw=0.8, zorder=0))
     ax.set_yticks(list(lanes.values()), list(lanes.keys()))
-    windows = _recording_windows(events)
-    _messages(ax, labels, events, lanes, windows, st, drawn)
-    _markers(ax, events, lanes, st, drawn)
-    legend = _cuts(ax, labels, events, lanes, st, drawn)
     t_end = max((max(e["t"], e.get("arrive", 0.0)) for e in events), default=1.0)
     lo, hi = (window or (None, None))
     ax.set_xlim(-0.05 * t_end if lo is None else lo, t_end * 1.06 + 0.1 if hi is None else hi)
     ax.set_ylim(min(lanes.values(), default=0) - 0.6, 0.7)
+    windows = _recording_windows(events)
+    _messages(ax, labels, events, lanes, windows, st, drawn)
+    _markers(ax, events, lanes, st, drawn)
+    legend = _cuts(ax, labels, events, lanes, st, drawn)
+    from .canvas import keep_clear
+    for category in ("messages", "markers", "records", "channel_state"):
+        for artist in drawn[category]:
+            keep_clear(labels, artist)             # the token counts go beside arrows and dots, not on them
     start = next((e for e in events if e["kind"] == "run_start"), {})
     ax.set_title(title or start.get("scenario", "chandy-lamport"), loc="left", fontsize=st.title, fontweight="bold")
     ax.set_xlabel("time (ticks); numbers on arrows = tokens sent", fontsize=st.tick)
@@ -76,8 +80,11 @@ def _messages(ax, labels, events, lanes, windows, st, drawn) -> None:
                 continue
             inside = [w for w in windows.get((e["src"], e["dst"]), []) if w[0] < e["t"] <= w[1]]
             color = cp_color(inside[0][2] + 1) if inside else "#8c8c8c"
+            # NOTE: channel state is bowed: sent at the sender's cut and received at the receiver's, it would
+            # otherwise lie exactly on another snapshot's cut line and hide it
             arrow = FancyArrowPatch((send["t"], lanes[e["src"]]), (e["t"], lanes[e["dst"]]), arrowstyle="-|>",
                                     mutation_scale=12, color=color, lw=st.line * 1.3 if inside else 1.2,
+                                    connectionstyle=f"arc3,rad={-0.18 if inside else 0}",
                                     shrinkA=0, shrinkB=0, zorder=8 if inside else 3)
             ax.add_patch(arrow)
             channel = f"{e['src']}->{e['dst']}"
@@ -86,10 +93,20 @@ def _messages(ax, labels, events, lanes, windows, st, drawn) -> None:
                 tip(arrow, f"msg-{channel}-{send['t']:g}", f"{e['tokens']} token(s) {channel}, sent {send['t']:g}, "
                     f"received {e['t']:g}: {what}"))
             mid = ((send["t"] + e["t"]) / 2, (lanes[e["src"]] + lanes[e["dst"]]) / 2)
+            if inside:                                   # the middle of the bowed arrow (arc3: rad x the chord)
+                dx, dy = e["t"] - send["t"], lanes[e["dst"]] - lanes[e["src"]]
+                mid = (mid[0] - 0.09 * dy * _aspect(ax), mid[1] + 0.09 * dx / _aspect(ax))
             labels.add(*mid, str(e["tokens"]), AROUND, 3, color=color, fontweight="bold")
             if inside:
                 labels.add(e["t"], lanes[e["dst"]], f"in channel {channel}: {e['tokens']}", ABOVE, 1, color=color,
                            fontweight="bold")
+
+
+def _aspect(ax) -> float:
+    """Data x units per data y unit on screen, at the axes' current limits (arc3 bends in screen space)."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    w, h = ax.figure.get_size_inches() * ax.get_position().size
+    return abs((x1 - x0) / w) / max(abs((y1 - y0) / h), 1e-9)
 
 
 def _markers(ax, events, lanes, st, drawn) -> None:

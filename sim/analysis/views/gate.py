@@ -18,9 +18,12 @@ __all__ = ["gate_diagram"]
 SLOT = 0.3      # horizontal step between items that share an instant
 
 
-def _barrier(item: str) -> tuple[int, bool] | None:
+def _barrier(item: str, unaligned=frozenset()) -> tuple[int, bool] | None:
+    """(checkpoint, unaligned) of a barrier item: unaligned if written UBAR or its snapshot was unaligned
+    (an unaligned handler, or an aligned barrier that timed out)."""
     if item.startswith(("BAR", "UBAR")):
-        return int(item.split("(")[1].split(",")[0]), item.startswith("U")
+        cid = int(item.split("(")[1].split(",")[0])
+        return cid, item.startswith("U") or cid in unaligned
     return None
 
 
@@ -59,10 +62,15 @@ def gate_diagram(trace, ax=None, title: str | None = None, style="notebook") -> 
         arrive_x.update(_slots([(e["t"], e["index"]) for e in arrivals if e["channel"] == ch]))
     by_index = {e["index"]: e for e in arrivals}
     took, processed = _handler_marks(takes, by_index)
+    unaligned = frozenset(a[1] for e in takes for a in e["actions"] if a[0] == "trigger" and a[2])
     for e in arrivals:
-        _arrival(ax, labels, e, lane_y[e["channel"]], arrive_x[e["index"]], st, drawn, legend)
-    _taken(ax, labels, took, processed, by_index, arrive_x, lane_y, out_y, st, drawn, legend)
+        _arrival(ax, labels, e, lane_y[e["channel"]], arrive_x[e["index"]], st, drawn, legend, unaligned)
+    _taken(ax, labels, took, processed, by_index, arrive_x, lane_y, out_y, st, drawn, legend, unaligned)
     _actions(ax, labels, events, takes, by_index, arrive_x, lane_y, t_end, st, drawn, legend)
+    from .canvas import keep_clear
+    for category in ("barriers", "markers", "data", "queue", "order", "stored", "persisted", "triggers", "aborts"):
+        for artist in drawn[category]:
+            keep_clear(labels, artist)             # labels go beside marks and lines, never over them
     start = next((e for e in events if e["kind"] == "run_start"), {})
     ax.set_title(title or start.get("scenario", "gate"), loc="left", fontsize=st.title, fontweight="bold")
     ax.set_xlabel("time (ms; items that arrive together stand side by side)", fontsize=st.tick)
@@ -90,10 +98,10 @@ def _handler_marks(takes, by_index):
     return took, processed
 
 
-def _arrival(ax, labels, e, y, x, st, drawn, legend) -> None:
+def _arrival(ax, labels, e, y, x, st, drawn, legend, unaligned) -> None:
     from matplotlib.lines import Line2D
 
-    item, bar = e["item"], _barrier(e["item"])
+    item, bar = e["item"], _barrier(e["item"], unaligned)
     if bar:
         cid, unaligned = bar
         mark = ax.plot([x, x], [y - 0.28, y + 0.28], color=cp_color(cid), lw=st.line + 1, ls="--" if unaligned else "-",
@@ -101,7 +109,8 @@ def _arrival(ax, labels, e, y, x, st, drawn, legend) -> None:
         drawn["barriers"].append(tip(mark, f"arrive-{e['index']}", f"#{e['index']}: barrier {cid} arrived on channel "
                                      f"{e['channel']} at {e['t']:g}"))
         labels.add(x, y + 0.28, f"barrier {cid}", ABOVE, 1, color=cp_color(cid), ha="center", fontweight="bold")
-        legend.setdefault("barrier (dashed: unaligned)", Line2D([], [], color="#555", lw=st.line + 1))
+        legend.setdefault("unaligned barrier" if unaligned else "barrier", Line2D([], [], color=cp_color(cid),
+                          lw=st.line + 1, ls="--" if unaligned else "-"))
     elif item.startswith(("CAN", "EOP")):
         cancel = item.startswith("CAN")
         mark = ax.plot([x], [y], marker="x" if cancel else "|", ms=st.marker * 1.6, mew=2.5,
@@ -117,16 +126,18 @@ def _arrival(ax, labels, e, y, x, st, drawn, legend) -> None:
         legend.setdefault("data buffer, where it arrived", Line2D([], [], ls="", marker="s", mfc="#d9d9d9",
                                                                   mec="#555", ms=st.marker * 1.2))
     drawn["arrivals"].append(mark)
-    labels.add(x, y - 0.28, str(e["index"]), BELOW, 6, color="#777", ha="center")
+    labels.add(x, y - 0.28, str(e["index"]), ((0, -12), (-9, -12), (9, -12)), 6, color="#777", ha="center")
+    legend.setdefault("n: the item's position in the input sequence",
+                      Line2D([], [], ls="", marker="$7$", color="#777", ms=st.marker))
 
 
-def _taken(ax, labels, took, processed, by_index, arrive_x, lane_y, out_y, st, drawn, legend) -> None:
+def _taken(ax, labels, took, processed, by_index, arrive_x, lane_y, out_y, st, drawn, legend, unaligned) -> None:
     """Queue lines from arrival to where the item was taken, and the processed lane numbered in order."""
     from matplotlib.lines import Line2D
 
     for index, x in took.items():
         e = by_index[index]
-        bar = _barrier(e["item"])
+        bar = _barrier(e["item"], unaligned)
         color = cp_color(bar[0]) if bar else RECORD
         end = processed[index][0] if index in processed else x
         line = ax.plot([arrive_x[index], end], [lane_y[e["channel"]], out_y], color=color, lw=1.2,
@@ -171,8 +182,8 @@ def _actions(ax, labels, events, takes, by_index, arrive_x, lane_y, t_end, st, d
             elif name in ("store", "persist") and action[2] in by_index:
                 _kept(ax, name, action[1], by_index[action[2]], arrive_x, lane_y, st, drawn, legend)
             elif name == "timer":
-                labels.add(e["t"], lane_y[e.get("channel", 0)], f"timeout timer: {action[1]:g} ms", BELOW, 3,
-                           color="#444")
+                labels.add(e["t"], lane_y[e.get("channel", 0)], f"timeout timer: {action[1]:g} ms",
+                           ((14, -26), (14, -36), (14, 12)), 3, color="#444")
     for ch, t0 in blocked_since.items():
         _blocked(ax, ch, t0, t_end + 0.5, lane_y, drawn, legend)
 
@@ -194,8 +205,9 @@ def _kept(ax, name: str, cid: int, e, arrive_x, lane_y, st, drawn, legend) -> No
     stored = name == "store"
     marker = "o" if stored else "D"
     x, y = arrive_x[e["index"]], lane_y[e["channel"]]
-    mark = ax.plot([x], [y + 0.3], marker=marker, ms=st.marker, mfc="white", mec=cp_color(cid), mew=2, lw=0,
-                   zorder=7)[0]
+    # NOTE: a stored item is not in the snapshot (it is processed after it): black ring, not the snapshot's colour
+    mark = ax.plot([x], [y + 0.3], marker=marker, ms=st.marker, mfc="white", mec="#222" if stored else cp_color(cid),
+                   mew=2, lw=0, zorder=7)[0]
     what = "stored while aligning (replayed after)" if stored else "persisted as channel state"
     drawn["stored" if stored else "persisted"].append(tip(mark, f"{name}-{cid}-{e['index']}",
                                                           f"#{e['index']} {e['item']}: {what} (checkpoint {cid})"))

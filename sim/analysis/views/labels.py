@@ -2,13 +2,27 @@
 
 A :class:`LabelLayer` is one artist on the axes that owns the picture's text labels. Each time the
 figure is drawn (on screen, PNG, SVG, at any size) it measures every label with the renderer and
-places them in priority order, trying each label's candidate offsets in turn; a label that finds no
-free place, or whose anchor lies outside the visible time window, is hidden for that drawing. So
-labels stay readable when the figure is resized, zoomed or cut to a window.
+places them in priority order, trying each label's candidate offsets in turn. A place is free when
+it covers no other label and none of the marks and lines registered with :meth:`LabelLayer.avoid`
+(barriers, records, rules, crosses, dots): text is never printed over a mark. A label about a mark
+(priority <= ``OVER_RECORDS``: states, transactions) that finds no such place may cross thin record
+lines ("soft" obstacles), on a light backing that keeps it readable; an important label
+(priority <= ``INSIST``) that still finds none takes the first place free of other labels; any
+other label that finds none, or whose anchor lies outside the visible time window, is hidden for
+that drawing. So labels stay readable when the figure is resized, zoomed or cut to a window.
 """
 from __future__ import annotations
 
-__all__ = ["LabelLayer", "ABOVE", "BELOW", "AROUND"]
+__all__ = ["LabelLayer", "ABOVE", "BELOW", "AROUND", "INSIST", "OVER_RECORDS"]
+
+#: labels of this priority or more important may print over a mark (never over a label) rather than vanish
+INSIST = 2
+#: labels of this priority or more important may cross thin record lines when nothing else is free
+OVER_RECORDS = 4
+#: grid cell (px) of the placement index; sample step (px) along a line obstacle
+CELL, STEP = 64, 5.0
+#: extra rightward shifts (points) tried after a label's own offsets
+SLIDE = (8, 18, 32)
 
 #: candidate offsets in points (dx, dy) from the anchor, tried in order
 ABOVE = ((2, 4), (2, 14), (2, 24), (-2, -12))
@@ -43,6 +57,7 @@ class LabelLayer:
         self.ax, self.size = ax, size
         self.texts: list = []
         self._items: list[tuple] = []          # (priority, seq, text, x, y, offsets)
+        self._avoid: list[tuple] = []          # (xs, ys, half size in points, joined, soft): marks and lines
         self.artist = _layer_class()(self)
         self.artist.set_zorder(30)
         ax.add_artist(self.artist)
@@ -59,30 +74,87 @@ class LabelLayer:
         self.texts.append(label)
         return label
 
+    def avoid(self, xs, ys, size: float = 4.0, joined: bool = False, soft: bool = False) -> None:
+        """Keep labels off these data points (a mark ``size`` points across) or, ``joined``, off the
+        line through them; a ``None`` y is a vertical rule over the whole axes. ``soft``: a thin line
+        that labels about marks may cross when nothing else is free."""
+        self._avoid.append((tuple(xs), tuple(ys), size / 2, joined, soft))
+
+    def _obstacles(self) -> tuple[dict, dict]:
+        """(hard, soft): 64-px cell -> display boxes of the registered marks and lines, for this drawing."""
+        from matplotlib.transforms import Bbox
+
+        ax, hard, soft_grid = self.ax, {}, {}
+        ylo, yhi = sorted(ax.get_ylim())
+        px = self.ax.figure.dpi / 72
+        for xs, ys, half, joined, soft in self._avoid:
+            grid = soft_grid if soft else hard
+            pts = ax.transData.transform([(x, (ylo if y is None else y)) for x, y in zip(xs, ys)])
+            if any(y is None for y in ys):                    # a rule: from the bottom to the top of the axes
+                pts = ax.transData.transform([(xs[0], ylo), (xs[0], yhi)])
+                joined = True
+            h = max(half * px, 1.0)
+            if joined:
+                samples = []
+                for (ax0, ay0), (ax1, ay1) in zip(pts[:-1], pts[1:]):
+                    n = max(1, int(max(abs(ax1 - ax0), abs(ay1 - ay0)) / STEP))
+                    samples += [(ax0 + (ax1 - ax0) * k / n, ay0 + (ay1 - ay0) * k / n) for k in range(n + 1)]
+            else:
+                samples = list(pts)
+            for sx, sy in samples:
+                box = Bbox([[sx - h, sy - h], [sx + h, sy + h]])
+                grid.setdefault((int(sx // CELL), int(sy // CELL)), []).append(box)
+        return hard, soft_grid
+
     def place(self, renderer) -> None:
         """Place every label (visible) or hide it; called by the figure at each draw."""
-        from matplotlib.transforms import offset_copy
-
-        ax, fig = self.ax, self.ax.figure
+        ax = self.ax
         (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
-        grid: dict[tuple[int, int], list] = {}     # 64-px cells -> boxes taken there (keeps this O(n))
-        for _, _, label, x, y, offsets in sorted(self._items, key=lambda item: item[:2]):
+        grid: dict[tuple[int, int], list] = {}     # 64-px cells -> label boxes taken there (keeps this O(n))
+        marks, records = self._obstacles()
+        for priority, _, label, x, y, offsets in sorted(self._items, key=lambda item: item[:2]):
             label.set_visible(x0 <= x <= x1 and y0 <= y <= y1)     # measured only while visible
             if not label.get_visible():
                 continue
-            for dx, dy in offsets:
-                label.set_transform(offset_copy(ax.transData, fig=fig, x=dx, y=dy, units="points"))
-                box = label.get_window_extent(renderer).expanded(1.04, 1.1)
-                over = box.x1 - fig.bbox.x1 + 2                 # past the figure's right edge: shift left
-                if over > 0:
-                    dx -= over * 72 / fig.dpi
-                    label.set_transform(offset_copy(ax.transData, fig=fig, x=dx, y=dy, units="points"))
-                    box = label.get_window_extent(renderer).expanded(1.04, 1.1)
-                cells = [(i, j) for i in range(int(box.x0 // 64), int(box.x1 // 64) + 1)
-                         for j in range(int(box.y0 // 64), int(box.y1 // 64) + 1)]
-                if not any(box.overlaps(other) for c in cells for other in grid.get(c, ())):
-                    for c in cells:
-                        grid.setdefault(c, []).append(box)
+            over_records = over_marks = None
+            # NOTE: after its own places a label may slide right along its row: near its mark beats hidden
+            for dx, dy in offsets + tuple((dx + s, dy) for s in SLIDE for dx, dy in offsets):
+                box = self._put(label, x, y, dx, dy, renderer)
+                cells = _cells(box)
+                if any(box.overlaps(other) for c in cells for other in grid.get(c, ())):
+                    continue
+                if any(box.overlaps(m) for c in cells for m in marks.get(c, ())):
+                    over_marks = over_marks or (dx, dy)
+                elif any(box.overlaps(m) for c in cells for m in records.get(c, ())):
+                    over_records = over_records or (dx, dy)
+                else:
                     break
             else:
-                label.set_visible(False)
+                place = (over_records if priority <= OVER_RECORDS else None) or \
+                    (over_marks if priority <= INSIST else None)
+                if place is None:
+                    label.set_visible(False)
+                    continue
+                box = self._put(label, x, y, *place, renderer)
+                label.set_bbox({"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.6})
+            for c in _cells(box):
+                grid.setdefault(c, []).append(box)
+
+    def _put(self, label, x, y, dx, dy, renderer):
+        """Move ``label`` to its offset (kept inside the figure's right edge); returns its padded box."""
+        from matplotlib.transforms import offset_copy
+
+        ax, fig = self.ax, self.ax.figure
+        label.set_bbox(None)
+        label.set_transform(offset_copy(ax.transData, fig=fig, x=dx, y=dy, units="points"))
+        box = label.get_window_extent(renderer)
+        over = box.x1 - fig.bbox.x1 + 2                 # past the figure's right edge: shift left
+        if over > 0:
+            label.set_transform(offset_copy(ax.transData, fig=fig, x=dx - over * 72 / fig.dpi, y=dy, units="points"))
+            box = label.get_window_extent(renderer)
+        return box.padded(1.5)
+
+
+def _cells(box) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(int(box.x0 // CELL), int(box.x1 // CELL) + 1)
+            for j in range(int(box.y0 // CELL), int(box.y1 // CELL) + 1)]

@@ -7,11 +7,13 @@ barriers of one checkpoint are one line collection, so thousands of checkpoints 
 """
 from __future__ import annotations
 
+import re
+
 from .canvas import Canvas
 from .labels import ABOVE, BELOW
 from .style import CHECKPOINT_COLORS, CRASH, cp_color, tip
 
-__all__ = ["barriers", "checkpoints", "alignment", "snapshots"]
+__all__ = ["barriers", "waiting", "checkpoints", "alignment", "snapshots"]
 
 
 def barriers(c: Canvas, events, detail: bool) -> None:
@@ -49,6 +51,32 @@ def barriers(c: Canvas, events, detail: bool) -> None:
         c.add("barriers", tip(lines, f"barriers-{cid}", f"barriers of checkpoint {cid} ({len(segments)} channels)"))
 
 
+def waiting(c: Canvas, barrier_events, snapshot_spans, alignment_spans) -> None:
+    """A dotted line along a task's lane from its barrier's arrival to its snapshot, where the barrier
+    waited in the input queue behind records (a task that aligns shows its wait as the alignment band)."""
+    from matplotlib.lines import Line2D
+
+    arrived: dict[tuple, float] = {}
+    for e in barrier_events:
+        if e["kind"] == "barrier_send" and not e.get("unaligned"):
+            key = (e["to"], e["checkpoint"])
+            arrived[key] = min(arrived.get(key, e.get("arrive", e["t"])), e.get("arrive", e["t"]))
+    aligning = {(e.get("task"), e.get("checkpoint")) for e in alignment_spans if e["kind"] == "alignment_start"}
+    for e in snapshot_spans:
+        key = (e.get("task"), e.get("checkpoint"))
+        if e["kind"] != "snapshot_sync_start" or key not in arrived or key in aligning or c.y(key[0]) is None:
+            continue
+        span = c.clip(arrived[key], e["t"])
+        if span is None or c.x(span[1]) - c.x(span[0]) < c.visible * 3:
+            continue
+        y, cid = c.y(key[0]), key[1]
+        line = c.ax.plot([c.x(span[0]), c.x(span[1])], [y + 0.06, y + 0.06], color=cp_color(cid), lw=c.style.line * 0.8,
+                         ls=(0, (1, 1.5)), zorder=4)[0]
+        c.add("waiting", tip(line, f"wait-{cid}-{key[0]}", f"barrier {cid} waited in {key[0]}'s input queue behind "
+                             f"records from {c.ms(arrived[key])} to {c.ms(e['t'])}"))
+        c.key("barrier queued behind records", Line2D([], [], color="#555", lw=c.style.line * 0.8, ls=(0, (1, 1.5))))
+
+
 def checkpoints(c: Canvas, events, detail: bool) -> None:
     """Triggers on the JobManager lane, completion rules, aborts, acks (task -> JM) and notices (JM -> task)."""
     from matplotlib.lines import Line2D
@@ -58,9 +86,11 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
     for e in events:
         kind, cid = e["kind"], e.get("checkpoint")
         if kind == "checkpoint_trigger":
-            _point(c, "triggers", e["t"], jm, "v", cp_color(cid), f"trigger-{cid}", f"checkpoint {cid} triggered")
-            c.label(c.x(e["t"]), jm, f"trigger {cid}", ABOVE, 2, color=cp_color(cid), ha="center")
-            c.key("checkpoint triggered", Line2D([], [], color="#555", marker="v", lw=0, ms=st.marker))
+            # a star, not a triangle: the triangles are the acks and completion notices of the tasks
+            _point(c, "triggers", e["t"], jm, "*", cp_color(cid), f"trigger-{cid}", f"checkpoint {cid} triggered")
+            c.label(c.x(e["t"]), jm, f"trigger {cid}", ((0, 8), (0, -16), (0, 18)), 2, color=cp_color(cid),
+                    ha="center")
+            c.key("checkpoint triggered", Line2D([], [], color="#555", marker="*", lw=0, ms=st.marker * 1.3))
         elif kind == "checkpoint_complete":
             rule = c.ax.axvline(c.x(e["t"]), color=cp_color(cid), lw=1.2, ls=":", zorder=1)
             c.add("checkpoints", tip(rule, f"complete-{cid}", f"checkpoint {cid} completed at {c.ms(e['t'])}"))
@@ -86,14 +116,14 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
 
 
 def _point(c: Canvas, category: str, t: float, y: float, marker: str, color: str, gid: str, title: str):
-    line = c.ax.plot([c.x(t)], [y], marker=marker, color=color, ms=c.style.marker, lw=0, zorder=8)[0]
+    size = c.style.marker * (1.3 if marker == "*" else 1.0)
+    line = c.ax.plot([c.x(t)], [y], marker=marker, color=color, ms=size, lw=0, zorder=8)[0]
     return c.add(category, tip(line, gid, title))
 
 
 def alignment(c: Canvas, spans, events, detail: bool) -> None:
     """Shaded alignment spans (only where a channel was really blocked), buffered and persisted data."""
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     blocked = {(e["task"], e.get("checkpoint")) for e in spans if e["kind"] == "channel_block"}
     open_spans: dict[tuple, tuple] = {}
@@ -108,8 +138,6 @@ def alignment(c: Canvas, spans, events, detail: bool) -> None:
     for key, (t0, channel) in open_spans.items():          # still aligning when the window ends
         if key in blocked and c.y(key[0]) is not None:
             _aligning(c, key, t0, c.hi, channel)
-    if c.drawn.get("alignment"):
-        c.key("alignment: input blocked", Patch(color="#777", alpha=0.25))
     for cat, kind, marker, name in (("buffered", "record_buffered", "s", "record stored during alignment"),
                                     ("persisted", "buffer_persisted", "D", "in-flight data persisted (unaligned)")):
         by_cid: dict[int, list] = {}
@@ -121,10 +149,18 @@ def alignment(c: Canvas, spans, events, detail: bool) -> None:
                              ms=c.style.marker * 0.7, mfc="white", mec=cp_color(cid), mew=1.4, zorder=9)[0]
             values = [str(v) for e in mine for v in (e.get("values") or [])][:12]
             c.add(cat, tip(line, f"{cat}-{cid}", f"checkpoint {cid}: {name}: {len(mine)} buffer(s) " + " ".join(values)))
+            if detail and cat == "persisted":            # which records the barrier overtook
+                for e in mine:
+                    if e.get("values"):
+                        c.label(c.x(e["t"]), c.y(e["task"]) + 0.2, "kept " + _value(e["values"][:3]),
+                                ((4, 4), (4, -12), (4, 14)), 4, color=cp_color(cid))
             c.key(name, Line2D([], [], ls="", marker=marker, mfc="white", mec="#555", mew=1.4, ms=c.style.marker * 0.7))
 
 
 def _aligning(c: Canvas, key, t0: float, t1: float, channel: str) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     task, cid = key
     span, y = c.clip(t0, t1), c.y(task)
     if span is None:
@@ -132,8 +168,13 @@ def _aligning(c: Canvas, key, t0: float, t1: float, channel: str) -> None:
     a, b = span
     if b - a < 1e-9:                                         # aligned at once: every barrier came together
         mark = c.ax.plot([c.x(a)], [y], marker="|", ms=c.style.marker * 2, mew=2, color=cp_color(cid), zorder=6)[0]
+        c.key("aligned at once", Line2D([], [], ls="", marker="|", mew=2, color="#555",
+                                     ms=c.style.marker * 1.4))
     else:
-        mark = c.ax.fill_between([c.x(a), c.x(b)], y - 0.3, y + 0.3, color=cp_color(cid), alpha=0.2, lw=0, zorder=1)
+        # NOTE: grey, outlined in the checkpoint's colour: a light tint of sky blue would read as "txn open"
+        mark = c.ax.fill_between([c.x(a), c.x(b)], y - 0.3, y + 0.3, facecolor="#777", alpha=0.3,
+                                 edgecolor=cp_color(cid), lw=1.2, zorder=1)
+        c.key("alignment: input blocked", Patch(facecolor="#777", alpha=0.3, edgecolor="#333", lw=0.8))
         if not c.dense:
             c.label(c.x(a), y, f"{channel[:channel.index(']') + 1]} blocked", BELOW, 4, color=cp_color(cid))
     c.add("alignment", tip(mark, f"align-{cid}-{task}", f"{task} aligning checkpoint {cid} "
@@ -146,6 +187,7 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
     from matplotlib.patches import Patch
 
     sync: dict[tuple, tuple] = {}
+    few = sum(e["kind"] == "snapshot_sync_start" and c.inside(e["t"]) for e in spans) <= 16
     for e in spans:
         key, y = (e.get("task"), e.get("checkpoint")), c.y(e.get("task"))
         if y is None:
@@ -164,18 +206,22 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
             c.add("snapshots", tip(bar, f"snapshot-{key[1]}-{key[0]}", title))
             c.add("snapshots", tip(dot, f"snapshot-dot-{key[1]}-{key[0]}", title))
             c.key("snapshot (state copied)", Line2D([], [], color="#555", marker="o", lw=0, ms=c.style.marker * 0.8))
-            if annotate and state not in (None, {}, []):
-                c.label(c.x(t0), y, _state_text(state), ((3, 5), (3, 15)), 6, color=color)
+            if (annotate or few) and state not in (None, {}, []):
+                c.label(c.x(t0), y, _state_text(state), STATE_PLACES, 3, color=color)
         elif e["kind"] == "snapshot_async_end" and key in sync:
             t0, _ = sync.pop(key)
             span = c.clip(t0, e["t"])
-            if span is None or not detail:
-                continue
+            if span is None or not detail or c.x(span[1]) - c.x(span[0]) < c.visible:
+                continue                                     # too short to see: neither drawn nor in the legend
             bar = c.ax.fill_between([c.x(span[0]), c.x(span[1])], y - 0.07, y + 0.07, facecolor="none",
                                     edgecolor=cp_color(key[1]), hatch="////", lw=0.5, zorder=5)
             c.add("snapshots", tip(bar, f"upload-{key[1]}-{key[0]}", f"{key[0]} uploads snapshot {key[1]} "
                                    f"(async) until {c.ms(e['t'])}"))
             c.key("snapshot upload (async)", Patch(facecolor="none", edgecolor="#555", hatch="////"))
+
+
+#: where a snapshot's state label may go: beside its dot, or right of the barrier's acks and notices
+STATE_PLACES = ((3, 5), (3, -14), (3, 15), (24, 5), (24, -14), (48, 5), (48, -14), (72, 5))
 
 
 def _state_text(state, limit: int = 4) -> str:
@@ -190,7 +236,13 @@ def _state_text(state, limit: int = 4) -> str:
     return _value(state)
 
 
+#: a sink transaction id (``sink[0]#2``): written as the picture's own name for it, T2
+_TXN_ID = re.compile(r"^.+\[[0-9]+\]#([0-9]+)$")
+
+
 def _value(v) -> str:
+    if isinstance(v, str) and (m := _TXN_ID.match(v)):
+        return f"T{m.group(1)}"
     if isinstance(v, (list, tuple)):
         return ",".join(_value(x) for x in v)
     if isinstance(v, dict):

@@ -66,7 +66,7 @@ def records(c: Canvas, events, replays, blocks, annotate: bool) -> None:
             topic = c.y(f"Kafka {e['origins'][0][0]}")
             if topic is not None:
                 replayed = any(a <= e["t"] <= b for a, b in replay)
-                offsets = ",".join(f"@{o[2]}" for o in e["origins"][:3])
+                offsets = ",".join(f"p{o[1]}@{o[2]}" for o in e["origins"][:3])      # partition@offset
                 _arrow(c, "records", e["t"], topic, e["t"], c.y(e["task"]), REPLAY if replayed else RECORD,
                        f"read-{e['task']}-{offsets}", f"{e['task']} read {offsets} from Kafka")
                 if annotate:
@@ -198,7 +198,7 @@ def density(c: Canvas, parts: dict, bins: int = 200) -> None:
                              f"{peak} per {width:.3g} ms"))
         # NOTE: each lane has its own scale (a burst of reads would flatten every task's band), so the
         # lane's peak is written at its right end: the band's full height is that many records per bin.
-        c.add("density_scale", c.ax.text(1.003, y, f"{peak}", transform=right, fontsize=c.style.label * 0.9,
+        c.add("density_scale", c.ax.text(1.003, y, f"{peak}", transform=right, fontsize=c.style.label,
                                          va="center", ha="left", color="#555"))
     c.key(f"records per {width:.3g} ms (full band = the number at the lane's right end)",
           Patch(color=RECORD, alpha=0.75))

@@ -6,7 +6,7 @@ checkpoints stay apart under red-green colour blindness; meaning never rests on 
 
 ``STYLES`` holds the two sizes a picture is made for: ``notebook`` (read at about 1000 px wide)
 and ``slide`` (projected: a smaller figure with larger text, so the smallest label is still about
-20 px on a 1280 px slide and on GitHub's 830 px README column).
+14 px when the picture is shown 700 px wide, 25 px on a 1280 px slide).
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow"
 # NOTE: red/vermillion is reserved for crashes and aborts and green for commits/restores, so the
 # checkpoint colours avoid both; neighbouring checkpoints differ in lightness as well as hue.
 # Orange is kept for replayed records.
-CHECKPOINT_COLORS = [OKABE_ITO["blue"], OKABE_ITO["purple"], OKABE_ITO["sky"], "#7A5C00", "#5E3C99", "#444444"]
+# Sky blue comes last: next to blue it differs only in lightness, and it is close to "txn open".
+CHECKPOINT_COLORS = [OKABE_ITO["blue"], OKABE_ITO["purple"], "#7A5C00", OKABE_ITO["black"], "#5E3C99", OKABE_ITO["sky"]]
 RECORD, REPLAY = "#9a9a9a", OKABE_ITO["orange"]
 CRASH, RESTORE, COMMIT = OKABE_ITO["vermillion"], OKABE_ITO["green"], OKABE_ITO["green"]
 TXN_COLORS = {"open": "#BFE3F7", "precommitted": OKABE_ITO["yellow"], "committed": OKABE_ITO["green"],
@@ -48,7 +49,8 @@ class Style:
 
 STYLES = {
     "notebook": Style("notebook", 13.0, 0.5, 9.0, 10.0, 13.0, 9.0, 2.2, 7.0),
-    "slide": Style("slide", 11.0, 0.62, 12.0, 13.0, 16.0, 12.0, 3.0, 9.0),
+    # 14-pt labels on a 10-inch figure: about 14 px when the 1500-px PNG is shown 700 px wide
+    "slide": Style("slide", 10.0, 0.72, 14.0, 15.0, 18.0, 14.0, 3.2, 10.0),
 }
 
 

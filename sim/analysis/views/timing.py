@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .canvas import Canvas, lanes_of, split, window_end, window_slice
 from .lifecycle import lifecycle
-from .marks import alignment, barriers, checkpoints, snapshots
+from .marks import alignment, barriers, checkpoints, snapshots, waiting
 from .records import density, records
 from .style import axes_for, style_of
 from .txn import SPAN_KINDS, TXN_KINDS, downtime, faults, reads, transactions
@@ -82,6 +82,8 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
         hops = sorted(part["sends"] + part["sources"] + part["appends"], key=lambda e: e["t"])   # few: detail
         records(c, hops, span["replay"], span["blocked"], annotate)
     barriers(c, part["barriers"], detail=not aggregate)
+    if not aggregate:
+        waiting(c, part["barriers"], span["snapshots"], span["alignment"])
     checkpoints(c, part["checkpoints"], detail=not aggregate)
     alignment(c, span["alignment"], part["kept"], detail=not aggregate)
     snapshots(c, span["snapshots"], detail=not aggregate, annotate=annotate)
@@ -115,11 +117,13 @@ def _frame(c: Canvas, events, title) -> None:
     from .style import finish_axes, legend_below
 
     ax, st = c.ax, c.style
-    ax.set_xlim(c.x(c.lo), c.x(c.hi) + (0.08 * (c.x(c.hi) - c.x(c.lo)) if c.open_end else 0))
+    ax.set_xlim(c.x(c.lo), c.x(c.hi) + (0.12 * (c.x(c.hi) - c.x(c.lo)) if c.open_end else 0))
     ax.set_ylim(min(c.lanes.values()) - 0.75, 0.85)
     ax.set_xlabel(f"simulated time ({c.unit})", fontsize=st.tick)
     finish_axes(ax, st)
     start = next((e for e in events[:1] if e["kind"] == "run_start"), {})
+    if not title and (c.lo > 0 or not c.open_end):          # a window says which part of the run it shows
+        title = f"{start.get('scenario', '')}: {c.x(c.lo):g}–{c.x(c.hi):g} {c.unit} of the run"
     ax.set_title(title or start.get("scenario", ""), loc="left", fontsize=st.title, fontweight="bold")
     if c.legend:
         legend_below(ax, c.legend, st)

@@ -5,7 +5,7 @@ readers, crashes, downtime and restores.
 from __future__ import annotations
 
 from .canvas import TASK, Canvas
-from .labels import ABOVE, BELOW
+from .labels import BELOW
 from .style import CRASH, RESTORE, TXN_COLORS, tip
 
 __all__ = ["SPAN_KINDS", "TXN_KINDS", "transactions", "txn_phases", "reads", "faults", "downtime"]
@@ -78,7 +78,7 @@ MARKS = {"committed": ("o", TXN_COLORS["committed"], "commit"),
          "timeout": ("P", TXN_COLORS["aborted"], "broker aborts: timed out"),
          "fenced": ("s", "black", "commit failed: producer fenced"),
          "discarded": ("s", "white", "commit discarded (data lost)"),
-         "warning": ("^", TXN_COLORS["precommitted"], "warning: close to its timeout")}
+         "warning": ("^", TXN_COLORS["precommitted"], "sink's warning at its commit attempt: near or past timeout")}
 
 
 def transactions(c: Canvas, spans, t_end: float, detail: bool) -> None:
@@ -87,21 +87,30 @@ def transactions(c: Canvas, spans, t_end: float, detail: bool) -> None:
     from matplotlib.patches import Patch
 
     used, lane_bars = set(), {}
-    for name, t in txn_phases(spans, min(t_end, c.hi)).items():
+    txns = txn_phases(spans, min(t_end, c.hi))
+    # NOTE: a long run is aggregated because of its records; a few transactions still get their names
+    # and end marks, so that one can tell which committed and which was aborted
+    detail = detail or len(txns) <= 30
+    for name, t in txns.items():
         y = c.y(t["task"])
         if y is None:
             continue
         y -= 0.13 * t["row"]                     # alternate rows: overlapping transactions stay apart
         pieces = [(a, b, ph) for a0, b0, ph in t["phases"] if (ab := c.clip(a0, b0)) for a, b in [ab]]
-        used.update(ph for _, _, ph in pieces)
+        if pieces and c.x(pieces[-1][1]) - c.x(pieces[0][0]) < c.visible:     # begun at the very end: still show it
+            a, b, ph = pieces[-1]
+            pieces[-1] = (a, a + c.visible * c.scale, ph)
+        # a phase too short to see (pre-committed for 0.1 ms) is not claimed by the legend
+        used.update(ph for a, b, ph in pieces if c.x(b) - c.x(a) >= c.visible)
         segs = [(c.x(a), max(c.x(b) - c.x(a), 0)) for a, b, _ in pieces]
         colors = [TXN_COLORS[ph] for _, _, ph in pieces]
         if detail and segs:
             bar = c.ax.broken_barh(segs, (y - 0.35, 0.09), facecolors=colors, edgecolor="#666", lw=0.4, zorder=3)
+            c.labels.avoid((segs[0][0], segs[-1][0] + segs[-1][1]), (y - 0.305, y - 0.305), 5, joined=True)
             label = f"T{name.split('#')[-1]}"
             c.add("transactions", tip(bar, f"txn-{name}", f"{name}: " + "; ".join(
                 f"{PHASE_NAMES[ph]} {c.ms(a)}-{c.ms(b)}" for a, b, ph in pieces)))
-            c.label(c.x(pieces[0][0]), y - 0.36, label, ((2, -11), (2, -20), (-14, -4)), 5, color="#444")
+            c.label(c.x(pieces[0][0]), y - 0.36, label, ((2, -11), (2, -20), (-14, -4)), 3, color="#444")
         else:
             row = lane_bars.setdefault(y, ([], []))     # one artist per row when aggregated
             row[0].extend(segs)
@@ -131,8 +140,17 @@ def _marks(c: Canvas, name: str, marks, y: float, detail: bool) -> set[str]:
         c.add("txn_marks", tip(mark, f"txn-{what}-{name}", f"{name}: {text} at {c.ms(when)}"))
         drawn.add(what)
         if detail and rare:
-            c.label(c.x(when), y - 0.36, text.split(":")[0], BELOW, 3, color=CRASH)
+            short = text.split(":")[0] + (f" (timeout {e_timeout} ms)" if (e_timeout := _timeout(text)) else "")
+            c.label(c.x(when), y - 0.36, short, BELOW, 3, color=CRASH)
     return drawn
+
+
+def _timeout(text: str) -> str | None:
+    """The timeout written in a mark's text ("... (4000 > 3000 ms)" -> "3000"), if any."""
+    import re
+
+    found = re.search(r"> ([0-9]+) ms\)", text)
+    return found.group(1) if found else None
 
 
 def reads(c: Canvas, events, aggregate: bool, annotate: bool) -> None:
@@ -142,6 +160,7 @@ def reads(c: Canvas, events, aggregate: bool, annotate: bool) -> None:
     if aggregate:                                             # drawn by the density bands
         return
     batch: dict[tuple, object] = {}
+    few = len({(e["consumer"], e["t"]) for e in events if e["kind"] == "consumer_read"}) <= 24
     for e in events:
         if e["kind"] != "consumer_read" or (y := c.y(f"reader {e['consumer']}")) is None:
             continue
@@ -153,7 +172,7 @@ def reads(c: Canvas, events, aggregate: bool, annotate: bool) -> None:
         c.key("read (read_committed)" if committed else "read (read_uncommitted)",
               Line2D([], [], ls="", marker="o" if committed else "s", color=TXN_COLORS["committed"] if committed
                      else "#666", ms=c.style.marker * 0.7))
-        if annotate:
+        if annotate or few:                       # few read instants: their values, even where record values are not
             together = batch.get((y, e["t"]))
             if together is None:                      # one label for the records read at one instant
                 batch[(y, e["t"])] = c.label(c.x(e["t"]), y, str(e["value"]), ((3, -13), (3, 5)), 7,
@@ -166,6 +185,7 @@ def faults(c: Canvas, events) -> None:
     """Crashes (crosses), restores (triangles) and restarts (on the JobManager lane)."""
     from matplotlib.lines import Line2D
 
+    _sources_restored(c, events)
     for e in events:
         y = c.y(e.get("task"))
         if e["kind"] == "task_crash" and y is not None:
@@ -188,7 +208,26 @@ def faults(c: Canvas, events) -> None:
             c.key("in-flight data restored", Line2D([], [], ls="", marker="D", color=RESTORE, ms=c.style.marker * 0.7))
         elif e["kind"] == "job_restart":
             c.label(c.x(e["t"]), c.y("JobManager"), f"restart from {e['checkpoint'] or 'no checkpoint'}",
-                         ABOVE, 1, color=RESTORE, fontweight="bold")
+                    ((2, 4), (2, -14), (2, 14)), 1, color=RESTORE, fontweight="bold")
+
+
+def _sources_restored(c: Canvas, events) -> None:
+    """▶ on each restarted task the trace gives no ``state_restore`` for (the sources): at a restart
+    from checkpoint n every restarted task resumes from n, a source from its offsets in n."""
+    from matplotlib.lines import Line2D
+
+    restarts = [e for e in events if e["kind"] == "job_restart" and e.get("checkpoint") and c.inside(e["t"])]
+    restored = {(e["task"], e["t"]) for e in events if e["kind"] == "state_restore"}
+    tasks = [name for name in c.lanes if TASK.match(name)]
+    for e in restarts:
+        for task in e.get("tasks") or tasks:
+            if (task, e["t"]) in restored or c.y(task) is None:
+                continue
+            mark = c.ax.plot([c.x(e["t"])], [c.y(task)], marker=">", ms=c.style.marker * 0.9, color=RESTORE, lw=0,
+                             zorder=8)[0]
+            c.add("restores", tip(mark, f"restore-{task}-{e['t']}", f"{task} restarted from checkpoint "
+                                  f"{e['checkpoint']} (a source: from the offsets it stored)"))
+            c.key("state restored", Line2D([], [], ls="", marker=">", color=RESTORE, ms=c.style.marker * 0.9))
 
 
 def downtime(c: Canvas, spans, t_end: float) -> None:
