@@ -47,7 +47,22 @@ MAX_EXPLANATIONS = 8
 
 
 def _job(report: dict, console: Console) -> None:
-    eo = report["exactly_once"]
+    """Print a job run: the exactly-once verdict, counts, failovers, readers and checkpoints."""
+    _verdict(report["exactly_once"], console)
+    for hold in report.get("lso_holds") or []:
+        console.print(Text(f"  stalled readers: {hold['sentence']}", style="yellow"))
+    counts = ", ".join(f"{k}={v}" for k, v in report["final_counts"].items())
+    console.print(f"final counts: {counts or '(none)'}    restarts: {report['restarts']}"
+                  + (f"    job failed: {report['job_failed']}" if report["job_failed"] else ""))
+    _failovers(report.get("failovers") or [], console)
+    if report["consumers"]:
+        _consumers(report["consumers"], console)
+    if report["checkpoints"]:
+        _checkpoints(report["checkpoints"], console)
+
+
+def _verdict(eo: dict, console: Console) -> None:
+    """Print the exactly-once verdict and its first explanations, so the outcome leads the report."""
     if not eo.get("judged", True):
         verdict = Text("exactly-once not judged", style="bold red")
     else:
@@ -60,35 +75,34 @@ def _job(report: dict, console: Console) -> None:
     if len(eo["explanation"]) > len(shown):
         console.print(Text(f"  … and {len(eo['explanation']) - len(shown)} more cause(s); --json lists every "
                            f"value", style="dim"))
-    for hold in report.get("lso_holds") or []:
-        console.print(Text(f"  stalled readers: {hold['sentence']}", style="yellow"))
-    counts = ", ".join(f"{k}={v}" for k, v in report["final_counts"].items())
-    console.print(f"final counts: {counts or '(none)'}    restarts: {report['restarts']}"
-                  + (f"    job failed: {report['job_failed']}" if report["job_failed"] else ""))
-    _failovers(report.get("failovers") or [], console)
-    if report["consumers"]:
-        t = Table(title="readers of the sink topic", title_justify="left", show_edge=False)
-        t.add_column("consumer")
-        t.add_column("values, in reading order")
-        for name, values in report["consumers"].items():
-            shown = ", ".join(values[:12]) + (f", … ({len(values)} in all)" if len(values) > 12 else "")
-            t.add_row(name, shown)
-        console.print(t)
-    cps = report["checkpoints"]
-    if cps:
-        t = Table(title="checkpoints (times in ms)", title_justify="left", show_edge=False)
-        for col in ("id", "status", "trigger", "end-to-end", "alignment", "start delay", "size B",
-                    "persisted B"):
-            t.add_column(col, justify="right" if col not in ("status",) else "left")
-        for c in cps[:20]:
-            style = {"completed": "green", "pending": "dim"}.get(c["status"], "red")
-            status = c["status"] + (f" ({c['reason']})" if c["reason"] and c["reason"] != c["status"] else "")
-            t.add_row(str(c["id"]), Text(status, style=style), _ms(c["trigger_time"]),
-                      _ms(c["end_to_end_duration"]), _ms(c["alignment_duration"]), _ms(c["start_delay"]),
-                      str(c.get("checkpointed_size") or "-"), str(c.get("persisted_in_flight") or "-"))
-        if len(cps) > 20:
-            t.add_row("…", f"{len(cps) - 20} more", "", "", "", "", "", "")
-        console.print(t)
+
+
+def _consumers(consumers: dict, console: Console) -> None:
+    """Print what each reader of the sink topic read, the first 12 values of each to keep it short."""
+    t = Table(title="readers of the sink topic", title_justify="left", show_edge=False)
+    t.add_column("consumer")
+    t.add_column("values, in reading order")
+    for name, values in consumers.items():
+        shown = ", ".join(values[:12]) + (f", … ({len(values)} in all)" if len(values) > 12 else "")
+        t.add_row(name, shown)
+    console.print(t)
+
+
+def _checkpoints(cps: list, console: Console) -> None:
+    """Print the first 20 checkpoints with their timings and sizes, and how many more there were."""
+    t = Table(title="checkpoints (times in ms)", title_justify="left", show_edge=False)
+    for col in ("id", "status", "trigger", "end-to-end", "alignment", "start delay", "size B",
+                "persisted B"):
+        t.add_column(col, justify="right" if col not in ("status",) else "left")
+    for c in cps[:20]:
+        style = {"completed": "green", "pending": "dim"}.get(c["status"], "red")
+        status = c["status"] + (f" ({c['reason']})" if c["reason"] and c["reason"] != c["status"] else "")
+        t.add_row(str(c["id"]), Text(status, style=style), _ms(c["trigger_time"]),
+                  _ms(c["end_to_end_duration"]), _ms(c["alignment_duration"]), _ms(c["start_delay"]),
+                  str(c.get("checkpointed_size") or "-"), str(c.get("persisted_in_flight") or "-"))
+    if len(cps) > 20:
+        t.add_row("…", f"{len(cps) - 20} more", "", "", "", "", "", "")
+    console.print(t)
 
 
 def _failovers(items: list, console: Console) -> None:

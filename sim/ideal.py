@@ -110,6 +110,18 @@ def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = 
     if summary and streamable(graph):
         return _streamed(scenario, graph, functions)
     records = partition_records(scenario, input_rng(random.Random(scenario.seed)))
+    flows, order_dependent, written = _evaluate(scenario, graph, functions, records)
+    outputs = _outputs(graph, written)
+    work, span = _work(scenario, graph, flows)
+    read = sum(len(flows[n][0]) for n in graph.nodes if graph.nodes[n]["op"].type == "kafka_source")
+    if summary:                       # not streamable: the lists, folded into digests
+        return _digested(outputs, order_dependent, read, scenario, work, span)
+    return Reference(outputs, True, None, 0.0, tuple(sorted(order_dependent, key=str)), read,
+                     reference_signature(scenario), work, span).timed(scenario)
+
+
+def _evaluate(scenario: JobScenario, graph, functions: FunctionRegistry, records) -> tuple[dict, set, dict]:
+    """(flows, order_dependent, written): each operator's output in topological order, columnwise."""
     committed = committed_transaction_records(scenario)
     flows: dict[str, tuple] = {}       # operator -> (values, origins): what it gives, columnwise
     order_dependent: set = set()
@@ -120,25 +132,30 @@ def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = 
             flows[name] = _merge([_source(scenario, op, records), _committed(op, committed),
                                   *written.get(op.topic, [])], always=True)
             continue
-        parts = []
-        for up in graph.predecessors(name):
-            values, origins = flows[up]
-            copies = graph.nodes[name]["parallelism"] if graph.edges[up, name]["partitioner"] == "broadcast" else 1
-            parts.append((values, origins) if copies == 1 else
-                         ([v for v in values for _ in range(copies)], [o for o in origins for _ in range(copies)]))
-        flows[name] = _apply(op, _merge(parts), functions, order_dependent)
+        flows[name] = _apply(op, _merge(_inputs(graph, name, flows)), functions, order_dependent)
         if op.type == "kafka_sink":
             written.setdefault(op.topic, []).append(flows[name])
+    return flows, order_dependent, written
+
+
+def _inputs(graph, name: str, flows: dict) -> list:
+    """What each upstream operator gives ``name``, repeated once per subtask over a broadcast edge."""
+    parts = []
+    for up in graph.predecessors(name):
+        values, origins = flows[up]
+        copies = graph.nodes[name]["parallelism"] if graph.edges[up, name]["partitioner"] == "broadcast" else 1
+        parts.append((values, origins) if copies == 1 else
+                     ([v for v in values for _ in range(copies)], [o for o in origins for _ in range(copies)]))
+    return parts
+
+
+def _outputs(graph, written: dict) -> dict:
+    """Each sink topic's (values, origins), empty for a sink that wrote nothing, so every sink is judged."""
     outputs = {topic: _merge(parts, always=False, concat=True) for topic, parts in written.items()}
     for name, data in graph.nodes(data=True):
         if data["op"].type == "kafka_sink":
             outputs.setdefault(data["op"].topic, ([], []))
-    work, span = _work(scenario, graph, flows)
-    read = sum(len(flows[n][0]) for n in graph.nodes if graph.nodes[n]["op"].type == "kafka_source")
-    if summary:                       # not streamable: the lists, folded into digests
-        return _digested(outputs, order_dependent, read, scenario, work, span)
-    return Reference(outputs, True, None, 0.0, tuple(sorted(order_dependent, key=str)), read,
-                     reference_signature(scenario), work, span).timed(scenario)
+    return outputs
 
 
 def _digested(outputs, order_dependent, read, scenario, work, span) -> Reference:

@@ -130,6 +130,22 @@ def _explain_loss(value, ref_read, ctx: _Context) -> tuple:
     origin = Provenance.of(ref_read.get("origin"))
     src = _origin(origin)
     appended = ctx.appends.get(value, [])
+    found = _txn_loss(value, src, appended, ctx) or _same_input_loss(value, src, origin, ctx)
+    if found is not None:
+        return found
+    aborted = [e for e in appended if ctx.txns.get(e.get("txn"), {}).get("status") == "aborted"]
+    before = ""
+    if aborted:
+        txn = ctx.txns[aborted[0]["txn"]]
+        before = f"it was written in transaction {txn['id']}, aborted ({txn['cause']}); "
+    skipped = _skipped_input_loss(value, src, origin, before, ctx)
+    if skipped is not None:
+        return skipped
+    return _unreplayed_loss(value, src, appended, aborted, before, ctx)
+
+
+def _txn_loss(value, src: str, appended: list, ctx: _Context) -> tuple | None:
+    """The loss explained by one of its own transactions (discarded, timed out or still open), first wins."""
     for e in appended:
         txn = ctx.txns.get(e.get("txn"))
         discarded = discarded_commit(value, src, txn, ctx)
@@ -148,27 +164,38 @@ def _explain_loss(value, ref_read, ctx: _Context) -> tuple:
                     "written, so they were never committed",
                     f"loss: {value} (from {src}) is still in open transaction {txn['id']} when the run ends: "
                     f"no checkpoint completed after it was written, so it was never committed.", None)
+    return None
+
+
+def _same_input_loss(value, src: str, origin, ctx: _Context) -> tuple | None:
+    """The loss explained by its input producing another value, so earlier input of the key was lost."""
     key = (origin.topic, origin.partition, origin.offset) if origin else None
     same_input = [e for e in ctx.appends_by_origin.get(key, []) if e["value"] != value]
-    if same_input:
-        other = same_input[-1]
-        return ("their input was read, but gave a lower count: earlier input of the same key was lost",
-                f"loss: {value} (from {src}): that input was read, but it produced {other['value']} instead "
-                f"(attempt {other['origin'][4]}): earlier input of the same key was lost, so the count is "
-                f"lower.", None)
-    aborted = [e for e in appended if ctx.txns.get(e.get("txn"), {}).get("status") == "aborted"]
-    before = ""
-    if aborted:
-        txn = ctx.txns[aborted[0]["txn"]]
-        before = f"it was written in transaction {txn['id']}, aborted ({txn['cause']}); "
-    if origin:
-        skips = [e for e in ctx.resets if e["topic"] == origin.topic and e["partition"] == origin.partition
-                 and e["offset"] > origin.offset and "restored" not in e["cause"]]
-        if skips:
-            e = skips[0]
-            return (f"the restarted source started past their input ({e['cause']})",
-                    f"loss: {value} (from {src}): {before}at {e['t']:g} ms the restarted source started at "
-                    f"offset {e['offset']} ({e['cause']}), so that input record was never read again.", None)
+    if not same_input:
+        return None
+    other = same_input[-1]
+    return ("their input was read, but gave a lower count: earlier input of the same key was lost",
+            f"loss: {value} (from {src}): that input was read, but it produced {other['value']} instead "
+            f"(attempt {other['origin'][4]}): earlier input of the same key was lost, so the count is "
+            f"lower.", None)
+
+
+def _skipped_input_loss(value, src: str, origin, before: str, ctx: _Context) -> tuple | None:
+    """The loss explained by a restarted source that started past its input record."""
+    if not origin:
+        return None
+    skips = [e for e in ctx.resets if e["topic"] == origin.topic and e["partition"] == origin.partition
+             and e["offset"] > origin.offset and "restored" not in e["cause"]]
+    if not skips:
+        return None
+    e = skips[0]
+    return (f"the restarted source started past their input ({e['cause']})",
+            f"loss: {value} (from {src}): {before}at {e['t']:g} ms the restarted source started at "
+            f"offset {e['offset']} ({e['cause']}), so that input record was never read again.", None)
+
+
+def _unreplayed_loss(value, src: str, appended: list, aborted: list, before: str, ctx: _Context) -> tuple:
+    """The fallback explanations: aborted and not replayed, never visible, or never written at all."""
     if aborted:
         txn = ctx.txns[aborted[0]["txn"]]
         return (f"written in aborted transactions ({txn['cause']}) and never replayed into a committed one",

@@ -116,27 +116,15 @@ def explore(scenario, crash_points="all", tasks=(), faults: bool = True, pairs: 
     ValueError for an unknown task or a non-job scenario, RunnerError when Dask is unreachable.
     """
     wall = time.perf_counter()
-    if isinstance(scenario, (str, Path)):
-        scenario = load_scenario(scenario, seed=seed, functions=functions)
-    functions = functions or FunctionRegistry()
-    if scenario.kind != "job":
-        raise ValueError(f"explore crashes jobs; {scenario.source} is a {scenario.kind} scenario")
+    scenario, functions = _job_scenario(scenario, seed, functions)
     plan = JobGraph.build(scenario, functions).expand()
     all_tasks = job_tasks(plan.describe())                    # as run_start lists them
     chosen = resolve_tasks(tasks, all_tasks)                  # a bad --task fails before anything runs
     refs = {t["name"]: t["ref"] for t in all_tasks}
     base, baseline, base_report, instants, reference, level = _prepare(scenario, faults, functions)
     trace = baseline.trace
-    if len(instants) * len(chosen) > MAX_POINTS:
-        raise ValueError(f"{base.source}: the run has {len(instants):,} event instants x {len(chosen)} task(s): "
-                         f"more than {MAX_POINTS:,} crash points to plan; explore a shorter run or fewer --task")
     down = down_spans(trace)
-    points = plan_points(instants, chosen, task_classes(plan), down, skip)
-    points, mode = _choose(points, crash_points, pairs, random.Random(base.seed))
-    runs = sum(p.run for p in points)
-    if runs > MAX_RUNS:
-        raise ValueError(f"{base.source}: exploring every crash point would take {runs:,} runs (more than "
-                         f"{MAX_RUNS:,}); sample some with --crash-points N")
+    points, mode = _plan(base, plan, instants, chosen, down, skip, crash_points, pairs)
     base_outcome = classify(base_report)
     todo = [p for p in points if p.run]
     with using(runner, workers, scheduler) as place:
@@ -153,6 +141,30 @@ def explore(scenario, crash_points="all", tasks=(), faults: bool = True, pairs: 
                        _violations(merged, chosen, len(all_tasks), completions, down) if mode != "pairs"
                        else _pair_violations(rows),
                        trace, round(time.perf_counter() - wall, 3), where)
+
+
+def _job_scenario(scenario, seed: int | None, functions: FunctionRegistry | None) -> tuple:
+    """(scenario, functions): load a path and refuse a non-job scenario, as only jobs can be crashed."""
+    if isinstance(scenario, (str, Path)):
+        scenario = load_scenario(scenario, seed=seed, functions=functions)
+    functions = functions or FunctionRegistry()
+    if scenario.kind != "job":
+        raise ValueError(f"explore crashes jobs; {scenario.source} is a {scenario.kind} scenario")
+    return scenario, functions
+
+
+def _plan(base, plan, instants: list, chosen: list, down, skip: bool, crash_points, pairs: int) -> tuple[list, str]:
+    """(points, mode): the crash points to report, refusing plans too big to plan or to run."""
+    if len(instants) * len(chosen) > MAX_POINTS:
+        raise ValueError(f"{base.source}: the run has {len(instants):,} event instants x {len(chosen)} task(s): "
+                         f"more than {MAX_POINTS:,} crash points to plan; explore a shorter run or fewer --task")
+    points = plan_points(instants, chosen, task_classes(plan), down, skip)
+    points, mode = _choose(points, crash_points, pairs, random.Random(base.seed))
+    runs = sum(p.run for p in points)
+    if runs > MAX_RUNS:
+        raise ValueError(f"{base.source}: exploring every crash point would take {runs:,} runs (more than "
+                         f"{MAX_RUNS:,}); sample some with --crash-points N")
+    return points, mode
 
 
 def _choose(points: list, crash_points, pairs: int, rng: random.Random) -> tuple[list, str]:

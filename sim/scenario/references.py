@@ -51,9 +51,26 @@ def check_task_ref(scenario, ref: str, *path) -> None:
 
 
 def _check_job(s) -> None:
+    """Check a job scenario's cross-references (names, topics, partitions, tasks) after parsing."""
     ops = s.job.operators
     _names("operator", [op.name for op in ops], s, "job", "operators")
     _names("consumer", [c.name for c in s.consumers], s, "consumers")
+    _check_input(s)
+    _check_grow(s)
+    for i, op in enumerate(ops):
+        if isinstance(op, (KafkaSourceOp, KafkaSinkOp)):
+            _topic(s, op.topic, "job", "operators", i, "topic")
+    for i, c in enumerate(s.consumers):
+        _topic(s, c.topic, "consumers", i, "topic")
+    check_lifecycle(s)
+    _check_operator_refs(s, {op.name for op in ops})
+    _check_checkpointing(s.checkpointing, s)
+    _check_feedback(s)
+    check_job_limits(s)
+
+
+def _check_input(s) -> None:
+    """Check each input item names a known topic, and an existing partition when it gives one."""
     for i, item in enumerate(s.input):
         if hasattr(item, "generate"):
             _topic(s, item.generate.topic, "input", i, "generate", "topic")
@@ -68,18 +85,19 @@ def _check_job(s) -> None:
             if item.partition is not None and item.at < topic.created(item.partition):
                 raise s.error(f"partition {item.partition} of '{item.topic}' is only added at "
                               f"{topic.created(item.partition):g} ms", "input", i, "at")
+
+
+def _check_grow(s) -> None:
+    """Check every topic's grow steps only ever add partitions, as Kafka cannot remove them."""
     for name, topic in s.kafka.topics.items():
         sizes = [topic.partitions] + [g.partitions for g in topic.grow]
         if any(b <= a for a, b in zip(sizes, sizes[1:])):
             raise s.error("each grow step must add partitions (more than the step before)", "kafka", "topics", name,
                           "grow")
-    for i, op in enumerate(ops):
-        if isinstance(op, (KafkaSourceOp, KafkaSinkOp)):
-            _topic(s, op.topic, "job", "operators", i, "topic")
-    for i, c in enumerate(s.consumers):
-        _topic(s, c.topic, "consumers", i, "topic")
-    check_lifecycle(s)
-    names = {op.name for op in ops}
+
+
+def _check_operator_refs(s, names: set) -> None:
+    """Check processing_time keys name operators and faults name existing tasks."""
     for key in s.job.processing_time:
         if key != "default" and key not in names:
             raise s.error(f"'{key}' is neither 'default' nor an operator name", "job", "processing_time", key)
@@ -88,9 +106,6 @@ def _check_job(s) -> None:
             ref = getattr(fault, field, None)
             if ref is not None:
                 check_task_ref(s, ref, "faults", i, field)
-    _check_checkpointing(s.checkpointing, s)
-    _check_feedback(s)
-    check_job_limits(s)
 
 
 def _check_checkpointing(cp, s) -> None:
