@@ -32,7 +32,7 @@ LIFECYCLE_KINDS = frozenset({"lifecycle", "savepoint_complete", "job_finished", 
 GLYPHS = {"savepoint": (r"$\checkmark$", RESTORE, "savepoint completed"),
           "finished": ("s", "white", "job stopped with a savepoint: finished"),
           "cancel": ("8", CRASH, "job cancelled"),
-          "submit": ("*", OKABE_ITO["blue"], "job submitted")}
+          "submit": ("H", OKABE_ITO["blue"], "job submitted")}
 
 _READS = LIFECYCLE_KINDS | TXN_KINDS
 _SOURCE_READER = re.compile(r"^operator '(?P<op>.+)' \(read_committed source\)$")
@@ -184,5 +184,6 @@ def discarded_commits(c: Canvas, events: list, t_end: float) -> None:
                          lw=0, zorder=9)[0]
         c.add("txn_marks", tip(mark, f"txn-discarded-{e['txn']}", f"{e['txn']}: KafkaSink's committer discarded "
                                f"the commit ({e['error']}), no failover: {e['records']} record(s) lost"))
-        c.label(c.x(e["t"]), y, "discarded, no failover", ((4, 4), (4, 14), (-4, 14)), INSIST, color=CRASH)
+        c.label(c.x(e["t"]), y, "discarded, no failover", ((4, 4), (4, 14), (4, 24), (-120, 4), (-120, 14)),
+                INSIST, color=CRASH)
         c.key(f"txn {legend}", Line2D([], [], ls="", marker=marker, mfc=face, mec="#222", ms=c.style.marker))
