@@ -67,7 +67,7 @@ class Run:
 
 def ideal_reference(scenario: Scenario | str | Path, functions: FunctionRegistry | None = None,
                     summary: bool = False) -> Reference:
-    """The ideal reference of a job scenario (SEMANTICS.md section 8), computed without simulating.
+    """The ideal reference of a job scenario (docs/verdicts.md), computed without simulating.
 
     It depends only on the input, the job and the time limit, so compute it once and pass it to
     many runs of the same scenario with other settings: ``run(s, reference=ref)``. ``summary``:

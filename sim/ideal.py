@@ -1,4 +1,4 @@
-"""The ideal reference of a job (SEMANTICS.md section 8), computed without simulating.
+"""The ideal reference of a job (docs/verdicts.md), computed without simulating.
 
 The checker judges a run against an *ideal run* of the same input through the same job: no
 faults, no lost or aborted transactions, everything written and visible. Simulating that run
@@ -224,7 +224,7 @@ def _source(scenario, op, records) -> tuple:
             continue                           # a partition added later is never found without discovery
         times, vals = records.get((op.topic, index), ([], []))
         # NOTE: 'latest' at the job's start (0 ms) skips what was written at or before 0 ms; a
-        # discovered partition is read from the earliest offset (SEMANTICS.md section 4)
+        # discovered partition is read from the earliest offset (docs/connectors.md)
         first = 0
         if mode == "latest" and index < spec.partitions:
             first = next((k for k, t in enumerate(times) if t > 0), len(times))     # times are sorted

@@ -1,4 +1,4 @@
-"""Operator chaining (SEMANTICS 12): which operators share a task, and what a chained task is."""
+"""Operator chaining (docs/architecture.md): which operators share a task, and what a chained task is."""
 import pytest
 
 import sim

@@ -1,4 +1,4 @@
-"""The two Kafka sinks side by side (SEMANTICS 5) and the sources' settings (SEMANTICS 4)."""
+"""The two Kafka sinks side by side (docs/connectors.md) and the sources' settings (docs/connectors.md)."""
 import pytest
 
 from sim import ScenarioError, load_text, run
@@ -174,7 +174,7 @@ def test_bad_input_transactions_are_scenario_errors(item, message):
 
 
 @pytest.mark.parametrize("version, sink, source", [
-    ("1.13", "FlinkKafkaProducer", "FlinkKafkaConsumer"),     # SEMANTICS 0: legacy up to 1.14
+    ("1.13", "FlinkKafkaProducer", "FlinkKafkaConsumer"),     # docs/rules.md: the release table: legacy up to 1.14
     ("1.14", "FlinkKafkaProducer", "FlinkKafkaConsumer"),
     ("1.15", "KafkaSink", "KafkaSource"),                     # the new ones from 1.15
     ("2.0", "KafkaSink", "KafkaSource"),

@@ -1,4 +1,4 @@
-"""Each rule of the checkpoint coordinator (SEMANTICS.md section 1), on a stub job and in runs."""
+"""Each rule of the checkpoint coordinator (docs/rules.md: the coordinator), on a stub job and in runs."""
 import random
 from types import SimpleNamespace
 
@@ -116,7 +116,7 @@ def test_expiry_after_timeout_and_tolerable_failures():
 
 
 def test_which_failures_count_by_reason():
-    # SEMANTICS 1: a generic decline counts (0 tolerated: the job fails over); a decline caused by a
+    # docs/rules.md: the coordinator: a generic decline counts (0 tolerated: the job fails over); a decline caused by a
     # cancellation marker, a subsumed, end-of-input or alignment-limit abort does not
     for reason in ("cancelled", "subsumed", "end_of_stream", "alignment_limit"):
         env, job, coord, tasks = stub(interval=None)
@@ -130,7 +130,7 @@ def test_which_failures_count_by_reason():
 
 
 def test_expiry_counts_from_flink_1_11():
-    # SEMANTICS 0: with 0 tolerable failures one expiry fails the job over on 1.11 and later, never on 1.10
+    # docs/rules.md: the release table: with 0 tolerable failures one expiry fails the job over on 1.11 and later, never on 1.10
     for version, fails in (("1.10", False), ("1.11", True), ("2.0", True)):
         env, job, coord, tasks = stub(interval=None, timeout=50.0, flink_version=version)
         coord.trigger()

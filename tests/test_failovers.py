@@ -49,7 +49,7 @@ REGION = SCENARIOS / "recovery" / "region_failover.yaml"
 
 
 def test_region_failover_keeps_the_other_pipeline_running_with_its_transaction():
-    # SEMANTICS 7: the forward-only job has two regions; the crash of pipeline 1 at 350 ms restarts
+    # docs/rules.md: failover: the forward-only job has two regions; the crash of pipeline 1 at 350 ms restarts
     # only its task. Pipeline 0 writes c at 700 ms (pipeline 1 is down until ~1440 ms) into the
     # transaction it opened at checkpoint 1, which is committed by checkpoint 2, never aborted.
     r = sim.run(REGION)

@@ -1,4 +1,4 @@
-"""Barrier handlers driven item by item (SEMANTICS.md section 2).
+"""Barrier handlers driven item by item (docs/rules.md: barriers).
 
 Every expected value below was worked out by hand from the rules; the comment under each case
 walks through it. ``gate()`` runs a ``kind: gate`` scenario (indexes are positions in ``seq``;
@@ -203,7 +203,7 @@ def test_tracker_cancellation_of_a_pending_checkpoint():
 
 
 def test_tracker_higher_cancellation_aborts_each_lower_with_its_own_notice():
-    # SEMANTICS 2 (tracker): CAN(2,1) first aborts every pending lower id with its own notice -- 1 is
+    # docs/rules.md: barriers (tracker): CAN(2,1) first aborts every pending lower id with its own notice -- 1 is
     # pending ({ch0}) so (1, cancelled) -- then 2, never seen, is aborted and remembered ({ch1}, target
     # 2). BAR(1,1): id 1 <= latest 2 and not pending: ignored. BAR(2,0): counted into aborted 2,
     # which reaches its target and is removed without a trigger.

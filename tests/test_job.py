@@ -90,7 +90,7 @@ def test_trace_levels_drop_record_events():
 
 
 def test_processing_time_per_record():
-    # one record; latency 1 ms per hop, 2 ms per record per operator. Chained (SEMANTICS 12): the
+    # one record; latency 1 ms per hop, 2 ms per record per operator. Chained (docs/architecture.md): the
     # tasks are source->split and count->format->sink, joined by the hash edge split -> count.
     text = HELLO.replace("checkpointing: {interval: 1s}", "").replace("  parallelism: 1",
                          "  parallelism: 1\n  processing_time: {default: 2ms}")

@@ -1,4 +1,4 @@
-"""Kafka rules of SEMANTICS.md section 6, pinned on the log and the transaction coordinator."""
+"""Kafka rules of docs/rules.md: Kafka, pinned on the log and the transaction coordinator."""
 import pytest
 
 from sim.kafka import ABORT, COMMIT, InvalidTimeout, KafkaCluster, ProducerFenced, fetch

@@ -1,4 +1,4 @@
-"""The job lifecycle (SEMANTICS 11): savepoints, stop, cancel, submit, rescaling."""
+"""The job lifecycle (docs/lifecycle.md): savepoints, stop, cancel, submit, rescaling."""
 from types import SimpleNamespace
 
 import pytest

@@ -1,6 +1,6 @@
 """The timing diagram draws the lifecycle, the stalled read_committed readers and discarded commits.
 
-Expected positions are worked out from the scenarios' YAML and the rules (SEMANTICS 6, 11), not
+Expected positions are worked out from the scenarios' YAML and the rules (docs/rules.md: Kafka; docs/lifecycle.md), not
 read from the drawing code.
 """
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Pipelined regions from the job graph's channels (SEMANTICS.md 7)."""
+"""Pipelined regions from the job graph's channels (docs/rules.md: failover)."""
 from sim import load_text
 from sim.dataflow import JobGraph
 from sim.dataflow.regions import pipelined_regions, region_of

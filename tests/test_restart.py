@@ -1,4 +1,4 @@
-"""Restart strategies: the delay before each restart, and when they give up (SEMANTICS.md 7)."""
+"""Restart strategies: the delay before each restart, and when they give up (docs/rules.md: failover)."""
 import random
 
 import pytest
@@ -64,7 +64,7 @@ def test_exhausted_attempts_fail_the_job_for_good():
     assert r.report["job_failed"] and "gives up" in r.report["job_failed"] and r.report["restarts"] == 0
 
 
-# --- defaults by Flink release and by checkpointing on/off (SEMANTICS 0 and 7) ---------------------
+# --- defaults by Flink release and by checkpointing on/off (docs/rules.md: the release table; docs/rules.md: failover) ---------------------
 CRASH = "faults:\n  - {at: 250, crash: count}\n"
 
 
@@ -104,7 +104,7 @@ def test_an_explicit_restart_strategy_wins_over_the_release_default():
 
 
 def test_transaction_timeout_above_broker_max_is_a_task_failure_the_strategy_retries():
-    # SEMANTICS 6: INVALID_TRANSACTION_TIMEOUT fails the sink task at every start; fixed_delay with 2
+    # docs/rules.md: Kafka: INVALID_TRANSACTION_TIMEOUT fails the sink task at every start; fixed_delay with 2
     # attempts restarts twice (at 100 and 200 ms) and then gives up
     text = HELLO.replace("transaction_timeout: 1min", "transaction_timeout: 1h") + \
         "restart: {strategy: fixed_delay, attempts: 2, delay: 100ms}\n"

@@ -1,6 +1,6 @@
 """Rules that no test pinned before (each could be broken by a one-line change with the suite green).
 
-Every expected value is worked out from the rule (SEMANTICS.md), in the comment next to it.
+Every expected value is worked out from the rule (docs/rules.md), in the comment next to it.
 """
 from types import SimpleNamespace
 
@@ -18,7 +18,7 @@ from .conftest import HELLO, SCENARIOS
 from .test_coordinator import stub
 
 
-# --- SEMANTICS 1: the coordinator ----------------------------------------------------------------
+# --- docs/rules.md: the coordinator: the coordinator ----------------------------------------------------------------
 def test_min_pause_above_zero_means_one_checkpoint_at_a_time():
     # max_concurrent 5 would allow five pending checkpoints; with min_pause > 0 Flink keeps one
     # (CheckpointRequestDecider): nobody acknowledges, so after checkpoint 1 no other is triggered
@@ -35,7 +35,7 @@ def test_min_pause_above_zero_means_one_checkpoint_at_a_time():
 def test_a_declining_task_sends_cancellation_markers_downstream():
     # source->split declines checkpoint 1: instead of barrier 1 it sends a cancellation marker on
     # its one output channel, which count->format->sink's handler sees. A generic decline counts
-    # against tolerable_failures (SEMANTICS 1): tolerate one, so no failover cancels the marker;
+    # against tolerable_failures (docs/rules.md: the coordinator): tolerate one, so no failover cancels the marker;
     # the first trigger is pinned (Flink's first delay is random).
     r = simulate(load_text(HELLO.replace("interval: 1s", "interval: 150ms, initial_delay: 150ms, "
                                          "tolerable_failures: 1") +
@@ -70,7 +70,7 @@ def test_the_job_values_of_a_checkpoint_come_from_its_tasks():
     assert stats["sync_duration"] == max(e["duration"] for e in trace.of("snapshot_sync_end") if e["checkpoint"] == cid)
 
 
-# --- SEMANTICS 2/3: unaligned checkpoints --------------------------------------------------------
+# --- docs/rules.md: barriers/3: unaligned checkpoints --------------------------------------------------------
 def test_persisted_in_flight_bytes_lengthen_the_upload():
     # slow storage (1 B/ms): a task acknowledges when both uploads are done -- its state's
     # (snapshot_async_end) and its channel state's (input buffers recorded before the barriers and
@@ -103,7 +103,7 @@ def test_unaligned_requires_exactly_once_and_max_concurrent_one(setting, key):
     assert err.value.path == key
 
 
-# --- SEMANTICS 4: the source ---------------------------------------------------------------------
+# --- docs/connectors.md: the source ---------------------------------------------------------------------
 def test_commit_offsets_on_checkpoint_false_commits_nothing_to_the_group():
     # monitoring only: with the option off, completed checkpoints commit no offsets
     text = HELLO.replace("interval: 1s", "interval: 250ms").replace(
@@ -112,7 +112,7 @@ def test_commit_offsets_on_checkpoint_false_commits_nothing_to_the_group():
     assert trace.first("checkpoint_complete") is not None and not trace.of("offsets_committed")
 
 
-# --- SEMANTICS 5: the two-phase-commit sink ------------------------------------------------------
+# --- docs/connectors.md: the two-phase-commit sink ------------------------------------------------------
 SINKS = [FlinkKafkaProducer, KafkaSink]     # both sinks follow the rules of this section
 
 

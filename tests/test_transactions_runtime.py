@@ -55,7 +55,7 @@ def test_a_restarted_sink_aborts_the_zombie_transaction_and_bumps_epochs():
 
 
 def test_old_transactions_warn_at_commit_counted_from_when_they_were_opened():
-    # SEMANTICS 5: timeout 1 s, warning above 800 ms. Transaction #1 is opened at deployment (0 ms),
+    # docs/connectors.md: timeout 1 s, warning above 800 ms. Transaction #1 is opened at deployment (0 ms),
     # first written at ~101 ms (hello@100). Checkpoint 1 at 850 ms pre-commits it (no warning at
     # pre-commit) and commits it at completion (~855 ms): 855 ms after it was opened -> one warning.
     # Counted from the first write it would be ~754 ms: no warning.
@@ -71,7 +71,7 @@ def test_old_transactions_warn_at_commit_counted_from_when_they_were_opened():
 
 
 def test_a_failed_commit_in_notify_does_not_stop_the_other_pending_commits():
-    # SEMANTICS 5 (FlinkKafkaProducer / TwoPhaseCommitSinkFunction): the sink pre-commits #1 for
+    # docs/connectors.md (FlinkKafkaProducer / TwoPhaseCommitSinkFunction): the sink pre-commits #1 for
     # checkpoint 1 (at 200 ms), then its upload fails: 1 is declined (one tolerated) and #1 stays
     # pending. #1 (first write ~101 ms) is aborted by the broker's scan at 1200 ms (1099 ms > 1 s).
     # world@1100 goes into #2, pre-committed by checkpoint 2 at 1400 ms. notify(2) tries #1 (fails:

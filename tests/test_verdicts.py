@@ -16,7 +16,7 @@ def run_cli(*args):
 
 def test_reference_is_computed_not_simulated():
     # the sink cannot start (1 h timeout above the broker's 15 min; on 1.20 the restart strategy
-    # retries forever, SEMANTICS 6): the ideal run still writes hello:::1 (SEMANTICS 8: nothing
+    # retries forever, docs/rules.md: Kafka): the ideal run still writes hello:::1 (docs/verdicts.md: nothing
     # lost), so the run lost it
     scenario = sim.load_scenario(SCENARIOS / "transactions" / "timeout_above_broker_max.yaml")
     ref = sim.ideal_reference(scenario)

@@ -1,4 +1,4 @@
-"""``flink_version``: every version-dependent default follows the release table (SEMANTICS.md 0);
+"""``flink_version``: every version-dependent default follows the release table (docs/rules.md: the release table);
 an explicit key wins; a key the release lacks is a ScenarioError naming the key and the release."""
 import pytest
 import yaml
@@ -132,7 +132,7 @@ def test_gate_defaults_and_errors_follow_the_release():
 
 
 def test_seed_job_checkpoints_every_15_s_and_an_early_crash_restarts_from_latest():
-    # SEMANTICS 10: interval 10 s < min_pause 15 s -> period 15 s, first delay in [15 s, 15 s]
+    # docs/rules.md: the tutorial's job: interval 10 s < min_pause 15 s -> period 15 s, first delay in [15 s, 15 s]
     from pathlib import Path
 
     import sim

@@ -1,4 +1,4 @@
-"""The exactly-once verdict (SEMANTICS.md section 8), from the run's trace and the reference's.
+"""The exactly-once verdict (docs/verdicts.md), from the run's trace and the reference's.
 
 The reference is the ideal run of the same input through the same job (``sim.ideal``): its trace
 holds a ``reference`` event (could the ideal run finish in the scenario's time?) and what its

@@ -1,4 +1,4 @@
-"""Causes of exactly-once violations that come from the Kafka connectors (SEMANTICS 4, 5).
+"""Causes of exactly-once violations that come from the Kafka connectors (docs/connectors.md).
 
 Each function returns the checker's ``(cause, sentence, checkpoint)`` triple, or None when the
 cause does not apply: the cause is what the checker groups by, the sentence is the example.

@@ -1,7 +1,7 @@
 """Who held back read_committed readers: transactions that pinned a partition's last stable offset.
 
 A read_committed reader reads a partition only up to its last stable offset (LSO): the first
-offset of the oldest open transaction (SEMANTICS 6). While a transaction stays open, everything
+offset of the oldest open transaction (docs/rules.md: Kafka). While a transaction stays open, everything
 written behind it -- by anyone -- waits. This module replays the trace's appends and transaction
 ends per partition and reports, for every transaction that held the LSO and never committed
 (aborted on restore or by a probe, timed out by the broker, or still open when the run ended),

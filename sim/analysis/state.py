@@ -168,7 +168,7 @@ class _World:
                 txn["values"].append(e.get("value"))
 
     def _end_txn(self, txn_id: str, status: str, t: float) -> None:
-        """Close a transaction; every partition it wrote gets a control marker (SEMANTICS §4)."""
+        """Close a transaction; every partition it wrote gets a control marker (docs/connectors.md)."""
         # NOTE: kafka/log.py Partition.end_transaction writes a marker only where the
         # transaction wrote, at the partition's end offset; the trace has no marker event.
         for p in self.partitions.values():

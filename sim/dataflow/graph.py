@@ -3,7 +3,7 @@
 ``JobGraph.build(scenario)`` checks the operators and edges (functions exist, no cycle, no
 dangling edge, sources first and sinks last, forward edges between equal parallelism, keyed_sum
 fed by a hash partitioner) and raises :class:`ScenarioError` with the key's YAML line otherwise.
-``expand()`` turns it into the physical plan: operators joined by a chainable edge (SEMANTICS 12)
+``expand()`` turns it into the physical plan: operators joined by a chainable edge (docs/architecture.md)
 share a task; one :class:`TaskSpec` per chain and parallel instance, one :class:`ChannelSpec` per
 (upstream task, downstream task) pair of each edge between chains.
 """
@@ -142,7 +142,7 @@ class JobGraph:
                                      f"got {part}", *data["path"])
 
     def chainable(self, a: str, b: str) -> bool:
-        """May ``a -> b`` run in one task? Flink's rule (SEMANTICS 12, StreamingJobGraphGenerator.isChainable).
+        """May ``a -> b`` run in one task? Flink's rule (docs/architecture.md, StreamingJobGraphGenerator.isChainable).
 
         NOTE: Flink also chains an operator that has further, unchained outputs; here a chain is a
         line (one output per chained operator), so a fan-out ends the chain at the fanning operator.

@@ -1,7 +1,7 @@
 """The operator chain of one task (Flink's ``OperatorChain``).
 
 Operators joined by a chainable edge (forward, equal parallelism, chaining not disabled:
-SEMANTICS 12) run in one task: records go from one to the next by a method call, with no channel,
+docs/architecture.md) run in one task: records go from one to the next by a method call, with no channel,
 no buffer and no barrier in between. The chain is one snapshot (every operator's state, keyed by
 operator name), one ``notify_checkpoint_complete`` and one crash unit.
 

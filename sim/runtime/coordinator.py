@@ -7,7 +7,7 @@ most ``max_concurrent`` checkpoints are pending; ``min_pause`` drops a trigger t
 and reschedules it to the first allowed instant; checkpoints expire after ``timeout``. A checkpoint
 completes when every task has acknowledged (subsuming older pending ones), then
 ``notify_checkpoint_complete`` goes to every task. A decline aborts the checkpoint and tells each
-task once. Failures count against ``tolerable_failures`` by reason (SEMANTICS 1): a generic decline,
+task once. Failures count against ``tolerable_failures`` by reason (docs/rules.md: the coordinator): a generic decline,
 an asynchronous failure and -- from Flink 1.11 -- an expiry count; a subsumed checkpoint, a decline
 caused by a cancellation marker, end of input and the alignment limit do not. One more consecutive
 counted failure than tolerated fails the job over. ``stop_the_world`` mode pauses the sources,

@@ -172,7 +172,7 @@ def _cluster(scenario, rng) -> KafkaCluster:
 
 
 def _run_end(scenario, job, trace, now: float, reason: str) -> None:
-    """The ``run_end`` event. The run's end cancels the job (SEMANTICS 1): retention none (Flink's
+    """The ``run_end`` event. The run's end cancels the job (docs/rules.md: the coordinator): retention none (Flink's
     default) deletes the checkpoints in every case, also after a failure for good;
     delete_on_cancellation keeps them only after a failure; retain_on_cancellation always keeps them."""
     kept = [c.id for c in job.coordinator.completed]

@@ -14,7 +14,7 @@ the other) would start it, so the records are the same whether produced early or
 ``transaction`` items are an upstream transactional producer (another Flink job's sink, say): a
 SimPy process writes their records at their times into one Kafka transaction, then commits or
 aborts it -- or leaves it open until the broker's timeout aborts it. Read_uncommitted readers
-see the records at once, also those of a transaction that is later aborted (SEMANTICS 4, 6).
+see the records at once, also those of a transaction that is later aborted (docs/connectors.md; docs/rules.md: Kafka).
 """
 from __future__ import annotations
 

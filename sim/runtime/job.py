@@ -149,7 +149,7 @@ class Job:
                             open_transactions=open_txns)
 
     def resubmit(self, checkpoint, spec, submission: int) -> None:
-        """Run the job again (SEMANTICS 11): a new coordinator whose ids continue after ``checkpoint``."""
+        """Run the job again (docs/lifecycle.md): a new coordinator whose ids continue after ``checkpoint``."""
         from ..dataflow import JobGraph
         from .lifecycle import resubmitted_scenario
         self.scenario = resubmitted_scenario(self.scenario, spec)
@@ -169,7 +169,7 @@ class Job:
         self.deploy(checkpoint)
 
     def _end_of_input(self) -> None:
-        """Bounded input read to its end: the tasks finish (SEMANTICS 0, FLIP-147). From 1.15 a final
+        """Bounded input read to its end: the tasks finish (docs/rules.md: the release table, FLIP-147). From 1.15 a final
         checkpoint commits the last transaction first; before, the job finishes without one and the
         sinks' last transaction is never committed (it is aborted when the sink closes)."""
         attempt = self.attempt
@@ -369,7 +369,7 @@ class Attempt(RegionFailoverMixin):
 
         ``close_sinks``: the job finished, so each sink's ``close()`` runs (FlinkKafkaProducer aborts
         its current, empty transaction); a cancelled job's tasks stop at once and leave every
-        transaction open on the broker (SEMANTICS 11).
+        transaction open on the broker (docs/lifecycle.md).
         """
         self.failing = True
         if close_sinks:

@@ -6,7 +6,7 @@ The writer writes each checkpoint period's records into a transaction of its own
 period without records opens nothing on the broker and commits nothing. The committer keeps the
 committables in the checkpoint and commits those of checkpoints <= k when k completes.
 
-Differences from :class:`~sim.runtime.sink.FlinkKafkaProducer` that matter (SEMANTICS 5):
+Differences from :class:`~sim.runtime.sink.FlinkKafkaProducer` that matter (docs/connectors.md):
 
 * A commit the broker refuses with ProducerFenced, InvalidTxnState or UnknownProducerId is logged
   and the committable **discarded, with no failover**: the records are lost silently

@@ -1,4 +1,4 @@
-"""``lifecycle:`` at run time: savepoints, stop-with-savepoint, cancel, submit (SEMANTICS 11).
+"""``lifecycle:`` at run time: savepoints, stop-with-savepoint, cancel, submit (docs/lifecycle.md).
 
 :class:`Lifecycle` fires the scenario's actions at their times on the job:
 

@@ -1,4 +1,4 @@
-"""Restoring a checkpoint into a job of another shape: state redistribution on rescaling (SEMANTICS 11).
+"""Restoring a checkpoint into a job of another shape: state redistribution on rescaling (docs/lifecycle.md).
 
 A checkpoint holds one snapshot per (chained) subtask, ``{operator: state}``. When a job is
 submitted from it with the same tasks, each subtask gets its own snapshot back. Otherwise each

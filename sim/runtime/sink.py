@@ -10,7 +10,7 @@ aborts what it does not resume, and opens a fresh transaction.
 
 :class:`TwoPhaseCommitSink` is what the two implementations share; :class:`FlinkKafkaProducer`
 (here) and :class:`~sim.runtime.kafka_sink.KafkaSink` differ in their transactional ids, their
-state, what they abort on start and restore, and what a refused commit does (SEMANTICS 5).
+state, what they abort on start and restore, and what a refused commit does (docs/connectors.md).
 
 ``at_least_once`` and ``none`` write without transactions through the producer's batch, sent
 ``linger`` ms later: replays after a restore show up as duplicates. ``at_least_once`` flushes the
@@ -71,7 +71,7 @@ class TwoPhaseCommitSink(Operator):
             epoch, fenced = self.producer.init_transactions(tid, self.spec.transaction_timeout, self.env.now)
         except InvalidTimeout as exc:
             # an ordinary task failure in Flink (the producer is created in the sink task): the
-            # restart strategy restarts the job, which fails the same way (SEMANTICS 6)
+            # restart strategy restarts the job, which fails the same way (docs/rules.md: Kafka)
             raise TaskFailure(f"INVALID_TRANSACTION_TIMEOUT: {exc}") from None
         for txn in fenced:
             self._trace_abort(txn)

@@ -45,7 +45,7 @@ class SourceReader(Operator):
             elif restored is not None:
                 # NOTE: a partition that exists at restore time but has no offset in the restored state
                 # is read from the earliest offset whatever the start setting (FlinkKafkaConsumerBase
-                # restores unknown partitions with the EARLIEST_OFFSET sentinel; SEMANTICS 4)
+                # restores unknown partitions with the EARLIEST_OFFSET sentinel; docs/connectors.md)
                 offset, cause = 0, "not in the checkpoint: earliest"
             else:
                 mode = self.spec.start_from
@@ -120,7 +120,7 @@ class SourceReader(Operator):
         return all(p.next_time(self.positions.get(p.index, 0)) is None for p in parts)
 
     def discover(self, now: float) -> list:
-        """Partitions added since the last look: read from the earliest offset (SEMANTICS 4)."""
+        """Partitions added since the last look: read from the earliest offset (docs/connectors.md)."""
         new = [p for p in self.assigned if p not in self.partitions and p.created <= now]
         for p in new:
             self.partitions.append(p)

@@ -95,7 +95,7 @@ def _validate(data: dict, lines: dict, file: str):
     scenario = validate_model(_model(kind), data, lines, file)
     scenario._lines = lines
     if kind in ("job", "gate"):
-        scenario = apply_release(scenario)          # version-dependent defaults (SEMANTICS 0)
+        scenario = apply_release(scenario)          # version-dependent defaults (docs/rules.md: the release table)
         scenario._lines = lines
     if kind == "job":
         scenario = connectors_for_release(scenario)   # the Kafka connectors of that release

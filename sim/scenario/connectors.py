@@ -3,8 +3,8 @@
 ``FlinkKafkaProducer`` / ``FlinkKafkaConsumer`` are the legacy connectors (Flink <= 1.14 default,
 removed in Flink 2.x); ``KafkaSink`` / ``KafkaSource`` are the new ones (default from 1.15). An
 operator that names its ``implementation`` keeps it; the others get the defaults passed in (the
-release table of SEMANTICS 0 decides them). The start position follows the source's
-implementation: ``group_offsets`` for FlinkKafkaConsumer, ``earliest`` for KafkaSource (SEMANTICS 4).
+release table of docs/rules.md: the release table decides them). The start position follows the source's
+implementation: ``group_offsets`` for FlinkKafkaConsumer, ``earliest`` for KafkaSource (docs/connectors.md).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ START_DEFAULT = {"FlinkKafkaConsumer": "group_offsets", "KafkaSource": "earliest
 
 
 def connectors_for_release(scenario):
-    """``scenario`` with the connectors of its ``flink_version`` (SEMANTICS 0): FlinkKafkaProducer /
+    """``scenario`` with the connectors of its ``flink_version`` (docs/rules.md: the release table): FlinkKafkaProducer /
     FlinkKafkaConsumer before 1.15, KafkaSink / KafkaSource from 1.15; on 2.x a legacy connector
     named explicitly is an error naming both."""
     from .versions import release

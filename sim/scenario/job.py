@@ -125,7 +125,7 @@ class KafkaSourceOp(_Op):
     start_from: Optional[Literal["earliest", "latest", "group_offsets"]] = None
     #: FlinkKafkaConsumer or KafkaSource; absent: by Flink version
     implementation: Optional[Literal["FlinkKafkaConsumer", "KafkaSource"]] = None
-    #: what the source reads of a transactionally written topic (neither Flink source sets it: SEMANTICS 4)
+    #: what the source reads of a transactionally written topic (neither Flink source sets it: docs/connectors.md)
     isolation: Literal["read_uncommitted", "read_committed"] = "read_uncommitted"
     #: KafkaSource only: read up to the end offsets at the job's start, then finish (setBounded(latest()))
     bounded: bool = False
@@ -185,7 +185,7 @@ class JobSpec(Strict):
     parallelism: int = Field(1, ge=1, le=MAX_PARALLELISM)
     operators: list[Operator] = Field(min_length=1)
     edges: list[EdgeSpec] = Field(default_factory=list)
-    #: Flink chains forward edges of equal parallelism into one task (SEMANTICS 12); ``false`` turns it off
+    #: Flink chains forward edges of equal parallelism into one task (docs/architecture.md); ``false`` turns it off
     chaining: bool = True
     network: NetworkSpec = NetworkSpec()
     processing_time: dict[str, Duration] = Field(default_factory=lambda: {"default": 0.1})

@@ -1,4 +1,4 @@
-"""``lifecycle:``: what an operator of the cluster does to a job, beyond in-job failover (SEMANTICS 11).
+"""``lifecycle:``: what an operator of the cluster does to a job, beyond in-job failover (docs/lifecycle.md).
 
 Actions at times, in time order::
 

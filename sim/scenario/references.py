@@ -109,7 +109,7 @@ def _check_operator_refs(s, names: set) -> None:
 
 
 def _check_checkpointing(cp, s) -> None:
-    """Combinations of checkpointing keys that Flink refuses (SEMANTICS 2)."""
+    """Combinations of checkpointing keys that Flink refuses (docs/rules.md: barriers)."""
     if cp.unaligned and cp.mode != "exactly_once":
         raise s.error("unaligned checkpoints require mode: exactly_once", "checkpointing", "unaligned")
     if cp.unaligned and cp.max_concurrent != 1:

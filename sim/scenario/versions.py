@@ -1,6 +1,6 @@
 """Behaviour by Flink release: ``flink_version`` picks the defaults of every version-dependent key.
 
-The table is SEMANTICS.md section 0 (read from Flink's sources and release notes). A scenario names
+The table is docs/rules.md: the release table (read from Flink's sources and release notes). A scenario names
 a release (``flink_version: "1.13"``, default ``"1.20"``); every key it leaves out takes that
 release's behaviour, an explicit key always wins, and a key for a feature the release does not
 have (unaligned checkpoints on 1.10, the exponential-delay restart strategy on 1.12, ...) is a
@@ -24,7 +24,7 @@ _VERSION = re.compile(r"^\s*([0-9]+)\.([0-9]+)(?:\.([0-9]+))?\s*$")
 
 @dataclass(frozen=True)
 class Release:
-    """What one Flink release does where releases differ (SEMANTICS.md section 0)."""
+    """What one Flink release does where releases differ (docs/rules.md: the release table)."""
 
     version: str
     major: int

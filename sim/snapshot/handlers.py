@@ -6,7 +6,7 @@ item to the operator, ``Trigger`` the snapshot, ``Abort`` a checkpoint, ``Block`
 channel, ``Persist`` a buffer as channel state, ``Store`` a buffer for later replay, ``SetTimer``.
 The SimPy task (``sim.runtime.task``) and the gate scenarios drive the very same objects.
 
-Flink's variants (SEMANTICS.md section 2):
+Flink's variants (docs/rules.md: barriers):
 
 * :class:`Aligner` with ``alignment="block"`` (Flink >= 1.10) or ``"buffer"`` (<= 1.9): on the
   first barrier of a checkpoint its channel is blocked, and so is every channel whose barrier

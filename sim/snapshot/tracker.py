@@ -43,7 +43,7 @@ class AtLeastOnceTracker(Handler):
     # at most 50 ids tracked, oldest first; each has a *set* of aligned channels and a target fixed at
     # its first barrier; a cancellation marker aborts every lower pending id with its own notice;
     # end of partition (align) marks the channel in every pending id newest first and triggers only
-    # the newest that completes, dropping it and all older ones (SEMANTICS.md section 2).
+    # the newest that completes, dropping it and all older ones (docs/rules.md: barriers).
     """
 
     MAX_TRACKED = 50
