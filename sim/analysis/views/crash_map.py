@@ -105,12 +105,7 @@ def crash_map(rows: list[dict], trace, tasks: list[str] | None = None, ax=None, 
                                             gridspec_kw={"height_ratios": [4, 1]})
     fig = ax.figure
     start = trace.first("run_start") or {}
-    tasks = tasks or [t["name"] if isinstance(t, dict) else t for t in start.get("tasks") or []] \
-        or sorted({r["task"] for r in rows})
-    sinks = sorted({t["task"] for t in transactions(trace) if t["task"]}, key=lambda t: (len(t), t))
-    names = [f"txn {s}" for s in sinks] + list(tasks)
-    lanes = {("txn", s): i for i, s in enumerate(sinks)}
-    lanes.update({t: len(sinks) + i for i, t in enumerate(tasks)})
+    names, lanes = _map_lanes(rows, trace, start, tasks)
     rows = _relative(rows, baseline)
     single = [r for r in rows if r.get("task2") is None]
     end = max([r["window_end"] for r in rows] + [e["t"] for e in trace if e["kind"] == "run_end"] + [1.0])
@@ -132,6 +127,18 @@ def crash_map(rows: list[dict], trace, tasks: list[str] | None = None, ax=None, 
         _damage_strip(damage_ax, single, font)
     fig.tight_layout()
     return fig
+
+
+def _map_lanes(rows: list[dict], trace, start: dict, tasks: list[str] | None) -> tuple[list[str], dict]:
+    """The map's row names and ``{task or ("txn", sink): row}``: the sinks' transactions on top, then
+    the tasks as the trace lists them (or as the rows name them)."""
+    tasks = tasks or [t["name"] if isinstance(t, dict) else t for t in start.get("tasks") or []] \
+        or sorted({r["task"] for r in rows})
+    sinks = sorted({t["task"] for t in transactions(trace) if t["task"]}, key=lambda t: (len(t), t))
+    names = [f"txn {s}" for s in sinks] + list(tasks)
+    lanes = {("txn", s): i for i, s in enumerate(sinks)}
+    lanes.update({t: len(sinks) + i for i, t in enumerate(tasks)})
+    return names, lanes
 
 
 def _colour(outcome: str) -> str:

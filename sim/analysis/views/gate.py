@@ -51,12 +51,7 @@ def gate_diagram(trace, ax=None, title: str | None = None, style="notebook") -> 
     drawn = {k: [] for k in ("lanes", "arrivals", "data", "barriers", "markers", "queue", "blocked", "triggers",
                              "aborts", "order", "stored", "persisted")}
     legend: dict = {}
-    lane_y = {ch: -float(ch) for ch in range(channels)}
-    out_y = -float(channels) - 0.3
-    for ch, y in lane_y.items():
-        drawn["lanes"].append(ax.axhline(y, color="#e6e6e6", lw=0.8, zorder=0))
-    drawn["lanes"].append(ax.axhline(out_y, color="#cfcfcf", lw=1.0, zorder=0))
-    ax.set_yticks([*lane_y.values(), out_y], [f"channel {c}" for c in lane_y] + ["processed"])
+    lane_y, out_y = _gate_lanes(ax, channels, drawn)
     arrive_x = {}
     for ch in range(channels):
         arrive_x.update(_slots([(e["t"], e["index"]) for e in arrivals if e["channel"] == ch]))
@@ -80,6 +75,17 @@ def gate_diagram(trace, ax=None, title: str | None = None, style="notebook") -> 
     legend_below(ax, legend, st, ncol=2)
     drawn["labels"] = labels.texts
     return drawn
+
+
+def _gate_lanes(ax, channels: int, drawn: dict) -> tuple[dict, float]:
+    """One lane per input channel, top down, and the "processed" lane under them."""
+    lane_y = {ch: -float(ch) for ch in range(channels)}
+    out_y = -float(channels) - 0.3
+    for ch, y in lane_y.items():
+        drawn["lanes"].append(ax.axhline(y, color="#e6e6e6", lw=0.8, zorder=0))
+    drawn["lanes"].append(ax.axhline(out_y, color="#cfcfcf", lw=1.0, zorder=0))
+    ax.set_yticks([*lane_y.values(), out_y], [f"channel {c}" for c in lane_y] + ["processed"])
+    return lane_y, out_y
 
 
 def _handler_marks(takes, by_index):

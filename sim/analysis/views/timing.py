@@ -75,6 +75,15 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
     annotate = n_records <= 80 if annotate is None else annotate
     c.dense = aggregate
     _lanes(c)
+    _layers(c, events, part, span, t_end, aggregate, annotate)
+    _frame(c, events, title)
+    c.drawn["labels"] = c.labels.texts
+    return c.drawn
+
+
+def _layers(c: Canvas, events, part: dict, span: dict, t_end: float, aggregate: bool, annotate: bool) -> None:
+    """Draw every layer, back to front: downtime, records (or their density), barriers, checkpoints,
+    alignments, snapshots, transactions, reads, faults, and the job's lifecycle."""
     downtime(c, span["down"], t_end)
     if aggregate:
         density(c, part)
@@ -91,9 +100,6 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
     reads(c, part["reads"], aggregate, annotate)
     faults(c, part["faults"])
     lifecycle(c, events, t_end)             # job lifecycle, stalled readers, discarded commits
-    _frame(c, events, title)
-    c.drawn["labels"] = c.labels.texts
-    return c.drawn
 
 
 def _select(events: list, window, t_end: float):
