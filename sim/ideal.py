@@ -33,7 +33,7 @@ import random
 from dataclasses import dataclass, replace
 
 from .dataflow import FunctionRegistry, JobGraph
-from .ideal_stream import digest_of, stream_outputs, streamable
+from .ideal_stream import stream_outputs
 from .runtime.inputs import committed_transaction_records, input_rng, partition_records
 from .runtime.readers import ReadDigest
 from .scenario import JobScenario
@@ -107,15 +107,13 @@ def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = 
     """
     functions = functions or FunctionRegistry()
     graph = JobGraph.build(scenario, functions).graph
-    if summary and streamable(graph):
+    if summary:
         return _streamed(scenario, graph, functions)
     records = partition_records(scenario, input_rng(random.Random(scenario.seed)))
     flows, order_dependent, written = _evaluate(scenario, graph, functions, records)
     outputs = _outputs(graph, written)
     work, span = _work(scenario, graph, flows)
     read = sum(len(flows[n][0]) for n in graph.nodes if graph.nodes[n]["op"].type == "kafka_source")
-    if summary:                       # not streamable: the lists, folded into digests
-        return _digested(outputs, order_dependent, read, scenario, work, span)
     return Reference(outputs, True, None, 0.0, tuple(sorted(order_dependent, key=str)), read,
                      reference_signature(scenario), work, span).timed(scenario)
 
@@ -158,14 +156,8 @@ def _outputs(graph, written: dict) -> dict:
     return outputs
 
 
-def _digested(outputs, order_dependent, read, scenario, work, span) -> Reference:
-    digests = {topic: digest_of(values) for topic, (values, _) in outputs.items()}
-    return Reference(None, True, None, 0.0, tuple(sorted(order_dependent, key=str)), read,
-                     reference_signature(scenario), work, span, digests).timed(scenario)
-
-
 def _streamed(scenario, graph, functions) -> Reference:
-    """The summary reference of a streamable job (``sim.ideal_stream``)."""
+    """The summary reference, evaluated a window at a time (``sim.ideal_stream``)."""
     order = _topological(graph)
     committed = committed_transaction_records(scenario)
     digests, given, order_dependent, span = stream_outputs(
