@@ -101,5 +101,9 @@ def plain_pipeline(partitions: list[list[str]], buffer_size: int, parallelism: i
                     out.append((f"{word}:::{total}", o))
                 logs[i].append(out)
                 digest.add(logs[i].read_all())
-    return {"record_hops": hops, "count": digest.count, "digest": digest.digest,
+    # a record entering an operator (the unit before chaining): each line enters source and split,
+    # each word enters count, format and sink
+    lines = sum(len(p) for p in partitions)
+    operator_hops = 2 * lines + 3 * (hops - lines)
+    return {"record_hops": hops, "operator_hops": operator_hops, "count": digest.count, "digest": digest.digest,
             "final_counts": {k: int(v) for k, v in sorted(digest.finals.items())}}
