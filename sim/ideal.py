@@ -31,10 +31,11 @@ import hashlib
 import math
 import random
 from dataclasses import dataclass, replace
+from itertools import repeat
 
 from .dataflow import FunctionRegistry, JobGraph
 from .digraph import lexicographic_order
-from .ideal_stream import stream_outputs
+from .ideal_stream import by_arrival, stream_outputs
 from .runtime.inputs import committed_transaction_records, input_rng, partition_records
 from .runtime.readers import ReadDigest
 from .scenario import JobScenario
@@ -79,9 +80,10 @@ class Reference:
         for topic in topics:
             values, origins = (self.outputs or {}).get(topic, ([], []))
             if trace.control:            # in bulk: Trace.emit per read would cost more than the reference
-                trace.emit_many(0.0, "consumer_read", READ_FIELDS,
-                                [("_reference", "read_uncommitted", topic, 0, i, value, origin, None)
-                                 for i, (value, origin) in enumerate(zip(values, origins))])
+                n = len(values)
+                trace.emit_columns(0.0, "consumer_read", READ_FIELDS,
+                                   [repeat("_reference"), repeat("read_uncommitted"), repeat(topic), repeat(0),
+                                    range(n), values, origins, repeat(None)], n)
             else:                        # one digest per topic: the checker adds those it judges
                 digest = ReadDigest(f"_reference:{topic}", "read_uncommitted", trace)
                 if self.digests is not None and topic in self.digests:
@@ -189,10 +191,6 @@ def _topological(graph) -> list:
     return lexicographic_order(g, key=lambda n: graph.nodes[n]["index"])
 
 
-def _arrival(origin):
-    return origin[3], origin[0], origin[1], origin[2]
-
-
 def _merge(parts: list, always: bool = False, concat: bool = False) -> tuple:
     """Several (values, origins) flows as one, by their input's append time (stable: copies and
     records of one input keep their order); ``concat`` keeps the parts' order instead."""
@@ -202,8 +200,7 @@ def _merge(parts: list, always: bool = False, concat: bool = False) -> tuple:
     origins = [o for _, os_ in parts for o in os_]
     if concat:
         return values, origins
-    order = sorted(range(len(values)), key=lambda i: _arrival(origins[i]))
-    return [values[i] for i in order], [origins[i] for i in order]
+    return by_arrival(values, origins)
 
 
 def _source(scenario, op, records) -> tuple:

@@ -30,19 +30,25 @@ arrival order (append time, topic, partition, offset) and an operator's inputs a
 from __future__ import annotations
 
 from bisect import bisect_left
+from itertools import repeat
+from operator import itemgetter
 
 from .runtime.inputs import stream_partitions
 from .runtime.readers import MASK, ReadDigest
 
-__all__ = ["stream_outputs"]
+__all__ = ["stream_outputs", "by_arrival"]
 
 INF = float("inf")
 WINDOW = 1024          # records per partition and window, about (a chunk of input is 4096 lines)
 
 
-def _arrival(pair):
-    origin = pair[1]
-    return origin[3], origin[0], origin[1], origin[2]
+def by_arrival(values: list, origins: list) -> tuple[list, list]:
+    """``values`` and their ``origins`` sorted stably by arrival: append time, then topic,
+    partition, offset. An origin is ``(topic, partition, offset, time)``, so comparing
+    ``(time, origin)`` compares just those; the keys are built in C, not by a function per record."""
+    keys = list(zip(map(itemgetter(3), origins), origins))
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return list(map(values.__getitem__, order)), list(map(origins.__getitem__, order))
 
 
 class _Partition:
@@ -103,29 +109,40 @@ class _Source:
         self.topic = op.topic
         self.partitions = [(index, mode == "latest" and index < spec.partitions) for index in range(spec.total())
                            if index < spec.partitions or op.partition_discovery_interval]
-        self.committed = sorted(zip(*committed), key=_arrival) if committed[0] else []
+        self.committed = by_arrival(*committed) if committed[0] else ([], [])
         self.first = self.last = None
 
     def window(self, taken: dict, end: float, written: list) -> tuple[list, list]:
         """The ``(values, origins)`` of this window, in arrival order (``written``: the window's
         output of the job's sinks into this topic)."""
-        pairs, topic = [], self.topic
+        values, origins, topic = [], [], self.topic
+        parts = 0                        # how many non-empty parts: one is in arrival order already
         for index, skip in self.partitions:
-            times, values, offset = taken.get((topic, index), ((), (), 0))
-            pairs += [(v, (topic, index, offset + k, t)) for k, (t, v) in enumerate(zip(times, values))
-                      if not (skip and t <= 0)]
-        if self.committed:
-            n = bisect_left([o[3] for _, o in self.committed], end)
-            pairs += self.committed[:n]
-            del self.committed[:n]
-        for values, origins in written:
-            pairs += zip(values, origins)
-        if len(self.partitions) > 1 or self.committed or written:
-            pairs.sort(key=_arrival)
-        if pairs:
-            self.first = pairs[0][1][3] if self.first is None else self.first
-            self.last = pairs[-1][1][3]
-        return [v for v, _ in pairs], [o for _, o in pairs]
+            times, vals, offset = taken.get((topic, index), ((), (), 0))
+            if skip:
+                kept = [k for k, t in enumerate(times) if t > 0]
+                vals, times, offset = [vals[k] for k in kept], [times[k] for k in kept], [offset + k for k in kept]
+            else:
+                offset = range(offset, offset + len(times))
+            values += vals
+            origins += zip(repeat(topic), repeat(index), offset, times)
+            parts += bool(vals)
+        committed, their = self.committed
+        n = bisect_left([o[3] for o in their], end) if committed else 0
+        if n:
+            values += committed[:n]
+            origins += their[:n]
+            del committed[:n], their[:n]
+        for vals, origs in written:
+            values += vals
+            origins += origs
+            parts += bool(vals)
+        if parts + bool(n) > 1:
+            values, origins = by_arrival(values, origins)
+        if origins:
+            self.first = origins[0][3] if self.first is None else self.first
+            self.last = origins[-1][3]
+        return values, origins
 
 
 class _KeyedSum:
@@ -191,9 +208,7 @@ def _inputs(graph, name: str, chunks: dict) -> tuple[list, list]:
                      ([v for v in values for _ in range(copies)], [o for o in origins for _ in range(copies)]))
     if len(parts) == 1:
         return parts[0]
-    pairs = [pair for values, origins in parts for pair in zip(values, origins)]
-    pairs.sort(key=_arrival)
-    return [v for v, _ in pairs], [o for _, o in pairs]
+    return by_arrival([v for values, _ in parts for v in values], [o for _, origins in parts for o in origins])
 
 
 class _Job:

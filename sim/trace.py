@@ -19,6 +19,7 @@ import heapq
 import json
 from array import array
 from collections import Counter
+from itertools import repeat
 from typing import IO, Iterable, Iterator
 
 __all__ = ["KINDS", "LEVELS", "TraceEvent", "Trace"]
@@ -277,6 +278,14 @@ class Trace:
         if KINDS[kind][0] <= self.rank:
             cls, t = _shape(kind, ("t", "kind", *fields)), round(t, 9)
             self.events += [cls(t, *row) for row in rows]
+
+    def emit_columns(self, t: float, kind: str, fields: tuple, columns: list, count: int) -> None:
+        """:meth:`emit_many` of ``count`` events given as one iterable per field (``itertools.repeat``
+        for a constant): no row tuple is built per event."""
+        self.counters[kind] += count
+        if KINDS[kind][0] <= self.rank:
+            cls, t = _shape(kind, ("t", "kind", *fields)), round(t, 9)
+            self.events += map(cls, repeat(t, count), *columns)
 
     def close(self, t: float) -> None:
         """Append the final ``summary`` event (sorted counters)."""
