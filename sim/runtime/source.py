@@ -234,7 +234,7 @@ class SourceStreamTask(StreamTask):
         self.hops += len(records)
         if self.trace.full:
             self.trace.emit(now, "source_read", self.name, n=len(records), origins=[list(r[1]) for r in records])
-        return self.process_buffer(records, False)
+        return records if not self.chain.checked else self.process_buffer(records, False)
 
     def notify_complete(self, cid: int):
         """Also commit the checkpoint's offsets to the consumer group (``offsets_committed``)."""
