@@ -37,14 +37,16 @@ def is_marker(value) -> bool:
 class Partition:
     """One partition: parallel lists of append time, value, origin (provenance) and transaction.
 
-    Offsets are absolute; ``base`` is the offset of the oldest entry still kept (``trim`` drops
-    what every reader has consumed, like Kafka's retention, so long runs stay small).
+    Offsets are absolute; ``base`` is the offset of the oldest entry still kept: ``release`` drops
+    what nobody can read again, like Kafka's retention, so long runs stay small. Who may read
+    what: every consumer in ``readers`` (an object with ``positions[index]``) from its position on,
+    and the job from ``hold`` on (the offset a restore could start from; None: no job reads here).
     Listeners are ``(callback(partition, time), isolation)``: read_committed listeners are only
     told of changes that can move the last stable offset.
     """
 
     __slots__ = ("topic", "index", "base", "times", "values", "origins", "attempts", "txns", "open_first", "aborted",
-                 "listeners", "transactional", "created", "pending")
+                 "listeners", "transactional", "created", "pending", "readers", "hold")
 
     def __init__(self, topic: str, index: int) -> None:
         self.topic = topic
@@ -61,6 +63,8 @@ class Partition:
         self.transactional = False              # some entry belongs to a transaction (or is a marker)
         self.created = 0.0                      # when the partition was added to its topic
         self.pending = None                     # chunks of records written ahead of time, not yet stored
+        self.readers: list = []                 # consumers: nothing at or above their position is dropped
+        self.hold: int | None = None            # the job may still read from here (a restore's source offset)
 
     def __repr__(self) -> str:
         return f"{self.topic}-{self.index}"
@@ -141,9 +145,19 @@ class Partition:
             self.aborted[txn] = (first, self.base + len(self.values))
         return self.append(t, COMMIT if commit else ABORT, None, txn)
 
+    def release(self) -> None:
+        """Forget the entries below what every consumer and the job (``hold``) may still read."""
+        index = self.index
+        floors = [r.positions[index] for r in self.readers]
+        if self.hold is not None:
+            floors.append(self.hold)
+        if floors:
+            self.trim(min(floors))
+
     def trim(self, upto: int) -> None:
-        """Forget the entries below offset ``upto`` (every reader is past them)."""
-        k = upto - self.base
+        """Forget the entries below offset ``upto`` (nobody will read them); never what is not stored yet."""
+        k = min(upto - self.base, len(self.values))
+        upto = self.base + k
         if k > 0:
             del self.times[:k], self.values[:k], self.origins[:k], self.attempts[:k], self.txns[:k]
             self.base = upto
