@@ -48,9 +48,8 @@ class StreamTask:
         self.attempt = attempt
         self.env = attempt.env
         self.trace = attempt.trace
-        # NOTE: below trace full, record_receive/process/send are tallied in a plain list (RECORD_KINDS
-        # order) the job shares, added to the trace's counters once, at the end: a Counter item
-        # update per buffer cost 8 % of a buffer_size 1 run
+        # NOTE: below trace full, RECORD_KINDS are tallied in a list the job shares and added to the
+        # trace's counters at the end (a Counter update per buffer cost 8 % of a buffer_size 1 run)
         self.tally = attempt.job.record_tally
         self.name = spec.name
         self.number = attempt.number       # the attempt that deployed this task (region restarts renumber)
@@ -159,16 +158,15 @@ class StreamTask:
     def run(self):
         """The process: mail first, then input (Flink's ``MailboxProcessor.runMailboxLoop``) until
         cancelled; a TaskFailure fails the job over. Each turn asks for one *step*: a generator to
-        run (it takes simulated time), None, or a data buffer to take through the chain (the hot
-        path). NOTE: the loop is here, not in a generator of its own: one frame less per resume."""
+        run (it takes simulated time), None, or a data buffer to take through a chain without fault
+        checks (the hot path). NOTE: that path is :meth:`process_buffer` inlined, and the loop is
+        here, not in a generator of its own: no generator per buffer, one frame less per resume."""
         mailbox, mail_step, input_step = self.mailbox, self.mail_step, self.input_step
         env, steps, advance = self.env, self.chain.steps, self.chain.advance
         try:
             while True:
                 step = mail_step(mailbox.popleft()) if mailbox else input_step()
                 if type(step) is list:
-                    # NOTE: process_buffer inlined for a chain without fault checks (input_step
-                    # returns the buffer itself): no generator per buffer, one frame less per resume
                     out, due, k = advance(step, 0, 0.0)
                     while k < len(steps):         # an external operator: it acts at its own time
                         due += steps[k][1] * len(out)
@@ -205,7 +203,7 @@ class StreamTask:
         return action(message)
 
     def input_step(self):
-        """Take one item from the input gate and return the step that handles it (or waits for one)."""
+        """Take one item from the input gate; the step that handles it or waits (a buffer: see :meth:`run`)."""
         now = self.env.now
         ch, item, overtaken = self.gate.poll(now)
         if ch is None:
@@ -234,9 +232,8 @@ class StreamTask:
 
     # --- records -----------------------------------------------------------------------------
     def process_buffer(self, records: list, replay: bool):
-        """Process one buffer: through the chain (taking processing time), then to the outputs. The
-        time pure operators take (:meth:`OperatorChain.advance`) is waited for before a fault check,
-        before an external operator (the sink acts at its own time) and at the end."""
+        """Process one buffer through the chain, then to the outputs. The time pure operators take
+        (``chain.advance``) is waited for before a fault check, before an external operator and at the end."""
         env, chain = self.env, self.chain
         steps = chain.steps
         taken = None if steps[0][2] is not None else records      # what the trace says was processed
