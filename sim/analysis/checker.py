@@ -330,18 +330,27 @@ def _compare(reads: list, ref_reads: list, loose: set, ctx: _Context) -> dict:
     """
     exact_reads, loose_got = _partition(reads, loose)
     exact_ref, loose_want = _partition(ref_reads, loose)
-    got = Counter(map(_VALUE, exact_reads))
-    want = Counter(map(_VALUE, exact_ref))
     duplicates, lost, overcounted, found = [], [], [], []
     # NOTE: the same multiset (the common case) has nothing duplicated, lost or counted beyond the
-    # reference's final count (every value read is a reference value): skip the per-value pass.
-    # Counted values have no zero counts, so dict equality is Counter equality, in C.
-    if dict.__ne__(got, want):
+    # reference's final count (every value read is a reference value): skip the per-value pass
+    if not _same_values(exact_reads, exact_ref):
+        got, want = Counter(map(_VALUE, exact_reads)), Counter(map(_VALUE, exact_ref))
         _compare_exact(got, want, exact_reads, exact_ref, ctx, (duplicates, lost, overcounted, found))
     _compare_loose(loose_got, loose_want, duplicates, lost, overcounted, found)
     return {"ok": not (duplicates or lost or overcounted), "duplicates": duplicates, "lost": lost,
             "overcounted": overcounted, "explanation": group_explanations(found),
             "details": [f[2] for f in found]}
+
+
+def _same_values(reads: list, ref_reads: list) -> bool:
+    """Whether the values read are the reference's, as multisets, in C passes: when the reads'
+    values are distinct (running counts are) and as many as the reference's, equal sets mean
+    equal multisets (the reference's are then distinct too); else by counting each value.
+    Counted values have no zero counts, so dict equality is Counter equality."""
+    values = set(map(_VALUE, reads))
+    if len(values) == len(reads):
+        return len(ref_reads) == len(reads) and values == set(map(_VALUE, ref_reads))
+    return dict.__eq__(Counter(map(_VALUE, reads)), Counter(map(_VALUE, ref_reads)))
 
 
 def _compare_exact(got: Counter, want: Counter, exact_reads: list, exact_ref: list, ctx: _Context, out) -> None:
