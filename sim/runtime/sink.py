@@ -20,6 +20,8 @@ read.
 """
 from __future__ import annotations
 
+from itertools import repeat
+
 from ..kafka.clients import Producer
 from ..kafka.transactions import InvalidTimeout, KafkaError
 from ..provenance import Provenance
@@ -31,6 +33,7 @@ __all__ = ["TwoPhaseCommitSink", "FlinkKafkaProducer", "POOL_SIZE", "SAFE_SCALE_
 
 POOL_SIZE = 5
 SAFE_SCALE_DOWN_FACTOR = 5
+APPEND_FIELDS = ("topic", "partition", "offset", "value", "txn", "origin")     # kafka_append, in JSON order
 
 
 class TwoPhaseCommitSink(Operator):
@@ -131,11 +134,10 @@ class TwoPhaseCommitSink(Operator):
         except KafkaError as exc:
             raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
         if self.trace.control:
-            trace, name, tid, topic, index = self.trace, self.task_name, txn.id if txn is not None else None, \
-                part.topic, part.index
-            for k, value in enumerate(values):
-                trace.emit(now, "kafka_append", name, topic=topic, partition=index, offset=first + k, value=value,
-                           txn=tid, origin=origins[k])
+            tid = txn.id if txn is not None else None
+            self.trace.emit_many(now, "kafka_append", APPEND_FIELDS,
+                                 list(zip(range(first, first + len(values)), values, repeat(tid), origins)),
+                                 task=self.task_name, topic=part.topic, partition=part.index)
 
     # --- checkpoints -------------------------------------------------------------------------
     def flush_batch(self) -> bool:
