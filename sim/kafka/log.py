@@ -76,21 +76,30 @@ class Partition:
 
     def append_many(self, t: float, values: list, origins: list, txn: str | None = None, attempt=None) -> int:
         """Append entries at time ``t`` (one transaction or none); returns the first offset."""
-        offset = self.base + len(self.values)
+        vals = self.values
+        offset = self.base + len(vals)
         n = len(values)
-        self.times.extend([t] * n)
-        self.values.extend(values)
-        self.origins.extend(origins)
-        self.attempts.extend([attempt] * n)
-        self.txns.extend([txn] * n)
+        if n == 1:                   # NOTE: a sink writing buffers of one record: appends, no lists built
+            self.times.append(t)
+            vals.append(values[0])
+            self.origins.append(origins[0])
+            self.attempts.append(attempt)
+            self.txns.append(txn)
+        else:
+            self.times.extend([t] * n)
+            vals.extend(values)
+            self.origins.extend(origins)
+            self.attempts.extend([attempt] * n)
+            self.txns.extend([txn] * n)
+        first_value = values[0]
+        if txn is None or first_value is COMMIT or first_value is ABORT:
+            moved = True             # the last stable offset may have moved
+        else:
+            moved = False
+            if txn not in self.open_first:
+                self.open_first[txn] = offset
         if txn is not None:
             self.transactional = True
-        first_value = values[0]
-        if txn is not None and txn not in self.open_first and first_value is not COMMIT and first_value is not ABORT:
-            self.open_first[txn] = offset
-            moved = False
-        else:
-            moved = txn is None or first_value is COMMIT or first_value is ABORT
         for listener, isolation in self.listeners:
             if moved or isolation != "read_committed":
                 listener(self, t)

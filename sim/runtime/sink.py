@@ -119,8 +119,12 @@ class TwoPhaseCommitSink(Operator):
         return self.current
 
     def _write(self, records: list) -> None:
-        now, part, attempt = self.env.now, self.partition, self.number
-        values, origins = zip(*records)          # one transpose in C instead of two passes
+        now, attempt = self.env.now, self.number
+        if len(records) == 1:                    # NOTE: buffers of one record are the common case at buffer_size 1
+            (value, origin), = records
+            values, origins = (value,), (origin,)
+        else:
+            values, origins = zip(*records)      # one transpose in C instead of two passes
         txn = self._transaction_for_write() if self.exactly_once else None
         if txn is None and self.exactly_once:
             raise TaskFailure("no open transaction: the transactional producer failed to initialise")
@@ -137,7 +141,7 @@ class TwoPhaseCommitSink(Operator):
             tid = txn.id if txn is not None else None
             self.trace.emit_many(now, "kafka_append", APPEND_FIELDS,
                                  list(zip(range(first, first + len(values)), values, repeat(tid), origins)),
-                                 task=self.task_name, topic=part.topic, partition=part.index)
+                                 task=self.task_name, topic=self.partition.topic, partition=self.partition.index)
 
     # --- checkpoints -------------------------------------------------------------------------
     def flush_batch(self) -> bool:
