@@ -36,13 +36,11 @@ from .dataflow import FunctionRegistry, JobGraph
 from .digraph import lexicographic_order
 from .ideal_stream import digest_of, stream_outputs, streamable
 from .runtime.inputs import committed_transaction_records, input_rng, partition_records
-from .runtime.readers import ReadDigest
+from .runtime.readers import READ_FIELDS, ReadDigest
 from .scenario import JobScenario
 from .trace import Trace
 
 __all__ = ["Reference", "ideal_reference", "reference_signature"]
-
-READ_FIELDS = ("consumer", "isolation", "topic", "partition", "offset", "value", "origin", "txn")
 
 
 @dataclass(frozen=True)
@@ -79,9 +77,9 @@ class Reference:
         for topic in topics:
             values, origins = (self.outputs or {}).get(topic, ([], []))
             if trace.control:            # in bulk: Trace.emit per read would cost more than the reference
-                trace.emit_many(0.0, "consumer_read", READ_FIELDS,
-                                [("_reference", "read_uncommitted", topic, 0, i, value, origin, None)
-                                 for i, (value, origin) in enumerate(zip(values, origins))])
+                trace.emit_many(0.0, "consumer_read", READ_FIELDS, list(zip(range(len(values)), values, origins)),
+                                consumer="_reference", isolation="read_uncommitted", topic=topic, partition=0,
+                                txn=None)
             else:                        # one digest per topic: the checker adds those it judges
                 digest = ReadDigest(f"_reference:{topic}", "read_uncommitted", trace)
                 if self.digests is not None and topic in self.digests:

@@ -23,9 +23,9 @@ def emit_calls() -> tuple:
 
 
 def _emit_calls():
-    for path in sorted((ROOT / "sim").rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        tuples = _module_tuples(tree)
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in sorted((ROOT / "sim").rglob("*.py"))}
+    tuples = _module_tuples(trees.values())
+    for path, tree in trees.items():
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and len(node.args) >= 2 \
                     and isinstance(node.args[1], ast.Constant):
@@ -48,11 +48,18 @@ def _strings(node):
     return None
 
 
-def _module_tuples(tree) -> dict:
-    """Module-level ``NAME = ("a", "b", ...)`` assignments (the field lists emit_many calls name)."""
-    return {node.targets[0].id: _strings(node.value) for node in tree.body
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-            and _strings(node.value) is not None}
+def _module_tuples(trees) -> dict:
+    """Module-level ``NAME = ("a", "b", ...)`` assignments of the library (the field lists emit_many
+    calls name, maybe imported); a name given two different tuples is ambiguous (None)."""
+    found: dict = {}
+    for tree in trees:
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and _strings(node.value) is not None:
+                name = node.targets[0].id
+                found[name] = _strings(node.value) if found.get(name, _strings(node.value)) == _strings(node.value) \
+                    else None
+    return found
 
 
 def test_every_emit_call_uses_a_declared_kind_and_declared_fields():

@@ -36,6 +36,22 @@ SAFE_SCALE_DOWN_FACTOR = 5
 APPEND_FIELDS = ("topic", "partition", "offset", "value", "txn", "origin")     # kafka_append, in JSON order
 
 
+def _provenances(origins, attempt) -> list:
+    """A Provenance per origin (None stays None), one per distinct origin object."""
+    made: dict = {}
+    make = tuple.__new__
+    out = []
+    for o in origins:
+        if o is None:
+            out.append(None)
+            continue
+        p = made.get(id(o))               # the origins are alive: their ids are distinct
+        if p is None:
+            p = made[id(o)] = make(Provenance, (*o, attempt))
+        out.append(p)
+    return out
+
+
 class TwoPhaseCommitSink(Operator):
     """A Kafka sink subtask: writing, batching, pre-commit bookkeeping and commits in order."""
 
@@ -130,9 +146,9 @@ class TwoPhaseCommitSink(Operator):
             raise TaskFailure("no open transaction: the transactional producer failed to initialise")
         if self.trace.control:
             # NOTE: with a detailed trace the log stores each record's whole provenance (input origin
-            # and attempt) as one tuple, which the kafka_append and every consumer_read event share
-            make = tuple.__new__
-            origins, attempt = [make(Provenance, (*o, attempt)) if o is not None else None for o in origins], None
+            # and attempt) as one tuple, which the kafka_append and every consumer_read event share;
+            # so do the records of one input line in this buffer (their origin is one object)
+            origins, attempt = _provenances(origins, attempt), None
         try:
             first = self.producer.send(now, values, origins, txn, attempt)
         except KafkaError as exc:
