@@ -1,6 +1,4 @@
 """Schema of ``kind: chandy_lamport``: the classic marker algorithm on any directed graph."""
-from __future__ import annotations
-
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag

@@ -1,6 +1,4 @@
 """Schema of ``kind: gate``: one task's input gate with a hand-scripted arrival sequence."""
-from __future__ import annotations
-
 import re
 from typing import Annotated, Literal, Optional
 

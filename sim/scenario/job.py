@@ -1,6 +1,4 @@
 """Schema of ``kind: job``: a Kafka -> Flink -> Kafka pipeline (DESIGN.md, "kind: job")."""
-from __future__ import annotations
-
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
