@@ -319,6 +319,47 @@ def test_figures_are_regenerated_by_one_command(tmp_path):
     assert stale == [], f"figures/ is stale: {stale}; regenerate with `snapsim figures`"
 
 
+def test_every_state_and_read_label_of_the_slide_picture_is_visible(crash_run):
+    """The README's picture (slide style): snapshot 2's states sit right at the end of the run and the
+    committed reader's values right at checkpoint 2; labels there go left of their mark, not away."""
+    drawn = timing_diagram(crash_run.trace, style="slide")
+    _drawn(drawn)
+    shown = {t.get_text().replace("\n", " ") for t in drawn["labels"] if t.get_visible()}
+    # checkpoint 2 (641 ms): the source stored offset 3 (three records read); count[0] holds hello=2,
+    # count[1] world=1; each sink pre-committed its T3 and opened T4
+    assert {"source{flink_kafka-0:3}", "count{hello:2} sink{pending:T3, open:T4}",
+            "count{world:1} sink{pending:T3, open:T4}", "trigger 2", "✓2 complete"} <= shown
+    # the committed reader sees T3's world:::1 and hello:::2 when checkpoint 2 completes; the replay
+    # re-reads offsets 1 and 2 at one instant: one label each, in the order they happened
+    assert {"world:::1, hello:::2", "p0@1,p0@2", "world,hello"} <= shown
+    fig = drawn["lanes"][0].figure
+    right = fig.bbox.x1
+    assert all(t.get_window_extent().x1 <= right for t in drawn["labels"] if t.get_visible())
+
+
+def test_a_label_with_no_room_right_of_its_mark_goes_left_of_it():
+    from sim.analysis.views.labels import LabelLayer
+    fig, ax = plt.subplots(figsize=(4, 2))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-1, 1)
+    layer = LabelLayer(ax, 9)
+    layer.avoid((9.5,), (None,), 2)                       # a rule just right of the anchor
+    label = layer.add(9.0, 0.0, "a long label", ((2, 4),))
+    fixed = layer.add(5.0, -0.5, "stays right", ((2, 4),), mirror=False)
+    layer.avoid((5.0, 10.0), (-0.4, -0.4), 30, joined=True)   # a thick line along its row, right of it
+    fig.canvas.draw()
+    box = label.get_window_extent()
+    anchor = ax.transData.transform((9.0, 0.0))[0]
+    assert label.get_visible() and box.x1 <= anchor              # mirrored: it ends before its anchor
+    assert not fixed.get_visible()                               # not allowed to: hidden
+
+
+def test_snapshot_labels_say_none_for_no_transaction():
+    from sim.analysis.views.marks import _state_text
+    # KafkaSink between checkpoints may hold no transaction: "open:none", not Python's None
+    assert _state_text({"sink": {"pending": [], "open": None}}) == "sink{pending:none, open:none}"
+
+
 def test_snapshot_labels_are_compact_for_chains():
     from sim.analysis.views.marks import _state_text
     state = {"count": {"hello": 1}, "format": None, "sink": {"pending": ["sink[0]#1"], "open": "sink[0]#2"}}

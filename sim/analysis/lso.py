@@ -98,6 +98,7 @@ def _move(log: _PartitionLog, e: dict, done: list) -> None:
 def _sentence(h: dict, t_end: float) -> str:
     until = f"to {h['end']:g} ms ({h['ended']})" if h["end"] is not None else f"to the end of the run at {t_end:g} ms"
     who = ", ".join(h["readers"]) or "no read_committed reader"
+    held = (f"{h['waited']} record(s) written behind it waited; held back: {who}" if h["waited"] else
+            "nothing was written behind it, so no reader waited for it")     # an LSO held, nobody stalled
     return (f"transaction {h['txn']} ({h['transactional_id']}) held the last stable offset of {h['topic']}-"
-            f"{h['partition']} at offset {h['offset']} from {h['start']:g} ms {until}: {h['waited']} record(s) "
-            f"written behind it waited; held back: {who}.")
+            f"{h['partition']} at offset {h['offset']} from {h['start']:g} ms {until}: {held}.")

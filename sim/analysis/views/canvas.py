@@ -26,14 +26,28 @@ def task_names(events) -> list[str]:
     return list(dict.fromkeys(e["task"] for e in events if TASK.match(e.get("task") or "")))
 
 
-def lanes_of(events) -> dict[str, float]:
-    """Lane name -> y (top to bottom): JobManager, input topics, subtasks by operator, output topics, readers."""
+def lanes_of(events, sink_room: float = 0.0) -> dict[str, float]:
+    """Lane name -> y (top to bottom): JobManager, input topics, subtasks by operator, output topics, readers.
+
+    Lanes are one unit apart; a task that holds a Kafka sink gets ``sink_room`` more below it, for
+    its two rows of transactions (and the labels written above the next lane)."""
     start = next((e for e in events if e["kind"] == "run_start"), {})
     topics = start.get("topics") or {"input": [], "output": []}
     readers = [c["name"] for c in start.get("consumers", []) if not c["name"].startswith("_")]
     names = ["JobManager"] + [f"Kafka {t}" for t in topics["input"]] + task_names(events) + \
         [f"Kafka {t}" for t in topics["output"]] + [f"reader {r}" for r in readers]
-    return {name: -float(i) for i, name in enumerate(names)}
+    sinks = {c["operator"] for c in start.get("connectors", []) if c.get("type") == "kafka_sink"}
+    chains = {t["name"]: t.get("operators", ()) for t in start.get("tasks", []) if isinstance(t, dict)}
+    def sink(name) -> bool:
+        return bool(sinks.intersection(chains.get(name, ())))
+
+    lanes, y = {}, 0.0
+    for name, below in zip(names, names[1:] + [""]):
+        lanes[name] = y
+        # NOTE: the full room only between two sinks (the lower one's snapshot labels sit under the
+        # upper one's transactions); above a topic or a reader, two rows of bars need little
+        y -= 1.0 + (0.0 if not sink(name) else sink_room if sink(below) else min(sink_room, 0.3))
+    return lanes
 
 
 #: how far out of time order the trace may be (ms): see window_slice
@@ -104,6 +118,7 @@ class Canvas:
         self.legend: dict[str, object] = {}
         self.drawn: dict[str, list] = {}
         self.dense = False                      # aggregated: one place per label, fewer legend entries
+        self._joinable: dict[tuple, tuple] = {}  # (row, priority) -> (x, label) of the last label with a join
         self.visible = (self.x(hi) - self.x(lo)) * 0.003    # narrower than this (x units) cannot be seen
 
     def x(self, t: float) -> float:
@@ -120,10 +135,19 @@ class Canvas:
     def inside(self, t: float) -> bool:
         return self.lo <= t <= self.hi
 
-    def label(self, x: float, y: float, text: str, offsets, priority: int = 5, **kw):
+    def label(self, x: float, y: float, text, offsets, priority: int = 5, join: str | None = None, **kw):
         """A label (see :class:`LabelLayer`); in a dense picture only its first place is tried, so labels
-        are dropped rather than stacked."""
-        return self.labels.add(x, y, text, offsets[:1] if self.dense else offsets, priority, **kw)
+        are dropped rather than stacked. With ``join``, a label on the same row at (nearly) the same
+        instant as the previous such one is appended to it ("p0@1,p0@2"), so values read in order."""
+        if join is not None:
+            last = self._joinable.get((y, priority))
+            if last is not None and x - last[0] <= self.visible:
+                last[1].set_text(last[1].get_text() + join + text)
+                return last[1]
+        label = self.labels.add(x, y, text, offsets[:1] if self.dense else offsets, priority, **kw)
+        if join is not None:
+            self._joinable[(y, priority)] = (x, label)
+        return label
 
     def add(self, category: str, artist):
         """Remember ``artist`` under ``category`` (what tests and callers get back); returns it.

@@ -32,7 +32,7 @@ def save_compare(traces: list, path, titles: list[str] | None = None, style="not
         # each as tall as it would be alone: its lanes, the axis, and its legend's rows
         legend = ax.get_legend()
         rows = -(-len(legend.get_texts()) // legend._ncols) if legend else 0
-        heights.append(st.lane * len(ax.get_yticks()) + 1.2 + rows * 1.55 * st.legend / 72 + 0.2)
+        heights.append(st.lane * (1 - min(ax.get_yticks())) + 1.2 + rows * 1.55 * st.legend / 72 + 0.2)
     fig.set_size_inches(st.width, sum(heights))
     # NOTE: the heights are known only once drawn (the legends' rows); matplotlib 3.11 has no public
     # way to reach a subfigure's grid after creating it, nor a legend's column count

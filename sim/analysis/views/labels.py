@@ -2,7 +2,9 @@
 
 A :class:`LabelLayer` is one artist on the axes that owns the picture's text labels. Each time the
 figure is drawn (on screen, PNG, SVG, at any size) it measures every label with the renderer and
-places them in priority order, trying each label's candidate offsets in turn. A place is free when
+places them in priority order, trying each label's candidate offsets in turn, then the same offsets
+mirrored to the left of its anchor (a label near the right edge, or right of a column of barriers,
+finds its room before the mark rather than nowhere). A place is free when
 it covers no other label and none of the marks and lines registered with :meth:`LabelLayer.avoid`
 (barriers, records, rules, crosses, dots): text is never printed over a mark. A label about a mark
 (priority <= ``OVER_RECORDS``: states, transactions) that finds no such place may cross thin record
@@ -23,6 +25,8 @@ OVER_RECORDS = 4
 CELL, STEP = 64, 5.0
 #: extra rightward shifts (points) tried after a label's own offsets
 SLIDE = (8, 18, 32)
+#: pixels kept free at the figure's right edge (measured text can be a little narrower than its ink)
+EDGE = 8
 
 #: candidate offsets in points (dx, dy) from the anchor, tried in order
 ABOVE = ((2, 4), (2, 14), (2, 24), (-2, -12))
@@ -56,21 +60,27 @@ class LabelLayer:
     def __init__(self, ax, size: float) -> None:
         self.ax, self.size = ax, size
         self.texts: list = []
-        self._items: list[tuple] = []          # (priority, seq, text, x, y, offsets)
+        self._items: list[tuple] = []          # (priority, seq, text, x, y, places (dx, dy, mirrored))
         self._avoid: list[tuple] = []          # (xs, ys, half size in points, joined, soft): marks and lines
         self.artist = _layer_class()(self)
         self.artist.set_zorder(30)
         ax.add_artist(self.artist)
 
-    def add(self, x: float, y: float, text: str, offsets=ABOVE, priority: int = 5, **kw):
-        """A label anchored at data (x, y); lower ``priority`` numbers are placed first."""
+    def add(self, x: float, y: float, text, offsets=ABOVE, priority: int = 5, mirror: bool = True, **kw):
+        """A label anchored at data (x, y); lower ``priority`` numbers are placed first. Its places are
+        ``offsets`` (points), then each slid right; with ``mirror`` then all of them left of the anchor.
+        ``text`` may be a tuple of wordings of the same label (say one line, then two): in each place
+        each wording is tried in turn."""
         from matplotlib.text import Text
 
+        variants = None if isinstance(text, str) else tuple(text)      # None: the label's text, as set last
         kw.setdefault("fontsize", self.size)
-        label = Text(x, y, text, ha=kw.pop("ha", "left"), va=kw.pop("va", "baseline"), **kw)
+        label = Text(x, y, text if variants is None else variants[0], ha=kw.pop("ha", "left"), va=kw.pop("va", "baseline"), **kw)
         label.set_figure(self.ax.figure)
         label.set_clip_on(False)
-        self._items.append((priority, len(self._items), label, x, y, tuple(offsets)))
+        own = tuple(offsets) + tuple((dx + s, dy) for s in SLIDE for dx, dy in offsets)
+        places = tuple((dx, dy, False) for dx, dy in own) + (tuple((dx, dy, True) for dx, dy in own) if mirror else ())
+        self._items.append((priority, len(self._items), label, x, y, places, variants))
         self.texts.append(label)
         return label
 
@@ -111,46 +121,65 @@ class LabelLayer:
         ax = self.ax
         (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
         grid: dict[tuple[int, int], list] = {}     # 64-px cells -> label boxes taken there (keeps this O(n))
-        marks, records = self._obstacles()
-        for priority, _, label, x, y, offsets in sorted(self._items, key=lambda item: item[:2]):
+        obstacles = self._obstacles()
+        for priority, _, label, x, y, places, variants in sorted(self._items, key=lambda item: item[:2]):
             label.set_visible(x0 <= x <= x1 and y0 <= y <= y1)     # measured only while visible
             if not label.get_visible():
                 continue
-            over_records = over_marks = None
-            # NOTE: after its own places a label may slide right along its row: near its mark beats hidden
-            for dx, dy in offsets + tuple((dx + s, dy) for s in SLIDE for dx, dy in offsets):
-                box = self._put(label, x, y, dx, dy, renderer)
-                cells = _cells(box)
-                if any(box.overlaps(other) for c in cells for other in grid.get(c, ())):
-                    continue
-                if any(box.overlaps(m) for c in cells for m in marks.get(c, ())):
-                    over_marks = over_marks or (dx, dy)
-                elif any(box.overlaps(m) for c in cells for m in records.get(c, ())):
-                    over_records = over_records or (dx, dy)
-                else:
-                    break
-            else:
-                place = (over_records if priority <= OVER_RECORDS else None) or \
-                    (over_marks if priority <= INSIST else None)
-                if place is None:
-                    label.set_visible(False)
-                    continue
-                box = self._put(label, x, y, *place, renderer)
+            free, over_records, over_marks = self._search(label, x, y, places, variants, grid, obstacles, renderer)
+            found = free or (over_records if priority <= OVER_RECORDS else None) or \
+                (over_marks if priority <= INSIST else None)
+            if found is None:
+                label.set_visible(False)
+                continue
+            label.set_text(found[0])
+            box = self._put(label, x, y, *found[1], renderer)
+            if not free:
                 label.set_bbox({"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.6})
             for c in _cells(box):
                 grid.setdefault(c, []).append(box)
 
-    def _put(self, label, x, y, dx, dy, renderer):
-        """Move ``label`` to its offset (kept inside the figure's right edge); returns its padded box."""
+    def _search(self, label, x, y, places, variants, grid, obstacles, renderer):
+        """``(free, over records, over marks)``: the first (wording, place) free of everything, and
+        the first ones that cover only thin record lines, or marks (but never another label)."""
+        marks, records = obstacles
+        left = self.ax.bbox.x0                    # a label never runs into the lane names
+        over_records = over_marks = None
+        # NOTE: after its own places a label may slide right along its row, then try the left side
+        # of its anchor: near its mark, on either side, beats hidden
+        texts = variants or (label.get_text(),)
+        for place in places:                  # NOTE: near its mark in another wording beats far in the first
+            for text in texts:
+                label.set_text(text)
+                box = self._put(label, x, y, *place, renderer)
+                cells = _cells(box)
+                if box.x0 < left or any(box.overlaps(other) for c in cells for other in grid.get(c, ())):
+                    continue
+                if any(box.overlaps(m) for c in cells for m in marks.get(c, ())):
+                    over_marks = over_marks or (text, place)
+                elif any(box.overlaps(m) for c in cells for m in records.get(c, ())):
+                    over_records = over_records or (text, place)
+                else:
+                    return (text, place), over_records, over_marks
+        return None, over_records, over_marks
+
+    def _put(self, label, x, y, dx, dy, mirrored, renderer):
+        """Move ``label`` to its offset, or (``mirrored``) to that offset's mirror image left of the anchor,
+        kept inside the figure's right edge; returns its padded box."""
         from matplotlib.transforms import offset_copy
 
         ax, fig = self.ax, self.ax.figure
         label.set_bbox(None)
         label.set_transform(offset_copy(ax.transData, fig=fig, x=dx, y=dy, units="points"))
         box = label.get_window_extent(renderer)
-        over = box.x1 - fig.bbox.x1 + 2                 # past the figure's right edge: shift left
-        if over > 0:
-            label.set_transform(offset_copy(ax.transData, fig=fig, x=dx - over * 72 / fig.dpi, y=dy, units="points"))
+        shift = 0.0                                                # pixels
+        if mirrored:                                               # reflect the box about the anchor
+            anchor = ax.transData.transform((x, y))[0]
+            shift = 2 * anchor - box.x1 - box.x0
+        elif box.x1 > fig.bbox.x1 - EDGE:                          # past the figure's right edge: shift left
+            shift = fig.bbox.x1 - EDGE - box.x1
+        if shift:
+            label.set_transform(offset_copy(ax.transData, fig=fig, x=dx + shift * 72 / fig.dpi, y=dy, units="points"))
             box = label.get_window_extent(renderer)
         return box.padded(1.5)
 

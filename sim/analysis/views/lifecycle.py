@@ -6,8 +6,9 @@
   could not). Between a stop/cancel and the next submission
   no job runs: the JobManager and task lanes are shaded.
 * On a read_committed reader's lane: a hatched span while a never-committed transaction held the
-  last stable offset of a partition it reads (from :func:`sim.analysis.lso.lso_holds`, the same
-  intervals the report lists), labelled with the transaction that held it.
+  last stable offset of a partition it reads with records waiting behind it (from
+  :func:`sim.analysis.lso.lso_holds`, the report's intervals that held something back), labelled with
+  the transaction that held it.
 * On the sink's transaction bar: a commit KafkaSink's committer discarded without failing over.
 
 Everything is read from the trace, like every other part.
@@ -140,10 +141,15 @@ def _reader_lanes(c: Canvas, reader: str) -> list[str]:
 
 
 def stalls(c: Canvas, holds: list, t_end: float) -> None:
-    """A hatched span on each held-back reader's lane for each hold, labelled with the holding transaction."""
+    """A hatched span on each held-back reader's lane for each hold that kept records from it (some were
+    written behind the holding transaction), labelled with that transaction."""
     from matplotlib.patches import Patch
 
     for h in holds:
+        if not h["waited"]:
+            # NOTE: nothing was written behind it: the reader had nothing to wait for, no stall to draw
+            # (the transaction's own bar shows how long it stayed open and who ended it)
+            continue
         end = h["end"] if h["end"] is not None else t_end
         span = c.clip(h["start"], end)
         if span is None:

@@ -207,7 +207,8 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
             c.add("snapshots", tip(dot, f"snapshot-dot-{key[1]}-{key[0]}", title))
             c.key("snapshot (state copied)", Line2D([], [], color="#555", marker="o", lw=0, ms=c.style.marker * 0.8))
             if (annotate or few) and state not in (None, {}, []):
-                c.label(c.x(t0), y, _state_text(state), STATE_PLACES, 3, color=color)
+                c.label(c.x(t0), y, _state_wordings(state, c.style.name == "slide"), STATE_PLACES, 4, color=color,
+                        linespacing=1.1)
         elif e["kind"] == "snapshot_async_end" and key in sync:
             t0, _ = sync.pop(key)
             span = c.clip(t0, e["t"])
@@ -220,18 +221,29 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
             c.key("snapshot upload (async)", Patch(facecolor="none", edgecolor="#555", hatch="////"))
 
 
+def _state_wordings(state, narrow_first: bool) -> tuple[str, ...]:
+    """A state label's wordings, tried in turn: one line; one operator of a chain per line; each entry
+    on a line of its own. On a slide the narrowest comes first: the large text leaves little room
+    between two checkpoints, and a wide label of the first would push out the second's."""
+    # NOTE: the label layer keeps the first wording that finds a free place, and places labels one
+    # after the other; so an early wide wording can leave no room for a later one
+    text = dict.fromkeys((_state_text(state), _state_text(state, sep="\n"), _state_text(state, sep="\n", wrap=True)))
+    return tuple(reversed(text)) if narrow_first else tuple(text)
+
+
 #: where a snapshot's state label may go: beside its dot, or right of the barrier's acks and notices
-STATE_PLACES = ((3, 5), (3, -14), (3, 15), (24, 5), (24, -14), (48, 5), (48, -14), (72, 5))
+STATE_PLACES = ((3, 6), (3, -14), (3, 15), (24, 6), (24, -14), (48, 6), (48, -14), (72, 6))
 
 
-def _state_text(state, limit: int = 4) -> str:
-    """A compact state: ``{hello:1}``; a chain's ``{count: {...}, sink: {...}}`` as ``count{...} sink{...}``."""
+def _state_text(state, limit: int = 4, sep: str = " ", wrap: bool = False) -> str:
+    """A compact state: ``{hello:1}``; a chain's ``{count: {...}, sink: {...}}`` as ``count{...} sink{...}``
+    (its operators joined by ``sep``; with ``wrap`` each entry of an operator on a line of its own)."""
     if isinstance(state, dict):
         items = list(state.items())
         if items and all(isinstance(v, dict) or v is None for _, v in items) and \
                 any(isinstance(v, dict) for _, v in items):                   # per operator of a chain
-            return " ".join(f"{k}{_state_text(v, limit)}" for k, v in items if v)
-        text = ", ".join(f"{k}:{_value(v)}" for k, v in items[:limit])
+            return sep.join(f"{k}{_state_text(v, limit, wrap=wrap)}" for k, v in items if v)
+        text = (",\n " if wrap else ", ").join(f"{k}:{_value(v)}" for k, v in items[:limit])
         return "{" + text + ("…}" if len(items) > limit else "}")
     return _value(state)
 
@@ -241,6 +253,8 @@ _TXN_ID = re.compile(r"^.+\[[0-9]+\]#([0-9]+)$")
 
 
 def _value(v) -> str:
+    if v is None or v == []:                 # "open:none": no transaction open, "pending:none": none waiting
+        return "none"
     if isinstance(v, str) and (m := _TXN_ID.match(v)):
         return f"T{m.group(1)}"
     if isinstance(v, (list, tuple)):

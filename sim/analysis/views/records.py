@@ -70,7 +70,7 @@ def records(c: Canvas, events, replays, blocks, annotate: bool) -> None:
                 _arrow(c, "records", e["t"], topic, e["t"], c.y(e["task"]), REPLAY if replayed else RECORD,
                        f"read-{e['task']}-{offsets}", f"{e['task']} read {offsets} from Kafka")
                 if annotate:
-                    c.label(c.x(e["t"]), topic, offsets, ABOVE, 8, color="#555")
+                    c.label(c.x(e["t"]), topic, offsets, ABOVE, 8, join=",", color="#555")
         elif kind == "kafka_append" and c.y(e.get("task")) is not None:
             topic = c.y(f"Kafka {e['topic']}")
             if topic is not None:
@@ -95,7 +95,7 @@ def _send(c: Canvas, e, replay, blocked, annotate: bool) -> None:
     _arrow(c, "records", e["t"], y0, arrive, y1, color, f"record-{e['channel']}-{e['t']}",
            f"{e['task']} -> {e['to']}: {values or str(e.get('n', 1)) + ' record(s)'} sent {c.ms(e['t'])}")
     if annotate and values:
-        c.label(c.x(e["t"]), y0, values, ABOVE, 9, color="#555")
+        c.label(c.x(e["t"]), y0, values, ABOVE, 9, join=",", color="#555")
     held = next((b for a, b in blocked.get(e["channel"], ()) if a <= arrive < b), None)
     if held is not None:
         span = c.clip(arrive, min(held, c.hi))

@@ -45,12 +45,17 @@ class Style:
     legend: float
     line: float        # barrier width; records are thinner
     marker: float
+    sink_room: float   # extra room (lanes) under a sink's lane: its transaction rows, the next lane's labels
+    end_room: float    # room after a run's last event (a fraction of its length), for the labels there
 
 
 STYLES = {
-    "notebook": Style("notebook", 13.0, 0.5, 9.0, 10.0, 13.0, 9.0, 2.2, 7.0),
-    # 14-pt labels on a 10-inch figure: about 14 px when the 1500-px PNG is shown 700 px wide
-    "slide": Style("slide", 10.0, 0.72, 14.0, 15.0, 18.0, 14.0, 3.2, 10.0),
+    "notebook": Style("notebook", 13.0, 0.5, 9.0, 10.0, 13.0, 9.0, 2.2, 7.0, 0.3, 0.12),
+    # 14-pt labels on a 10-inch figure: about 14 px when the 1500-px PNG is shown 700 px wide; large
+    # text needs more room under a sink's lane for the snapshot states written above the next lane,
+    # and every millisecond of width between two checkpoints for the states of both (the last
+    # checkpoint's labels go left of it rather than into a wide margin)
+    "slide": Style("slide", 10.0, 0.72, 14.0, 15.0, 18.0, 14.0, 3.2, 10.0, 0.8, 0.06),
 }
 
 

@@ -59,12 +59,12 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
     """
     st = style_of(style)
     events = trace.events if hasattr(trace, "events") else list(trace)
-    lanes = lanes_of(events[:1] if events and events[0]["kind"] == "run_start" else events)
+    lanes = lanes_of(events[:1] if events and events[0]["kind"] == "run_start" else events, st.sink_room)
     if len(lanes) == 1:
-        lanes = lanes_of(events)
+        lanes = lanes_of(events, st.sink_room)
     t_end = max((e["t"] for e in events[-3:]), default=1.0) or 1.0
     lo, hi, shown, spans = _select(events, window, t_end)
-    ax = axes_for(ax, st.width, st.lane * len(lanes) + 1.2)
+    ax = axes_for(ax, st.width, st.lane * (1 - min(lanes.values())) + 1.2)
     c = Canvas(ax, st, lanes, lo, hi)
     c.open_end = not (window and window[1] is not None)       # room after the last event for its labels
     part = split(shown, PARTS)
@@ -123,7 +123,7 @@ def _frame(c: Canvas, events, title) -> None:
     from .style import finish_axes, legend_below
 
     ax, st = c.ax, c.style
-    ax.set_xlim(c.x(c.lo), c.x(c.hi) + (0.12 * (c.x(c.hi) - c.x(c.lo)) if c.open_end else 0))
+    ax.set_xlim(c.x(c.lo), c.x(c.hi) + (st.end_room * (c.x(c.hi) - c.x(c.lo)) if c.open_end else 0))
     ax.set_ylim(min(c.lanes.values()) - 0.75, 0.85)
     ax.set_xlabel(f"simulated time ({c.unit})", fontsize=st.tick)
     finish_axes(ax, st)

@@ -110,7 +110,9 @@ def transactions(c: Canvas, spans, t_end: float, detail: bool) -> None:
             label = f"T{name.split('#')[-1]}"
             c.add("transactions", tip(bar, f"txn-{name}", f"{name}: " + "; ".join(
                 f"{PHASE_NAMES[ph]} {c.ms(a)}-{c.ms(b)}" for a, b, ph in pieces)))
-            c.label(c.x(pieces[0][0]), y - 0.36, label, ((2, -11), (2, -20), (-14, -4)), 3, color="#444")
+            # NOTE: never mirrored: left of its bar's start, "T3" would sit under the previous transaction
+            c.label(c.x(pieces[0][0]), y - 0.36, label, ((2, -11), (2, -20), (-14, -4)), 3, color="#444",
+                    mirror=False)
         else:
             row = lane_bars.setdefault(y, ([], []))     # one artist per row when aggregated
             row[0].extend(segs)
@@ -159,7 +161,6 @@ def reads(c: Canvas, events, aggregate: bool, annotate: bool) -> None:
 
     if aggregate:                                             # drawn by the density bands
         return
-    batch: dict[tuple, object] = {}
     few = len({(e["consumer"], e["t"]) for e in events if e["kind"] == "consumer_read"}) <= 24
     for e in events:
         if e["kind"] != "consumer_read" or (y := c.y(f"reader {e['consumer']}")) is None:
@@ -173,12 +174,8 @@ def reads(c: Canvas, events, aggregate: bool, annotate: bool) -> None:
               Line2D([], [], ls="", marker="o" if committed else "s", color=TXN_COLORS["committed"] if committed
                      else "#666", ms=c.style.marker * 0.7))
         if annotate or few:                       # few read instants: their values, even where record values are not
-            together = batch.get((y, e["t"]))
-            if together is None:                      # one label for the records read at one instant
-                batch[(y, e["t"])] = c.label(c.x(e["t"]), y, str(e["value"]), ((3, -13), (3, 5)), 7,
-                                                  color="#333")
-            else:
-                together.set_text(f"{together.get_text()}, {e['value']}")
+            # one label for the records read at one instant (or nearly: they would overprint)
+            c.label(c.x(e["t"]), y, str(e["value"]), ((3, -13), (3, 5)), 7, join=", ", color="#333")
 
 
 def faults(c: Canvas, events) -> None:
@@ -207,8 +204,10 @@ def faults(c: Canvas, events) -> None:
                                   f"buffer(s) of checkpoint {e['checkpoint']} put back on {e['channel']}"))
             c.key("in-flight data restored", Line2D([], [], ls="", marker="D", color=RESTORE, ms=c.style.marker * 0.7))
         elif e["kind"] == "job_restart":
+            # NOTE: placed after the triggers (same priority, drawn later): it can go left of its
+            # instant, over the downtime, while a trigger's centred label has nowhere else to go
             c.label(c.x(e["t"]), c.y("JobManager"), f"restart from {e['checkpoint'] or 'no checkpoint'}",
-                    ((2, 4), (2, -14), (2, 14)), 1, color=RESTORE, fontweight="bold")
+                    ((2, 4), (2, -14), (2, 14)), 2, color=RESTORE, fontweight="bold")
 
 
 def _sources_restored(c: Canvas, events) -> None:
