@@ -272,6 +272,28 @@ def test_chandy_lamport_diagram_shows_the_whole_run_and_channel_state_on_top():
     assert drawn["lanes"][0].axes.get_xlim()[1] > last_marker == 2.0
 
 
+@pytest.mark.parametrize("name", ["ring", "concurrent_snapshots"])
+@pytest.mark.parametrize("dpi", [100, 150])
+def test_chandy_lamport_labels_stay_off_the_cut_lines(name, dpi):
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(layout="constrained", dpi=dpi)
+    fig.snapsim_fit = True                           # sized as `snapsim figures` sizes it
+    drawn = cl_diagram(sim.run(SCENARIOS / "chandy_lamport" / f"{name}.yaml").trace, ax=fig.add_subplot())
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    boxes = [t.get_window_extent(canvas.get_renderer()) for t in drawn["labels"] if t.get_visible()]
+    assert boxes
+    for cut in drawn["cuts"]:                        # each segment of the cut, sampled, as thick as it is painted
+        pts = cut.get_transform().transform(cut.get_xydata())
+        half = cut.get_linewidth() / 2 * dpi / 72
+        for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:]):
+            for k in np.linspace(0, 1, 300):
+                point = (x0 + (x1 - x0) * k, y0 + (y1 - y0) * k)
+                assert not [b for b in boxes if b.padded(half).contains(*point)], f"a label lies on {cut.get_gid()}"
+
+
 @pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
 def test_save_writes_files(crash_run, tmp_path, suffix):
     out = tmp_path / f"d{suffix}"
