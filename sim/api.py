@@ -22,7 +22,7 @@ def _validate(scenario: Scenario, functions: FunctionRegistry | None, overrides=
     if scenario.kind == "job":
         try:
             graph = JobGraph.build(scenario, functions)          # functions, edges, cycles
-            check_record_types(scenario, graph.graph, functions or FunctionRegistry())
+            check_record_types(scenario, graph.dag, functions or FunctionRegistry())
         except ScenarioError as exc:
             raise blame_option(exc, overrides) from None
     return scenario

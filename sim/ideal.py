@@ -33,6 +33,7 @@ import random
 from dataclasses import dataclass, replace
 
 from .dataflow import FunctionRegistry, JobGraph
+from .digraph import lexicographic_order
 from .ideal_stream import digest_of, stream_outputs, streamable
 from .runtime.inputs import committed_transaction_records, input_rng, partition_records
 from .runtime.readers import ReadDigest
@@ -106,7 +107,7 @@ def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = 
     counts per sink topic), streamed in bounded memory; such a reference judges summary traces only.
     """
     functions = functions or FunctionRegistry()
-    graph = JobGraph.build(scenario, functions).graph
+    graph = JobGraph.build(scenario, functions).dag
     if summary and streamable(graph):
         return _streamed(scenario, graph, functions)
     records = partition_records(scenario, input_rng(random.Random(scenario.seed)))
@@ -189,12 +190,11 @@ def _ptime(scenario, name, op) -> float:
 def _topological(graph) -> list:
     """Operators in an order where every sink comes before the sources that read its topic (the
     scenario refuses feedback loops, so there is one)."""
-    import networkx as nx
     g = graph.copy()
     ops = [d["op"] for _, d in graph.nodes(data=True)]
     g.add_edges_from((a.name, b.name) for a in ops for b in ops
                      if a.type == "kafka_sink" and b.type == "kafka_source" and a.topic == b.topic)
-    return list(nx.lexicographical_topological_sort(g, key=lambda n: graph.nodes[n]["index"]))
+    return lexicographic_order(g, key=lambda n: graph.nodes[n]["index"])
 
 
 def _arrival(origin):

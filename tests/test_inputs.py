@@ -6,7 +6,7 @@ import random
 import pytest
 
 import sim
-from sim.kafka import KafkaCluster
+from sim.kafka import KafkaCluster, Partition
 from sim.runtime.inputs import generate_lines, write_inputs
 
 TWO_ITEMS = """
@@ -90,12 +90,31 @@ consumers:
 
 
 @pytest.mark.parametrize("level", ["summary", "control"])
-def test_a_restore_after_the_input_was_trimmed_reads_it_again(level):
+def test_a_restore_after_the_input_was_trimmed_reads_it_again(level, monkeypatch):
     # 20 000 lines of 4 words, produced in chunks of 4 096 and trimmed below every completed
     # checkpoint; the crash at 640 ms restores the checkpoint of about 600 ms, whose source
     # offsets are exactly where trimming stopped. Exactly-once holds only if every record from
     # those offsets on is still there: the committed reader then reads 80 000 values, each once.
+    stored = _peak_stored(monkeypatch)
     run = sim.run(sim.load_text(CRASH, overrides=[f"run.trace={level}"]))
     assert run.report["restarts"] == 1
     assert run.report["exactly_once"]["ok"], run.report["exactly_once"]["explanation"]
     assert run.report["consumer_counts"]["committed"] == 80_000
+    # Trimming did happen, although the sources listen to their partitions: each partition gets
+    # 10 000 lines (10 a ms), produced in shares of 2 048 (a chunk of 4 096 dealt to 2 partitions);
+    # a checkpoint every 100 ms releases what lies below it, so a partition stores at most about
+    # one chunk plus the ~1 000 lines read since the last completed checkpoint: under 2 chunks.
+    assert set(stored) == {("lines", 0), ("lines", 1)}
+    assert all(2048 <= n < 4096 for n in stored.values()), stored
+
+
+def _peak_stored(monkeypatch) -> dict:
+    """``{(topic, partition): most entries stored at once}`` of the partitions written ahead of time."""
+    peak: dict = {}
+    preload = Partition.preload_lists
+
+    def counting(self, times, values):
+        preload(self, times, values)
+        peak[(self.topic, self.index)] = max(peak.get((self.topic, self.index), 0), len(self.values))
+    monkeypatch.setattr(Partition, "preload_lists", counting)
+    return peak

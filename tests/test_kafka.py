@@ -1,7 +1,7 @@
 """Kafka rules of docs/rules.md: Kafka, pinned on the log and the transaction coordinator."""
 import pytest
 
-from sim.kafka import ABORT, COMMIT, InvalidTimeout, KafkaCluster, ProducerFenced, fetch
+from sim.kafka import ABORT, COMMIT, Consumer, InvalidTimeout, KafkaCluster, ProducerFenced, fetch
 
 
 def cluster():
@@ -103,3 +103,29 @@ def test_future_records_are_invisible_until_their_time():
     p.preload_lists([100.0, 200.0], ["a", "b"])
     assert p.end(99.9) == 0 and p.end(100.0) == 1 and p.end(1e9) == 2
     assert fetch(p, 0, 150.0, "read_uncommitted", 10) == ([0], 1)
+
+
+def test_release_keeps_what_a_consumer_or_the_job_may_still_read():
+    # Kafka's retention in the simulator: entries below every reader's position and below the
+    # job's hold (the oldest offset a restore could start from) are forgotten; offsets stay absolute.
+    c = KafkaCluster({"in": 1}, max_timeout=900_000, abort_scan_interval=10_000)
+    p = c.partition("in", 0)
+    for i in range(10):
+        p.append(float(i), f"v{i}")
+    slow, fast = Consumer("slow", c.topics["in"], "read_uncommitted"), Consumer("fast", c.topics["in"], "read_uncommitted")
+    p.readers += [slow, fast]
+    p.release()
+    assert p.base == 0                            # nobody has read anything
+    assert fast.poll(p, 9.0) == list(range(10))
+    slow.positions[0] = 4                         # the slow reader has read offsets 0..3
+    p.release()
+    assert p.base == 4 and p.value(4) == "v4"     # min(4, 10): what the slow one has not read is kept
+    p.hold = 2                                    # a restore could still start at offset 2 ...
+    slow.positions[0] = 10
+    p.release()
+    assert p.base == 4                            # ... but 2 and 3 are gone already: nothing comes back
+    p.hold = 7
+    p.release()
+    assert p.base == 7 and p.end(9.0) == 10 and p.value(7) == "v7"   # min(hold 7, positions 10, 10)
+    p.trim(50)                                    # never beyond what is stored: offsets stay right
+    assert p.base == 10 and p.append(10.0, "v10") == 10

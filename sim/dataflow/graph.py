@@ -1,4 +1,4 @@
-"""The logical job on networkx, and its expansion into subtasks and channels.
+"""The logical job as a graph, and its expansion into subtasks and channels.
 
 ``JobGraph.build(scenario)`` checks the operators and edges (functions exist, no cycle, no
 dangling edge, sources first and sinks last, forward edges between equal parallelism, keyed_sum
@@ -6,15 +6,23 @@ fed by a hash partitioner) and raises :class:`ScenarioError` with the key's YAML
 ``expand()`` turns it into the physical plan: operators joined by a chainable edge (docs/architecture.md)
 share a task; one :class:`TaskSpec` per chain and parallel instance, one :class:`ChannelSpec` per
 (upstream task, downstream task) pair of each edge between chains.
+
+The graph is a :class:`~sim.digraph.Dag` (``JobGraph.dag``): importing networkx costs about a
+quarter of a small run. ``JobGraph.graph`` is the same graph as a ``networkx.DiGraph``, built on
+first access for code that wants networkx's algorithms.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..scenario import JobScenario
+from ..digraph import Dag, is_acyclic
 from .functions import FunctionRegistry
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["JobGraph", "TaskSpec", "ChannelSpec", "PhysicalPlan", "PARTITIONERS"]
 
@@ -70,18 +78,27 @@ class PhysicalPlan:
 
 
 class JobGraph:
-    """Operators as nodes (with their parallelism), edges with their partitioner."""
+    """Operators as nodes (attributes ``op``, ``index``, ``parallelism``), edges with their
+    ``partitioner``, ``index`` and YAML ``path``."""
 
-    def __init__(self, scenario: JobScenario, graph: nx.DiGraph) -> None:
+    def __init__(self, scenario: JobScenario, dag: Dag) -> None:
         self.scenario = scenario
-        self.graph = graph
+        self.dag = dag
+        self._nx = None
+
+    @property
+    def graph(self) -> "nx.DiGraph":
+        """The job as a ``networkx.DiGraph`` (built on first access; the methods here read ``dag``)."""
+        if self._nx is None:
+            self._nx = self.dag.to_networkx()
+        return self._nx
 
     @classmethod
     def build(cls, scenario: JobScenario, functions: FunctionRegistry | None = None) -> "JobGraph":
         """Check the scenario's job and build its graph; ScenarioError (with the YAML line) if it is wrong."""
         functions = functions or FunctionRegistry()
         spec = scenario.job
-        g = nx.DiGraph()
+        g = Dag()
         for i, op in enumerate(spec.operators):
             if op.type in ("flat_map", "map"):
                 fn = functions.get(op.function)
@@ -111,12 +128,10 @@ class JobGraph:
         return "forward" if g.nodes[a]["parallelism"] == g.nodes[b]["parallelism"] else "rebalance"
 
     @staticmethod
-    def _check(scenario, g: nx.DiGraph) -> None:
-        try:
-            cycle = nx.find_cycle(g)
-        except nx.NetworkXNoCycle:
-            cycle = None
-        if cycle:
+    def _check(scenario, g: Dag) -> None:
+        if not is_acyclic(g):              # rare: name the cycle as networkx walks it
+            import networkx as nx
+            cycle = nx.find_cycle(g.to_networkx())
             a, b = cycle[-1][0], cycle[-1][1]
             raise scenario.error("the job graph has a cycle: " + " -> ".join([c[0] for c in cycle] + [cycle[0][0]]),
                                  *g.edges[a, b]["path"])
@@ -147,7 +162,7 @@ class JobGraph:
         NOTE: Flink also chains an operator that has further, unchained outputs; here a chain is a
         line (one output per chained operator), so a fan-out ends the chain at the fanning operator.
         """
-        g = self.graph
+        g = self.dag
         up, down = g.nodes[a], g.nodes[b]
         return (self.scenario.job.chaining and g.edges[a, b]["partitioner"] == "forward"
                 and up["parallelism"] == down["parallelism"] and g.out_degree(a) == 1 and g.in_degree(b) == 1
@@ -155,7 +170,7 @@ class JobGraph:
 
     def chains(self) -> list[list[str]]:
         """The operator chains, in operator order of their heads."""
-        g = self.graph
+        g = self.dag
         order = sorted(g.nodes, key=lambda n: g.nodes[n]["index"])
         out = []
         for name in order:
@@ -173,7 +188,7 @@ class JobGraph:
 
     def expand(self) -> PhysicalPlan:
         """One task per chain and parallel instance; channels per partitioner (forward: i -> i)."""
-        g = self.graph
+        g = self.dag
         tasks: dict[str, list[TaskSpec]] = {}        # by chain head
         tail_of: dict[str, str] = {}                 # operator -> head of its chain
         for chain in self.chains():

@@ -7,6 +7,8 @@ added through the Python API take and give anything, so nothing after them is ch
 """
 from __future__ import annotations
 
+from ..digraph import topological_order
+
 __all__ = ["check_record_types", "SIGNATURES"]
 
 TEXT, PAIR, ANY = "text", "(key, number) pairs", "any"
@@ -35,11 +37,10 @@ def _signature(op, functions) -> tuple[str, str]:
 
 
 def check_record_types(scenario, graph, functions) -> None:
-    """Raise a ScenarioError at the first operator fed records it cannot take."""
-    import networkx as nx
-
+    """Raise a ScenarioError at the first operator fed records it cannot take (``graph``: the
+    job's :class:`~sim.digraph.Dag` or a networkx DiGraph, visited in topological order)."""
     gives: dict[str, str] = {}
-    for name in nx.topological_sort(graph):
+    for name in topological_order(graph):
         data = graph.nodes[name]
         takes, out = _signature(data["op"], functions)
         incoming = {gives[u] for u in graph.predecessors(name)}

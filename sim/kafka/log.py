@@ -37,14 +37,16 @@ def is_marker(value) -> bool:
 class Partition:
     """One partition: parallel lists of append time, value, origin (provenance) and transaction.
 
-    Offsets are absolute; ``base`` is the offset of the oldest entry still kept (``trim`` drops
-    what every reader has consumed, like Kafka's retention, so long runs stay small).
+    Offsets are absolute; ``base`` is the offset of the oldest entry still kept: ``release`` drops
+    what nobody can read again, like Kafka's retention, so long runs stay small. Who may read
+    what: every consumer in ``readers`` (an object with ``positions[index]``) from its position on,
+    and the job from ``hold`` on (the offset a restore could start from; None: no job reads here).
     Listeners are ``(callback(partition, time), isolation)``: read_committed listeners are only
     told of changes that can move the last stable offset.
     """
 
     __slots__ = ("topic", "index", "base", "times", "values", "origins", "attempts", "txns", "open_first", "aborted",
-                 "listeners", "transactional", "created", "pending")
+                 "listeners", "transactional", "created", "pending", "readers", "hold")
 
     def __init__(self, topic: str, index: int) -> None:
         self.topic = topic
@@ -61,6 +63,8 @@ class Partition:
         self.transactional = False              # some entry belongs to a transaction (or is a marker)
         self.created = 0.0                      # when the partition was added to its topic
         self.pending = None                     # chunks of records written ahead of time, not yet stored
+        self.readers: list = []                 # consumers: nothing at or above their position is dropped
+        self.hold: int | None = None            # the job may still read from here (a restore's source offset)
 
     def __repr__(self) -> str:
         return f"{self.topic}-{self.index}"
@@ -72,21 +76,30 @@ class Partition:
 
     def append_many(self, t: float, values: list, origins: list, txn: str | None = None, attempt=None) -> int:
         """Append entries at time ``t`` (one transaction or none); returns the first offset."""
-        offset = self.base + len(self.values)
+        vals = self.values
+        offset = self.base + len(vals)
         n = len(values)
-        self.times.extend([t] * n)
-        self.values.extend(values)
-        self.origins.extend(origins)
-        self.attempts.extend([attempt] * n)
-        self.txns.extend([txn] * n)
+        if n == 1:                   # NOTE: a sink writing buffers of one record: appends, no lists built
+            self.times.append(t)
+            vals.append(values[0])
+            self.origins.append(origins[0])
+            self.attempts.append(attempt)
+            self.txns.append(txn)
+        else:
+            self.times.extend([t] * n)
+            vals.extend(values)
+            self.origins.extend(origins)
+            self.attempts.extend([attempt] * n)
+            self.txns.extend([txn] * n)
+        first_value = values[0]
+        if txn is None or first_value is COMMIT or first_value is ABORT:
+            moved = True             # the last stable offset may have moved
+        else:
+            moved = False
+            if txn not in self.open_first:
+                self.open_first[txn] = offset
         if txn is not None:
             self.transactional = True
-        first_value = values[0]
-        if txn is not None and txn not in self.open_first and first_value is not COMMIT and first_value is not ABORT:
-            self.open_first[txn] = offset
-            moved = False
-        else:
-            moved = txn is None or first_value is COMMIT or first_value is ABORT
         for listener, isolation in self.listeners:
             if moved or isolation != "read_committed":
                 listener(self, t)
@@ -132,9 +145,19 @@ class Partition:
             self.aborted[txn] = (first, self.base + len(self.values))
         return self.append(t, COMMIT if commit else ABORT, None, txn)
 
+    def release(self) -> None:
+        """Forget the entries below what every consumer and the job (``hold``) may still read."""
+        index = self.index
+        floors = [r.positions[index] for r in self.readers]
+        if self.hold is not None:
+            floors.append(self.hold)
+        if floors:
+            self.trim(min(floors))
+
     def trim(self, upto: int) -> None:
-        """Forget the entries below offset ``upto`` (every reader is past them)."""
-        k = upto - self.base
+        """Forget the entries below offset ``upto`` (nobody will read them); never what is not stored yet."""
+        k = min(upto - self.base, len(self.values))
+        upto = self.base + k
         if k > 0:
             del self.times[:k], self.values[:k], self.origins[:k], self.attempts[:k], self.txns[:k]
             self.base = upto

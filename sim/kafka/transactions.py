@@ -26,7 +26,7 @@ class InvalidTimeout(KafkaError):
     """transaction.timeout.ms is above the broker's transaction.max.timeout.ms."""
 
 
-@dataclass
+@dataclass(slots=True)           # NOTE: slots: its fields are read and written at every sink write
 class Transaction:
     """One Kafka transaction: its producer (id, epoch), state, records and the partitions it wrote."""
     id: str                       # "sink[0]#3": unique name in the trace
@@ -81,7 +81,8 @@ class TransactionCoordinator:
             raise ProducerFenced(f"transaction {txn.id} is {txn.state}; its producer is fenced")
         if txn.first_write is None:
             txn.first_write = now
-        txn.partitions[partition] = txn.partitions.get(partition, 0) + n
+        written = txn.partitions
+        written[partition] = written.get(partition, 0) + n
         txn.records += n
 
     def can_commit(self, txn: Transaction) -> bool:

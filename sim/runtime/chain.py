@@ -25,13 +25,14 @@ class OperatorChain:
     def __init__(self, names: list[str], operators: list, ptimes: list[float]) -> None:
         self.names = names
         self.operators = operators
-        #: ``(operator, processing time per record, fault check or None)`` in chain order
-        self.steps = [(op, ptime, None) for op, ptime in zip(operators, ptimes)]
+        #: ``(operator's process, processing time per record, fault check or None, external)`` in
+        #: chain order (flat tuples: the task's hot loop unpacks them once per buffer)
+        self.steps = [(op.process, ptime, None, op.external) for op, ptime in zip(operators, ptimes)]
 
     def set_check(self, position: int, check) -> None:
         """Put ``check(task, records) -> records`` (the fault plan's; it may cut) before an operator."""
-        op, ptime, _ = self.steps[position]
-        self.steps[position] = (op, ptime, check)
+        process, ptime, _, external = self.steps[position]
+        self.steps[position] = (process, ptime, check, external)
 
     def __repr__(self) -> str:
         return f"OperatorChain({'->'.join(self.names)})"

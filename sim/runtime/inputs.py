@@ -41,10 +41,11 @@ def generate_chunks(spec, rng, chunk: int = CHUNK):
         if spec.key_skew == "zipf":
             drawn = rng.choices(words, weights, k=n * k)
         else:
-            drawn = [words[i] for i in _indexes(rng, len(words), n * k)]
+            drawn = list(map(words.__getitem__, _indexes(rng, len(words), n * k)))
         # NOTE: drawing in chunks gives the very draws of one big call (randbytes and choices
-        # consume the generator sequentially), so chunking changes no record.
-        yield [start + i * step for i in range(first, first + n)], [" ".join(g) for g in zip(*[iter(drawn)] * k)]
+        # consume the generator sequentially), so chunking changes no record. ``map`` over C
+        # callables: no Python frame per word or per line.
+        yield [start + i * step for i in range(first, first + n)], list(map(" ".join, zip(*[iter(drawn)] * k)))
 
 
 def generate_lines(spec, rng) -> tuple[list[float], list[str]]:
@@ -210,8 +211,14 @@ def write_inputs(scenario, cluster, rng, lazy_topics) -> None:
     """Write every input record into its partition, in time order (ties: scenario order).
 
     A partition of a topic in ``lazy_topics`` fed by a single ``generate`` item is fed lazily;
-    others (several items, explicit records) are written at once, merged by time.
+    others (several items, explicit records) are written at once, merged by time. The partitions
+    of the topics the job's sources read are held from offset 0 (a start from ``earliest`` reads
+    there) until checkpoints release them (:func:`trim_inputs`).
     """
+    sources = {op.topic for op in scenario.job.operators if op.type == "kafka_source"}
+    for topic in sources:
+        for partition in cluster.topics[topic].partitions:
+            partition.hold = 0
     for (topic, p), streams in _streams(scenario, rng).items():
         partition = cluster.topics[topic].partitions[p]
         if len(streams) == 1 and isinstance(streams[0], _Fed) and topic in lazy_topics:
@@ -234,7 +241,8 @@ def trim_inputs(cluster, plan, checkpoints) -> None:
 
     A restore starts the sources from one of the retained checkpoints (``checkpoints``), never
     earlier, and the running sources are past them, so nothing below them is read again. A
-    partition that a retained checkpoint does not cover, or that other readers watch, is kept.
+    partition that a retained checkpoint does not cover is kept; consumers reading an input
+    topic keep what they have not read yet (``Partition.release``).
     """
     if not checkpoints:
         return
@@ -246,8 +254,9 @@ def trim_inputs(cluster, plan, checkpoints) -> None:
                   for cp in checkpoints]
         for partition in cluster.topics[head.topic].partitions:
             offsets = [s.get(partition.index) if s else None for s in states]
-            if None not in offsets and not partition.listeners:
-                partition.trim(min(offsets))
+            if None not in offsets:
+                partition.hold = min(offsets)
+                partition.release()
 
 
 def committed_transaction_records(scenario) -> dict:

@@ -71,18 +71,17 @@ def attach_consumers(specs, cluster, trace) -> list[ReadDigest]:
     """Attach every reader to its topic's partitions; returns the digests (summary traces)."""
     summary = not trace.control
     digests = []
-    by_topic: dict[str, list[Consumer]] = {}
     for name, topic, isolation in specs:
         consumer = Consumer(name, cluster.topics[topic], isolation)
-        by_topic.setdefault(topic, []).append(consumer)
         if summary:
             digest = ReadDigest(name, isolation, trace)
             digests.append(digest)
-            listener = _summary_listener(consumer, digest, by_topic[topic])
+            listener = _summary_listener(consumer, digest)
         else:
             listener = _detailed_listener(consumer, trace)
         for partition in cluster.topics[topic].partitions:
             partition.listeners.append((listener, isolation))
+            partition.readers.append(consumer)
     return digests
 
 
@@ -96,11 +95,11 @@ def _detailed_listener(consumer: Consumer, trace):
     return listener
 
 
-def _summary_listener(consumer: Consumer, digest: ReadDigest, readers: list[Consumer]):
+def _summary_listener(consumer: Consumer, digest: ReadDigest):
     def listener(partition, t):
         offsets = consumer.poll(partition, t)
         if offsets:
             base, values = partition.base, partition.values
             digest.add([values[o - base] for o in offsets])
-            partition.trim(min(r.positions[partition.index] for r in readers))
+            partition.release()
     return listener

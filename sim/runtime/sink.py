@@ -116,8 +116,12 @@ class TwoPhaseCommitSink(Operator):
         return self.current
 
     def _write(self, records: list) -> None:
-        now, part, attempt = self.env.now, self.partition, self.number
-        values, origins = zip(*records)          # one transpose in C instead of two passes
+        now, attempt = self.env.now, self.number
+        if len(records) == 1:                    # NOTE: buffers of one record are the common case at buffer_size 1
+            (value, origin), = records
+            values, origins = (value,), (origin,)
+        else:
+            values, origins = zip(*records)      # one transpose in C instead of two passes
         txn = self._transaction_for_write() if self.exactly_once else None
         if txn is None and self.exactly_once:
             raise TaskFailure("no open transaction: the transactional producer failed to initialise")
@@ -131,6 +135,7 @@ class TwoPhaseCommitSink(Operator):
         except KafkaError as exc:
             raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
         if self.trace.control:
+            part = self.partition
             trace, name, tid, topic, index = self.trace, self.task_name, txn.id if txn is not None else None, \
                 part.topic, part.index
             for k, value in enumerate(values):

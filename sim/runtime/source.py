@@ -18,6 +18,8 @@ from .task import StreamTask
 
 __all__ = ["SourceReader", "SourceStreamTask"]
 
+_new = tuple.__new__
+
 
 class SourceReader(Operator):
     """Positions in the partitions assigned to one source subtask."""
@@ -65,21 +67,32 @@ class SourceReader(Operator):
     def poll(self, now: float, limit: int) -> list:
         """Up to ``limit`` visible records as ``(value, origin)``, oldest append time first."""
         parts = self.partitions
-        if len(parts) == 1:
-            p = parts[0]
-            if p.transactional:          # a topic written with transactions: markers (and maybe aborted records) to skip
-                offsets, self.positions[p.index] = fetch(p, self.positions[p.index], now, self.isolation, limit)
-                return [(p.value(o), Origin(p.topic, p.index, o, p.next_time(o))) for o in offsets]
-            start = self.positions[p.index]
-            end = p.end(now) if self.stop_at is None else min(p.end(now), self.stop_at[p.index])
-            stop = min(end, start + limit)
-            if stop <= start:
-                return []
+        if len(parts) != 1:
+            return self._poll_merged(now, limit)
+        p = parts[0]
+        index = p.index
+        if p.transactional:          # a topic written with transactions: markers (and maybe aborted records) to skip
+            offsets, self.positions[index] = fetch(p, self.positions[index], now, self.isolation, limit)
+            return [(p.value(o), Origin(p.topic, index, o, p.next_time(o))) for o in offsets]
+        start = self.positions[index]
+        end = p.end(now) if self.stop_at is None else min(p.end(now), self.stop_at[index])
+        stop = start + limit if start + limit < end else end
+        if stop <= start:
+            return []
+        if stop > p.base + len(p.times):
             p.ensure(stop)
-            self.positions[p.index] = stop
-            a, b, topic, index = start - p.base, stop - p.base, p.topic, p.index
-            # input partitions hold plain records only: the slice is exactly what a fetch returns
-            return [(v, Origin(topic, index, o, t)) for v, o, t in zip(p.values[a:b], range(start, stop), p.times[a:b])]
+        self.positions[index] = stop
+        a, topic = start - p.base, p.topic
+        # NOTE: input partitions hold plain records only: the slice is exactly what a fetch returns;
+        # origins are built with tuple.__new__ (a NamedTuple's own constructor is a Python function)
+        if stop == start + 1:
+            return [(p.values[a], _new(Origin, (topic, index, start, p.times[a])))]
+        b = a + stop - start
+        return [(v, _new(Origin, (topic, index, o, t))) for v, o, t in zip(p.values[a:b], range(start, stop), p.times[a:b])]
+
+    def _poll_merged(self, now: float, limit: int) -> list:
+        """:meth:`poll` over several partitions: the oldest visible record first, one at a time."""
+        parts = self.partitions
         out = []
         while len(out) < limit:
             best, best_t = None, None

@@ -217,30 +217,43 @@ class StreamTask:
     # --- records -----------------------------------------------------------------------------
     def process_buffer(self, records: list, replay: bool):
         """Process one buffer: through the chain (taking processing time), then to the outputs."""
-        env, chain = self.env, self.chain
-        taken, due, out = None, 0.0, records
-        for op, ptime, check in chain.steps:
+        # NOTE: the hot path of a run (once per buffer): chain steps are flat tuples and the common
+        # case (no fault check) touches no attribute it need not
+        env, steps = self.env, self.chain.steps
+        due, out = 0.0, records
+        taken = None if steps[0][2] is not None else records      # what the trace says was processed
+        for process, ptime, check, external in steps:
             if check is not None:
                 if due:
                     yield env.timeout(due)
                     due = 0.0
                 out = check(self, out)       # may cut the buffer and arm the crash
-            if taken is None:
-                taken = out
+                if taken is None:
+                    taken = out
             due += ptime * len(out)
-            if op.external and due:
+            if external and due:
                 yield env.timeout(due)
                 due = 0.0
-            out = op.process(out)
+            out = process(out)
             if not out:
                 break
         if due:
             yield env.timeout(due)
         if self.trace.full:
-            self.trace.emit(self.env.now, "record_process", self.name, n=len(taken),
+            self.trace.emit(env.now, "record_process", self.name, n=len(taken),
                             values=[show(r[0]) for r in taken], replay=replay)
         else:
             self.counts["record_process"] += 1
+        if out or self.outputs.dirty:
+            self._to_outputs(out)
+        if self.outputs.ready:
+            yield from self.send_ready()
+        if self.crash_now is not None:
+            reason, self.crash_now = self.crash_now, None
+            raise TaskFailure(reason)
+
+    def _to_outputs(self, out: list) -> None:
+        """Partition the chain's results into buffers; flush now or arm the flush timer."""
         outputs = self.outputs
         if out:
             outputs.add(out)
@@ -250,11 +263,6 @@ class StreamTask:
             elif not self.flush_timer:
                 self.flush_timer = True
                 self.later(self.attempt.buffer_timeout, self._flush_due)
-        if outputs.ready:
-            yield from self.send_ready()
-        if self.crash_now is not None:
-            reason, self.crash_now = self.crash_now, None
-            raise TaskFailure(reason)
 
     def send_ready(self):
         """Send the ready output buffers in order, waiting for a credit when a channel is full."""
@@ -262,7 +270,10 @@ class StreamTask:
         while ready:
             ch, buf = ready[0]
             if ch.n_data >= ch.capacity:
-                yield from self._wait_credit(ch)
+                if self.urgent:
+                    yield from self._wait_credit(ch)
+                else:                        # NOTE: inlined (no generator) for the common case
+                    yield ch.wait_credit()
                 continue
             ready.popleft()
             arrival = ch.push(buf, True)
@@ -273,10 +284,7 @@ class StreamTask:
                 self.counts["record_send"] += 1
 
     def _wait_credit(self, ch):
-        """Backpressure: wait for a credit; an urgent task handles urgent work meanwhile."""
-        if not self.urgent:
-            yield ch.wait_credit()
-            return
+        """Backpressure: wait for a credit, handling urgent work meanwhile (an urgent task)."""
         self.state = BLOCKED
         try:
             yield ch.wait_credit()

@@ -1,6 +1,7 @@
 """Cross-references that a schema cannot check: topics, names, task references, links."""
 from __future__ import annotations
 
+from ..digraph import Dag, is_acyclic
 from .common import TASK_REF
 from .job import KafkaSinkOp, KafkaSourceOp
 from .lifecycle import check_lifecycle
@@ -124,10 +125,8 @@ def _check_checkpointing(cp, s) -> None:
 
 def _check_feedback(s) -> None:
     """A sink writing a topic that a source upstream of it reads would read its own output forever."""
-    import networkx as nx
-
     ops = s.job.operators
-    g = nx.DiGraph()
+    g = Dag()
     if s.job.edges:
         g.add_edges_from((e.from_, e.to) for e in s.job.edges)
     else:
@@ -135,10 +134,10 @@ def _check_feedback(s) -> None:
     for sink in (op for op in ops if isinstance(op, KafkaSinkOp)):
         for source in (op for op in ops if isinstance(op, KafkaSourceOp) and op.topic == sink.topic):
             g.add_edge(sink.name, source.name)
-    try:
-        cycle = nx.find_cycle(g)
-    except nx.NetworkXNoCycle:
+    if is_acyclic(g):
         return
+    import networkx as nx                # rare: name the cycle as networkx walks it
+    cycle = nx.find_cycle(g.to_networkx())
     names = [a for a, _ in cycle]
     kinds = {op.name: op for op in ops}
     hop = next(((a, b) for a, b in cycle if isinstance(kinds.get(a), KafkaSinkOp)
