@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import sys
 
 import pytest
 
@@ -118,3 +119,14 @@ def _peak_stored(monkeypatch) -> dict:
         peak[(self.topic, self.index)] = max(peak.get((self.topic, self.index), 0), len(self.values))
     monkeypatch.setattr(Partition, "preload_lists", counting)
     return peak
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 16, 256, 300])
+def test_word_draws_are_the_top_bits_of_32_bit_words(n):
+    # the rule (docstring of _indexes): draw i is (x_i * n) >> 32, x_i the i-th native 32-bit word of
+    # randbytes(4 * size) -- whichever way it is computed (powers of two take a byte-level path)
+    from sim.runtime.inputs import _indexes
+    raw = random.Random(11).randbytes(4 * 1000)
+    words = [int.from_bytes(raw[4 * i:4 * i + 4], sys.byteorder) for i in range(1000)]
+    expected = [(x * n) >> 32 for x in words]
+    assert list(_indexes(random.Random(11), n, 1000)) == expected

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .log import ABORT, COMMIT, Partition, Topic
 from .transactions import Transaction, TransactionCoordinator
 
-__all__ = ["KafkaCluster", "Consumer", "Producer", "fetch"]
+__all__ = ["KafkaCluster", "Consumer", "Producer", "fetch", "fetch_values"]
 
 
 def fetch(partition: Partition, position: int, now: float, isolation: str, limit: int) -> tuple[list[int], int]:
@@ -14,12 +14,9 @@ def fetch(partition: Partition, position: int, now: float, isolation: str, limit
     offset and skips records of aborted transactions. Control markers are never returned but
     are stepped over (they take offsets).
     """
-    end = partition.end(now)
-    if isolation == "read_committed":
-        end = min(end, partition.lso())
+    end = _readable_end(partition, position, now, isolation)
     if position >= end:
         return [], position
-    partition.ensure(end)
     txns = partition.txns
     if not partition.aborted and not partition.open_first and txns[position - partition.base] is None:
         # the common case (input topics): plain records, no markers to skip
@@ -46,6 +43,34 @@ def fetch(partition: Partition, position: int, now: float, isolation: str, limit
             continue
         out.append(offset)
     return out, stop
+
+
+def fetch_values(partition: Partition, position: int, now: float, isolation: str) -> tuple[list, int]:
+    """The values of every record :func:`fetch` (without a limit) would return, and the new position.
+
+    NOTE: a reader that keeps only values (the summary readers) gets them as one slice, with no
+    list of offsets in between: the same records, in the same cases, as ``fetch``.
+    """
+    end = _readable_end(partition, position, now, isolation)
+    if position >= end:
+        return [], position
+    base, values = partition.base, partition.values
+    if not partition.aborted and not partition.open_first and partition.txns[position - base] is None:
+        return values[position - base:end - base], end            # fetch's case of plain records
+    if isolation == "read_committed" and partition.aborted:
+        offsets, end = fetch(partition, position, now, isolation, 1 << 62)     # aborted records to skip
+        return [values[o - base] for o in offsets], end
+    return [v for v in values[position - base:end - base] if v is not COMMIT and v is not ABORT], end
+
+
+def _readable_end(partition: Partition, position: int, now: float, isolation: str) -> int:
+    """Where a reader at ``position`` with ``isolation`` must stop now; the records up to it are stored."""
+    end = partition.end(now)
+    if isolation == "read_committed":
+        end = min(end, partition.lso())
+    if position < end:
+        partition.ensure(end)
+    return end
 
 
 class KafkaCluster:
@@ -81,6 +106,12 @@ class Consumer:
         offsets, self.positions[partition.index] = fetch(
             partition, self.positions[partition.index], now, self.isolation, 1 << 62)
         return offsets
+
+    def poll_values(self, partition: Partition, now: float) -> list:
+        """:meth:`poll`, returning the values read instead of their offsets."""
+        values, self.positions[partition.index] = fetch_values(
+            partition, self.positions[partition.index], now, self.isolation)
+        return values
 
 
 class Producer:

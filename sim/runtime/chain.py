@@ -20,7 +20,7 @@ __all__ = ["OperatorChain", "show"]
 class OperatorChain:
     """Operators in chain order, with their per-record processing times and fault checks."""
 
-    __slots__ = ("names", "operators", "steps")
+    __slots__ = ("names", "operators", "steps", "checked")
 
     def __init__(self, names: list[str], operators: list, ptimes: list[float]) -> None:
         self.names = names
@@ -28,11 +28,33 @@ class OperatorChain:
         #: ``(operator's process, processing time per record, fault check or None, external)`` in
         #: chain order (flat tuples: the task's hot loop unpacks them once per buffer)
         self.steps = [(op.process, ptime, None, op.external) for op, ptime in zip(operators, ptimes)]
+        self.checked = False              # some step has a fault check
+
+    def advance(self, records: list, k: int, due: float) -> tuple[list, float, int]:
+        """Run the pure operators from step ``k`` on; ``(records, due, k)`` after them.
+
+        ``due`` grows by the processing time they take. It stops at the first step that needs the
+        clock first -- a fault check or an external operator: ``k`` is its index -- or at the end
+        (``k`` is the number of steps, also when an operator produced nothing).
+        """
+        steps = self.steps
+        n = len(steps)
+        while k < n:
+            process, ptime, check, external = steps[k]
+            if check is not None or external:
+                return records, due, k
+            due += ptime * len(records)
+            records = process(records)
+            k += 1
+            if not records:
+                return records, due, n
+        return records, due, n
 
     def set_check(self, position: int, check) -> None:
         """Put ``check(task, records) -> records`` (the fault plan's; it may cut) before an operator."""
         process, ptime, _, external = self.steps[position]
         self.steps[position] = (process, ptime, check, external)
+        self.checked = True
 
     def __repr__(self) -> str:
         return f"OperatorChain({'->'.join(self.names)})"

@@ -109,6 +109,7 @@ def _simulate(scenario, functions, trace_level, instants) -> Result:
 
 def _run_job(scenario, functions, trace_level, instants=None):
     from .job import Job
+    from .task import RECORD_KINDS
 
     level = trace_level or scenario.run.trace
     trace = Trace(level)
@@ -138,6 +139,9 @@ def _run_job(scenario, functions, trace_level, instants=None):
     limit = scenario.run.max_time if until == "drained" else until
     events = run_counted(env, simpy.AnyOf(env, [stop, env.timeout(limit)]))
     reason = job.stopped_reason or ("until" if until != "drained" else "max_time")
+    for kind, n in zip(RECORD_KINDS, job.record_tally):
+        if n:
+            trace.counters[kind] += n
     for digest in digests:
         digest.close(env.now)
     _run_end(scenario, job, trace, env.now, reason)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import random
+import sys
 from zlib import crc32
 
 from ..kafka.transactions import KafkaError
@@ -28,6 +29,7 @@ __all__ = ["write_inputs", "partition_records", "stream_partitions", "input_rng"
            "trim_inputs", "InputProducers", "committed_transaction_records"]
 
 CHUNK = 4096          # lines produced at a time
+_TOP_BYTE = 3 if sys.byteorder == "little" else 0      # the most significant byte of a native 32-bit word
 
 
 def generate_chunks(spec, rng, chunk: int = CHUNK):
@@ -57,9 +59,18 @@ def generate_lines(spec, rng) -> tuple[list[float], list[str]]:
     return times, lines
 
 
-def _indexes(rng, n: int, size: int) -> list[int]:
-    """``size`` uniform draws from range(n), fast: 32 random bits per draw, drawn in one call."""
-    bits = memoryview(rng.randbytes(4 * size)).cast("I")
+def _indexes(rng, n: int, size: int):
+    """``size`` uniform draws from range(n), fast: 32 random bits per draw, drawn in one call.
+
+    A draw is ``(x * n) >> 32`` of a 32-bit word ``x``. NOTE: when ``n`` is a power of two up to
+    256 that is the top bits of the word's most significant byte, taken for all draws at once with
+    a slice and ``bytes.translate`` (the same numbers, no Python step per draw).
+    """
+    raw = rng.randbytes(4 * size)
+    bits = memoryview(raw).cast("I")
+    k = n.bit_length() - 1
+    if n == 1 << k and 0 < k <= 8 and bits.itemsize == 4:
+        return raw[_TOP_BYTE::4].translate(bytes(b >> (8 - k) for b in range(256)))
     return [(x * n) >> 32 for x in bits]
 
 

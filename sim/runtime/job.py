@@ -57,6 +57,8 @@ class Job:
         self.restart_pending = False
         self.stopped_reason = None
         self.hops_of_failed_attempts = 0
+        #: summary counts of RECORD_KINDS kept by every task of every attempt; engine adds them to the trace
+        self.record_tally = [0, 0, 0]
         self.regions = pipelined_regions([t.name for t in plan.tasks], [(c.src, c.dst) for c in plan.channels])
         self.tasks_by_name = {t.name: t for t in plan.tasks}
         self.reshaped = False                # the restored checkpoint was taken by tasks of another shape

@@ -97,9 +97,8 @@ def _detailed_listener(consumer: Consumer, trace):
 
 def _summary_listener(consumer: Consumer, digest: ReadDigest):
     def listener(partition, t):
-        offsets = consumer.poll(partition, t)
-        if offsets:
-            base, values = partition.base, partition.values
-            digest.add([values[o - base] for o in offsets])
+        values = consumer.poll_values(partition, t)
+        if values:
+            digest.add(values)
             partition.release()
     return listener

@@ -88,7 +88,8 @@ class SourceReader(Operator):
         if stop == start + 1:
             return [(p.values[a], _new(Origin, (topic, index, start, p.times[a])))]
         b = a + stop - start
-        return [(v, _new(Origin, (topic, index, o, t))) for v, o, t in zip(p.values[a:b], range(start, stop), p.times[a:b])]
+        return [(v, _new(Origin, (topic, index, o, t)))
+                for v, o, t in zip(p.values[a:b], range(start, stop), p.times[a:b])]
 
     def _poll_merged(self, now: float, limit: int) -> list:
         """:meth:`poll` over several partitions: the oldest visible record first, one at a time."""
@@ -223,7 +224,8 @@ class SourceStreamTask(StreamTask):
             self.later(self.reader.spec.partition_discovery_interval, self._discovery_due)
 
     def input_step(self):
-        """Poll Kafka for up to a buffer of records (Flink's SourceStreamTask input); the step handling them."""
+        """Poll Kafka for up to a buffer of records (Flink's SourceStreamTask input); the step handling
+        them (the buffer itself for the task loop's hot path, see :meth:`StreamTask.run`)."""
         if self.paused:
             return self.wait()
         now = self.env.now
@@ -234,7 +236,7 @@ class SourceStreamTask(StreamTask):
         self.hops += len(records)
         if self.trace.full:
             self.trace.emit(now, "source_read", self.name, n=len(records), origins=[list(r[1]) for r in records])
-        return self.process_buffer(records, False)
+        return records if not self.chain.checked else self.process_buffer(records, False)
 
     def notify_complete(self, cid: int):
         """Also commit the checkpoint's offsets to the consumer group (``offsets_committed``)."""
