@@ -112,7 +112,9 @@ class LabelLayer:
             else:
                 samples = list(pts)
             for sx, sy in samples:
-                grid.setdefault((int(sx // CELL), int(sy // CELL)), []).append((sx - h, sy - h, sx + h, sy + h))
+                box = (sx - h, sy - h, sx + h, sy + h)
+                for cell in _cells(box):      # every cell it reaches: a label in the next cell sees it too
+                    grid.setdefault(cell, []).append(box)
         return hard, soft_grid
 
     def place(self, renderer) -> None:
