@@ -31,19 +31,16 @@ import hashlib
 import math
 import random
 from dataclasses import dataclass, replace
-from itertools import repeat
 
 from .dataflow import FunctionRegistry, JobGraph
 from .digraph import lexicographic_order
 from .ideal_stream import by_arrival, stream_outputs
 from .runtime.inputs import committed_transaction_records, input_rng, partition_records
-from .runtime.readers import ReadDigest
+from .runtime.readers import READ_FIELDS, ReadDigest
 from .scenario import JobScenario
 from .trace import Trace
 
 __all__ = ["Reference", "ideal_reference", "reference_signature"]
-
-READ_FIELDS = ("consumer", "isolation", "topic", "partition", "offset", "value", "origin", "txn")
 
 
 @dataclass(frozen=True)
@@ -80,10 +77,9 @@ class Reference:
         for topic in topics:
             values, origins = (self.outputs or {}).get(topic, ([], []))
             if trace.control:            # in bulk: Trace.emit per read would cost more than the reference
-                n = len(values)
-                trace.emit_columns(0.0, "consumer_read", READ_FIELDS,
-                                   [repeat("_reference"), repeat("read_uncommitted"), repeat(topic), repeat(0),
-                                    range(n), values, origins, repeat(None)], n)
+                trace.emit_many(0.0, "consumer_read", READ_FIELDS, list(zip(range(len(values)), values, origins)),
+                                consumer="_reference", isolation="read_uncommitted", topic=topic, partition=0,
+                                txn=None)
             else:                        # one digest per topic: the checker adds those it judges
                 digest = ReadDigest(f"_reference:{topic}", "read_uncommitted", trace)
                 if self.digests is not None and topic in self.digests:
