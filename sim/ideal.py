@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 
 from .dataflow import FunctionRegistry, JobGraph
 from .digraph import lexicographic_order
-from .ideal_stream import digest_of, stream_outputs, streamable
+from .ideal_stream import by_arrival, stream_outputs
 from .runtime.inputs import committed_transaction_records, input_rng, partition_records
 from .runtime.readers import READ_FIELDS, ReadDigest
 from .scenario import JobScenario
@@ -106,15 +106,13 @@ def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = 
     """
     functions = functions or FunctionRegistry()
     graph = JobGraph.build(scenario, functions).dag
-    if summary and streamable(graph):
+    if summary:
         return _streamed(scenario, graph, functions)
     records = partition_records(scenario, input_rng(random.Random(scenario.seed)))
     flows, order_dependent, written = _evaluate(scenario, graph, functions, records)
     outputs = _outputs(graph, written)
     work, span = _work(scenario, graph, flows)
     read = sum(len(flows[n][0]) for n in graph.nodes if graph.nodes[n]["op"].type == "kafka_source")
-    if summary:                       # not streamable: the lists, folded into digests
-        return _digested(outputs, order_dependent, read, scenario, work, span)
     return Reference(outputs, True, None, 0.0, tuple(sorted(order_dependent, key=str)), read,
                      reference_signature(scenario), work, span).timed(scenario)
 
@@ -157,14 +155,8 @@ def _outputs(graph, written: dict) -> dict:
     return outputs
 
 
-def _digested(outputs, order_dependent, read, scenario, work, span) -> Reference:
-    digests = {topic: digest_of(values) for topic, (values, _) in outputs.items()}
-    return Reference(None, True, None, 0.0, tuple(sorted(order_dependent, key=str)), read,
-                     reference_signature(scenario), work, span, digests).timed(scenario)
-
-
 def _streamed(scenario, graph, functions) -> Reference:
-    """The summary reference of a streamable job (``sim.ideal_stream``)."""
+    """The summary reference, evaluated a window at a time (``sim.ideal_stream``)."""
     order = _topological(graph)
     committed = committed_transaction_records(scenario)
     digests, given, order_dependent, span = stream_outputs(
@@ -195,10 +187,6 @@ def _topological(graph) -> list:
     return lexicographic_order(g, key=lambda n: graph.nodes[n]["index"])
 
 
-def _arrival(origin):
-    return origin[3], origin[0], origin[1], origin[2]
-
-
 def _merge(parts: list, always: bool = False, concat: bool = False) -> tuple:
     """Several (values, origins) flows as one, by their input's append time (stable: copies and
     records of one input keep their order); ``concat`` keeps the parts' order instead."""
@@ -208,8 +196,7 @@ def _merge(parts: list, always: bool = False, concat: bool = False) -> tuple:
     origins = [o for _, os_ in parts for o in os_]
     if concat:
         return values, origins
-    order = sorted(range(len(values)), key=lambda i: _arrival(origins[i]))
-    return [values[i] for i in order], [origins[i] for i in order]
+    return by_arrival(values, origins)
 
 
 def _source(scenario, op, records) -> tuple:

@@ -1,8 +1,4 @@
-"""The small job graph (sim.digraph.Dag) answers as networkx.DiGraph does, orders included, and a
-small run does not import the heavy modules it does not use."""
-import subprocess
-import sys
-
+"""The small job graph (sim.digraph.Dag) answers as networkx.DiGraph does, orders included."""
 import networkx as nx
 from hypothesis import given, settings, strategies as st
 
@@ -72,16 +68,3 @@ def test_job_graph_is_still_a_networkx_digraph():
     assert isinstance(job.graph, nx.DiGraph) and job.graph is job.graph
     assert list(job.graph.nodes(data=True)) == list(job.dag.nodes(data=True))
     assert list(job.graph.edges(data=True)) == list(job.dag.edges(data=True))
-
-
-def test_a_small_run_imports_no_heavy_module():
-    """``import sim`` and ``snapsim run hello_world_crash`` leave networkx, matplotlib, dask, rich,
-    the explorer and the pictures unimported (they cost a small run most of its time)."""
-    code = ("import sys\nfrom sim.cli import main\ntry:\n    main(['run', 'hello_world_crash', '--quiet'])\n"
-            "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
-            "heavy = ['networkx', 'matplotlib', 'dask', 'distributed', 'rich', 'sim.explore', 'sim.report',"
-            " 'sim.figures', 'sim.course', 'sim.analysis.views.timing', 'sim.analysis.views.output',"
-            " 'sim.scenario.gate', 'sim.scenario.chandy_lamport']\n"
-            "print(sorted(m for m in sys.modules if any(m == h or m.startswith(h + '.') for h in heavy)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]", out.stdout + out.stderr

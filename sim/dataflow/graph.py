@@ -14,11 +14,10 @@ first access for code that wants networkx's algorithms.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
-from ..scenario import JobScenario
 from ..digraph import Dag, is_acyclic
+from ..scenario import JobScenario
 from .functions import FunctionRegistry
 
 if TYPE_CHECKING:

@@ -1,6 +1,4 @@
 """Schema of ``kind: chandy_lamport``: the classic marker algorithm on any directed graph."""
-from __future__ import annotations
-
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag
@@ -47,7 +45,7 @@ Event = Annotated[Union[Annotated[SendEvent, Tag("is:send")], Annotated[Snapshot
 class SnapshotExpect(Strict):
     id: int
     nodes: dict[str, int]
-    channels: dict[str, list[int]] = Field(default_factory=dict)
+    channels: dict[str, list[int]] = {}
 
 
 class CLExpect(Strict):
@@ -61,10 +59,10 @@ class ChandyLamportScenario(Strict):
     description: str = ""
     seed: int = 0
     nodes: dict[str, int] = Field(min_length=1)
-    links: list[tuple[str, str]] = Field(default_factory=list)
+    links: list[tuple[str, str]] = []
     delay: Annotated[DelaySpec, BeforeValidator(_delay)] = DelaySpec()
-    events: list[Event] = Field(default_factory=list)
-    run: dict[Literal["trace"], Literal["full", "control", "summary"]] = Field(default_factory=dict)
+    events: list[Event] = []
+    run: dict[Literal["trace"], Literal["full", "control", "summary"]] = {}
     expect: CLExpect = CLExpect()
     source: str = Field("<scenario>", exclude=True)
 

@@ -1,6 +1,4 @@
 """Shared pydantic building blocks: strict frozen models, durations, rates, comparisons."""
-from __future__ import annotations
-
 import re
 from typing import Annotated
 
@@ -14,7 +12,14 @@ __all__ = ["Strict", "Duration", "Rate", "Comparison", "compare", "TASK_REF"]
 
 
 class Strict(BaseModel):
-    """Base of every scenario model: unknown keys are errors, objects are frozen."""
+    """Base of every scenario model: unknown keys are errors, objects are frozen.
+
+    NOTE: an empty default is written ``= []`` or ``= {}`` (pydantic copies it for each object),
+    not ``Field(default_factory=list)``: pydantic reads a factory's signature, and reading a
+    built-in's loads Python's tokenizer, a few milliseconds of every start-up. The modules of
+    models (common, job, lifecycle, gate, chandy_lamport) do not ``from __future__ import
+    annotations``: pydantic would compile each annotation string back into the type it names.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, populate_by_name=True,
                               allow_inf_nan=False)

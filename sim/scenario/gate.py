@@ -1,6 +1,4 @@
 """Schema of ``kind: gate``: one task's input gate with a hand-scripted arrival sequence."""
-from __future__ import annotations
-
 import re
 from typing import Annotated, Literal, Optional
 
@@ -85,7 +83,7 @@ class GateScenario(Strict):
     aligned_timeout: Duration = 0.0
     processing_time: Duration = 0.0
     step: Duration = 1.0
-    created: dict[int, Duration] = Field(default_factory=dict)
+    created: dict[int, Duration] = {}
     sequence: list[Annotated[TimedItem, BeforeValidator(_timed)]] = Field(min_length=1)
     expect: GateExpect = GateExpect()
     source: str = Field("<scenario>", exclude=True)

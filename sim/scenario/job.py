@@ -1,6 +1,4 @@
 """Schema of ``kind: job``: a Kafka -> Flink -> Kafka pipeline (DESIGN.md, "kind: job")."""
-from __future__ import annotations
-
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
@@ -40,7 +38,7 @@ class GrowSpec(Strict):
 
 class TopicSpec(Strict):
     partitions: int = Field(1, ge=1, le=MAX_PARTITIONS)
-    grow: list[GrowSpec] = Field(default_factory=list)     # partitions added while the job runs
+    grow: list[GrowSpec] = []     # partitions added while the job runs
 
     def total(self) -> int:
         return max([self.partitions] + [g.partitions for g in self.grow])
@@ -55,7 +53,7 @@ class TopicSpec(Strict):
 class KafkaSpec(Strict):
     transaction_max_timeout: Duration = 900_000.0      # broker transaction.max.timeout.ms = 15 min
     abort_scan_interval: Duration = 10_000.0           # transaction.abort.timed.out.transaction.cleanup.interval.ms
-    topics: dict[str, TopicSpec] = Field(default_factory=dict)
+    topics: dict[str, TopicSpec] = {}
 
 
 class InputRecord(Strict):
@@ -184,7 +182,7 @@ class NetworkSpec(Strict):
 class JobSpec(Strict):
     parallelism: int = Field(1, ge=1, le=MAX_PARALLELISM)
     operators: list[Operator] = Field(min_length=1)
-    edges: list[EdgeSpec] = Field(default_factory=list)
+    edges: list[EdgeSpec] = []
     #: Flink chains forward edges of equal parallelism into one task (docs/architecture.md); ``false`` turns it off
     chaining: bool = True
     network: NetworkSpec = NetworkSpec()
@@ -339,14 +337,14 @@ class JobScenario(Strict):
     seed: int = 0
     flink_version: FlinkVersion = DEFAULT_VERSION
     kafka: KafkaSpec = KafkaSpec()
-    input: list[InputItem] = Field(default_factory=list)
+    input: list[InputItem] = []
     job: JobSpec
     checkpointing: CheckpointingSpec = CheckpointingSpec()
     state_backend: StateBackendSpec = StateBackendSpec()
     restart: RestartSpec = RestartSpec()
-    faults: list[Fault] = Field(default_factory=list)
-    lifecycle: list[LifecycleAction] = Field(default_factory=list)
-    consumers: list[ConsumerSpec] = Field(default_factory=list)
+    faults: list[Fault] = []
+    lifecycle: list[LifecycleAction] = []
+    consumers: list[ConsumerSpec] = []
     run: RunSpec = RunSpec()
     expect: JobExpect = JobExpect()
     source: str = Field("<scenario>", exclude=True)

@@ -11,8 +11,6 @@ Actions at times, in time order::
 :func:`check_lifecycle` checks the order a real cluster imposes: a savepoint, stop or cancel needs
 a running job, a submit a stopped or cancelled one, and ``from`` names an earlier savepoint.
 """
-from __future__ import annotations
-
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, Discriminator, Field, Tag

@@ -1,8 +1,6 @@
 """Turn pydantic's validation errors into one ScenarioError with file, line and key path."""
 from __future__ import annotations
 
-import difflib
-
 from pydantic import BaseModel, ValidationError
 
 from .errors import ScenarioError
@@ -122,6 +120,8 @@ def validate_model(model: type[BaseModel], data: dict, lines: dict, file: str):
         if err["type"] == "extra_forbidden":
             missing = [e["loc"][-1] for e in errors if e["type"] == "missing"
                        and tuple(e["loc"][:-1]) == tuple(err["loc"][:-1])]
+            import difflib                 # only for an error: not a cost of every start-up
+
             close = difflib.get_close_matches(str(err["loc"][-1]), [str(m) for m in missing], n=1)
             if close:
                 message += f" (did you mean '{close[0]}'?)"
