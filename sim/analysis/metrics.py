@@ -95,11 +95,20 @@ def final_counts(values) -> dict:
     topic or a keyed table downstream); other values are counted.
     """
     out: dict = {}
-    for v, parsed in zip(values, _parse_counts(values)):
+    get = out.get
+    for v in values:
+        if type(v) is str and "\n" not in v:            # _parse_counts' fast path, in this one loop
+            key, sep, n = v.rpartition(":::")
+            if sep and n.isascii() and (n.isdigit() or (n[:1] == "-" and n[1:].isdigit())):
+                out[key] = int(n)
+            else:
+                out[v] = get(v, 0) + 1
+            continue
+        parsed = parse_count(v)
         if parsed:
             out[parsed[0]] = parsed[1]
         else:
-            out[v] = out.get(v, 0) + 1
+            out[v] = get(v, 0) + 1
     return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
 
 
