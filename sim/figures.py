@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["FIGURES", "TITLES", "COMPARE_TITLES", "SCREENSHOTS", "make_figures", "make_screenshots"]
+__all__ = ["FIGURES", "TITLES", "COMPARE_TITLES", "ZOOM_TITLES", "SCREENSHOTS", "make_figures", "make_screenshots"]
 
-#: (scenario, output file, picture kind, time window in ms or None, style)
+#: (scenario, output file, picture kind, time window in ms or None, style); kind "zoom" draws the
+#: whole run with the window under it (views.compare.save_zoom)
 FIGURES = [
     # the README's picture: slide style, so that it stays readable at GitHub's column width
     ("hello_world_crash.yaml", "hello_world_crash.png", "timing", None, "slide"),
@@ -19,7 +20,8 @@ FIGURES = [
     ("recovery/unaligned_inflight_restore.yaml", "unaligned_barrier_overtakes.png", "timing", (95.0, 112.0),
      "notebook"),
     ("recovery/unaligned_inflight_restore.yaml", "unaligned_checkpoints.png", "checkpoints", None, "notebook"),
-    ("transactions/crash_before_notify_timed_out.yaml", "transaction_timeout.png", "timing", None, "notebook"),
+    # the whole run, and under it the crash a few ms after checkpoint 1 completes (kind "zoom": the window)
+    ("transactions/crash_before_notify_timed_out.yaml", "transaction_timeout.png", "zoom", (230.0, 310.0), "notebook"),
     # the two sinks and the lifecycle (docs/connectors.md, docs/lifecycle.md); a pair of scenarios is
     # drawn as two timing diagrams stacked on one time axis (titles: COMPARE_TITLES)
     (("transactions/checkpoints_wider_than_timeout.yaml", "connectors/kafka_sink_discards_commit.yaml"),
@@ -36,6 +38,12 @@ FIGURES = [
 COMPARE_TITLES = {"two_sinks_refused_commit.png": [
     "FlinkKafkaProducer: a refused commit fails over",
     "KafkaSink: the same commit is discarded, silently"]}
+
+
+#: output file of a "zoom" figure -> the titles of the whole run and of its window
+ZOOM_TITLES = {"transaction_timeout.png": [
+    "crash-before-notify-timed-out: T1 stays pre-committed until the broker aborts it at 3 s",
+    "230–310 ms: the sink crashes at 280 ms, before checkpoint 1's completion notice (due 302 ms) commits T1"]}
 
 
 #: (scenario, output file, URL fragment): screenshots of the HTML report in a headless browser
@@ -66,7 +74,8 @@ def make_screenshots(scenarios: Path, out: Path) -> list[Path]:
         for scenario, name, fragment in SCREENSHOTS:
             page = Path(tmp) / "report.html"
             write_html(run(load_scenario(scenarios / scenario)), page)
-            screenshot(page, out / name, fragment, size=(1400, 1750))
+            # a still (no instructions, no controls), ending under the state panel: not cut mid-card
+            screenshot(page, out / name, f"{fragment}&still", size=(1400, 3200), trim=True)
             written.append(out / name)
     return written
 
@@ -94,6 +103,10 @@ def make_figures(scenarios: Path, out: Path) -> list[Path]:
         if scenario not in traces:
             traces[scenario] = run(load_scenario(scenarios / scenario)).trace
         path = out / name
-        save(traces[scenario], path, kind=kind, window=window, style=style, title=TITLES.get(name))
+        if kind == "zoom":
+            from .analysis.views.compare import save_zoom
+            save_zoom(traces[scenario], path, window, ZOOM_TITLES.get(name), style)
+        else:
+            save(traces[scenario], path, kind=kind, window=window, style=style, title=TITLES.get(name))
         written.append(path)
     return written

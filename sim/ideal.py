@@ -34,15 +34,13 @@ from dataclasses import dataclass, replace
 
 from .dataflow import FunctionRegistry, JobGraph
 from .digraph import lexicographic_order
-from .ideal_stream import digest_of, stream_outputs, streamable
+from .ideal_stream import by_arrival, stream_outputs
 from .runtime.inputs import committed_transaction_records, input_rng, partition_records
-from .runtime.readers import ReadDigest
+from .runtime.readers import READ_FIELDS, ReadDigest
 from .scenario import JobScenario
 from .trace import Trace
 
 __all__ = ["Reference", "ideal_reference", "reference_signature"]
-
-READ_FIELDS = ("consumer", "isolation", "topic", "partition", "offset", "value", "origin", "txn")
 
 
 @dataclass(frozen=True)
@@ -79,9 +77,9 @@ class Reference:
         for topic in topics:
             values, origins = (self.outputs or {}).get(topic, ([], []))
             if trace.control:            # in bulk: Trace.emit per read would cost more than the reference
-                trace.emit_many(0.0, "consumer_read", READ_FIELDS,
-                                [("_reference", "read_uncommitted", topic, 0, i, value, origin, None)
-                                 for i, (value, origin) in enumerate(zip(values, origins))])
+                trace.emit_many(0.0, "consumer_read", READ_FIELDS, list(zip(range(len(values)), values, origins)),
+                                consumer="_reference", isolation="read_uncommitted", topic=topic, partition=0,
+                                txn=None)
             else:                        # one digest per topic: the checker adds those it judges
                 digest = ReadDigest(f"_reference:{topic}", "read_uncommitted", trace)
                 if self.digests is not None and topic in self.digests:
@@ -108,15 +106,13 @@ def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = 
     """
     functions = functions or FunctionRegistry()
     graph = JobGraph.build(scenario, functions).dag
-    if summary and streamable(graph):
+    if summary:
         return _streamed(scenario, graph, functions)
     records = partition_records(scenario, input_rng(random.Random(scenario.seed)))
     flows, order_dependent, written = _evaluate(scenario, graph, functions, records)
     outputs = _outputs(graph, written)
     work, span = _work(scenario, graph, flows)
     read = sum(len(flows[n][0]) for n in graph.nodes if graph.nodes[n]["op"].type == "kafka_source")
-    if summary:                       # not streamable: the lists, folded into digests
-        return _digested(outputs, order_dependent, read, scenario, work, span)
     return Reference(outputs, True, None, 0.0, tuple(sorted(order_dependent, key=str)), read,
                      reference_signature(scenario), work, span).timed(scenario)
 
@@ -159,14 +155,8 @@ def _outputs(graph, written: dict) -> dict:
     return outputs
 
 
-def _digested(outputs, order_dependent, read, scenario, work, span) -> Reference:
-    digests = {topic: digest_of(values) for topic, (values, _) in outputs.items()}
-    return Reference(None, True, None, 0.0, tuple(sorted(order_dependent, key=str)), read,
-                     reference_signature(scenario), work, span, digests).timed(scenario)
-
-
 def _streamed(scenario, graph, functions) -> Reference:
-    """The summary reference of a streamable job (``sim.ideal_stream``)."""
+    """The summary reference, evaluated a window at a time (``sim.ideal_stream``)."""
     order = _topological(graph)
     committed = committed_transaction_records(scenario)
     digests, given, order_dependent, span = stream_outputs(
@@ -197,10 +187,6 @@ def _topological(graph) -> list:
     return lexicographic_order(g, key=lambda n: graph.nodes[n]["index"])
 
 
-def _arrival(origin):
-    return origin[3], origin[0], origin[1], origin[2]
-
-
 def _merge(parts: list, always: bool = False, concat: bool = False) -> tuple:
     """Several (values, origins) flows as one, by their input's append time (stable: copies and
     records of one input keep their order); ``concat`` keeps the parts' order instead."""
@@ -210,8 +196,7 @@ def _merge(parts: list, always: bool = False, concat: bool = False) -> tuple:
     origins = [o for _, os_ in parts for o in os_]
     if concat:
         return values, origins
-    order = sorted(range(len(values)), key=lambda i: _arrival(origins[i]))
-    return [values[i] for i in order], [origins[i] for i in order]
+    return by_arrival(values, origins)
 
 
 def _source(scenario, op, records) -> tuple:

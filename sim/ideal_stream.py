@@ -1,171 +1,278 @@
-"""The ideal reference at ``trace: summary``, streamed in bounded memory.
+"""The ideal reference at ``trace: summary``, evaluated a window at a time in bounded memory.
 
 A summary trace keeps no values, so the checker compares only what a reader's digest keeps: a
 count, an order-independent digest and the last count per key, per judged topic. This module
-evaluates the job of :mod:`sim.ideal` record by record through chained generators (a source
-merges its partitions by append time, operators apply their functions as records pass, a sink
-folds what it writes into a :class:`~sim.runtime.readers.ReadDigest`), so memory holds the
-keyed state and a few chunks of input, not the output.
+evaluates the job of :mod:`sim.ideal` one *window* of append times at a time: the records of
+every input partition appended before the window's end are merged by arrival, every operator
+(in topological order) applies its function to the window's records held as two lists, values
+and origins (a map keeps the origins' list as it is: no tuple is built per record and operator,
+which is why the pairwise ``UserFunction.batch`` forms are not used here), and each sink folds
+what it writes into a :class:`~sim.runtime.readers.ReadDigest`. Memory holds the keyed state and
+a window of records, not the output.
 
-The records meet in the very order of :mod:`sim.ideal`'s lists: ``heapq.merge`` is stable (ties
-go to the earlier input, then keep their order), as ``sorted`` of the concatenation is, and every
-flow is already in arrival order. Jobs where one operator feeds several (a stream would have to
-be buffered for the other branch) or a source reads a topic the job writes fall back to the lists.
+The ideal run does not depend on the job's shape here: an operator feeding several reads the
+same window's lists, and a source reading a topic the job writes gets the window's output of its
+sinks (which come first in the order), merged by arrival with the topic's own input.
+
+Why the records meet in the very order of :mod:`sim.ideal`'s lists. There, every flow is in
+arrival order (append time, topic, partition, offset) and an operator's inputs are merged by a
+*stable* sort of their concatenation (ties: the earlier input, then its own order).
+
+* A window ends at ``end``, at most the smallest last buffered append time of the partitions
+  that may still give more; a window takes the records appended strictly before ``end``. A partition's
+  times never decrease, so no record of a later window arrives before one of this window: the
+  windows split every flow at the same arrival key, and their concatenation is the whole flow.
+* Inside a window, a stable sort of the concatenated parts orders the records as the stable sort
+  of the whole concatenation orders them (both sort by the same key and keep the parts' order on
+  ties), and operators map each record to its outputs in order; so window by window, every
+  flow is the list flow's next slice.
 """
 from __future__ import annotations
 
-import heapq
-from itertools import islice
+from bisect import bisect_left
+from itertools import repeat
+from operator import itemgetter
 
 from .runtime.inputs import stream_partitions
-from .runtime.readers import ReadDigest
+from .runtime.readers import MASK, ReadDigest
 
-__all__ = ["streamable", "stream_outputs", "digest_of"]
+__all__ = ["stream_outputs", "by_arrival"]
 
-BATCH = 4096            # values folded into a digest at a time
-
-
-def streamable(graph) -> bool:
-    """Whether the job can be streamed: no operator feeds two, no source reads a topic it writes."""
-    ops = [d["op"] for _, d in graph.nodes(data=True)]
-    written = {op.topic for op in ops if op.type == "kafka_sink"}
-    return (all(graph.out_degree(n) <= 1 for n in graph.nodes)
-            and not any(op.type == "kafka_source" and op.topic in written for op in ops))
+INF = float("inf")
+WINDOW = 1024          # records per partition and window, about (a chunk of input is 4096 lines)
 
 
-def digest_of(values) -> ReadDigest:
-    """A reader's digest of ``values`` (in order), fed in batches."""
-    digest = ReadDigest("", "read_uncommitted", None)
-    it = iter(values)
-    while batch := list(islice(it, BATCH)):
-        digest.add(batch)
-    return digest
+def by_arrival(values: list, origins: list) -> tuple[list, list]:
+    """``values`` and their ``origins`` sorted stably by arrival: append time, then topic,
+    partition, offset. An origin is ``(topic, partition, offset, time)``, so comparing
+    ``(time, origin)`` compares just those; the keys are built in C, not by a function per record."""
+    keys = list(zip(map(itemgetter(3), origins), origins))
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return list(map(values.__getitem__, order)), list(map(origins.__getitem__, order))
 
 
-def _arrival(pair):
-    origin = pair[1]
-    return origin[3], origin[0], origin[1], origin[2]
+class _Partition:
+    """One input partition, read a chunk at a time: the buffered append times and values, and
+    the offset of the first buffered record."""
+
+    __slots__ = ("chunks", "times", "values", "offset", "done")
+
+    def __init__(self, chunks) -> None:
+        self.chunks, self.times, self.values, self.offset, self.done = iter(chunks), [], [], 0, False
+
+    def fill(self) -> None:
+        """Buffer the next chunk (``done`` when there is none)."""
+        chunk = next(self.chunks, None)
+        if chunk is None:
+            self.done = True
+        else:
+            self.times += chunk[0]
+            self.values += chunk[1]
+
+    def take(self, end: float) -> tuple[list, list, int]:
+        """``(times, values, first offset)`` of the buffered records appended before ``end``, dropped."""
+        n = bisect_left(self.times, end)
+        times, values, offset = self.times[:n], self.values[:n], self.offset
+        del self.times[:n], self.values[:n]
+        self.offset += n
+        return times, values, offset
 
 
-class _Counted:
-    """Counts what passes (and, for a source, the first and last append time)."""
-
-    def __init__(self, it, times: bool = False) -> None:
-        self.n, self.first, self.last = 0, None, None
-        self.it = self._times(it) if times else self._count(it)
-
-    def _count(self, it):
-        for pair in it:
-            self.n += 1
-            yield pair
-
-    def _times(self, it):
-        for pair in it:
-            self.n += 1
-            t = pair[1][3]
-            if self.first is None or t < self.first:
-                self.first = t
-            if self.last is None or t > self.last:
-                self.last = t
-            yield pair
+def _window_end(parts) -> float:
+    """The end of the next window: records appended before it are all buffered (see the module
+    docstring), at most about ``WINDOW`` per partition; refills the partitions until the window
+    holds a record or the input is done."""
+    while True:
+        for p in parts:
+            while not p.times and not p.done:
+                p.fill()
+        pending = [p for p in parts if not p.done]
+        end = min(p.times[-1] for p in pending) if pending else INF
+        cap = min((p.times[WINDOW] for p in parts if len(p.times) > WINDOW), default=INF)
+        for candidate in (min(end, cap), end):      # any earlier end is as safe: prefer a small window
+            if any(p.times and p.times[0] < candidate for p in parts) or candidate == INF:
+                return candidate
+        for p in pending:                # every buffered record is at ``end`` or later: read on
+            if p.times[-1] == end:
+                p.fill()
 
 
-def _source(scenario, op, inputs, committed):
-    """What a source reads, ``(value, origin)`` pairs in arrival order (see ``ideal._source``),
-    with the committed records of transactional input (``committed``: ``ideal._committed``'s
-    ``(values, origins)``, sorted stably here: the merge wants every part in arrival order)."""
-    spec = scenario.kafka.topics[op.topic]
-    mode = op.start_from if op.start_from != "group_offsets" else op.auto_offset_reset
-    parts = []
-    for index in range(spec.total()):
-        if index >= spec.partitions and not op.partition_discovery_interval:
-            continue
-        skip = mode == "latest" and index < spec.partitions      # NOTE: as ideal._source
-        parts.append(_partition(op.topic, index, inputs.get((op.topic, index), ()), skip))
-    flat = heapq.merge(*parts, key=_arrival)
-    if not committed[0]:
-        return flat
-    return heapq.merge(flat, sorted(zip(*committed), key=_arrival), key=_arrival)
+class _Source:
+    """What a source reads: its partitions (see ``ideal._source``) and its committed transactional
+    input (``ideal._committed``'s ``(values, origins)``, in arrival order), a window at a time."""
+
+    def __init__(self, scenario, op, committed) -> None:
+        spec = scenario.kafka.topics[op.topic]
+        mode = op.start_from if op.start_from != "group_offsets" else op.auto_offset_reset
+        # NOTE: as ideal._source: 'latest' skips what was written at or before 0 ms; partitions
+        # added later are read (from the earliest offset) only with discovery
+        self.topic = op.topic
+        self.partitions = [(index, mode == "latest" and index < spec.partitions) for index in range(spec.total())
+                           if index < spec.partitions or op.partition_discovery_interval]
+        self.committed = by_arrival(*committed) if committed[0] else ([], [])
+        self.first = self.last = None
+
+    def window(self, taken: dict, end: float, written: list) -> tuple[list, list]:
+        """The ``(values, origins)`` of this window, in arrival order (``written``: the window's
+        output of the job's sinks into this topic)."""
+        values, origins, topic = [], [], self.topic
+        parts = 0                        # how many non-empty parts: one is in arrival order already
+        for index, skip in self.partitions:
+            times, vals, offset = taken.get((topic, index), ((), (), 0))
+            if skip:
+                kept = [k for k, t in enumerate(times) if t > 0]
+                vals, times, offset = [vals[k] for k in kept], [times[k] for k in kept], [offset + k for k in kept]
+            else:
+                offset = range(offset, offset + len(times))
+            values += vals
+            origins += zip(repeat(topic), repeat(index), offset, times)
+            parts += bool(vals)
+        committed, their = self.committed
+        n = bisect_left([o[3] for o in their], end) if committed else 0
+        if n:
+            values += committed[:n]
+            origins += their[:n]
+            del committed[:n], their[:n]
+        for vals, origs in written:
+            values += vals
+            origins += origs
+            parts += bool(vals)
+        if parts + bool(n) > 1:
+            values, origins = by_arrival(values, origins)
+        if origins:
+            self.first = origins[0][3] if self.first is None else self.first
+            self.last = origins[-1][3]
+        return values, origins
 
 
-def _partition(topic, index, records, skip: bool):
-    for offset, (t, value) in enumerate(records):
-        if skip and t <= 0:
-            continue
-        yield value, (topic, index, offset, t)
+class _KeyedSum:
+    """Running sums per key (``keyBy(0).sum(1)``), noting keys whose sums depend on arrival order
+    (as ``ideal._keyed_sum``: a key is order dependent when an addend differs from its first one
+    and comes from another partition; with equal addends that never happens)."""
+
+    def __init__(self, order_dependent: set) -> None:
+        self.state: dict = {}
+        self.firsts: dict = {}          # key -> (first addend, its topic, its partition)
+        self.addend = self              # the first addend of all (self: none yet)
+        self.mixed = False              # a key's first addend differs from it: check every record
+        self.order_dependent = order_dependent
+
+    def __call__(self, values: list, origins: list) -> tuple[list, list]:
+        state, firsts, out = self.state, self.firsts, []
+        get, append, check = state.get, out.append, self._check
+        if values and self.addend is self:
+            self.addend = values[0][1]
+        addend, mixed = self.addend, self.mixed
+        for (key, n), origin in zip(values, origins):
+            old = get(key)
+            if old is None:
+                old = 0
+                firsts[key] = (n, origin[0], origin[1])
+                mixed = mixed or n != addend
+            elif mixed or n != addend:        # NOTE: equal addends everywhere: nothing to check
+                check(key, n, origin)
+            total = old + n
+            state[key] = total
+            append((key, total))
+        self.mixed = mixed
+        return out, origins
+
+    def _check(self, key, n, origin) -> None:
+        first = self.firsts[key]
+        if first[0] != n and first[1:] != origin[:2]:
+            self.order_dependent.add(key)
 
 
-def _keyed_sum(it, order_dependent: set):
-    """Running sums per key, noting keys whose sums depend on arrival order (as ``ideal._keyed_sum``:
-    a key is order dependent when an addend differs from its first one and comes from another
-    partition; with equal addends that never happens)."""
-    state: dict = {}
-    seen: dict = {}
-    for (key, n), origin in it:
-        total = state.get(key, 0) + n
-        state[key] = total
-        first = seen.get(key)
-        if first is None:
-            seen[key] = (n, origin[:2])
-        elif first[0] != n and first[1] != origin[:2]:
-            order_dependent.add(key)
-        yield (key, total), origin
-
-
-def _flat(fn, it):
-    for value, origin in it:
-        for x in fn(value):
-            yield x, origin
-
-
-def _copies(it, copies: int):
-    for pair in it:
-        for _ in range(copies):
-            yield pair
-
-
-def _operator(op, it, functions, order_dependent):
-    if op.type == "kafka_sink":
-        return it
+def _operator(op, functions, order_dependent):
+    """A function from a window's ``(values, origins)`` to the operator's output ``(values, origins)``."""
     if op.type == "keyed_sum":
-        return _keyed_sum(it, order_dependent)
+        return _KeyedSum(order_dependent)
     fn = functions.get(op.function).fn
     if op.type == "map":
-        return ((fn(v), o) for v, o in it)
-    return _flat(fn, it)
+        return lambda values, origins: (list(map(fn, values)), origins)
+
+    def flat_map(values, origins):
+        outs = list(map(fn, values))
+        return [x for out in outs for x in out], [o for out, o in zip(outs, origins) for _ in range(len(out))]
+    return flat_map
+
+
+def _inputs(graph, name: str, chunks: dict) -> tuple[list, list]:
+    """The window's records into ``name``: its upstream operators' in arrival order, each copied
+    once per subtask over a broadcast edge (as ``ideal._inputs`` and ``ideal._merge``)."""
+    parts = []
+    for up in graph.predecessors(name):
+        copies = graph.nodes[name]["parallelism"] if graph.edges[up, name]["partitioner"] == "broadcast" else 1
+        values, origins = chunks[up]
+        parts.append((values, origins) if copies == 1 else
+                     ([v for v in values for _ in range(copies)], [o for o in origins for _ in range(copies)]))
+    if len(parts) == 1:
+        return parts[0]
+    return by_arrival([v for values, _ in parts for v in values], [o for _, origins in parts for o in origins])
+
+
+class _Job:
+    """The job's operators in ``order`` (topological, every sink before the sources reading its
+    topic), applied to one window after another."""
+
+    def __init__(self, scenario, graph, order: list, functions, committed) -> None:
+        self.graph, self.order = graph, order
+        self.ops = ops = {name: graph.nodes[name]["op"] for name in order}
+        self.order_dependent: set = set()
+        self.sources = {n: _Source(scenario, op, committed(op)) for n, op in ops.items() if op.type == "kafka_source"}
+        self.steps = {n: _operator(op, functions, self.order_dependent) for n, op in ops.items()
+                      if op.type not in ("kafka_source", "kafka_sink")}
+        # one digest per sink, added up in sink order at the end: the list reference writes each
+        # sink's whole output after the previous one's (the last value per key wins)
+        self.sinks = {n: ReadDigest("", "read_uncommitted", None) for n, op in ops.items() if op.type == "kafka_sink"}
+        self.given = dict.fromkeys(order, 0)
+
+    def window(self, taken: dict, end: float) -> None:
+        """Evaluate the window of the records appended before ``end`` (``taken``: each partition's)."""
+        chunks: dict = {}
+        written: dict = {}
+        for name in self.order:
+            op = self.ops[name]
+            if op.type == "kafka_source":
+                chunk = self.sources[name].window(taken, end, written.get(op.topic, []))
+            else:
+                chunk = _inputs(self.graph, name, chunks)
+                if op.type == "kafka_sink":
+                    written.setdefault(op.topic, []).append(chunk)
+                    if chunk[0]:
+                        self.sinks[name].add(chunk[0])
+                else:
+                    chunk = self.steps[name](*chunk)
+            chunks[name] = chunk
+            self.given[name] += len(chunk[0])
+
+    def span(self) -> tuple:
+        """The first and last append time of what the sources read (empty: nothing read)."""
+        read = [s for s in self.sources.values() if s.first is not None]
+        return (min(s.first for s in read), max(s.last for s in read)) if read else ()
 
 
 def stream_outputs(scenario, graph, order: list, functions, rng, committed) -> tuple:
-    """``({sink topic: ReadDigest}, {operator: records it gives}, order-dependent keys)``, and the
-    sources' span, evaluating the job in ``order`` (topological) with bounded memory;
-    ``committed(op)``: what a source reads of transactional input, as ``(values, origins)``."""
-    inputs = stream_partitions(scenario, rng)
-    flows: dict[str, _Counted] = {}
-    order_dependent: set = set()
-    span = [None, None]
-    for name in order:
-        op = graph.nodes[name]["op"]
-        if op.type == "kafka_source":
-            flows[name] = _Counted(_source(scenario, op, inputs, committed(op)), times=True)
-            continue
-        parts = []
-        for up in graph.predecessors(name):
-            copies = graph.nodes[name]["parallelism"] if graph.edges[up, name]["partitioner"] == "broadcast" else 1
-            parts.append(flows[up].it if copies == 1 else _copies(flows[up].it, copies))
-        merged = parts[0] if len(parts) == 1 else heapq.merge(*parts, key=_arrival)
-        flows[name] = _Counted(_operator(op, merged, functions, order_dependent))
-    digests = {d["op"].topic: ReadDigest("", "read_uncommitted", None)
-               for _, d in graph.nodes(data=True) if d["op"].type == "kafka_sink"}
-    for name in order:                 # drain every end of the graph: sinks, in order, into their topic
-        if graph.out_degree(name):
-            continue
-        op = graph.nodes[name]["op"]
-        it = flows[name].it
-        while batch := list(islice(it, BATCH)):
-            if op.type == "kafka_sink":
-                digests[op.topic].add([v for v, _ in batch])
-    for counted in flows.values():
-        if counted.first is not None:
-            span[0] = counted.first if span[0] is None else min(span[0], counted.first)
-            span[1] = counted.last if span[1] is None else max(span[1], counted.last)
-    return digests, {name: c.n for name, c in flows.items()}, order_dependent, tuple(span) if span[0] is not None else ()
+    """``({sink topic: ReadDigest}, {operator: records it gives}, order-dependent keys, span)``:
+    the job evaluated in ``order`` (topological, every sink before the sources reading its topic)
+    a window at a time; ``committed(op)``: what a source reads of transactional input, as
+    ``(values, origins)``; ``span``: the first and last append time of what the sources read."""
+    job = _Job(scenario, graph, order, functions, committed)
+    read = {(s.topic, index) for s in job.sources.values() for index, _ in s.partitions}
+    parts = {key: _Partition(chunks) for key, chunks in stream_partitions(scenario, rng).items() if key in read}
+    end = -INF
+    while end < INF:
+        end = _window_end(parts.values())
+        job.window({key: p.take(end) for key, p in parts.items()}, end)
+    return _by_topic(job.ops, job.sinks), job.given, job.order_dependent, job.span()
+
+
+def _by_topic(ops: dict, sinks: dict) -> dict:
+    """``{topic: ReadDigest}``: the digests of the sinks of each topic added up, in sink order."""
+    digests: dict = {}
+    for name, one in sinks.items():
+        total = digests.setdefault(ops[name].topic, ReadDigest("", "read_uncommitted", None))
+        total.count += one.count
+        total.digest = (total.digest + one.digest) & MASK
+        total.finals.update(one.finals)
+    return digests

@@ -140,9 +140,11 @@ class TraceEvent:
     A field may hold a tuple where the JSON line has a list (record provenance, shared by the
     write and the reads of one record); ``==`` compares as JSON does.
     NOTE: events are instances of one small ``__slots__`` class per (kind, fields) shape, made on
-    first use: about 40 % of the memory of a dict, and the kind is a class attribute. A trace of
-    millions of events therefore stays compact, and the run pauses the cyclic garbage collector
-    (engine.simulate) so that these objects cost no collection passes while they accumulate.
+    first use: about 40 % of the memory of a dict, and the kind is a class attribute. Events made
+    in bulk (:meth:`Trace.emit_many`) may hold fields that are the same in every row (the reader,
+    the topic, the task) as class attributes too: a consumer_read event then keeps 5 slots, not 9.
+    A trace of millions of events therefore stays compact, and the run pauses the cyclic garbage
+    collector (engine.simulate) so that these objects cost no collection passes while they accumulate.
     """
 
     __slots__ = ()
@@ -209,12 +211,16 @@ _SHAPES: dict[tuple, type] = {}
 _RESERVED = set(dir(TraceEvent))
 
 
-def _shape(kind: str, keys: tuple) -> type:
-    """The event class of ``kind`` with the JSON keys ``keys`` (``"kind"`` among them)."""
-    cls = _SHAPES.get((kind, keys))
+def _shape(kind: str, keys: tuple, constants: tuple = ()) -> type:
+    """The event class of ``kind`` with the JSON keys ``keys`` (``"kind"`` among them); the
+    ``(name, value)`` pairs of ``constants`` are class attributes (immutable values only), the
+    other fields slots, filled in the order of ``keys``."""
+    memo = (kind, keys, constants, tuple(type(v) for _, v in constants))     # 0, 0.0 and False differ
+    cls = _SHAPES.get(memo)
     if cls is None:
-        names = tuple(k for k in keys if k != "kind")
-        bad = [k for k in names if k in _RESERVED or not k.isidentifier()]
+        fixed = dict(constants)
+        names = tuple(k for k in keys if k != "kind" and k not in fixed)
+        bad = [k for k in (*names, *fixed) if k in _RESERVED or not k.isidentifier()]
         if bad:
             raise ValueError(f"trace field name(s) {bad} of {kind!r} cannot be event fields")
         # NOTE: a generated __init__ assigning each slot, as collections.namedtuple generates its
@@ -225,8 +231,8 @@ def _shape(kind: str, keys: tuple) -> type:
         exec(f"def __init__(self, {args}):\n{body}", namespace)     # noqa: S102 - names are identifiers
         cls = type(f"TraceEvent_{kind}", (TraceEvent,), {
             "__slots__": names, "kind": kind, "_keys": keys, "_keyset": frozenset(keys),
-            "__init__": namespace["__init__"]})
-        _SHAPES[(kind, keys)] = cls
+            "__init__": namespace["__init__"], **fixed})
+        _SHAPES[memo] = cls
     return cls
 
 
@@ -255,6 +261,14 @@ class Trace:
         self._index: dict[str, array] = {}
         self._indexed = 0                      # events[:_indexed] are in the index
         self._emit_shapes: dict[tuple, type] = {}
+        self._t_in = self._t = None            # the last time emitted and its rounded value
+
+    def _time(self, t: float) -> float:
+        # NOTE: events of one instant share one rounded float (24 bytes an event otherwise); the
+        # runtime passes env.now, one object per instant, so the identity test is exact and cheap
+        if t is not self._t_in:
+            self._t_in, self._t = t, round(t, 9)
+        return self._t
 
     def emit(self, t: float, kind: str, task: str | None = None, **fields) -> None:
         """Record one event if the trace level keeps its kind; always count it."""
@@ -266,16 +280,24 @@ class Trace:
                 head = ("t", "kind") if task is None else ("t", "kind", "task")
                 cls = self._emit_shapes[key] = _shape(kind, head + tuple(fields))
             if task is None:
-                self.events.append(cls(round(t, 9), *fields.values()))
+                self.events.append(cls(self._time(t), *fields.values()))
             else:
-                self.events.append(cls(round(t, 9), task, *fields.values()))
+                self.events.append(cls(self._time(t), task, *fields.values()))
 
-    def emit_many(self, t: float, kind: str, fields: tuple, rows: list) -> None:
-        """Record one event of ``kind`` (no task) per row of values of ``fields``, all at ``t``:
-        what ``emit`` would record, for many events of one shape at a fraction of the cost."""
+    def emit_many(self, t: float, kind: str, fields: tuple, rows: list, task: str | None = None,
+                  **constants) -> None:
+        """Record one event of ``kind`` per row, all at ``t``: what ``emit`` would record, for many
+        events of one shape at a fraction of the cost and memory.
+
+        ``fields`` names the fields in their JSON order; ``constants`` gives those that are the
+        same in every row (immutable values: strings, numbers, None), and each row the values of
+        the others, in the order of ``fields``.
+        """
         self.counters[kind] += len(rows)
         if KINDS[kind][0] <= self.rank:
-            cls, t = _shape(kind, ("t", "kind", *fields)), round(t, 9)
+            head = ("t", "kind") if task is None else ("t", "kind", "task")
+            fixed = tuple(constants.items()) if task is None else (("task", task), *constants.items())
+            cls, t = _shape(kind, head + tuple(fields), fixed), self._time(t)
             self.events += [cls(t, *row) for row in rows]
 
     def close(self, t: float) -> None:
@@ -296,7 +318,7 @@ class Trace:
             kind = events[i].kind
             positions = index.get(kind)
             if positions is None:
-                positions = index[kind] = array("q")
+                positions = index[kind] = array("I")    # 4 bytes an event: no trace holds 2**32
             positions.append(i)
         self._indexed = len(events)
         return index

@@ -204,6 +204,19 @@ def test_a_window_keeps_what_began_before_it(timeout_run):
     assert drawn["downtime"]                                       # the job went down at 280 ms
 
 
+def test_a_zoom_draws_the_whole_run_and_a_window_of_it_outlined(timeout_run, tmp_path):
+    from sim.analysis.views.compare import save_zoom
+    whole, zoom = save_zoom(timeout_run.trace, tmp_path / "z.png", (230.0, 310.0), ["all", "close-up"])
+    assert (tmp_path / "z.png").stat().st_size > 5_000
+    top, bottom = whole["lanes"][0].axes, zoom["lanes"][0].axes
+    # the run lasts past 5 s (restart 5 s after the 280 ms crash): its axis is in seconds; the window's in ms
+    assert bottom.get_xlim() == (230.0, 310.0) and top.get_xlim()[1] > 5.28
+    # the YAML's crash at 280 ms is in the close-up, and the outline on the whole run spans 0.23-0.31 s
+    assert [m.get_xdata()[0] for m in zoom["crashes"]] == [280.0]
+    [frame] = [p for p in top.patches if p.get_linestyle() == "--" and p.get_facecolor()[3] == 0]
+    assert [round(x, 2) for x in (frame.get_x(), frame.get_x() + frame.get_width())] == [0.23, 0.31]
+
+
 def test_records_held_in_a_blocked_channel_are_drawn_as_held():
     run = sim.run(SCENARIOS / "recovery" / "shuffle_crash_exactly_once.yaml")
     drawn = timing_diagram(run.trace, window=(950.0, 1300.0))
@@ -223,6 +236,25 @@ def test_no_aligned_labels_in_unaligned_runs_and_persisted_marks_above_barriers(
     assert fig
     restored = timing_diagram(run.trace)["inflight"]            # persisted buffers put back after the restart
     assert len(restored) == len(run.trace.of("inflight_restore")) > 0
+
+
+def test_records_an_unaligned_barrier_overtook_cross_its_arrow():
+    from matplotlib.patches import FancyArrowPatch
+    run = sim.run(SCENARIOS / "recovery" / "unaligned_inflight_restore.yaml")
+    drawn = timing_diagram(run.trace, window=(95.0, 112.0))
+    arrows = [a for a in drawn["overtaken"] if isinstance(a, FancyArrowPatch)]
+    # an unaligned barrier jumps the buffers queued in its channel, which are persisted: one arrow
+    # per persisted record (the checkpoint-1 persistings all fall inside the window)
+    persisted = [e for e in run.trace.of("buffer_persisted") if e["checkpoint"] == 1]
+    assert 95 <= min(e["t"] for e in persisted) and max(e["t"] for e in persisted) <= 112
+    assert len(arrows) == sum(e["n"] for e in persisted) > 0
+    sent = {e["channel"]: e["t"] for e in run.trace.of("barrier_send") if e["checkpoint"] == 1}
+    taken = {e["channel"]: e["t"] for e in run.trace.of("barrier_receive") if e["checkpoint"] == 1}
+    for arrow in arrows:
+        channel = next(ch for ch in sent if ch in arrow.get_gid())
+        (x_sent, _), (x_taken, _) = arrow._posA_posB
+        # FIFO channel: sent before the barrier; overtaken: processed after the barrier was taken
+        assert x_sent <= sent[channel] and x_taken >= taken[channel]
 
 
 def test_okabe_ito_checkpoint_colours_differ_from_crash_and_restore():
@@ -270,6 +302,28 @@ def test_chandy_lamport_diagram_shows_the_whole_run_and_channel_state_on_top():
     assert state.get_zorder() > max(c.get_zorder() for c in drawn["cuts"])
     last_marker = max(e["arrive"] for e in run.trace.of("cl_marker_send"))
     assert drawn["lanes"][0].axes.get_xlim()[1] > last_marker == 2.0
+
+
+@pytest.mark.parametrize("name", ["ring", "concurrent_snapshots"])
+@pytest.mark.parametrize("dpi", [100, 150])
+def test_chandy_lamport_labels_stay_off_the_cut_lines(name, dpi):
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(layout="constrained", dpi=dpi)
+    fig.snapsim_fit = True                           # sized as `snapsim figures` sizes it
+    drawn = cl_diagram(sim.run(SCENARIOS / "chandy_lamport" / f"{name}.yaml").trace, ax=fig.add_subplot())
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    boxes = [t.get_window_extent(canvas.get_renderer()) for t in drawn["labels"] if t.get_visible()]
+    assert boxes
+    for cut in drawn["cuts"]:                        # each segment of the cut, sampled, as thick as it is painted
+        pts = cut.get_transform().transform(cut.get_xydata())
+        half = cut.get_linewidth() / 2 * dpi / 72
+        for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:]):
+            for k in np.linspace(0, 1, 300):
+                point = (x0 + (x1 - x0) * k, y0 + (y1 - y0) * k)
+                assert not [b for b in boxes if b.padded(half).contains(*point)], f"a label lies on {cut.get_gid()}"
 
 
 @pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])

@@ -222,3 +222,16 @@ def test_an_exploration_too_big_to_run_is_refused(monkeypatch):
     monkeypatch.setattr(crashes, "MAX_POINTS", 100)
     with pytest.raises(ValueError, match="crash points to plan"):
         explore(HELLO_CRASH, crash_points=10)
+
+
+def test_an_exploration_and_a_sweep_compute_the_reference_once(monkeypatch):
+    # a crash or a checkpoint setting changes neither the input nor the job: one reference serves
+    # every run, and a run given one never computes its own
+    import sim.api as api
+    computed = []
+    real = api._ideal
+    monkeypatch.setattr(api, "_ideal", lambda *args, **kw: computed.append(args[0].name) or real(*args, **kw))
+    found = explore(HELLO_CRASH, crash_points=4)
+    assert found.summary()["runs"] > 1 and len(computed) == 1
+    rows = sweep(HELLO_CRASH, {"checkpointing.interval": ["100ms", "300ms", "1s"]})
+    assert len(rows) == 3 and len(computed) == 2

@@ -78,3 +78,12 @@ def test_widget_walkthrough_the_done_when_of_issue_19(player):
     for _ in range(4):
         c["next"].click()
     assert "replayed so far: world" in c["panel"].value
+
+
+def test_a_sink_with_no_open_transaction_says_none():
+    # cancel_resubmit_beyond_timeout: checkpoint 1 (1 s) pre-commits T1; KafkaSink begins a transaction
+    # only with its first record (docs/connectors.md: txn_begin) and none comes before the cancel at
+    # 1.05 s: at 1.1 s the sink holds T1 pending and nothing open
+    text = Player(sim.run(SCENARIOS / "lifecycle" / "cancel_resubmit_beyond_timeout.yaml").trace).text(1100)
+    line = next(l for l in text.splitlines() if l.startswith("count->format->sink[0]"))
+    assert "txn open none, pending" in line and "None" not in text

@@ -175,3 +175,17 @@ def test_browser_screenshot(page, tmp_path, chromium):
     # the cursor (vermillion #D55E00) is drawn over the diagram
     r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
     assert ((abs(r - 0xD5 / 255) < 0.06) & (abs(g - 0x5E / 255) < 0.06) & (b < 0.08)).sum() > 200
+
+
+def test_a_still_of_the_page_ends_under_the_state_panel(page, tmp_path, chromium):
+    import matplotlib.image as mpimg
+    # "&still": the page as a picture (the README's screenshot): no instructions to click, and
+    # it ends with the state panel, so a screenshot of a tall window trimmed of the blank page
+    # under it is not cut in the middle of a task's card
+    assert re.search(r'<body[^>]*class="still"', dump_dom(page, "t=291.1&still"))
+    assert not re.search(r'<body[^>]*class="still"', dump_dom(page, "t=291.1"))
+    png = screenshot(page, tmp_path / "still.png", "t=291.1&still", size=(1400, 3200), trim=True)
+    pixels = mpimg.imread(str(png))
+    assert 1000 < pixels.shape[0] < 3200 and pixels.shape[1] == 1400
+    assert (pixels[-20:, :, :3] > 0.99).all()                 # it ends on blank page, under the content
+

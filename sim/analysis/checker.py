@@ -16,12 +16,15 @@ Never "exactly once": a run judged against a reference that could not finish in 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from operator import attrgetter
 
 from .connector_causes import dirty_input, discarded_commit
 from ..provenance import Provenance
-from .metrics import checker_consumer, consumer_reads, consumer_summaries, parse_count, transactions
+from .metrics import _parse_counts, checker_consumer, consumer_reads, consumer_summaries, parse_count, transactions
 
 __all__ = ["check"]
+
+_VALUE = attrgetter("value")
 
 
 def _origin(origin: Provenance | None) -> str:
@@ -33,9 +36,10 @@ def _times(n: int) -> str:
 
 
 class _Context:
-    """Provenance lookups over the run's trace."""
+    """Provenance lookups over the run's trace; ``lost``: the values and input records (topic,
+    partition, offset) of the losses to explain, whose writes are looked up (None: all)."""
 
-    def __init__(self, trace) -> None:
+    def __init__(self, trace, lost: tuple | None = None) -> None:
         # an attempt begins with a restart (failover) or a submission (lifecycle)
         self.restarts = {e["attempt"]: e for e in trace.of("job_restart", "job_submit") if e.get("attempt")}
         self.resets = trace.of("source_offset_reset")
@@ -46,14 +50,18 @@ class _Context:
         self.timeouts = {e["txn"]: e for e in trace.of("txn_timeout")}
         self.appends = defaultdict(list)
         self.appends_by_origin = defaultdict(list)
-        self.input_txn = {}                    # (topic, partition, offset) -> txn of a transactional input record
-        for e in trace.of("kafka_append"):
-            if e.get("task") is None and e.get("txn"):
-                self.input_txn[(e["topic"], e["partition"], e["offset"])] = e["txn"]
-            self.appends[e["value"]].append(e)
-            origin = Provenance.of(e.get("origin"))
-            if origin:
-                self.appends_by_origin[(origin.topic, origin.partition, origin.offset)].append(e)
+        appends = trace.of("kafka_append")
+        # (topic, partition, offset) -> txn of a transactional input record (written by no task)
+        self.input_txn = {(e.topic, e.partition, e.offset): e.txn for e in appends
+                          if getattr(e, "task", None) is None and e.txn}
+        values, origins = lost if lost is not None else (None, None)
+        for e in appends if values is None else [e for e in appends if e.value in values]:
+            self.appends[e.value].append(e)
+        for e in appends if origins is None else [e for e in appends if e.origin and (len(e.origin) < 3 or
+                                                                                      e.origin[2] in origins[1])]:
+            origin = Provenance.of(e.origin)
+            if origin and (origins is None or origin[:3] in origins[0]):
+                self.appends_by_origin[origin[:3]].append(e)
         self.mode = None
 
     def restore_of(self, attempt: int) -> str:
@@ -88,14 +96,21 @@ class _Context:
 
 
 class _LazyContext:
-    """A :class:`_Context` built on first use: a run without violations never pays for it."""
+    """A :class:`_Context` built on first use: a run without violations never pays for it, and
+    one with losses looks up the writes of those (:meth:`focus`) only."""
 
     def __init__(self, trace) -> None:
-        self._trace, self._ctx = trace, None
+        self._trace, self._ctx, self._lost = trace, None, None
+
+    def focus(self, lost_reads: list) -> None:
+        """Look up the writes of these reference reads' values and input records only."""
+        origins = [Provenance.of(r.origin) for r in lost_reads]
+        keys = {o[:3] for o in origins if o}
+        self._lost = ({r.value for r in lost_reads}, (keys, {k[2] for k in keys}))
 
     def __getattr__(self, name):
         if self._ctx is None:
-            self._ctx = _Context(self._trace)
+            self._ctx = _Context(self._trace, self._lost)
         return getattr(self._ctx, name)
 
 
@@ -283,7 +298,9 @@ def check(run_trace, reference_trace) -> dict:
         return {**base, **_check_digests(reader, summaries[judged], _reference_digest(reference_trace, topics),
                                          bool(info.get("order_dependent")))}
     reads = consumer_reads(run_trace, judged) if judged else []
-    ref_reads = [r for r in consumer_reads(reference_trace, "_reference") if r.get("topic") in topics]
+    ref_reads = consumer_reads(reference_trace, "_reference")
+    if not set(map(attrgetter("topic"), ref_reads)) <= topics:
+        ref_reads = [r for r in ref_reads if r.topic in topics]
     if not ref_reads:
         return {**base, "ok": False, "explanation": [
             f"nothing to judge: the ideal run writes no output for {reader} to read (no input record reaches "
@@ -313,12 +330,13 @@ def _compare(reads: list, ref_reads: list, loose: set, ctx: _Context) -> dict:
     """
     exact_reads, loose_got = _partition(reads, loose)
     exact_ref, loose_want = _partition(ref_reads, loose)
-    got = Counter(r["value"] for r in exact_reads)
-    want = Counter(r["value"] for r in exact_ref)
+    got = Counter(map(_VALUE, exact_reads))
+    want = Counter(map(_VALUE, exact_ref))
     duplicates, lost, overcounted, found = [], [], [], []
     # NOTE: the same multiset (the common case) has nothing duplicated, lost or counted beyond the
-    # reference's final count (every value read is a reference value): skip the per-value pass
-    if got != want:
+    # reference's final count (every value read is a reference value): skip the per-value pass.
+    # Counted values have no zero counts, so dict equality is Counter equality, in C.
+    if dict.__ne__(got, want):
         _compare_exact(got, want, exact_reads, exact_ref, ctx, (duplicates, lost, overcounted, found))
     _compare_loose(loose_got, loose_want, duplicates, lost, overcounted, found)
     return {"ok": not (duplicates or lost or overcounted), "duplicates": duplicates, "lost": lost,
@@ -330,38 +348,60 @@ def _compare_exact(got: Counter, want: Counter, exact_reads: list, exact_ref: li
     """Duplicates, losses and over-counts of values judged one by one, explained, into ``out``."""
     duplicates, lost, overcounted, found = out
     ref_max: dict = {}
-    for v in want:
-        parsed = _split(v)
+    for parsed in _splits(list(want)):
         if parsed:
             ref_max[parsed[0]] = max(ref_max.get(parsed[0], parsed[1]), parsed[1])
-    by_value = defaultdict(list)
+    lost_reads, reported = [], set()
+    for r in exact_ref:
+        value = r.value
+        if got.get(value, 0) < want[value] and value not in reported:
+            reported.add(value)
+            lost_reads.append(r)
+    if hasattr(ctx, "focus"):
+        ctx.focus(lost_reads)
+    keys = dict(zip(got, _splits(list(got))))          # value -> (key, n) or None, in reading order
+    over = {value: kn for value, kn in keys.items() if kn and kn[0] in ref_max and kn[1] > ref_max[kn[0]]}
+    dup = {value for value, n in got.items() if value not in over and n > want.get(value, 0)}
+    by_value = defaultdict(list)                       # the reads of the values to explain
     for r in exact_reads:
-        by_value[r["value"]].append(r)
-    for value in got:                         # in reading order
-        parsed = _split(value)
-        if parsed and parsed[0] in ref_max and parsed[1] > ref_max[parsed[0]]:
-            overcounted.append({"value": value, "times": got[value], "reference_final": ref_max[parsed[0]]})
-            key_reads = [r for r in exact_reads if (_split(r["value"]) or (None,))[0] == parsed[0]]
-            found.append(("over-count", *_explain_overcount(value, parsed[0], parsed[1], ref_max[parsed[0]],
-                                                             by_value[value], ctx, key_reads)))
-        elif got[value] > want.get(value, 0):
+        if r.value in over or r.value in dup:
+            by_value[r.value].append(r)
+    by_key = defaultdict(list)                         # the reads of the over-counted keys
+    if over:
+        counted = {kn[0] for kn in over.values()}
+        for r in exact_reads:
+            kn = keys[r.value]
+            key = kn[0] if kn else None
+            if key in counted:
+                by_key[key].append(r)
+    for value in got:                                  # in reading order
+        if value in over:
+            key, n = over[value]
+            overcounted.append({"value": value, "times": got[value], "reference_final": ref_max[key]})
+            found.append(("over-count", *_explain_overcount(value, key, n, ref_max[key], by_value[value], ctx,
+                                                             by_key[key])))
+        elif value in dup:
             duplicates.append({"value": value, "times": got[value], "expected": want.get(value, 0)})
             found.append(("duplicate", *_explain_duplicate(value, by_value[value], want.get(value, 0), ctx)))
-    reported = set()
-    for r in exact_ref:
-        value = r["value"]
-        if got[value] < want[value] and value not in reported:
-            reported.add(value)
-            lost.append({"value": value, "times": got[value], "expected": want[value],
-                         "origin": list(r["origin"]) if r.get("origin") else None})
-            found.append(("loss", *_explain_loss(value, r, ctx)))
+    for r in lost_reads:
+        lost.append({"value": r.value, "times": got.get(r.value, 0), "expected": want[r.value],
+                     "origin": list(r.origin) if r.origin else None})
+        found.append(("loss", *_explain_loss(r.value, r, ctx)))
+
+
+def _splits(values: list) -> list:
+    """:func:`_split` of each value (the ``key:::n`` strings parsed fast)."""
+    return [parsed if parsed or not isinstance(v, (tuple, list)) else _split(v)
+            for v, parsed in zip(values, _parse_counts(values))]
 
 
 def _partition(rows: list, loose: set) -> tuple[list, dict]:
     """Rows judged value by value, and ``{key: [sums]}`` of the ``loose`` keys."""
+    if not loose:
+        return rows, {}
     exact, per_key = [], defaultdict(list)
     for r in rows:
-        kn = _split(r["value"]) if loose else None
+        kn = _split(r.value)
         if kn and kn[0] in loose:
             per_key[kn[0]].append(kn[1])
         else:

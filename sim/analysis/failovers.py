@@ -14,11 +14,11 @@ __all__ = ["failovers", "describe_failover"]
 
 def failovers(trace) -> list[dict]:
     """Every failover of a job run, in time order."""
-    tasks = [t["name"] if isinstance(t, dict) else t
-             for t in next((e.get("tasks") for e in trace if e["kind"] == "run_start"), None) or []]
+    start = trace.first("run_start")
+    tasks = [t["name"] if isinstance(t, dict) else t for t in (start.get("tasks") if start else None) or []]
     out: list[dict] = []
     crash = None
-    for e in trace:
+    for e in trace.of("task_crash", "job_failing", "job_restart", "job_failed"):
         kind = e["kind"]
         if kind == "task_crash":
             crash = e

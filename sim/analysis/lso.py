@@ -10,6 +10,8 @@ of the topic it held back. The timing diagram can draw the same intervals.
 """
 from __future__ import annotations
 
+from ..trace import TraceEvent, event
+
 __all__ = ["lso_holds"]
 
 _ENDS = {"txn_commit": "committed", "txn_abort": "aborted", "txn_timeout": "timed out"}
@@ -30,15 +32,28 @@ class _PartitionLog:
 def _readers(trace) -> dict[str, list[str]]:
     """topic -> the read_committed readers of it (consumers, and sources set to read_committed)."""
     out: dict[str, list[str]] = {}
-    for e in trace:
-        if e["kind"] == "run_start":
-            for c in e.get("consumers") or []:
-                if c["isolation"] == "read_committed":
-                    out.setdefault(c["topic"], []).append(c["name"])
-            for c in e.get("connectors") or []:
-                if c.get("isolation") == "read_committed":
-                    out.setdefault(c["topic"], []).append(f"operator '{c['operator']}' (read_committed source)")
+    for e in _events(trace, ("run_start",)):
+        for c in e.get("consumers") or []:
+            if c["isolation"] == "read_committed":
+                out.setdefault(c["topic"], []).append(c["name"])
+        for c in e.get("connectors") or []:
+            if c.get("isolation") == "read_committed":
+                out.setdefault(c["topic"], []).append(f"operator '{c['operator']}' (read_committed source)")
     return out
+
+
+def _events(trace, kinds: tuple) -> list:
+    """The events of ``kinds`` in order, from a :class:`~sim.trace.Trace` (its index) or a list of events."""
+    if hasattr(trace, "of"):
+        return trace.of(*kinds)
+    return [e if isinstance(e, TraceEvent) else event(e) for e in trace if e["kind"] in kinds]
+
+
+def _t_end(trace) -> float:
+    """The time of the last event before the ``summary`` (0 for none)."""
+    if hasattr(trace, "events"):
+        return max([0.0, *(e.t for e in trace.events if e.kind != "summary")])
+    return max([0.0, *(e["t"] for e in trace if e["kind"] != "summary")])
 
 
 def lso_holds(trace) -> list[dict]:
@@ -46,22 +61,20 @@ def lso_holds(trace) -> list[dict]:
     logs: dict[tuple, _PartitionLog] = {}
     tids: dict[str, str] = {}
     done: list[dict] = []
-    t_end = 0.0
-    for e in trace:
-        kind = e["kind"]
-        t_end = max(t_end, e["t"]) if kind != "summary" else t_end
-        if kind == "txn_begin":
-            tids[e["txn"]] = e["transactional_id"]
-        elif kind == "kafka_append":
-            key = (e["topic"], e["partition"])
+    for e in _events(trace, ("txn_begin", "kafka_append", *_ENDS)):
+        kind = e.kind
+        if kind == "kafka_append":              # NOTE: attributes, not e["..."]: one per record written
+            key = (e.topic, e.partition)
             log = logs.get(key) or logs.setdefault(key, _PartitionLog(*key))
-            txn = e.get("txn")
+            txn = e.txn
             if txn and txn not in log.open:
-                log.open[txn] = e["offset"]
+                log.open[txn] = e.offset
                 _move(log, e, done)
             if log.hold is not None and txn != log.hold["txn"]:
                 log.hold["waited"] += 1          # written behind the holder: invisible to read_committed
-        elif kind in _ENDS:
+        elif kind == "txn_begin":
+            tids[e["txn"]] = e["transactional_id"]
+        else:
             for log in logs.values():
                 if e["txn"] in log.open:
                     del log.open[e["txn"]]
@@ -72,12 +85,13 @@ def lso_holds(trace) -> list[dict]:
         if log.hold is not None:
             log.hold.update(end=None, ended="open at the end of the run")
             done.append(log.hold)
-    readers = _readers(trace)
     out = [h for h in done if h["ended"] != "committed" and (h["waited"] or h["ended"] != "aborted")]
-    for h in out:
-        h["transactional_id"] = tids.get(h["txn"])
-        h["readers"] = readers.get(h["topic"], [])
-        h["sentence"] = _sentence(h, t_end)
+    if out:
+        readers, t_end = _readers(trace), _t_end(trace)
+        for h in out:
+            h["transactional_id"] = tids.get(h["txn"])
+            h["readers"] = readers.get(h["topic"], [])
+            h["sentence"] = _sentence(h, t_end)
     return sorted(out, key=lambda h: (h["start"], h["topic"], h["partition"]))
 
 

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from itertools import repeat
+from operator import attrgetter, itemgetter, sub
 
 
 __all__ = ["consumer_summaries", "read_latency", "consumer_values", "consumer_reads", "final_counts", "checkpoints", "transactions", "restarts",
@@ -19,31 +22,82 @@ def parse_count(value):
     return None
 
 
+def _parse_counts(values) -> list:
+    """``parse_count`` of each value, fast for the common ``key:::n`` strings."""
+    out = []
+    append = out.append
+    for v in values:
+        # NOTE: the text after the last ':::' must be an ASCII integer, as _COUNT's greedy key
+        # leaves it (an earlier ':::' cannot match: the tail would hold the later one); a value
+        # with a newline ('.' and '$' treat it specially) goes through the pattern
+        if type(v) is str and "\n" not in v:
+            key, sep, n = v.rpartition(":::")
+            append((key, int(n)) if sep and n.isascii() and (n.isdigit() or (n[:1] == "-" and n[1:].isdigit()))
+                   else None)
+        else:
+            append(parse_count(v))
+    return out
+
+
+def _all_counts(values) -> dict | None:
+    """``{key: last n}`` when every value is a ``key:::n`` string with a non-negative ASCII n
+    (word counts: the common case), in passes that run in C; else None (see ``_parse_counts``)."""
+    if set(map(type, values)) - {str}:
+        return None
+    parts = list(map(str.rpartition, values, repeat(":::")))
+    ns = list(map(itemgetter(2), parts))
+    digits = "".join(ns)
+    if "" in set(map(itemgetter(1), parts)) or not all(ns) or not (digits.isascii() and digits.isdigit()) \
+            or "\n" in "".join(values):
+        return None
+    last = dict(zip(map(itemgetter(0), parts), ns))          # the last n per key wins
+    return {k: int(n) for k, n in last.items()}
+
+
+_VALUE, _CONSUMER, _ISOLATION, _T, _ORIGIN = (attrgetter(f) for f in ("value", "consumer", "isolation", "t", "origin"))
+_WHERE = ("topic", "partition", "offset")
+
+
 def consumer_reads(trace, name: str) -> list[dict]:
-    return [e for e in trace.of("consumer_read") if e["consumer"] == name]
+    """The ``consumer_read`` events of reader ``name``, in order."""
+    reads = trace.of("consumer_read")
+    if set(map(_CONSUMER, reads)) <= {name}:              # one reader (the common case): all of them
+        return reads
+    return [e for e in reads if e.consumer == name]
 
 
 def consumer_values(trace, hidden: bool = False) -> dict[str, list]:
-    """``{consumer: [value, ...]}`` in reading order (names starting with ``_`` unless ``hidden``)."""
+    """``{consumer: [value, ...]}`` in reading order (names starting with ``_`` unless ``hidden``).
+
+    NOTE: readers are listed as ``run_start`` declares them, then in the order of their first read
+    (the runtime writes ``run_start`` before any read).
+    """
     out: dict[str, list] = {}
-    for e in trace.of("run_start", "consumer_read"):
-        if e["kind"] == "run_start":
-            for c in e.get("consumers", []):
-                if hidden or not c["name"].startswith("_"):
-                    out[c["name"]] = []
-        elif hidden or not e["consumer"].startswith("_"):
-            out.setdefault(e["consumer"], []).append(e["value"])
+    for e in trace.of("run_start"):
+        for c in e.get("consumers", []):
+            if hidden or not c["name"].startswith("_"):
+                out[c["name"]] = []
+    reads = trace.of("consumer_read")
+    names = dict.fromkeys(map(_CONSUMER, reads))
+    for name in names:
+        if hidden or not name.startswith("_"):
+            out.setdefault(name, []).extend(map(_VALUE, reads if len(names) == 1 else
+                                                 [e for e in reads if e.consumer == name]))
     return out
 
 
 def checker_consumer(trace) -> str | None:
     """The read_committed reader the checker judges: a declared one, else ``_checker``."""
     names = []
-    for e in trace.of("run_start", "consumer_read"):
-        if e["kind"] == "run_start":
-            names += [c["name"] for c in e.get("consumers", []) if c["isolation"] == "read_committed"]
-        elif e["isolation"] == "read_committed" and e["consumer"] not in names:
-            names.append(e["consumer"])
+    for e in trace.of("run_start"):
+        names += [c["name"] for c in e.get("consumers", []) if c["isolation"] == "read_committed"]
+    declared = [n for n in names if not n.startswith("_")]
+    if declared:                         # the run's readers come first: no read can change the choice
+        return declared[0]
+    reads = trace.of("consumer_read")
+    for name, isolation in dict.fromkeys(zip(map(_CONSUMER, reads), map(_ISOLATION, reads))):  # in order of first read
+        if isolation == "read_committed" and name not in names:
+            names.append(name)
     for e in trace.of("consumer_summary"):
         if e["isolation"] == "read_committed" and e["consumer"] not in names:
             names.append(e["consumer"])
@@ -57,9 +111,11 @@ def final_counts(values) -> dict:
     Values of the form ``key:::n`` upsert their key (the last one read wins, as in a compacted
     topic or a keyed table downstream); other values are counted.
     """
+    fast = _all_counts(values)
+    if fast is not None:
+        return dict(sorted(fast.items(), key=lambda kv: str(kv[0])))
     out: dict = {}
-    for v in values:
-        parsed = parse_count(v)
+    for v, parsed in zip(values, _parse_counts(values)):
         if parsed:
             out[parsed[0]] = parsed[1]
         else:
@@ -115,13 +171,13 @@ def _checkpoints_of(events: list, submission: int) -> list[dict]:
 def transactions(trace) -> list[dict]:
     """Every sink transaction: its checkpoint, final status, records, and why it ended."""
     by_id: dict[str, dict] = {}
-    written: dict = {}                   # records appended per transaction (control and full traces)
-    for e in trace.of("kafka_append", "txn_begin", "txn_precommit", "txn_commit", "txn_abort", "txn_timeout",
-                      "commit_discarded"):
+    # records appended per transaction (control and full traces), counted apart: appends touch nothing else
+    written = Counter(map(attrgetter("txn"), trace.of("kafka_append")))
+    written.pop(None, None)
+    written.pop("", None)
+    for e in trace.of("txn_begin", "txn_precommit", "txn_commit", "txn_abort", "txn_timeout", "commit_discarded"):
         kind = e["kind"]
-        if kind == "kafka_append" and e.get("txn"):
-            written[e["txn"]] = written.get(e["txn"], 0) + 1
-        elif kind == "txn_begin":
+        if kind == "txn_begin":
             by_id[e["txn"]] = {"id": e["txn"], "task": e.get("task"), "transactional_id": e["transactional_id"],
                                "implementation": e.get("implementation"),
                                "checkpoint": None, "status": "open", "records": 0, "began": e["t"],
@@ -158,22 +214,36 @@ def summary_counters(trace) -> dict:
 def read_latency(trace) -> dict[str, dict]:
     """Per reader, in ms: ``mean``/``max``/``min`` from the sink's write to the read, and
     ``end_to_end_mean``/``end_to_end_max`` from the input record's write to the read."""
-    # NOTE: trace events also read as attributes (TraceEvent), faster than e["..."] in these
-    # loops over every write and read of a control trace
-    written = {(e.topic, e.partition, e.offset): e.t for e in trace.of("kafka_append")}
-    out: dict[str, tuple[list, list]] = {}
-    for e in trace.of("consumer_read"):
-        if not e.consumer.startswith("_"):           # hidden readers are not reported
-            lat, e2e = out.setdefault(e.consumer, ([], []))
-            t = written.get((e.topic, e.partition, e.offset))
-            if t is not None:
-                lat.append(e.t - t)
-            origin = e.get("origin")
-            if origin and len(origin) > 3 and origin[3] is not None:      # Provenance.time
-                e2e.append(e.t - origin[3])
-    return {name: {"mean": sum(v) / len(v), "max": max(v), "min": min(v), "reads": len(v),
-                   "end_to_end_mean": sum(w) / len(w) if w else None, "end_to_end_max": max(w) if w else None}
-            for name, (v, w) in out.items() if not name.startswith("_") and v}
+    # NOTE: loops over every write and read of a control trace, as columns (map over attribute
+    # getters and operator.sub run in C); the differences keep the reading order, so the sums are
+    # the same floats as one loop's
+    appends = trace.of("kafka_append")
+    written = dict(zip(zip(*(map(attrgetter(f), appends) for f in _WHERE)), map(_T, appends)))
+    reads = trace.of("consumer_read")
+    out = {}
+    names = dict.fromkeys(map(_CONSUMER, reads))
+    for name in names:
+        if name.startswith("_"):                       # hidden readers are not reported
+            continue
+        mine = reads if len(names) == 1 else [e for e in reads if e.consumer == name]
+        try:                                           # every record's write is in the trace
+            v = list(map(sub, map(_T, mine), map(written.get, zip(*(map(attrgetter(f), mine) for f in _WHERE)))))
+        except TypeError:
+            wrote = map(written.get, zip(*(map(attrgetter(f), mine) for f in _WHERE)))
+            v = [e.t - b for e, b in zip(mine, wrote) if b is not None]
+        w = _since_input(mine)
+        if v:
+            out[name] = {"mean": sum(v) / len(v), "max": max(v), "min": min(v), "reads": len(v),
+                         "end_to_end_mean": sum(w) / len(w) if w else None, "end_to_end_max": max(w) if w else None}
+    return out
+
+
+def _since_input(reads: list) -> list:
+    """Each read's time since its input record's append (``Provenance.time``, item 3), where known."""
+    try:                                               # every read has its input's time
+        return list(map(sub, map(_T, reads), map(itemgetter(3), map(_ORIGIN, reads))))
+    except (TypeError, IndexError):                    # an empty or short provenance, or no time
+        return [e.t - o[3] for e, o in zip(reads, map(_ORIGIN, reads)) if o and len(o) > 3 and o[3] is not None]
 
 
 def consumer_summaries(trace) -> dict[str, dict]:

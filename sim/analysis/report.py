@@ -14,7 +14,7 @@ __all__ = ["build_report"]
 
 def tasks(trace) -> list[dict]:
     """``[{name, operators, subtask, parallelism}]``: the (chained) tasks, from ``run_start``."""
-    start = next((e for e in trace if e["kind"] == "run_start"), {})
+    start = trace.first("run_start") or {}
     return [dict(t) for t in start.get("tasks") or [] if isinstance(t, dict)]
 
 

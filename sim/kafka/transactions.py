@@ -35,7 +35,7 @@ class Transaction:
     timeout: float
     state: str = "open"           # open | committed | aborted
     first_write: float | None = None
-    partitions: dict = field(default_factory=dict)     # Partition -> records written
+    partitions: dict = field(default_factory=dict)     # Partition -> records written (while open)
     records: int = 0
     checkpoint: int | None = None  # set by the sink at pre-commit
     ended: float | None = None
@@ -127,6 +127,9 @@ class TransactionCoordinator:
             del self.ongoing[txn.transactional_id]
         for partition in txn.partitions:
             partition.end_transaction(now, txn.id, commit)
+        # NOTE: the markers are written; the coordinator keeps every transaction by name (a restored
+        # snapshot may commit one again), so the ended ones keep no more than their outcome
+        txn.partitions = {}
 
     def open_transactions(self, prefix: str) -> list[Transaction]:
         """Open transactions whose transactional id starts with ``prefix``."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import heapq
 import random
 import sys
+from itertools import islice
 from zlib import crc32
 
 from ..kafka.transactions import KafkaError
@@ -206,16 +207,21 @@ def partition_records(scenario, rng) -> dict:
 
 
 def stream_partitions(scenario, rng) -> dict:
-    """``{(topic, partition): iterator of (time, value)}``: what :func:`partition_records` gives,
-    produced lazily (iterate the partitions of one item side by side, or its lines pile up)."""
+    """``{(topic, partition): iterator of (times, values) chunks}``: what :func:`partition_records`
+    gives, produced lazily a chunk at a time (read the partitions of one item side by side, or its
+    lines pile up)."""
     return {key: _merged_lazily(streams) for key, streams in _streams(scenario, rng).items()}
 
 
 def _merged_lazily(streams: list):
-    """Several items' records by time, ties in item order (``heapq.merge`` is stable), as
-    :func:`_merged` orders them."""
-    items = [(x for chunk in s for x in zip(*chunk)) for s in streams]
-    return items[0] if len(items) == 1 else heapq.merge(*items, key=lambda r: r[0])
+    """Several items' chunks as one partition's, by time, ties in item order (``heapq.merge`` is
+    stable), as :func:`_merged` orders them; one item's chunks as they come."""
+    if len(streams) == 1:
+        yield from streams[0]
+        return
+    merged = heapq.merge(*[(x for chunk in s for x in zip(*chunk)) for s in streams], key=lambda r: r[0])
+    while rows := list(islice(merged, CHUNK)):
+        yield [r[0] for r in rows], [r[1] for r in rows]
 
 
 def write_inputs(scenario, cluster, rng, lazy_topics) -> None:

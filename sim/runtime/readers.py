@@ -85,13 +85,18 @@ def attach_consumers(specs, cluster, trace) -> list[ReadDigest]:
     return digests
 
 
+READ_FIELDS = ("consumer", "isolation", "topic", "partition", "offset", "value", "origin", "txn")
+
+
 def _detailed_listener(consumer: Consumer, trace):
     def listener(partition, t):
-        for offset in consumer.poll(partition, t):
-            trace.emit(t, "consumer_read", None, consumer=consumer.name, isolation=consumer.isolation,
-                       topic=partition.topic, partition=partition.index, offset=offset,
-                       value=partition.value(offset), origin=partition.origin(offset),
-                       txn=partition.txn(offset))
+        offsets = consumer.poll(partition, t)
+        if offsets:
+            # one consumer_read event per record; the reader and the partition are the same in all
+            rows = [(o, partition.value(o), partition.origin(o), partition.txn(o)) for o in offsets]
+            trace.emit_many(t, "consumer_read", READ_FIELDS, rows, consumer=consumer.name,
+                            isolation=consumer.isolation, topic=partition.topic, partition=partition.index)
+            partition.release()
     return listener
 
 

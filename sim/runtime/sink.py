@@ -20,6 +20,8 @@ read.
 """
 from __future__ import annotations
 
+from itertools import repeat
+
 from ..kafka.clients import Producer
 from ..kafka.transactions import InvalidTimeout, KafkaError
 from ..provenance import Provenance
@@ -31,6 +33,23 @@ __all__ = ["TwoPhaseCommitSink", "FlinkKafkaProducer", "POOL_SIZE", "SAFE_SCALE_
 
 POOL_SIZE = 5
 SAFE_SCALE_DOWN_FACTOR = 5
+APPEND_FIELDS = ("topic", "partition", "offset", "value", "txn", "origin")     # kafka_append, in JSON order
+
+
+def _provenances(origins, attempt) -> list:
+    """A Provenance per origin (None stays None), one per distinct origin object."""
+    made: dict = {}
+    make = tuple.__new__
+    out = []
+    for o in origins:
+        if o is None:
+            out.append(None)
+            continue
+        p = made.get(id(o))               # the origins are alive: their ids are distinct
+        if p is None:
+            p = made[id(o)] = make(Provenance, (*o, attempt))
+        out.append(p)
+    return out
 
 
 class TwoPhaseCommitSink(Operator):
@@ -127,20 +146,18 @@ class TwoPhaseCommitSink(Operator):
             raise TaskFailure("no open transaction: the transactional producer failed to initialise")
         if self.trace.control:
             # NOTE: with a detailed trace the log stores each record's whole provenance (input origin
-            # and attempt) as one tuple, which the kafka_append and every consumer_read event share
-            make = tuple.__new__
-            origins, attempt = [make(Provenance, (*o, attempt)) if o is not None else None for o in origins], None
+            # and attempt) as one tuple, which the kafka_append and every consumer_read event share;
+            # so do the records of one input line in this buffer (their origin is one object)
+            origins, attempt = _provenances(origins, attempt), None
         try:
             first = self.producer.send(now, values, origins, txn, attempt)
         except KafkaError as exc:
             raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
         if self.trace.control:
-            part = self.partition
-            trace, name, tid, topic, index = self.trace, self.task_name, txn.id if txn is not None else None, \
-                part.topic, part.index
-            for k, value in enumerate(values):
-                trace.emit(now, "kafka_append", name, topic=topic, partition=index, offset=first + k, value=value,
-                           txn=tid, origin=origins[k])
+            tid = txn.id if txn is not None else None
+            self.trace.emit_many(now, "kafka_append", APPEND_FIELDS,
+                                 list(zip(range(first, first + len(values)), values, repeat(tid), origins)),
+                                 task=self.task_name, topic=self.partition.topic, partition=self.partition.index)
 
     # --- checkpoints -------------------------------------------------------------------------
     def flush_batch(self) -> bool:

@@ -58,10 +58,24 @@ def dump_dom(page: Path, fragment: str = "", timeout: float = 60) -> str:
 
 
 def screenshot(page: Path, png: Path, fragment: str = "", size: tuple[int, int] = (1400, 1800),
-               timeout: float = 60) -> Path:
-    """Save a PNG of the page (window ``size`` in CSS pixels) opened with ``#fragment``."""
+               timeout: float = 60, trim: bool = False) -> Path:
+    """Save a PNG of the page (window ``size`` in CSS pixels) opened with ``#fragment``; ``trim`` cuts
+    the blank page under its content (take a window taller than the page: it ends where the page does)."""
     png = Path(png).resolve()
     _run([f"--window-size={size[0]},{size[1]}", f"--screenshot={png}", _url(page, fragment)], timeout)
     if not png.exists():
         raise BrowserError(f"the browser wrote no screenshot to {png}")
+    if trim:
+        _trim(png)
     return png
+
+
+def _trim(png: Path, margin: int = 24) -> None:
+    """Cut the white rows under the last non-white one (keeping ``margin`` pixels)."""
+    from PIL import Image, ImageChops          # matplotlib's own dependency
+
+    with Image.open(png) as im:
+        image = im.convert("RGB")
+    box = ImageChops.difference(image, Image.new("RGB", image.size, "white")).getbbox()
+    if box and box[3] + margin < image.height:
+        image.crop((0, 0, image.width, box[3] + margin)).save(png, optimize=False)

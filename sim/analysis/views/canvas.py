@@ -154,7 +154,7 @@ class Canvas:
         Its marks and lines are kept free of labels (see :meth:`LabelLayer.avoid`)."""
         self.drawn.setdefault(category, []).append(artist)
         if not self.dense:
-            keep_clear(self.labels, artist, soft=category in ("records", "held"))
+            keep_clear(self.labels, artist, soft=category in ("records", "held", "overtaken"))
         return artist
 
     def key(self, label: str, handle) -> None:

@@ -43,9 +43,9 @@ def cl_diagram(trace, ax=None, window=None, title: str | None = None, style="not
     _markers(ax, events, lanes, st, drawn)
     legend = _cuts(ax, labels, events, lanes, st, drawn)
     from .canvas import keep_clear
-    for category in ("messages", "markers", "records", "channel_state"):
+    for category in ("messages", "markers", "records", "channel_state", "cuts"):
         for artist in drawn[category]:
-            keep_clear(labels, artist)             # the token counts go beside arrows and dots, not on them
+            keep_clear(labels, artist)             # the token counts go beside arrows, dots and cuts, not on them
     start = next((e for e in events if e["kind"] == "run_start"), {})
     ax.set_title(title or start.get("scenario", "chandy-lamport"), loc="left", fontsize=st.title, fontweight="bold")
     ax.set_xlabel("time (ticks); numbers on arrows = tokens sent", fontsize=st.tick)
@@ -147,7 +147,8 @@ def _cuts(ax, labels, events, lanes, st, drawn) -> dict:
         for y, t, node, tokens in pts:
             dot = ax.plot([t], [y], "o", color=color, ms=st.marker * 1.1, zorder=6)[0]
             drawn["records"].append(tip(dot, f"record-{sid}-{node}", f"{node} recorded {tokens} for snapshot {sid}"))
-            labels.add(t, y, f"{tokens}", ((4, 6), (4, -14), (-12, 6)), 0, color=color, fontweight="bold")
+            labels.add(t, y, f"{tokens}", ((4, 6), (4, -14), (-12, 6), (4, 12), (4, -22), (-12, -14)), 0, color=color,
+                       fontweight="bold")
         legend[f"cut of {summary}"] = Line2D([], [], color=color, lw=st.line + 1, alpha=0.6, marker="o")
         legend[f"marker of snapshot {sid}"] = Line2D([], [], color=color, lw=1.2, ls="--")
     if drawn["channel_state"]:

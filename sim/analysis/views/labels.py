@@ -25,6 +25,8 @@ OVER_RECORDS = 4
 CELL, STEP = 64, 5.0
 #: extra rightward shifts (points) tried after a label's own offsets
 SLIDE = (8, 18, 32)
+#: pixels around a label that must be free too
+PAD = 1.5
 #: pixels kept free at the figure's right edge (measured text can be a little narrower than its ink)
 EDGE = 8
 
@@ -91,9 +93,7 @@ class LabelLayer:
         self._avoid.append((tuple(xs), tuple(ys), size / 2, joined, soft))
 
     def _obstacles(self) -> tuple[dict, dict]:
-        """(hard, soft): 64-px cell -> display boxes of the registered marks and lines, for this drawing."""
-        from matplotlib.transforms import Bbox
-
+        """(hard, soft): 64-px cell -> display boxes ``(x0, y0, x1, y1)`` of the registered marks and lines."""
         ax, hard, soft_grid = self.ax, {}, {}
         ylo, yhi = sorted(ax.get_ylim())
         px = self.ax.figure.dpi / 72
@@ -112,8 +112,9 @@ class LabelLayer:
             else:
                 samples = list(pts)
             for sx, sy in samples:
-                box = Bbox([[sx - h, sy - h], [sx + h, sy + h]])
-                grid.setdefault((int(sx // CELL), int(sy // CELL)), []).append(box)
+                box = (sx - h, sy - h, sx + h, sy + h)
+                for cell in _cells(box):      # every cell it reaches: a label in the next cell sees it too
+                    grid.setdefault(cell, []).append(box)
         return hard, soft_grid
 
     def place(self, renderer) -> None:
@@ -144,46 +145,69 @@ class LabelLayer:
         the first ones that cover only thin record lines, or marks (but never another label)."""
         marks, records = obstacles
         left = self.ax.bbox.x0                    # a label never runs into the lane names
+        anchor = self.ax.transData.transform((x, y))[0]
         over_records = over_marks = None
+        texts = variants or (label.get_text(),)
+        # NOTE: each wording is measured once, at its anchor: every place is that box moved (text
+        # layout is what costs; a candidate is then a few comparisons of plain tuples)
+        at_anchor = []
+        for text in texts:
+            label.set_text(text)
+            at_anchor.append(self._measure(label, renderer))
         # NOTE: after its own places a label may slide right along its row, then try the left side
         # of its anchor: near its mark, on either side, beats hidden
-        texts = variants or (label.get_text(),)
         for place in places:                  # NOTE: near its mark in another wording beats far in the first
-            for text in texts:
-                label.set_text(text)
-                box = self._put(label, x, y, *place, renderer)
+            for text, base in zip(texts, at_anchor):
+                box = self._moved(base, anchor, *place)
                 cells = _cells(box)
-                if box.x0 < left or any(box.overlaps(other) for c in cells for other in grid.get(c, ())):
+                if box[0] < left or any(_overlap(box, other) for c in cells for other in grid.get(c, ())):
                     continue
-                if any(box.overlaps(m) for c in cells for m in marks.get(c, ())):
+                if any(_overlap(box, m) for c in cells for m in marks.get(c, ())):
                     over_marks = over_marks or (text, place)
-                elif any(box.overlaps(m) for c in cells for m in records.get(c, ())):
+                elif any(_overlap(box, m) for c in cells for m in records.get(c, ())):
                     over_records = over_records or (text, place)
                 else:
                     return (text, place), over_records, over_marks
         return None, over_records, over_marks
 
-    def _put(self, label, x, y, dx, dy, mirrored, renderer):
-        """Move ``label`` to its offset, or (``mirrored``) to that offset's mirror image left of the anchor,
-        kept inside the figure's right edge; returns its padded box."""
+    def _measure(self, label, renderer) -> tuple:
+        """The label's box ``(x0, y0, x1, y1)`` in display pixels with no offset: at its anchor."""
+        label.set_bbox(None)
+        label.set_transform(self.ax.transData)
+        return tuple(label.get_window_extent(renderer).extents)
+
+    def _moved(self, base: tuple, anchor: float, dx, dy, mirrored) -> tuple:
+        """``base`` (the box at the anchor, whose x is ``anchor`` px) at offset (dx, dy) points, or
+        (``mirrored``) at that offset's mirror image left of the anchor, kept inside the figure's
+        right edge; padded by :data:`PAD` pixels."""
+        fig = self.ax.figure
+        mx, my = dx * fig.dpi / 72, dy * fig.dpi / 72
+        x0, y0, x1, y1 = base[0] + mx, base[1] + my, base[2] + mx, base[3] + my
+        if mirrored:                                               # reflect the box about the anchor
+            shift = 2 * anchor - x1 - x0
+        elif x1 > fig.bbox.x1 - EDGE:                              # past the figure's right edge: shift left
+            shift = fig.bbox.x1 - EDGE - x1
+        else:
+            shift = 0.0
+        return (x0 + shift - PAD, y0 - PAD, x1 + shift + PAD, y1 + PAD)
+
+    def _put(self, label, x, y, dx, dy, mirrored, renderer) -> tuple:
+        """Move ``label`` to a place (see :meth:`_moved`); returns its padded box."""
         from matplotlib.transforms import offset_copy
 
-        ax, fig = self.ax, self.ax.figure
-        label.set_bbox(None)
-        label.set_transform(offset_copy(ax.transData, fig=fig, x=dx, y=dy, units="points"))
-        box = label.get_window_extent(renderer)
-        shift = 0.0                                                # pixels
-        if mirrored:                                               # reflect the box about the anchor
-            anchor = ax.transData.transform((x, y))[0]
-            shift = 2 * anchor - box.x1 - box.x0
-        elif box.x1 > fig.bbox.x1 - EDGE:                          # past the figure's right edge: shift left
-            shift = fig.bbox.x1 - EDGE - box.x1
-        if shift:
-            label.set_transform(offset_copy(ax.transData, fig=fig, x=dx + shift * 72 / fig.dpi, y=dy, units="points"))
-            box = label.get_window_extent(renderer)
-        return box.padded(1.5)
+        fig = self.ax.figure
+        base = self._measure(label, renderer)
+        box = self._moved(base, self.ax.transData.transform((x, y))[0], dx, dy, mirrored)
+        shift_x = (box[0] + PAD - base[0]) * 72 / fig.dpi          # points: the offset and any shift
+        label.set_transform(offset_copy(self.ax.transData, fig=fig, x=shift_x, y=dy, units="points"))
+        return box
 
 
-def _cells(box) -> list[tuple[int, int]]:
-    return [(i, j) for i in range(int(box.x0 // CELL), int(box.x1 // CELL) + 1)
-            for j in range(int(box.y0 // CELL), int(box.y1 // CELL) + 1)]
+def _overlap(a: tuple, b: tuple) -> bool:
+    """Whether two boxes ``(x0, y0, x1, y1)`` overlap (touching counts), as matplotlib's Bbox.overlaps."""
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def _cells(box: tuple) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(int(box[0] // CELL), int(box[2] // CELL) + 1)
+            for j in range(int(box[1] // CELL), int(box[3] // CELL) + 1)]

@@ -149,12 +149,22 @@ def alignment(c: Canvas, spans, events, detail: bool) -> None:
                              ms=c.style.marker * 0.7, mfc="white", mec=cp_color(cid), mew=1.4, zorder=9)[0]
             values = [str(v) for e in mine for v in (e.get("values") or [])][:12]
             c.add(cat, tip(line, f"{cat}-{cid}", f"checkpoint {cid}: {name}: {len(mine)} buffer(s) " + " ".join(values)))
-            if detail and cat == "persisted":            # which records the barrier overtook
-                for e in mine:
-                    if e.get("values"):
-                        c.label(c.x(e["t"]), c.y(e["task"]) + 0.2, "kept " + _value(e["values"][:3]),
-                                ((4, 4), (4, -12), (4, 14)), 4, color=cp_color(cid))
+            if detail and cat == "persisted":            # which records the barrier overtook: one label a task
+                _kept_labels(c, cid, mine)
             c.key(name, Line2D([], [], ls="", marker=marker, mfc="white", mec="#555", mew=1.4, ms=c.style.marker * 0.7))
+
+
+def _kept_labels(c: Canvas, cid: int, persisted: list) -> None:
+    """"kept (b,1) (e,1) (b,1) … (7 in all)": what a task persisted at one instant, one label beside its marks."""
+    together: dict[tuple, list] = {}
+    for e in persisted:
+        together.setdefault((e["task"], e["t"]), []).extend(e.get("values") or [])
+    for (task, t), values in together.items():
+        if values:
+            shown = " ".join(f"({_value(v)})" if isinstance(v, (list, tuple)) else _value(v) for v in values[:3])
+            more = f" … ({len(values)} in all)" if len(values) > 3 else ""
+            wordings = (f"kept {shown}{more}", f"kept {len(values)}: {shown.split(' ')[0]} …") if more else (f"kept {shown}",)
+            c.label(c.x(t), c.y(task) + 0.2, wordings, ((4, 4), (4, -12), (4, 14)), 4, color=cp_color(cid))
 
 
 def _aligning(c: Canvas, key, t0: float, t1: float, channel: str) -> None:

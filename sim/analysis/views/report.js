@@ -161,9 +161,11 @@
     if (pick !== null) setTime(pick);
   }
   // #t=152 shows that instant; #click=0.3,0.4 clicks the diagram at those fractions of its
-  // width and height (how a headless browser test clicks without a driver)
+  // width and height (how a headless browser test clicks without a driver); &still makes the page
+  // a picture: no instructions, no controls, nothing after the state panel (report.css)
   function fromHash() {
     var m = /[#&]t=([0-9.eE+-]+)/.exec(location.hash), c = /[#&]click=([0-9.]+),([0-9.]+)/.exec(location.hash);
+    document.body.classList.toggle("still", /[#&]still(&|$)/.test(location.hash));
     if (m) setTime(parseFloat(m[1]), true);
     if (c) {
       var r = diagram.querySelector("svg").getBoundingClientRect();

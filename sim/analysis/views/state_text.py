@@ -39,7 +39,8 @@ def _task_line(task: dict, t: float, width: int = 10) -> str:
     if task["position"]:
         parts.append(f"next offset {task['position']}")
     if task["open_txn"] or task["pending_txns"]:
-        parts.append(f"txn open {task['open_txn']}" + (f", pending {task['pending_txns']}" if task["pending_txns"] else ""))
+        parts.append(f"txn open {task['open_txn'] or 'none'}" +
+                     (f", pending {task['pending_txns']}" if task["pending_txns"] else ""))
     return "  ".join(parts).rstrip()
 
 

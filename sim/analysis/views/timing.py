@@ -17,6 +17,7 @@ from __future__ import annotations
 from .canvas import Canvas, lanes_of, split, window_end, window_slice
 from .lifecycle import lifecycle
 from .marks import alignment, barriers, checkpoints, snapshots, waiting
+from .queues import QUEUE_KINDS, overtaken, overtaken_records
 from .records import density, records
 from .style import axes_for, style_of
 from .txn import SPAN_KINDS, TXN_KINDS, downtime, faults, reads, transactions
@@ -46,6 +47,7 @@ PARTS = {
     "down": frozenset({"job_failing", "job_restart", "job_failed"}),
     "replay": frozenset({"source_read", "job_restart"}),
     "blocked": frozenset({"channel_block", "channel_unblock", "job_failing"}),
+    "queue": QUEUE_KINDS,
 }
 
 
@@ -89,7 +91,9 @@ def _layers(c: Canvas, events, part: dict, span: dict, t_end: float, aggregate: 
         density(c, part)
     else:
         hops = sorted(part["sends"] + part["sources"] + part["appends"], key=lambda e: e["t"])   # few: detail
-        records(c, hops, span["replay"], span["blocked"], annotate)
+        jumped = overtaken_records(c, events, part["kept"], part["queue"], window_ends_early=not c.open_end)
+        records(c, [e for e in hops if id(e) not in jumped], span["replay"], span["blocked"], annotate)
+        overtaken(c, jumped)
     barriers(c, part["barriers"], detail=not aggregate)
     if not aggregate:
         waiting(c, part["barriers"], span["snapshots"], span["alignment"])
