@@ -115,3 +115,22 @@ def test_bulk_events_with_constant_fields_read_and_write_as_emitted_ones():
     # 0 and False are equal keys of a dict but not the same JSON: each has its own event class
     assert '"partition":0,' in bulk.dumps().splitlines()[2] and '"partition":false' in bulk.dumps().splitlines()[3]
     assert Trace.loads(bulk.dumps()).dumps() == bulk.dumps()
+
+
+def test_a_trace_read_back_equals_the_one_written_and_holds_repeated_strings_once(tmp_path):
+    # JSON escapes a newline inside a string but not U+2028, which str.splitlines also splits at:
+    # a value holding it must come back whole, from text and from a file (read line by line)
+    from sim.trace import Trace
+    trace = Trace("control")
+    for offset, value in enumerate(["a\u2028b:::1", "c\r\nd:::1"]):
+        trace.emit(1.5, "kafka_append", "sink[0]", topic="out", partition=0, offset=offset, value=value,
+                   txn="sink[0]#1", origin=("in", 0, offset, 0.5, 0))
+    trace.close(2.0)
+    path = tmp_path / "t.jsonl"
+    with open(path, "w", encoding="utf-8") as fp:
+        trace.write(fp)
+    for again in (Trace.loads(trace.dumps()), Trace.read(path)):
+        assert list(again) == list(trace) and again.dumps() == trace.dumps()
+        first, second = again.events[:2]
+        # names repeated in every record's events are one object in a loaded trace
+        assert first.task is second.task and first.txn is second.txn and first.origin[0] is second.origin[0]
