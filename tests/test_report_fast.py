@@ -1,10 +1,13 @@
 """The report's fast paths (columns read in C, one pass per kind) give what the plain definitions give."""
 import re
+from collections import Counter
+from types import SimpleNamespace
 
 from hypothesis import given, settings, strategies as st
 
 import sim
 from sim.trace import Trace
+from sim.analysis.checker import _same_values
 from sim.analysis.lso import lso_holds
 from sim.analysis.metrics import _parse_counts, final_counts, parse_count, read_latency
 
@@ -72,3 +75,11 @@ def test_lso_holds_read_the_same_from_a_trace_and_from_its_lines():
     trace = sim.run(SCENARIOS / "lifecycle" / "cancel_resubmit_beyond_timeout.yaml").trace
     holds = lso_holds(trace)
     assert holds and holds == lso_holds([e.to_dict() for e in trace])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 6), max_size=8), st.lists(st.integers(0, 6), max_size=8))
+def test_same_values_is_multiset_equality(read, reference):
+    # distinct values are compared as sets, repeated ones by counting: both are multiset equality
+    rows = lambda values: [SimpleNamespace(value=v) for v in values]       # noqa: E731
+    assert _same_values(rows(read), rows(reference)) == (Counter(read) == Counter(reference))

@@ -19,99 +19,17 @@ from collections import Counter, defaultdict
 from operator import attrgetter
 
 from .connector_causes import dirty_input, discarded_commit
+from .context import Context as _Context, LazyContext as _LazyContext, origin_text as _origin
 from ..provenance import Provenance
-from .metrics import _parse_counts, checker_consumer, consumer_reads, consumer_summaries, parse_count, transactions
+from .metrics import _parse_counts, checker_consumer, consumer_reads, consumer_summaries, parse_count
 
 __all__ = ["check"]
 
 _VALUE = attrgetter("value")
 
 
-def _origin(origin: Provenance | None) -> str:
-    return origin.where() if origin else "an unknown input"
-
-
 def _times(n: int) -> str:
     return {1: "once", 2: "twice"}.get(n, f"{n} times")
-
-
-class _Context:
-    """Provenance lookups over the run's trace; ``lost``: the values and input records (topic,
-    partition, offset) of the losses to explain, whose writes are looked up (None: all)."""
-
-    def __init__(self, trace, lost: tuple | None = None) -> None:
-        # an attempt begins with a restart (failover) or a submission (lifecycle)
-        self.restarts = {e["attempt"]: e for e in trace.of("job_restart", "job_submit") if e.get("attempt")}
-        self.resets = trace.of("source_offset_reset")
-        self.failures = trace.of("job_failing")
-        failed = trace.first("job_failed")
-        self.failed = failed["reason"] if failed else None
-        self.txns = {t["id"]: t for t in transactions(trace)}
-        self.timeouts = {e["txn"]: e for e in trace.of("txn_timeout")}
-        self.appends = defaultdict(list)
-        self.appends_by_origin = defaultdict(list)
-        appends = trace.of("kafka_append")
-        # (topic, partition, offset) -> txn of a transactional input record (written by no task)
-        self.input_txn = {(e.topic, e.partition, e.offset): e.txn for e in appends
-                          if getattr(e, "task", None) is None and e.txn}
-        values, origins = lost if lost is not None else (None, None)
-        for e in appends if values is None else [e for e in appends if e.value in values]:
-            self.appends[e.value].append(e)
-        for e in appends if origins is None else [e for e in appends if e.origin and (len(e.origin) < 3 or
-                                                                                      e.origin[2] in origins[1])]:
-            origin = Provenance.of(e.origin)
-            if origin and (origins is None or origin[:3] in origins[0]):
-                self.appends_by_origin[origin[:3]].append(e)
-        self.mode = None
-
-    def restore_of(self, attempt: int) -> str:
-        r = self.restarts.get(attempt)
-        if r is None:
-            return "in the first attempt"
-        if r["kind"] == "job_submit":
-            src = {"none": "no state", "latest_checkpoint": f"the latest retained checkpoint {r['checkpoint']}"}.get(
-                r["source"], f"savepoint {r['source']} (checkpoint {r['checkpoint']})")
-            return f"in attempt {attempt}, submitted at {r['t']:g} ms from {src}"
-        cp = f"checkpoint {r['checkpoint']}" if r["checkpoint"] is not None else "no checkpoint (none had completed)"
-        return f"in attempt {attempt}, restarted at {r['t']:g} ms from {cp}"
-
-    def reset_for(self, attempt_time: float, topic: str, partition: int):
-        for e in self.resets:
-            if e["t"] == attempt_time and e["topic"] == topic and e["partition"] == partition:
-                return e
-        return None
-
-    def write(self, read: dict) -> str:
-        origin = Provenance.of(read.get("origin"))
-        attempt = origin.attempt if origin else None
-        txn = read.get("txn")
-        where = f"transaction {txn}" if txn else "no transaction"
-        text = f"{_origin(origin)} written {self.restore_of(attempt) if attempt else ''} ({where}, read at {read['t']:g} ms)"
-        r = self.restarts.get(attempt)
-        if r is not None and origin:
-            reset = self.reset_for(r["t"], origin.topic, origin.partition)
-            if reset is not None:
-                text += f"; the source was reset to offset {reset['offset']} ({reset['cause']})"
-        return text
-
-
-class _LazyContext:
-    """A :class:`_Context` built on first use: a run without violations never pays for it, and
-    one with losses looks up the writes of those (:meth:`focus`) only."""
-
-    def __init__(self, trace) -> None:
-        self._trace, self._ctx, self._lost = trace, None, None
-
-    def focus(self, lost_reads: list) -> None:
-        """Look up the writes of these reference reads' values and input records only."""
-        origins = [Provenance.of(r.origin) for r in lost_reads]
-        keys = {o[:3] for o in origins if o}
-        self._lost = ({r.value for r in lost_reads}, (keys, {k[2] for k in keys}))
-
-    def __getattr__(self, name):
-        if self._ctx is None:
-            self._ctx = _Context(self._trace, self._lost)
-        return getattr(self._ctx, name)
 
 
 def _explain_duplicate(value, reads, expected, ctx: _Context) -> tuple:
@@ -330,13 +248,11 @@ def _compare(reads: list, ref_reads: list, loose: set, ctx: _Context) -> dict:
     """
     exact_reads, loose_got = _partition(reads, loose)
     exact_ref, loose_want = _partition(ref_reads, loose)
-    got = Counter(map(_VALUE, exact_reads))
-    want = Counter(map(_VALUE, exact_ref))
     duplicates, lost, overcounted, found = [], [], [], []
     # NOTE: the same multiset (the common case) has nothing duplicated, lost or counted beyond the
-    # reference's final count (every value read is a reference value): skip the per-value pass.
-    # Counted values have no zero counts, so dict equality is Counter equality, in C.
-    if dict.__ne__(got, want):
+    # reference's final count (every value read is a reference value): skip the per-value pass
+    if not _same_values(exact_reads, exact_ref):
+        got, want = Counter(map(_VALUE, exact_reads)), Counter(map(_VALUE, exact_ref))
         _compare_exact(got, want, exact_reads, exact_ref, ctx, (duplicates, lost, overcounted, found))
     _compare_loose(loose_got, loose_want, duplicates, lost, overcounted, found)
     return {"ok": not (duplicates or lost or overcounted), "duplicates": duplicates, "lost": lost,
@@ -344,36 +260,24 @@ def _compare(reads: list, ref_reads: list, loose: set, ctx: _Context) -> dict:
             "details": [f[2] for f in found]}
 
 
+def _same_values(reads: list, ref_reads: list) -> bool:
+    """Whether the values read are the reference's, as multisets, in C passes: when the reads'
+    values are distinct (running counts are) and as many as the reference's, equal sets mean
+    equal multisets (the reference's are then distinct too); else by counting each value.
+    Counted values have no zero counts, so dict equality is Counter equality."""
+    values = set(map(_VALUE, reads))
+    if len(values) == len(reads):
+        return len(ref_reads) == len(reads) and values == set(map(_VALUE, ref_reads))
+    return dict.__eq__(Counter(map(_VALUE, reads)), Counter(map(_VALUE, ref_reads)))
+
+
 def _compare_exact(got: Counter, want: Counter, exact_reads: list, exact_ref: list, ctx: _Context, out) -> None:
     """Duplicates, losses and over-counts of values judged one by one, explained, into ``out``."""
     duplicates, lost, overcounted, found = out
-    ref_max: dict = {}
-    for parsed in _splits(list(want)):
-        if parsed:
-            ref_max[parsed[0]] = max(ref_max.get(parsed[0], parsed[1]), parsed[1])
-    lost_reads, reported = [], set()
-    for r in exact_ref:
-        value = r.value
-        if got.get(value, 0) < want[value] and value not in reported:
-            reported.add(value)
-            lost_reads.append(r)
+    ref_max, over, dup, lost_reads = _violations(got, want, exact_ref)
     if hasattr(ctx, "focus"):
         ctx.focus(lost_reads)
-    keys = dict(zip(got, _splits(list(got))))          # value -> (key, n) or None, in reading order
-    over = {value: kn for value, kn in keys.items() if kn and kn[0] in ref_max and kn[1] > ref_max[kn[0]]}
-    dup = {value for value, n in got.items() if value not in over and n > want.get(value, 0)}
-    by_value = defaultdict(list)                       # the reads of the values to explain
-    for r in exact_reads:
-        if r.value in over or r.value in dup:
-            by_value[r.value].append(r)
-    by_key = defaultdict(list)                         # the reads of the over-counted keys
-    if over:
-        counted = {kn[0] for kn in over.values()}
-        for r in exact_reads:
-            kn = keys[r.value]
-            key = kn[0] if kn else None
-            if key in counted:
-                by_key[key].append(r)
+    by_value, by_key = _reads_of(exact_reads, over, dup)
     for value in got:                                  # in reading order
         if value in over:
             key, n = over[value]
@@ -387,6 +291,44 @@ def _compare_exact(got: Counter, want: Counter, exact_reads: list, exact_ref: li
         lost.append({"value": r.value, "times": got.get(r.value, 0), "expected": want[r.value],
                      "origin": list(r.origin) if r.origin else None})
         found.append(("loss", *_explain_loss(r.value, r, ctx)))
+
+
+def _violations(got: Counter, want: Counter, exact_ref: list) -> tuple:
+    """``(reference's final n per key, {over-counted value: (key, n)}, {duplicated value},
+    [first reference read of each lost value])``."""
+    ref_max: dict = {}
+    for parsed in _splits(list(want)):
+        if parsed:
+            ref_max[parsed[0]] = max(ref_max.get(parsed[0], parsed[1]), parsed[1])
+    lost_reads, reported = [], set()
+    for r in exact_ref:
+        value = r.value
+        if got.get(value, 0) < want[value] and value not in reported:
+            reported.add(value)
+            lost_reads.append(r)
+    over = {value: kn for value, kn in zip(got, _splits(list(got)))
+            if kn and kn[0] in ref_max and kn[1] > ref_max[kn[0]]}
+    dup = {value for value, n in got.items() if value not in over and n > want.get(value, 0)}
+    return ref_max, over, dup, lost_reads
+
+
+def _reads_of(exact_reads: list, over: dict, dup: set) -> tuple[dict, dict]:
+    """The reads of the over-counted and duplicated values, and of the over-counted keys (each key
+    as ``_split`` reads it from a value; a value that is no count has the key None)."""
+    by_value, by_key = defaultdict(list), defaultdict(list)
+    counted = {kn[0] for kn in over.values()}
+    distinct = list(dict.fromkeys(map(_VALUE, exact_reads))) if counted else []
+    keys = dict(zip(distinct, _splits(distinct)))
+    for r in exact_reads:
+        value = r.value
+        if value in over or value in dup:
+            by_value[value].append(r)
+        if counted:
+            kn = keys[value]
+            key = kn[0] if kn else None
+            if key in counted:
+                by_key[key].append(r)
+    return by_value, by_key
 
 
 def _splits(values: list) -> list:

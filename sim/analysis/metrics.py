@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import repeat
 from operator import attrgetter, itemgetter, sub
 
 
@@ -39,23 +38,7 @@ def _parse_counts(values) -> list:
     return out
 
 
-def _all_counts(values) -> dict | None:
-    """``{key: last n}`` when every value is a ``key:::n`` string with a non-negative ASCII n
-    (word counts: the common case), in passes that run in C; else None (see ``_parse_counts``)."""
-    if set(map(type, values)) - {str}:
-        return None
-    parts = list(map(str.rpartition, values, repeat(":::")))
-    ns = list(map(itemgetter(2), parts))
-    digits = "".join(ns)
-    if "" in set(map(itemgetter(1), parts)) or not all(ns) or not (digits.isascii() and digits.isdigit()) \
-            or "\n" in "".join(values):
-        return None
-    last = dict(zip(map(itemgetter(0), parts), ns))          # the last n per key wins
-    return {k: int(n) for k, n in last.items()}
-
-
 _VALUE, _CONSUMER, _ISOLATION, _T, _ORIGIN = (attrgetter(f) for f in ("value", "consumer", "isolation", "t", "origin"))
-_WHERE = ("topic", "partition", "offset")
 
 
 def consumer_reads(trace, name: str) -> list[dict]:
@@ -118,15 +101,21 @@ def final_counts(values) -> dict:
     Values of the form ``key:::n`` upsert their key (the last one read wins, as in a compacted
     topic or a keyed table downstream); other values are counted.
     """
-    fast = _all_counts(values)
-    if fast is not None:
-        return dict(sorted(fast.items(), key=lambda kv: str(kv[0])))
     out: dict = {}
-    for v, parsed in zip(values, _parse_counts(values)):
+    get = out.get
+    for v in values:
+        if type(v) is str and "\n" not in v:            # _parse_counts' fast path, in this one loop
+            key, sep, n = v.rpartition(":::")
+            if sep and n.isascii() and (n.isdigit() or (n[:1] == "-" and n[1:].isdigit())):
+                out[key] = int(n)
+            else:
+                out[v] = get(v, 0) + 1
+            continue
+        parsed = parse_count(v)
         if parsed:
             out[parsed[0]] = parsed[1]
         else:
-            out[v] = out.get(v, 0) + 1
+            out[v] = get(v, 0) + 1
     return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
 
 
@@ -221,11 +210,16 @@ def summary_counters(trace) -> dict:
 def read_latency(trace) -> dict[str, dict]:
     """Per reader, in ms: ``mean``/``max``/``min`` from the sink's write to the read, and
     ``end_to_end_mean``/``end_to_end_max`` from the input record's write to the read."""
-    # NOTE: loops over every write and read of a control trace, as columns (map over attribute
-    # getters and operator.sub run in C); the differences keep the reading order, so the sums are
-    # the same floats as one loop's
-    appends = trace.of("kafka_append")
-    written = dict(zip(zip(*(map(attrgetter(f), appends) for f in _WHERE)), map(_T, appends)))
+    # NOTE: loops over every write and read of a control trace: attributes, not e["..."]; the
+    # appends' times are kept per partition by offset (no key tuple per record: a million of them
+    # took ~130 MB); the end-to-end differences are columns (operator.sub over attribute getters,
+    # in C); both keep the reading order, so the sums are the same floats as one loop's
+    written: dict = {}                                 # (topic, partition) -> {offset: append time}
+    for e in trace.of("kafka_append"):
+        table = written.get((e.topic, e.partition))
+        if table is None:
+            table = written[(e.topic, e.partition)] = {}
+        table[e.offset] = e.t
     reads = trace.of("consumer_read")
     out = {}
     names = dict.fromkeys(map(_CONSUMER, reads))
@@ -233,11 +227,12 @@ def read_latency(trace) -> dict[str, dict]:
         if name.startswith("_"):                       # hidden readers are not reported
             continue
         mine = reads if len(names) == 1 else [e for e in reads if e.consumer == name]
-        try:                                           # every record's write is in the trace
-            v = list(map(sub, map(_T, mine), map(written.get, zip(*(map(attrgetter(f), mine) for f in _WHERE)))))
-        except TypeError:
-            wrote = map(written.get, zip(*(map(attrgetter(f), mine) for f in _WHERE)))
-            v = [e.t - b for e, b in zip(mine, wrote) if b is not None]
+        v = []
+        append, nowhere = v.append, {}
+        for e in mine:
+            t = written.get((e.topic, e.partition), nowhere).get(e.offset)
+            if t is not None:
+                append(e.t - t)
         w = _since_input(mine)
         if v:
             out[name] = {"mean": sum(v) / len(v), "max": max(v), "min": min(v), "reads": len(v),
