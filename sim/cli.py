@@ -104,7 +104,7 @@ def run(file, seed, overrides, trace_out, trace_level, diagram_out, style, html_
         click.echo(json.dumps(outcome.report, ensure_ascii=False))
     elif not quiet:
         from .cli_render import print_report
-        print_report(outcome.report)
+        print_report(outcome.report, topics={c.name: c.topic for c in getattr(scenario, "consumers", ())})
     sys.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
 
 

@@ -14,7 +14,8 @@ def _ms(v) -> str:
     return "-" if v is None else f"{v:,.1f}"
 
 
-def print_report(report: dict, console: Console | None = None) -> None:
+def print_report(report: dict, console: Console | None = None, topics: dict | None = None) -> None:
+    """Print a run's report; ``topics`` (consumer -> the topic it reads) names the readers' topics."""
     console = console or Console(highlight=False, width=max(110, Console().width))
     head = Text(f"{report['scenario']}", style="bold")
     head.append(f"  ({report['kind']}, seed {report['seed']})", style="dim")
@@ -24,7 +25,7 @@ def print_report(report: dict, console: Console | None = None) -> None:
         console.print(Text(desc, style="dim"))
     kind = report["kind"]
     if kind == "job":
-        _job(report, console)
+        _job(report, console, topics or {})
     elif kind == "gate":
         _gate(report, console)
     elif kind == "chandy_lamport":
@@ -44,7 +45,7 @@ def print_report(report: dict, console: Console | None = None) -> None:
 MAX_EXPLANATIONS = 8
 
 
-def _job(report: dict, console: Console) -> None:
+def _job(report: dict, console: Console, topics: dict) -> None:
     """Print a job run: the exactly-once verdict, counts, failovers, readers and checkpoints."""
     _verdict(report["exactly_once"], console)
     for hold in report.get("lso_holds") or []:
@@ -54,7 +55,7 @@ def _job(report: dict, console: Console) -> None:
                   + (f"    job failed: {report['job_failed']}" if report["job_failed"] else ""))
     _failovers(report.get("failovers") or [], console)
     if report["consumers"]:
-        _consumers(report["consumers"], console)
+        _consumers(report["consumers"], topics, console)
     if report["checkpoints"]:
         _checkpoints(report["checkpoints"], console)
 
@@ -75,14 +76,20 @@ def _verdict(eo: dict, console: Console) -> None:
                            f"value", style="dim"))
 
 
-def _consumers(consumers: dict, console: Console) -> None:
-    """Print what each reader of the sink topic read, the first 12 values of each to keep it short."""
-    t = Table(title="readers of the sink topic", title_justify="left", show_edge=False)
+def _consumers(consumers: dict, topics: dict, console: Console) -> None:
+    """Print what each consumer read, the first 12 values of each to keep it short; the title names
+    the topic they read (one column of topics when they read several; none when not known)."""
+    read = {topics.get(name) for name in consumers}
+    title = f"readers of '{read.pop()}'" if len(read) == 1 and None not in read else "readers"
+    t = Table(title=title, title_justify="left", show_edge=False)
     t.add_column("consumer")
+    several = len(read) > 1 and None not in read
+    if several:
+        t.add_column("topic")
     t.add_column("values, in reading order")
     for name, values in consumers.items():
         shown = ", ".join(values[:12]) + (f", … ({len(values)} in all)" if len(values) > 12 else "")
-        t.add_row(name, shown)
+        t.add_row(name, *([topics[name]] if several else []), shown)
     console.print(t)
 
 

@@ -70,19 +70,26 @@ def consumer_values(trace, hidden: bool = False) -> dict[str, list]:
 
 
 def checker_consumer(trace) -> str | None:
-    """The read_committed reader the checker judges: a declared one, else ``_checker``."""
-    names = []
+    """The read_committed reader of a sink topic the checker judges: a declared one, else ``_checker``."""
+    names, elsewhere = [], set()
     for e in trace.of("run_start"):
-        names += [c["name"] for c in e.get("consumers", []) if c["isolation"] == "read_committed"]
+        # NOTE: a consumer may read any topic; a reader of another topic than the job's output
+        # (an input topic, say) is never judged
+        output = (e.get("topics") or {}).get("output")
+        for c in e.get("consumers", []):
+            if output is not None and c["topic"] not in output:
+                elsewhere.add(c["name"])
+            elif c["isolation"] == "read_committed":
+                names.append(c["name"])
     declared = [n for n in names if not n.startswith("_")]
     if declared:                         # the run's readers come first: no read can change the choice
         return declared[0]
     reads = trace.of("consumer_read")
     for name, isolation in dict.fromkeys(zip(map(_CONSUMER, reads), map(_ISOLATION, reads))):  # in order of first read
-        if isolation == "read_committed" and name not in names:
+        if isolation == "read_committed" and name not in names and name not in elsewhere:
             names.append(name)
     for e in trace.of("consumer_summary"):
-        if e["isolation"] == "read_committed" and e["consumer"] not in names:
+        if e["isolation"] == "read_committed" and e["consumer"] not in names and e["consumer"] not in elsewhere:
             names.append(e["consumer"])
     declared = [n for n in names if not n.startswith("_")]
     return declared[0] if declared else ("_checker" if "_checker" in names else None)

@@ -3,7 +3,9 @@
 A partition is an append-only log. Every entry takes an offset: data records and the control
 markers that a transaction's commit or abort writes. Entries carry the time they were appended;
 input topics may be written ahead of time (the scenario's input), so readers only see entries
-whose time has come (``end(now)``). No SimPy inside: time is passed in.
+whose time has come (``end(now)``). Listeners hear of appends only: entries written ahead
+(``ahead``) are read by readers that wake at their times (sim/runtime/readers.py). No SimPy
+inside: time is passed in.
 """
 from __future__ import annotations
 
@@ -42,11 +44,12 @@ class Partition:
     what: every consumer in ``readers`` (an object with ``positions[index]``) from its position on,
     and the job from ``hold`` on (the offset a restore could start from; None: no job reads here).
     Listeners are ``(callback(partition, time), isolation)``: read_committed listeners are only
-    told of changes that can move the last stable offset.
+    told of changes that can move the last stable offset. ``ahead``: some entries were written
+    ahead of time (no listener hears of them: a reader must wake at their times itself).
     """
 
     __slots__ = ("topic", "index", "base", "times", "values", "origins", "attempts", "txns", "open_first", "aborted",
-                 "listeners", "transactional", "created", "pending", "readers", "hold")
+                 "listeners", "transactional", "created", "pending", "readers", "hold", "ahead")
 
     def __init__(self, topic: str, index: int) -> None:
         self.topic = topic
@@ -65,6 +68,7 @@ class Partition:
         self.pending = None                     # chunks of records written ahead of time, not yet stored
         self.readers: list = []                 # consumers: nothing at or above their position is dropped
         self.hold: int | None = None            # the job may still read from here (a restore's source offset)
+        self.ahead = False                      # records were written ahead of time (preload_lists, feed)
 
     def __repr__(self) -> str:
         return f"{self.topic}-{self.index}"
@@ -108,6 +112,7 @@ class Partition:
     def preload_lists(self, times: list, values: list) -> None:
         """Write records ahead of time (``times`` sorted): the scenario's input."""
         n = len(values)
+        self.ahead = True
         self.times.extend(times)
         self.values.extend(values)
         self.origins.extend([None] * n)
@@ -124,6 +129,7 @@ class Partition:
         """
         assert not self.values, "a fed partition starts empty"
         self.pending = source
+        self.ahead = True
 
     def ensure(self, offset: int) -> None:
         """Store pending records until the entry before ``offset`` is stored (if it exists)."""

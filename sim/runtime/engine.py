@@ -125,7 +125,7 @@ def _run_job(scenario, functions, trace_level, instants=None):
                topics={"input": sorted({op.topic for op in ops if op.type == "kafka_source"}),
                        "output": sorted({op.topic for op in ops if op.type == "kafka_sink"})})
     cluster = _cluster(scenario, input_rng(rng))
-    digests = attach_consumers(specs, cluster, trace)
+    readers = attach_consumers(specs, cluster, trace, env)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
     job.input_producers = InputProducers(env, scenario, cluster, trace, job.check_drained)
@@ -142,8 +142,7 @@ def _run_job(scenario, functions, trace_level, instants=None):
     for kind, n in zip(RECORD_KINDS, job.record_tally):
         if n:
             trace.counters[kind] += n
-    for digest in digests:
-        digest.close(env.now)
+    readers.close(env.now)
     _run_end(scenario, job, trace, env.now, reason)
     hops = sum(t.hops for t in job.attempt.tasks) if job.attempt else 0
     stats = {"sim_time_ms": env.now, "events": events,

@@ -3,7 +3,8 @@
 Explicit records go to their partition (or one chosen by key, or round-robin); ``generate``
 items produce lines of words at a rate, drawn from the run's RNG (uniform or Zipf-skewed words).
 Records are written ahead of time with their append times: readers only see them once that
-time has come, so the producer costs no simulated events.
+time has come, so the producer costs no simulated events (a consumer of an input topic wakes at
+those times itself: sim/runtime/readers.py).
 
 Generated lines are produced lazily, a chunk at a time, when a reader looks past what has been
 written (``Partition.feed``), and :func:`trim_inputs` forgets what no reader and no retained

@@ -1,11 +1,19 @@
-"""The readers of the sink topics: declared consumers and the checker's own.
+"""The readers of the topics: declared consumers (of any topic) and the checker's own (of the sinks').
 
 A reader reads everything it may see as soon as it may see it (read_uncommitted: at each write;
-read_committed: when the last stable offset moves). With a ``full`` or ``control`` trace each
+read_committed: when the last stable offset moves). Writes are heard through the partition's
+listeners; input records written ahead of time (``Partition.ahead``) are heard by nobody, so a
+reader of such a partition runs a process that wakes at their append times (plain records are
+stable at once: both isolations read them then). With a ``full`` or ``control`` trace each
 read is a ``consumer_read`` event with the record's provenance. With a ``summary`` trace a reader
 keeps only a count, an order-independent digest of the values and the final ``key:::n`` per key,
 written as one ``consumer_summary`` event at the end, and the partitions forget what every reader
 has consumed: memory stays bounded by the uncommitted data, not by the run's length.
+
+NOTE: with a ``summary`` trace the times of reads are written nowhere, so a reader of records
+written ahead wakes once per :data:`BATCH` of them instead of at each time (the same records in
+the same order, so the same count, digest and finals); :meth:`Readers.close` reads, at the run's
+end, what became visible since its last wake-up.
 """
 from __future__ import annotations
 
@@ -14,9 +22,10 @@ from zlib import crc32
 
 from ..kafka import Consumer
 
-__all__ = ["consumer_specs", "attach_consumers", "ReadDigest"]
+__all__ = ["consumer_specs", "attach_consumers", "ReadDigest", "Readers"]
 
 MASK = (1 << 64) - 1
+BATCH = 1024          # records written ahead that a summary reader reads per wake-up
 _split = operator.methodcaller("rpartition", ":::")
 
 
@@ -67,22 +76,59 @@ class ReadDigest:
                         final_counts={k: _int(n) for k, n in sorted(self.finals.items())})
 
 
-def attach_consumers(specs, cluster, trace) -> list[ReadDigest]:
-    """Attach every reader to its topic's partitions; returns the digests (summary traces)."""
+class Readers:
+    """The run's readers: the digests of a summary trace, and the readers of records written ahead."""
+
+    def __init__(self) -> None:
+        self.digests: list[ReadDigest] = []
+        self.ahead: list = []                  # (partition, listener) of partitions written ahead
+
+    def close(self, t: float) -> None:
+        """At the run's end: read what became visible since the last wake-up, write the summaries."""
+        for partition, listener in self.ahead:
+            listener(partition, t)
+        for digest in self.digests:
+            digest.close(t)
+
+
+def attach_consumers(specs, cluster, trace, env=None) -> Readers:
+    """Attach every reader to its topic's partitions (``env``: the SimPy environment its
+    processes run in, to read records written ahead of time)."""
     summary = not trace.control
-    digests = []
+    readers = Readers()
     for name, topic, isolation in specs:
         consumer = Consumer(name, cluster.topics[topic], isolation)
         if summary:
             digest = ReadDigest(name, isolation, trace)
-            digests.append(digest)
+            readers.digests.append(digest)
             listener = _summary_listener(consumer, digest)
         else:
             listener = _detailed_listener(consumer, trace)
         for partition in cluster.topics[topic].partitions:
             partition.listeners.append((listener, isolation))
             partition.readers.append(consumer)
-    return digests
+            if partition.ahead and env is not None:
+                readers.ahead.append((partition, listener))
+                env.process(_read_ahead(env, partition, consumer, listener, BATCH if summary else 1))
+    return readers
+
+
+def _read_ahead(env, partition, consumer, listener, batch: int):
+    """Wake when records written ahead become visible and read them: at each one's time
+    (``batch`` 1), or when the last of the next ``batch`` is (fewer left: at each one's time)."""
+    index = partition.index
+    while True:
+        position = consumer.positions[index]
+        t = partition.next_time(position + batch - 1) if batch > 1 else None
+        if t is None and (t := partition.next_time(position)) is None:
+            return                             # every record written ahead is read
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        listener(partition, env.now)
+        if consumer.positions[index] == position and t <= env.now:
+            # NOTE: a record that is due but not readable: the topic is also written live (a
+            # transaction holds the last stable offset); the listeners of those writes take over
+            return
 
 
 READ_FIELDS = ("consumer", "isolation", "topic", "partition", "offset", "value", "origin", "txn")
