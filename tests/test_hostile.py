@@ -34,6 +34,13 @@ CASES = [
      "checkpointing.interval", "at most 1,000,000 are allowed"),
     ("feedback", HELLO.replace("topic: out, transaction_timeout", "topic: in, transaction_timeout"),
      "job.operators[4].topic", "a feedback loop: sink 'sink' writes topic 'in'"),
+    # plain input is written ahead of time; the sink appends live: refused, not mixed (a reader read
+    # the sink's "<COMMIT marker>" as a value)
+    ("plain input into the sink's topic", HELLO.replace("input:\n", "input:\n  - {topic: out, at: 50, value: x}\n"),
+     "input[0].topic", "topic 'out' is written by kafka_sink 'sink'; plain input to it is not supported"),
+    ("generated input into the sink's topic",
+     HELLO.replace("input:\n", "input:\n  - {generate: {topic: out, rate: 10/s, duration: 1s}}\n"),
+     "input[0].generate.topic", "topic 'out' is written by kafka_sink 'sink'"),
     ("huge int", HELLO.replace("at: 100", "at: " + "9" * 400), "input[0].at", "finite"),
     ("python tag", HELLO.replace("value: hello}", "value: !!python/name:os.system hello}"),
      "input[0].value", "unknown YAML tag '!!python/name:os.system'"),

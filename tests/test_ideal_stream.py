@@ -132,10 +132,12 @@ def test_summary_reference_memory_does_not_grow_with_the_input():
 
 def test_a_source_reading_a_topic_the_job_writes_streams_the_same_digests():
     # the sink's window output feeds the source of its topic in the same window, merged by
-    # arrival with that topic's own input (an explicit record at 150 ms)
+    # arrival with that topic's own input (a record an upstream producer commits at 150 ms: plain
+    # input into a topic a sink writes is refused)
     text = HELLO.replace("out: {partitions: 1}}}", "out: {partitions: 1}, out2: {partitions: 1}}}")
     text = text.replace("  - {topic: in, at: 200, value: world}",
-                        "  - {topic: in, at: 200, value: world}\n  - {topic: out, at: 150, value: 'x:::7'}")
+                        "  - {topic: in, at: 200, value: world}\n"
+                        "  - transaction: {topic: out, commit: 150, records: [{at: 150, value: 'x:::7'}]}")
     text = text.replace("  operators:", "  edges: [{from: source, to: split}, {from: split, to: count}, {from: count, to: "
                         "format}, {from: format, to: sink}, {from: again, to: lower}, {from: lower, to: sink2}]\n"
                         "  operators:")

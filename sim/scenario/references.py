@@ -67,6 +67,7 @@ def _check_job(s) -> None:
     _check_operator_refs(s, {op.name for op in ops})
     _check_checkpointing(s.checkpointing, s)
     _check_feedback(s)
+    _check_input_vs_sinks(s)             # after the feedback loop, the deeper fault when a source reads it too
     check_job_limits(s)
 
 
@@ -86,6 +87,22 @@ def _check_input(s) -> None:
             if item.partition is not None and item.at < topic.created(item.partition):
                 raise s.error(f"partition {item.partition} of '{item.topic}' is only added at "
                               f"{topic.created(item.partition):g} ms", "input", i, "at")
+
+
+def _check_input_vs_sinks(s) -> None:
+    """Refuse plain or generated input into a topic that a kafka_sink of the job writes."""
+    sinks = {op.topic: op.name for op in s.job.operators if isinstance(op, KafkaSinkOp)}
+    for i, item in enumerate(s.input):
+        if hasattr(item, "transaction"):
+            continue                     # a live producer: its appends interleave with the sink's in time
+        path = ("input", i, "generate", "topic") if hasattr(item, "generate") else ("input", i, "topic")
+        topic = getattr(item, "generate", item).topic
+        if topic in sinks:
+            # NOTE: plain input is written into its partitions ahead of time (sim/runtime/inputs.py),
+            # so the sink's live appends (and its transaction markers) would land among records
+            # of a later time, and a reader could read a control marker as a value
+            raise s.error(f"topic '{topic}' is written by kafka_sink '{sinks[topic]}'; plain input to it is not "
+                          "supported (write the input into another topic, or use a transaction item)", *path)
 
 
 def _check_grow(s) -> None:
