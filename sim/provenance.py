@@ -4,7 +4,8 @@ A record travels through the job as ``(payload, origin)``; ``origin`` is the :cl
 the input record it came from. A sink that writes it to Kafka adds its attempt: the output
 record's :class:`Provenance`. In the trace both are JSON lists in field order
 (``kafka_append.origin``, ``consumer_read.origin``, ``source_read.origins``);
-:meth:`Provenance.of` reads one back.
+:meth:`Provenance.of` reads one back. A reader of an input topic reads input records: each
+one's ``consumer_read.origin`` is the record itself, with its append time.
 """
 from __future__ import annotations
 

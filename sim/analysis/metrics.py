@@ -208,8 +208,10 @@ def summary_counters(trace) -> dict:
 
 
 def read_latency(trace) -> dict[str, dict]:
-    """Per reader, in ms: ``mean``/``max``/``min`` from the sink's write to the read, and
-    ``end_to_end_mean``/``end_to_end_max`` from the input record's write to the read."""
+    """Per reader, in ms: ``mean``/``max``/``min`` from the record's append to the read (a sink's
+    or a producer's ``kafka_append``; an input record written ahead of time has none, its read
+    names its append time as its own origin), and ``end_to_end_mean``/``end_to_end_max`` from the
+    input record's write to the read."""
     # NOTE: loops over every write and read of a control trace: attributes, not e["..."]; the
     # appends' times are kept per partition by offset (no key tuple per record: a million of them
     # took ~130 MB); the end-to-end differences are columns (operator.sub over attribute getters,
@@ -231,6 +233,8 @@ def read_latency(trace) -> dict[str, dict]:
         append, nowhere = v.append, {}
         for e in mine:
             t = written.get((e.topic, e.partition), nowhere).get(e.offset)
+            if t is None:
+                t = _own_append(e)
             if t is not None:
                 append(e.t - t)
         w = _since_input(mine)
@@ -238,6 +242,12 @@ def read_latency(trace) -> dict[str, dict]:
             out[name] = {"mean": sum(v) / len(v), "max": max(v), "min": min(v), "reads": len(v),
                          "end_to_end_mean": sum(w) / len(w) if w else None, "end_to_end_max": max(w) if w else None}
     return out
+
+
+def _own_append(read):
+    """The append time of an input record read without a ``kafka_append`` (its origin is itself), or None."""
+    o = read.origin
+    return o[3] if o and len(o) > 3 and (o[0], o[1], o[2]) == (read.topic, read.partition, read.offset) else None
 
 
 def _since_input(reads: list) -> list:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from ..provenance import Provenance
+from ..provenance import Origin, Provenance
 
 __all__ = ["Partition", "Topic", "COMMIT", "ABORT", "is_marker"]
 
@@ -192,9 +192,17 @@ class Partition:
         return self.values[offset - self.base]
 
     def origin(self, offset: int):
-        """Provenance of the entry (its input record and the attempt that wrote it), or None."""
+        """Provenance of the entry (its input record and the attempt that wrote it), or None.
+
+        An input record written ahead of time is its own origin: (topic, partition, offset, time).
+        """
         k = offset - self.base
         origin, attempt = self.origins[k], self.attempts[k]
+        if origin is None and self.ahead and self.txns[k] is None:
+            # NOTE: nothing else writes a partition written ahead (sim/scenario/references.py
+            # refuses sinks and transaction items there), so the entry is an input record; built
+            # on demand, not stored: a generated input may hold millions of records
+            return Origin(self.topic, self.index, offset, self.times[k])
         if origin is None or (attempt is None and type(origin) is Provenance):
             return origin                       # stored whole by the sink (detailed traces)
         return Provenance(*origin, attempt)
