@@ -48,8 +48,13 @@ MAX_EXPLANATIONS = 8
 def _job(report: dict, console: Console, topics: dict) -> None:
     """Print a job run: the exactly-once verdict, counts, failovers, readers and checkpoints."""
     _verdict(report["exactly_once"], console)
-    for hold in report.get("lso_holds") or []:
-        console.print(Text(f"  stalled readers: {hold['sentence']}", style="yellow"))
+    holds = report.get("lso_holds") or []
+    if holds:
+        # NOTE: not "stalled readers": a hold with nothing written behind it stalled nobody; each
+        # sentence says whether records waited and which readers were held back
+        console.print(Text("  transactions that held the last stable offset:", style="yellow"))
+    for hold in holds:
+        console.print(Text(f"    {hold['sentence']}", style="yellow"))
     counts = ", ".join(f"{k}={v}" for k, v in report["final_counts"].items())
     console.print(f"final counts: {counts or '(none)'}    restarts: {report['restarts']}"
                   + (f"    job failed: {report['job_failed']}" if report["job_failed"] else ""))

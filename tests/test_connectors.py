@@ -221,3 +221,23 @@ def test_bounded_needs_kafka_source():
     with pytest.raises(ScenarioError) as err:
         load_text(HELLO.replace("start_from: earliest}", "start_from: earliest, bounded: true}"))
     assert "KafkaSource" in str(err.value) and "bounded" in str(err.value)
+
+
+@pytest.mark.parametrize("name, waited", [("cancel_resubmit_beyond_timeout", 0), ("changed_prefix_stalls_reader", 1)])
+def test_the_cli_prints_lso_holds_under_a_heading_true_for_each(name, waited):
+    # A hold with nothing written behind it stalled no reader (docs/connectors.md): the heading
+    # names what every hold did -- held the last stable offset -- and each sentence says whether
+    # records waited; "stalled readers" would be false for the first scenario.
+    from rich.console import Console
+
+    from sim.cli_render import print_report
+
+    from .conftest import SCENARIOS
+    report = run(load_text((SCENARIOS / "lifecycle" / f"{name}.yaml").read_text())).report
+    [hold] = report["lso_holds"]
+    assert hold["waited"] == waited
+    console = Console(record=True, width=400)
+    print_report(report, console)
+    lines = [line.strip() for line in console.export_text().splitlines()]
+    assert "transactions that held the last stable offset:" in lines and hold["sentence"] in lines
+    assert not any("stalled readers" in line for line in lines)
