@@ -409,17 +409,17 @@ def test_a_label_with_no_room_right_of_its_mark_goes_left_of_it():
 
 
 def test_snapshot_labels_say_none_for_no_transaction():
-    from sim.analysis.views.marks import _state_text
+    from sim.analysis.describe import state_text
     # KafkaSink between checkpoints may hold no transaction: "open:none", not Python's None
-    assert _state_text({"sink": {"pending": [], "open": None}}) == "sink{pending:none, open:none}"
+    assert state_text({"sink": {"pending": [], "open": None}}) == "sink{pending:none, open:none}"
 
 
 def test_snapshot_labels_are_compact_for_chains():
-    from sim.analysis.views.marks import _state_text
+    from sim.analysis.describe import state_text
     state = {"count": {"hello": 1}, "format": None, "sink": {"pending": ["sink[0]#1"], "open": "sink[0]#2"}}
     # the sink's transactions sink[0]#1 and sink[0]#2 are the bars labelled T1 and T2 under its lane
-    assert _state_text(state) == "count{hello:1} sink{pending:T1, open:T2}"
-    assert _state_text({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}) == "{a:1, b:2, c:3, d:4…}"
+    assert state_text(state) == "count{hello:1} sink{pending:T1, open:T2}"
+    assert state_text({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}) == "{a:1, b:2, c:3, d:4…}"
 
 
 def test_gate_barriers_of_an_unaligned_snapshot_are_dashed():

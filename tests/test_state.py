@@ -256,3 +256,20 @@ def test_pick_keeps_crashes_and_restores(crash):
     picked = crash.pick(4)
     assert len(picked) == 4 and 291.1 in picked and 491.1 in picked
     assert crash.pick(10_000) == crash.times
+
+
+def test_step_texts_write_states_as_the_pictures_do():
+    # The pictures' labels write no state as 'none', an empty list as 'none' and a sink transaction
+    # id sink[0]#3 as T3; a chain's state as operator{key:value}. The step texts use the same words,
+    # never Python's None or a dict's quotes.
+    from sim.analysis.describe import describe
+    restore = {"t": 491.0, "kind": "state_restore", "task": "count->sink[0]", "checkpoint": 1,
+               "state": {"count": {"hello": 1}, "sink": {"pending": [], "open": "sink[0]#3"}}}
+    assert describe(restore) == "count->sink[0] restores count{hello:1} sink{pending:none, open:T3} from checkpoint 1"
+    assert describe(dict(restore, task="split[0]", state=None)) == "split[0] restores none from checkpoint 1"
+    snap = {"t": 400.0, "kind": "snapshot_sync_start", "task": "source[0]", "checkpoint": 1,
+            "state": {"source": {"in-0": 2}}}
+    assert describe(snap) == "source[0] snapshots checkpoint 1: source{in-0:2}"
+    # and in a whole run with a crash and a restore: no step says None
+    run = sim.run(sim.load_text((SCENARIOS / "hello_world_crash.yaml").read_text(), overrides=["run.trace=full"]))
+    assert run.trace.of("state_restore") and not any("None" in describe(e) for e in run.trace)

@@ -1,7 +1,9 @@
 """One line of plain English per trace event: what the step lists and hover texts of the views say."""
 from __future__ import annotations
 
-__all__ = ["describe"]
+import re
+
+__all__ = ["describe", "state_text", "value_text"]
 
 _DESCRIBE = {
     "barrier_receive": "barrier {checkpoint} reached {task} on {channel}",
@@ -41,6 +43,9 @@ _DESCRIBE = {
 }
 
 
+STATE_LIMIT = 12       # entries of an operator's state written out, as the pictures' hover texts do
+
+
 class _Fields(dict):
     """Event fields for a pattern; a field the event lacks reads as '?' (old traces)."""
 
@@ -60,9 +65,42 @@ def describe(e: dict) -> str:
         fields = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in e.items()}
         if str(fields.get("consumer", "")).startswith("_"):      # internal readers are never named to users
             fields["consumer"] = "of the checker"
+        if "state" in fields:                                    # as the pictures write it: 'none', not None
+            fields["state"] = state_text(fields["state"], STATE_LIMIT)
         text = pattern.format_map(_Fields(fields))
         if e["kind"] == "snapshot_sync_start" and e.get("state") is not None:
-            text += f": {e['state']}"
+            text += f": {fields['state']}"
         return text
     extra = ", ".join(f"{f}={e[f]}" for f in ("checkpoint", "channel", "txn", "values") if f in e)
     return f"{e['kind']} {e.get('task', '')} {extra}".strip()
+
+
+def state_text(state, limit: int = 4, sep: str = " ", wrap: bool = False) -> str:
+    """A state as the pictures' labels write it: ``{hello:1}``; a chain's ``{count: {...}, sink: {...}}``
+    as ``count{...} sink{...}`` (its operators joined by ``sep``; with ``wrap`` each entry of an
+    operator on a line of its own); at most ``limit`` entries per operator."""
+    if isinstance(state, dict):
+        items = list(state.items())
+        if items and all(isinstance(v, dict) or v is None for _, v in items) and \
+                any(isinstance(v, dict) for _, v in items):                   # per operator of a chain
+            return sep.join(f"{k}{state_text(v, limit, wrap=wrap)}" for k, v in items if v)
+        text = (",\n " if wrap else ", ").join(f"{k}:{value_text(v)}" for k, v in items[:limit])
+        return "{" + text + ("…}" if len(items) > limit else "}")
+    return value_text(state)
+
+
+#: a sink transaction id (``sink[0]#2``): written as the picture's own name for it, T2
+_TXN_ID = re.compile(r"^.+\[[0-9]+\]#([0-9]+)$")
+
+
+def value_text(v) -> str:
+    """One value of a state: ``none`` for None or an empty list, a sink transaction id as ``T<n>``."""
+    if v is None or v == []:                 # "open:none": no transaction open, "pending:none": none waiting
+        return "none"
+    if isinstance(v, str) and (m := _TXN_ID.match(v)):
+        return f"T{m.group(1)}"
+    if isinstance(v, (list, tuple)):
+        return ",".join(value_text(x) for x in v)
+    if isinstance(v, dict):
+        return state_text(v)
+    return str(v)

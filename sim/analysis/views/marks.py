@@ -7,8 +7,7 @@ barriers of one checkpoint are one line collection, so thousands of checkpoints 
 """
 from __future__ import annotations
 
-import re
-
+from ..describe import STATE_LIMIT, state_text, value_text
 from .canvas import Canvas
 from .labels import ABOVE, BELOW
 from .style import CHECKPOINT_COLORS, CRASH, cp_color, tip
@@ -161,7 +160,8 @@ def _kept_labels(c: Canvas, cid: int, persisted: list) -> None:
         together.setdefault((e["task"], e["t"]), []).extend(e.get("values") or [])
     for (task, t), values in together.items():
         if values:
-            shown = " ".join(f"({_value(v)})" if isinstance(v, (list, tuple)) else _value(v) for v in values[:3])
+            shown = " ".join(f"({value_text(v)})" if isinstance(v, (list, tuple)) else value_text(v)
+                             for v in values[:3])
             more = f" … ({len(values)} in all)" if len(values) > 3 else ""
             wordings = (f"kept {shown}{more}", f"kept {len(values)}: {shown.split(' ')[0]} …") if more else (f"kept {shown}",)
             c.label(c.x(t), c.y(task) + 0.2, wordings, ((4, 4), (4, -12), (4, 14)), 4, color=cp_color(cid))
@@ -212,7 +212,7 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
             color = cp_color(key[1])
             bar = c.ax.plot([c.x(t0), c.x(max(e["t"], t0))], [y, y], color=color, lw=6, solid_capstyle="butt", zorder=6)[0]
             dot = c.ax.plot([c.x(t0)], [y], marker="o", ms=c.style.marker * 0.8, color=color, zorder=7)[0]
-            title = f"{key[0]} snapshot {key[1]} at {c.ms(t0)}" + (f": {_state_text(state, 12)}" if state else "")
+            title = f"{key[0]} snapshot {key[1]} at {c.ms(t0)}" + (f": {state_text(state, STATE_LIMIT)}" if state else "")
             c.add("snapshots", tip(bar, f"snapshot-{key[1]}-{key[0]}", title))
             c.add("snapshots", tip(dot, f"snapshot-dot-{key[1]}-{key[0]}", title))
             c.key("snapshot (state copied)", Line2D([], [], color="#555", marker="o", lw=0, ms=c.style.marker * 0.8))
@@ -237,38 +237,9 @@ def _state_wordings(state, narrow_first: bool) -> tuple[str, ...]:
     between two checkpoints, and a wide label of the first would push out the second's."""
     # NOTE: the label layer keeps the first wording that finds a free place, and places labels one
     # after the other; so an early wide wording can leave no room for a later one
-    text = dict.fromkeys((_state_text(state), _state_text(state, sep="\n"), _state_text(state, sep="\n", wrap=True)))
+    text = dict.fromkeys((state_text(state), state_text(state, sep="\n"), state_text(state, sep="\n", wrap=True)))
     return tuple(reversed(text)) if narrow_first else tuple(text)
 
 
 #: where a snapshot's state label may go: beside its dot, or right of the barrier's acks and notices
 STATE_PLACES = ((3, 6), (3, -14), (3, 15), (24, 6), (24, -14), (48, 6), (48, -14), (72, 6))
-
-
-def _state_text(state, limit: int = 4, sep: str = " ", wrap: bool = False) -> str:
-    """A compact state: ``{hello:1}``; a chain's ``{count: {...}, sink: {...}}`` as ``count{...} sink{...}``
-    (its operators joined by ``sep``; with ``wrap`` each entry of an operator on a line of its own)."""
-    if isinstance(state, dict):
-        items = list(state.items())
-        if items and all(isinstance(v, dict) or v is None for _, v in items) and \
-                any(isinstance(v, dict) for _, v in items):                   # per operator of a chain
-            return sep.join(f"{k}{_state_text(v, limit, wrap=wrap)}" for k, v in items if v)
-        text = (",\n " if wrap else ", ").join(f"{k}:{_value(v)}" for k, v in items[:limit])
-        return "{" + text + ("…}" if len(items) > limit else "}")
-    return _value(state)
-
-
-#: a sink transaction id (``sink[0]#2``): written as the picture's own name for it, T2
-_TXN_ID = re.compile(r"^.+\[[0-9]+\]#([0-9]+)$")
-
-
-def _value(v) -> str:
-    if v is None or v == []:                 # "open:none": no transaction open, "pending:none": none waiting
-        return "none"
-    if isinstance(v, str) and (m := _TXN_ID.match(v)):
-        return f"T{m.group(1)}"
-    if isinstance(v, (list, tuple)):
-        return ",".join(_value(x) for x in v)
-    if isinstance(v, dict):
-        return _state_text(v)
-    return str(v)

@@ -4,9 +4,9 @@ readers, crashes, downtime and restores.
 """
 from __future__ import annotations
 
+from ..describe import STATE_LIMIT, state_text
 from .canvas import TASK, Canvas
 from .labels import BELOW
-from .marks import _state_text
 from .style import CRASH, RESTORE, TXN_COLORS, tip
 
 __all__ = ["SPAN_KINDS", "TXN_KINDS", "transactions", "txn_phases", "reads", "faults", "downtime"]
@@ -195,8 +195,9 @@ def faults(c: Canvas, events) -> None:
             c.key("crash", Line2D([], [], ls="", marker="X", color=CRASH, ms=c.style.marker))
         elif e["kind"] == "state_restore" and y is not None:
             mark = c.ax.plot([c.x(e["t"])], [y], marker=">", ms=c.style.marker * 0.9, color=RESTORE, lw=0, zorder=8)[0]
+            state = state_text(e.get("state"), STATE_LIMIT)
             c.add("restores", tip(mark, f"restore-{e['task']}-{e['t']}",
-                                  f"{e['task']} restored checkpoint {e['checkpoint']}: {_state_text(e.get('state'), 12)}"))
+                                  f"{e['task']} restored checkpoint {e['checkpoint']}: {state}"))
             c.key("state restored", Line2D([], [], ls="", marker=">", color=RESTORE, ms=c.style.marker * 0.9))
         elif e["kind"] == "inflight_restore" and y is not None:
             mark = c.ax.plot([c.x(e["t"])], [y + 0.2], marker="D", ms=c.style.marker * 0.7, color=RESTORE, lw=0,
