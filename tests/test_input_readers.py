@@ -244,3 +244,16 @@ def test_max_latency_on_a_summary_trace_says_the_read_times_are_not_kept():
     run = sim.run(sim.load_text(LINES + "expect: {max_latency: {raw: '<= 1'}}\n", overrides=["run.trace=summary"]))
     assert run.report["failures"] == ["max_latency.raw: the consumer read 3 record(s), but the trace holds no "
                                       "times of reads (a summary trace): no latency to compare"]
+
+
+def test_read_latency_of_generated_input_is_zero_not_a_negative_rounding_error():
+    # Generated lines are appended at start + i / rate: 0.0875 ms is stored as 0.08750000000000001,
+    # while the trace writes the read's time rounded to 1e-9 ms. The record's own origin is rounded
+    # the same way, so a read at its append time is exactly 0 ms after it, never -1e-16 (printed -0.0).
+    text = LINES.replace('  - {topic: lines, at: 10ms, value: "hello world"}\n  - {topic: lines, at: 20ms, value: "hello"}\n'
+                         '  - {topic: lines, at: 30ms, value: "x:::3"}\n',
+                         "  - generate: {topic: lines, rate: 400/ms, duration: 1ms}\n")
+    latency = sim.run(sim.load_text(text, overrides=["run.trace=control"])).report["latency"]["raw"]
+    assert latency["reads"] == 400
+    for key in ("mean", "max", "min", "end_to_end_mean", "end_to_end_max"):
+        assert latency[key] == 0.0 and str(latency[key]) == "0.0", (key, latency[key])

@@ -201,8 +201,10 @@ class Partition:
         if origin is None and self.ahead and self.txns[k] is None:
             # NOTE: nothing else writes a partition written ahead (sim/scenario/references.py
             # refuses sinks and transaction items there), so the entry is an input record; built
-            # on demand, not stored: a generated input may hold millions of records
-            return Origin(self.topic, self.index, offset, self.times[k])
+            # on demand, not stored: a generated input may hold millions of records. The time is
+            # rounded as the trace rounds event times (sim/trace.py), so a read at the append time
+            # is 0 ms after it, not -1e-16 (rounding keeps order: a read never precedes its append)
+            return Origin(self.topic, self.index, offset, round(self.times[k], 9))
         if origin is None or (attempt is None and type(origin) is Provenance):
             return origin                       # stored whole by the sink (detailed traces)
         return Provenance(*origin, attempt)
