@@ -169,3 +169,19 @@ def test_html_report_names_no_internal_reader(tmp_path):
     text = page.read_text()
     assert "_checker" not in text and "_reference" not in text
     assert "judged on what a read_committed reader of &#x27;out&#x27; read" in text
+
+
+def test_a_second_writer_into_the_output_topic_is_named_not_blamed_on_a_failure():
+    # an upstream transactional producer (input item 3: transactional id input-3, its first
+    # transaction input-3#0) commits 'zzz:::7' into 'out', the job's output topic, at 150 ms. The job
+    # never fails and never produces zzz:::7 (reference: 0 times), yet the judged reader reads it
+    # once: the report must say who wrote it, not invent a failure and a replay.
+    text = HELLO.replace("  - {topic: in, at: 300, value: hello}",
+                         "  - {topic: in, at: 300, value: hello}\n"
+                         "  - transaction: {topic: out, commit: 150, records: [{at: 150, value: 'zzz:::7'}]}")
+    eo = sim.run(sim.load_text(text + "run: {trace: control}\n")).report["exactly_once"]
+    assert eo["judged"] is True and eo["ok"] is False
+    assert eo["duplicates"] == [{"value": "zzz:::7", "times": 1, "expected": 0}]
+    [line] = [x for x in eo["explanation"] if "zzz:::7" in x]
+    assert "written by another producer (transaction input-3#0), not by the job" in line
+    assert "failure" not in line and "replayed" not in line

@@ -36,6 +36,12 @@ def _explain_duplicate(value, reads, expected, ctx: _Context) -> tuple:
     dirty = dirty_input("duplicate", value, reads, ctx, f" was read {_times(len(reads))} (reference: {_times(expected)})")
     if dirty is not None:
         return dirty
+    if all(r.get("origin") is None for r in reads):   # no job input behind it: another producer wrote it
+        txns = ", ".join(dict.fromkeys(str(r.get("txn")) for r in reads))
+        cause = "written into the job's output topic by another producer, not by the job"
+        return cause, (f"duplicate: {value} was read {_times(len(reads))} (reference: {_times(expected)}): it was "
+                       f"written by another producer (transaction {txns}), not by the job: its output topic "
+                       f"has a second writer, and a reader of the topic sees both."), None
     writes = "; ".join(ctx.write(r) for r in reads)
     origin = Provenance.of(reads[-1].get("origin"))
     attempt = origin.attempt if origin else None
