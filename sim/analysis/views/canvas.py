@@ -11,7 +11,7 @@ from bisect import bisect_left, bisect_right
 
 from .labels import LabelLayer
 
-__all__ = ["Canvas", "keep_clear", "lanes_of", "task_names", "window_slice", "window_end", "split", "TASK"]
+__all__ = ["Canvas", "keep_clear", "lane_labels", "lanes_of", "reader_topics", "task_names", "window_slice", "window_end", "split", "TASK"]
 
 #: a subtask lane: an operator (or a chain "a->b") and its subtask index
 TASK = re.compile(r"^(?P<op>.+)\[(?P<i>[0-9]+)\]$")
@@ -26,16 +26,44 @@ def task_names(events) -> list[str]:
     return list(dict.fromkeys(e["task"] for e in events if TASK.match(e.get("task") or "")))
 
 
+def reader_topics(events) -> dict[str, str | None]:
+    """Declared reader (consumer) name -> the topic it reads, from ``run_start.consumers`` (hidden ``_`` ones left out)."""
+    start = next((e for e in events if e["kind"] == "run_start"), {})
+    return {c["name"]: c.get("topic") for c in start.get("consumers", []) if not c["name"].startswith("_")}
+
+
+def lane_labels(events, lanes) -> list[str]:
+    """The lanes' names as shown: a reader of anything but one of the job's output topics names the
+    topic it reads ("reader raw (lines)"), as its lane sits among the job's inputs or last."""
+    start = next((e for e in events if e["kind"] == "run_start"), {})
+    outputs = set((start.get("topics") or {}).get("output", ()))
+    readers = reader_topics(events)
+    def shown(name: str) -> str:
+        topic = readers.get(name[len("reader "):]) if name.startswith("reader ") else None
+        return f"{name} ({topic})" if topic and topic not in outputs else name
+    return [shown(name) for name in lanes]
+
+
 def lanes_of(events, sink_room: float = 0.0) -> dict[str, float]:
-    """Lane name -> y (top to bottom): JobManager, input topics, subtasks by operator, output topics, readers.
+    """Lane name -> y (top to bottom): JobManager, input topics, subtasks by operator, output topics;
+    each reader next to the topic it reads: just above an input topic, just below an output topic
+    (a reader of a topic without a lane goes last).
 
     Lanes are one unit apart; a task that holds a Kafka sink gets ``sink_room`` more below it, for
     its two rows of transactions (and the labels written above the next lane)."""
     start = next((e for e in events if e["kind"] == "run_start"), {})
     topics = start.get("topics") or {"input": [], "output": []}
-    readers = [c["name"] for c in start.get("consumers", []) if not c["name"].startswith("_")]
-    names = ["JobManager"] + [f"Kafka {t}" for t in topics["input"]] + task_names(events) + \
-        [f"Kafka {t}" for t in topics["output"]] + [f"reader {r}" for r in readers]
+    readers = reader_topics(events)
+    def of(t) -> list[str]:
+        return [f"reader {r}" for r, read in readers.items() if read == t]
+
+    # NOTE: a reader sits on the side of its topic away from the job (above an input topic, below an
+    # output topic), so the arrows between the topic and the job's tasks never cross its reads
+    shown = set(topics["input"]) | set(topics["output"])
+    names = ["JobManager"] + [n for t in topics["input"] for n in of(t) + [f"Kafka {t}"]] + task_names(events) + \
+        [n for t in topics["output"] for n in [f"Kafka {t}"] + of(t)] + \
+        [f"reader {r}" for r, t in readers.items() if t not in shown]
+    names = list(dict.fromkeys(names))              # a topic both read and written keeps its first lane
     sinks = {c["operator"] for c in start.get("connectors", []) if c.get("type") == "kafka_sink"}
     chains = {t["name"]: t.get("operators", ()) for t in start.get("tasks", []) if isinstance(t, dict)}
     def sink(name) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from .canvas import Canvas
 from .labels import ABOVE
-from .style import RECORD, REPLAY, tip
+from .style import COMMIT, CRASH, RECORD, REPLAY, tip
 
-__all__ = ["RECORD_KINDS", "records", "density", "replay_windows", "blocked_spans"]
+__all__ = ["RECORD_KINDS", "records", "upstream", "density", "replay_windows", "blocked_spans"]
 
 #: the record-level kinds: one artist each when drawn one by one (what decides aggregation)
 RECORD_KINDS = frozenset({"record_send", "source_read", "kafka_append", "consumer_read"})
@@ -83,6 +83,38 @@ def records(c: Canvas, events, replays, blocks, annotate: bool) -> None:
     if c.drawn.get("held"):
         c.key("held in a blocked channel", Line2D([], [], color=RECORD, lw=1.4, ls=(0, (2, 2)), marker="o",
                                                  mfc="white", ms=5))
+
+
+def upstream(c: Canvas, appends, txns, sources, annotate: bool) -> None:
+    """Records an upstream ``transaction:`` input item wrote (a ``kafka_append`` with a transaction and
+    no task) as a small mark on their topic's lane, labelled partition@offset; its commit or abort as
+    a tick (green) or a cross (red) on the same lane. A record a source read is labelled by that read."""
+    from matplotlib.lines import Line2D
+
+    read = {tuple(o[:3]) for e in sources for o in e.get("origins", ())}
+    topics: dict[str, str] = {}
+    for e in appends:
+        y = c.y(f"Kafka {e['topic']}")
+        if e.get("task") or not e.get("txn") or y is None:
+            continue
+        topics[e["txn"]] = e["topic"]
+        mark = c.ax.plot([c.x(e["t"])], [y], marker="o", ms=c.style.marker * 0.6, color=RECORD, zorder=3)[0]
+        where = f"p{e['partition']}@{e['offset']}"
+        c.add("input_records", tip(mark, f"input-{e['topic']}-{e['partition']}-{e['offset']}",
+                                  f"{e['txn']} wrote {e['value']} to {e['topic']}-{e['partition']}@{e['offset']}"))
+        if annotate and (e["topic"], e["partition"], e["offset"]) not in read:
+            c.label(c.x(e["t"]), y, where, ABOVE, 8, color="#555")
+    for e in txns:
+        if e["kind"] in ("txn_commit", "txn_abort") and e.get("txn") in topics and not e.get("task"):
+            commit = e["kind"] == "txn_commit"
+            end = "committed" if commit else "aborted"
+            mark = c.ax.plot([c.x(e["t"])], [c.y(f"Kafka {topics[e['txn']]}")], marker="$✓$" if commit else "x",
+                             ms=c.style.marker, color=COMMIT if commit else CRASH, zorder=3)[0]
+            c.add("input_txn", tip(mark, f"input-txn-{e['txn']}", f"{e['txn']} {end} at {c.ms(e['t'])}"))
+            c.key(f"input transaction {end}", Line2D([], [], ls="", marker="$✓$" if commit else "x",
+                                                     color=COMMIT if commit else CRASH))
+    if c.drawn.get("input_records"):
+        c.key("record written by an input transaction", Line2D([], [], ls="", marker="o", ms=4, color=RECORD))
 
 
 def _send(c: Canvas, e, replay, blocked, annotate: bool) -> None:

@@ -14,11 +14,11 @@ window at any trace level, so the picture's cost is bounded by what it shows, no
 """
 from __future__ import annotations
 
-from .canvas import Canvas, lanes_of, split, window_end, window_slice
+from .canvas import Canvas, lane_labels, lanes_of, split, window_end, window_slice
 from .lifecycle import lifecycle
 from .marks import alignment, barriers, checkpoints, snapshots, waiting
 from .queues import QUEUE_KINDS, overtaken, overtaken_records
-from .records import density, records
+from .records import density, records, upstream
 from .style import axes_for, style_of
 from .txn import SPAN_KINDS, TXN_KINDS, downtime, faults, reads, transactions
 
@@ -76,7 +76,7 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
         aggregate = n_records > AGGREGATE_ABOVE or len(part["barriers"]) > BARRIERS_ABOVE
     annotate = n_records <= 80 if annotate is None else annotate
     c.dense = aggregate
-    _lanes(c)
+    _lanes(c, lane_labels(events[:1] if events and events[0]["kind"] == "run_start" else events, lanes))
     _layers(c, events, part, span, t_end, aggregate, annotate)
     _frame(c, events, title)
     c.drawn["labels"] = c.labels.texts
@@ -94,6 +94,7 @@ def _layers(c: Canvas, events, part: dict, span: dict, t_end: float, aggregate: 
         jumped = overtaken_records(c, events, part["kept"], part["queue"], window_ends_early=not c.open_end)
         records(c, [e for e in hops if id(e) not in jumped], span["replay"], span["blocked"], annotate)
         overtaken(c, jumped)
+        upstream(c, part["appends"], span["txn"], part["sources"], annotate)
     barriers(c, part["barriers"], detail=not aggregate)
     if not aggregate:
         waiting(c, part["barriers"], span["snapshots"], span["alignment"])
@@ -117,10 +118,10 @@ def _select(events: list, window, t_end: float):
     return lo, hi, window_slice(events, lo, hi), spans
 
 
-def _lanes(c: Canvas) -> None:
+def _lanes(c: Canvas, names: list[str]) -> None:
     for name, y in c.lanes.items():
         c.add("lanes", c.ax.axhline(y, color="#e6e6e6", lw=0.8, zorder=0))
-    c.ax.set_yticks(list(c.lanes.values()), list(c.lanes.keys()))
+    c.ax.set_yticks(list(c.lanes.values()), names)
 
 
 def _frame(c: Canvas, events, title) -> None:

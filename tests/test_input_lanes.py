@@ -1,0 +1,53 @@
+"""The timing diagram's lanes for input topics: a reader of an input topic sits next to the topic it
+reads, labelled with it, and records an upstream ``transaction:`` input item wrote are drawn on their
+topic's lane with their transaction's commit or abort.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+import sim
+from sim.analysis.views.timing import timing_diagram
+
+from .test_input_readers import COMMITTED, LINES
+
+matplotlib.use("Agg")
+
+ABORTED = (Path(__file__).parent.parent / "scenarios" / "connectors" / "reads_aborted_input.yaml").read_text()
+
+
+def _draw(text: str) -> dict:
+    return timing_diagram(sim.run(sim.load_text(text, overrides=["run.trace=full"])).trace)
+
+
+def test_a_reader_of_the_input_topic_sits_just_above_that_topic_and_names_it():
+    # Worked out: readers raw and plain read the input topic 'lines', so their lanes come right
+    # above 'Kafka lines' (the side away from the job: the source's arrows do not cross them) and
+    # name the topic; 'committed' reads the sink topic 'counts' and stays right below it, unnamed.
+    drawn = _draw(LINES + COMMITTED)
+    labels = [t.get_text() for t in drawn["lanes"][0].axes.get_yticklabels()]
+    assert labels == ["JobManager", "reader raw (lines)", "reader plain (lines)", "Kafka lines", "source->split[0]",
+                      "count->format->sink[0]", "Kafka counts", "reader committed"]
+
+
+@pytest.mark.parametrize("isolation, labelled", [("", {"p0@0", "p0@1", "p0@3", "p0@4"}),
+                                                  (", isolation: read_committed", {"p0@0", "p0@1", "p0@3,p0@4"})])
+def test_records_of_an_input_transaction_are_on_their_topic_with_its_commit_and_abort(isolation, labelled):
+    # Worked out (the scenario's comment): the upstream transaction writes words@0 at 100 ms and
+    # words@1 at 200 ms and is aborted at 400 ms (marker @2); the second writes @3 at 600 and @4 at
+    # 700 ms and commits at 900 ms. Four marks on the 'Kafka words' lane at those times, a cross at
+    # 400 and a tick at 900. Read read_uncommitted, each record is labelled where the source read it
+    # (at its append time); read_committed, the source never reads @0 and @1 (aborted: labelled at
+    # their marks) and reads @3 and @4 together when the commit at 900 ms lets them through.
+    drawn = _draw(ABORTED.replace("implementation: KafkaSource}", "implementation: KafkaSource" + isolation + "}"))
+    ax = drawn["lanes"][0].axes
+    y = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks()))["Kafka words"]
+    marks = sorted((m.get_xdata()[0], m.get_ydata()[0]) for m in drawn["input_records"])
+    assert marks == [(100.0, y), (200.0, y), (600.0, y), (700.0, y)]
+    ends = {m.get_gid(): (m.get_xdata()[0], m.get_ydata()[0], m.get_marker()) for m in drawn["input_txn"]}
+    assert ends == {"input-txn-upstream-0-1#0": (400.0, y, "x"), "input-txn-upstream-0-2#0": (900.0, y, "$✓$")}
+    on_topic = {t.get_text() for t in drawn["labels"] if t.get_position()[1] >= y and "@" in t.get_text()}
+    assert labelled <= on_topic
