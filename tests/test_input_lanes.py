@@ -51,3 +51,12 @@ def test_records_of_an_input_transaction_are_on_their_topic_with_its_commit_and_
     assert ends == {"input-txn-upstream-0-1#0": (400.0, y, "x"), "input-txn-upstream-0-2#0": (900.0, y, "$✓$")}
     on_topic = {t.get_text() for t in drawn["labels"] if t.get_position()[1] >= y and "@" in t.get_text()}
     assert labelled <= on_topic
+
+
+def test_a_window_draws_only_its_own_input_records_and_transaction_ends():
+    # Worked out: the window 500-1000 ms holds the second transaction's writes (600, 700 ms) and its
+    # commit (900 ms); the first transaction's writes (100, 200) and abort (400) lie before it.
+    trace = sim.run(sim.load_text(ABORTED, overrides=["run.trace=full"])).trace
+    drawn = timing_diagram(trace, window=(500, 1000))
+    assert sorted(m.get_xdata()[0] for m in drawn["input_records"]) == [600.0, 700.0]
+    assert [(m.get_xdata()[0], m.get_marker()) for m in drawn["input_txn"]] == [(900.0, "$✓$")]

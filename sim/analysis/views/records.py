@@ -105,7 +105,7 @@ def upstream(c: Canvas, appends, txns, sources, annotate: bool) -> None:
         if annotate and (e["topic"], e["partition"], e["offset"]) not in read:
             c.label(c.x(e["t"]), y, where, ABOVE, 8, color="#555")
     for e in txns:
-        if e["kind"] in ("txn_commit", "txn_abort") and e.get("txn") in topics and not e.get("task"):
+        if e["kind"] in ("txn_commit", "txn_abort") and e.get("txn") in topics and c.lo <= e["t"] <= c.hi:
             commit = e["kind"] == "txn_commit"
             end = "committed" if commit else "aborted"
             mark = c.ax.plot([c.x(e["t"])], [c.y(f"Kafka {topics[e['txn']]}")], marker="$✓$" if commit else "x",
