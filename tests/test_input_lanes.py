@@ -60,3 +60,16 @@ def test_a_window_draws_only_its_own_input_records_and_transaction_ends():
     drawn = timing_diagram(trace, window=(500, 1000))
     assert sorted(m.get_xdata()[0] for m in drawn["input_records"]) == [600.0, 700.0]
     assert [(m.get_xdata()[0], m.get_marker()) for m in drawn["input_txn"]] == [(900.0, "$✓$")]
+
+
+def test_the_report_maps_a_reader_of_the_input_topic_to_its_lane():
+    # the page's hover map matches events to lanes by name: the lane's own name ('reader raw'),
+    # not its tick text ('reader raw (lines)'), or the reads of raw would belong to no lane
+    from sim.analysis.views.svgmap import lane_of, timing_svg
+
+    trace = sim.run(sim.load_text(LINES, overrides=["run.trace=full"])).trace
+    _, geo = timing_svg(trace)
+    lanes = {lane["name"] for lane in geo["lanes"]}
+    assert "reader raw" in lanes
+    read = next(e for e in trace.events if e["kind"] == "consumer_read" and e["consumer"] == "raw")
+    assert lane_of(read, lanes) == "reader raw"

@@ -27,9 +27,10 @@ def geometry(fig, ax) -> dict:
     scale = _time_scale(ax)
     to_fig = ax.transData + fig.transFigure.inverted()
     lanes = []
-    for y, label in zip(ax.get_yticks(), ax.get_yticklabels()):
+    names = getattr(ax, "snapsim_lanes", None) or [label.get_text() for label in ax.get_yticklabels()]
+    for y, name in zip(ax.get_yticks(), names):
         fy = 1.0 - to_fig.transform((x0, y))[1]
-        lanes.append({"name": label.get_text(), "fy": round(float(fy), 5)})
+        lanes.append({"name": name, "fy": round(float(fy), 5)})
     return {"box": [round(box.x0, 5), round(1 - box.y1, 5), round(box.x1, 5), round(1 - box.y0, 5)],
             "t": [x0 * scale, x1 * scale], "lanes": lanes}
 

@@ -122,6 +122,7 @@ def _lanes(c: Canvas, names: list[str]) -> None:
     for name, y in c.lanes.items():
         c.add("lanes", c.ax.axhline(y, color="#e6e6e6", lw=0.8, zorder=0))
     c.ax.set_yticks(list(c.lanes.values()), names)
+    c.ax.snapsim_lanes = list(c.lanes)     # the lanes' own names (a tick may add the topic a reader reads)
 
 
 def _frame(c: Canvas, events, title) -> None:
