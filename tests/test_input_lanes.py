@@ -73,3 +73,12 @@ def test_the_report_maps_a_reader_of_the_input_topic_to_its_lane():
     assert "reader raw" in lanes
     read = next(e for e in trace.events if e["kind"] == "consumer_read" and e["consumer"] == "raw")
     assert lane_of(read, lanes) == "reader raw"
+
+
+def test_an_aggregated_picture_keeps_the_input_transaction_ends_but_not_its_dots():
+    # Aggregated, the topic's density band counts the four records; the abort (400 ms) and the
+    # commit (900 ms) are still marked, as a job's own transactions still are
+    trace = sim.run(sim.load_text(ABORTED, overrides=["run.trace=full"])).trace
+    drawn = timing_diagram(trace, aggregate=True)
+    assert "input_records" not in drawn
+    assert sorted((m.get_xdata()[0], m.get_marker()) for m in drawn["input_txn"]) == [(400.0, "x"), (900.0, "$✓$")]

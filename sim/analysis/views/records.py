@@ -85,36 +85,42 @@ def records(c: Canvas, events, replays, blocks, annotate: bool) -> None:
                                                  mfc="white", ms=5))
 
 
-def upstream(c: Canvas, appends, txns, sources, annotate: bool) -> None:
+def upstream(c: Canvas, appends, txns, sources, annotate: bool, dots: bool = True) -> None:
     """Records an upstream ``transaction:`` input item wrote (a ``kafka_append`` with a transaction and
-    no task) as a small mark on their topic's lane, labelled partition@offset; its commit or abort as
-    a tick (green) or a cross (red) on the same lane. A record a source read is labelled by that read."""
+    no task) as small dots on their topic's lane, labelled partition@offset (a record a source read is
+    labelled by that read); its commit or abort as a tick (green) or a cross (red) on the same lane.
+    ``dots=False`` (an aggregated picture: the topic's band counts the records) draws only the ends."""
+    written = [e for e in appends if not e.get("task") and e.get("txn") and c.y(f"Kafka {e['topic']}") is not None]
+    if dots:
+        _input_dots(c, written, {tuple(o[:3]) for e in sources for o in e.get("origins", ())}, annotate)
+    _input_ends(c, txns, {e["txn"]: e["topic"] for e in written})
+
+
+def _input_dots(c: Canvas, written, read: set, annotate: bool) -> None:
     from matplotlib.lines import Line2D
 
-    read = {tuple(o[:3]) for e in sources for o in e.get("origins", ())}
-    topics: dict[str, str] = {}
-    for e in appends:
+    for e in written:
         y = c.y(f"Kafka {e['topic']}")
-        if e.get("task") or not e.get("txn") or y is None:
-            continue
-        topics[e["txn"]] = e["topic"]
         mark = c.ax.plot([c.x(e["t"])], [y], marker="o", ms=c.style.marker * 0.6, color=RECORD, zorder=3)[0]
-        where = f"p{e['partition']}@{e['offset']}"
         c.add("input_records", tip(mark, f"input-{e['topic']}-{e['partition']}-{e['offset']}",
                                   f"{e['txn']} wrote {e['value']} to {e['topic']}-{e['partition']}@{e['offset']}"))
         if annotate and (e["topic"], e["partition"], e["offset"]) not in read:
-            c.label(c.x(e["t"]), y, where, ABOVE, 8, color="#555")
+            c.label(c.x(e["t"]), y, f"p{e['partition']}@{e['offset']}", ABOVE, 8, color="#555")
+    if written:
+        c.key("record written by an input transaction", Line2D([], [], ls="", marker="o", ms=4, color=RECORD))
+
+
+def _input_ends(c: Canvas, txns, topics: dict[str, str]) -> None:
+    from matplotlib.lines import Line2D
+
     for e in txns:
         if e["kind"] in ("txn_commit", "txn_abort") and e.get("txn") in topics and c.lo <= e["t"] <= c.hi:
             commit = e["kind"] == "txn_commit"
-            end = "committed" if commit else "aborted"
-            mark = c.ax.plot([c.x(e["t"])], [c.y(f"Kafka {topics[e['txn']]}")], marker="$✓$" if commit else "x",
-                             ms=c.style.marker, color=COMMIT if commit else CRASH, zorder=3)[0]
+            end, look = ("committed", dict(marker="$✓$", color=COMMIT)) if commit else \
+                ("aborted", dict(marker="x", color=CRASH))
+            mark = c.ax.plot([c.x(e["t"])], [c.y(f"Kafka {topics[e['txn']]}")], ms=c.style.marker, zorder=3, **look)[0]
             c.add("input_txn", tip(mark, f"input-txn-{e['txn']}", f"{e['txn']} {end} at {c.ms(e['t'])}"))
-            c.key(f"input transaction {end}", Line2D([], [], ls="", marker="$✓$" if commit else "x",
-                                                     color=COMMIT if commit else CRASH))
-    if c.drawn.get("input_records"):
-        c.key("record written by an input transaction", Line2D([], [], ls="", marker="o", ms=4, color=RECORD))
+            c.key(f"input transaction {end}", Line2D([], [], ls="", **look))
 
 
 def _send(c: Canvas, e, replay, blocked, annotate: bool) -> None:

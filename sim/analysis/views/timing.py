@@ -89,6 +89,7 @@ def _layers(c: Canvas, events, part: dict, span: dict, t_end: float, aggregate: 
     downtime(c, span["down"], t_end)
     if aggregate:
         density(c, part)
+        upstream(c, part["appends"], span["txn"], part["sources"], annotate, dots=False)
     else:
         hops = sorted(part["sends"] + part["sources"] + part["appends"], key=lambda e: e["t"])   # few: detail
         jumped = overtaken_records(c, events, part["kept"], part["queue"], window_ends_early=not c.open_end)
