@@ -171,17 +171,23 @@ def test_html_report_names_no_internal_reader(tmp_path):
     assert "judged on what a read_committed reader of &#x27;out&#x27; read" in text
 
 
-def test_a_second_writer_into_the_output_topic_is_named_not_blamed_on_a_failure():
+@pytest.mark.parametrize("value, kind, listed", [
+    # 'zzz' is no key of the job: read once, reference 0 times -> a duplicate
+    ("zzz:::7", "duplicates", {"value": "zzz:::7", "times": 1, "expected": 0}),
+    # 'hello' is: the input has 2 hellos, so the reference's final is hello:::2 and 9 goes beyond it
+    ("hello:::9", "overcounted", {"value": "hello:::9", "times": 1, "reference_final": 2}),
+])
+def test_a_second_writer_into_the_output_topic_is_named_not_blamed_on_a_failure(value, kind, listed):
     # an upstream transactional producer (input item 3: transactional id input-3, its first
-    # transaction input-3#0) commits 'zzz:::7' into 'out', the job's output topic, at 150 ms. The job
-    # never fails and never produces zzz:::7 (reference: 0 times), yet the judged reader reads it
-    # once: the report must say who wrote it, not invent a failure and a replay.
+    # transaction input-3#0) commits a value into 'out', the job's output topic, at 150 ms. The job
+    # never fails and never produces it, yet the judged reader reads it once: the report must say
+    # who wrote it, not invent a failure, a replay or a snapshot without aligned barriers.
     text = HELLO.replace("  - {topic: in, at: 300, value: hello}",
                          "  - {topic: in, at: 300, value: hello}\n"
-                         "  - transaction: {topic: out, commit: 150, records: [{at: 150, value: 'zzz:::7'}]}")
+                         f"  - transaction: {{topic: out, commit: 150, records: [{{at: 150, value: '{value}'}}]}}")
     eo = sim.run(sim.load_text(text + "run: {trace: control}\n")).report["exactly_once"]
     assert eo["judged"] is True and eo["ok"] is False
-    assert eo["duplicates"] == [{"value": "zzz:::7", "times": 1, "expected": 0}]
-    [line] = [x for x in eo["explanation"] if "zzz:::7" in x]
+    assert eo[kind] == [listed]
+    [line] = [x for x in eo["explanation"] if value in x]
     assert "written by another producer (transaction input-3#0), not by the job" in line
-    assert "failure" not in line and "replayed" not in line
+    assert not any(w in line for w in ("failure", "replayed", "restored", "barriers"))

@@ -32,16 +32,24 @@ def _times(n: int) -> str:
     return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
+def _other_producer(kind: str, value, reads, what: str) -> tuple | None:
+    """A value no job input led to (its reads carry no origin): another producer, such as an
+    upstream ``transaction:`` item, wrote it into the job's output topic; no failure explains it."""
+    if not reads or any(r.get("origin") is not None for r in reads):
+        return None
+    txns = ", ".join(dict.fromkeys(str(r.get("txn")) for r in reads))
+    cause = "written into the job's output topic by another producer, not by the job"
+    return cause, (f"{kind}: {value}{what}: it was written by another producer (transaction {txns}), not by "
+                   f"the job: its output topic has a second writer, and a reader of the topic sees both."), None
+
+
 def _explain_duplicate(value, reads, expected, ctx: _Context) -> tuple:
     dirty = dirty_input("duplicate", value, reads, ctx, f" was read {_times(len(reads))} (reference: {_times(expected)})")
     if dirty is not None:
         return dirty
-    if all(r.get("origin") is None for r in reads):   # no job input behind it: another producer wrote it
-        txns = ", ".join(dict.fromkeys(str(r.get("txn")) for r in reads))
-        cause = "written into the job's output topic by another producer, not by the job"
-        return cause, (f"duplicate: {value} was read {_times(len(reads))} (reference: {_times(expected)}): it was "
-                       f"written by another producer (transaction {txns}), not by the job: its output topic "
-                       f"has a second writer, and a reader of the topic sees both."), None
+    other = _other_producer("duplicate", value, reads, f" was read {_times(len(reads))} (reference: {_times(expected)})")
+    if other is not None:
+        return other
     writes = "; ".join(ctx.write(r) for r in reads)
     origin = Provenance.of(reads[-1].get("origin"))
     attempt = origin.attempt if origin else None
@@ -53,9 +61,13 @@ def _explain_duplicate(value, reads, expected, ctx: _Context) -> tuple:
 
 
 def _explain_overcount(value, key, n, ref_max, reads, ctx: _Context, key_reads=()) -> tuple:
-    dirty = dirty_input("over-count", value, key_reads, ctx, f" goes beyond the reference's final {key}:::{ref_max}")
+    what = f" goes beyond the reference's final {key}:::{ref_max}"
+    dirty = dirty_input("over-count", value, key_reads, ctx, what)
     if dirty is not None:
         return dirty
+    other = _other_producer("over-count", value, reads, what)
+    if other is not None:
+        return other
     writes = "; ".join(ctx.write(r) for r in reads)
     cause = ("counted beyond the reference's final count: the restored state already counted records whose "
              "input offsets were not in the checkpoint (a snapshot taken without aligned barriers)")
