@@ -29,6 +29,8 @@ FIGURES = [
     ("lifecycle/changed_prefix_stalls_reader.yaml", "changed_prefix_stall.png", "timing", None, "notebook"),
     ("lifecycle/cancel_resubmit_beyond_timeout.yaml", "cancel_resubmit_beyond_timeout.png", "timing", None,
      "notebook"),
+    # a rescaled job: every submission's subtasks get a lane (docs/lifecycle.md, Rescaling)
+    ("lifecycle/stop_and_rescale.yaml", "stop_and_rescale.png", "timing", None, "notebook"),
     ("chandy_lamport/ring.yaml", "chandy_lamport_ring.png", "chandy_lamport", None, "notebook"),
     ("chandy_lamport/concurrent_snapshots.yaml", "chandy_lamport_concurrent.png", "chandy_lamport", None, "notebook"),
     ("seed_job.yaml", "seed_job_crash_map.png", "crash_map", None, "notebook"),   # every crash point explored

@@ -62,6 +62,20 @@ def test_a_window_draws_only_its_own_input_records_and_transaction_ends():
     assert [(m.get_xdata()[0], m.get_marker()) for m in drawn["input_txn"]] == [(900.0, "$✓$")]
 
 
+@pytest.mark.parametrize("window, end", [((800, 1000), (900.0, "$✓$")), ((300, 500), (400.0, "x"))])
+def test_a_window_draws_a_transaction_end_whose_records_precede_it(window, end):
+    # Worked out: the second transaction writes at 600 and 700 ms and commits at 900 ms, so the
+    # window 800-1000 ms holds its commit and none of its records; likewise 300-500 ms holds the
+    # first one's abort (400 ms) but not its writes (100, 200 ms). An end belongs to a window by its
+    # own time: drawn on the topic it wrote, with no dots.
+    trace = sim.run(sim.load_text(ABORTED, overrides=["run.trace=full"])).trace
+    drawn = timing_diagram(trace, window=window)
+    ax = drawn["lanes"][0].axes
+    y = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks()))["Kafka words"]
+    assert "input_records" not in drawn
+    assert [(m.get_xdata()[0], m.get_ydata()[0], m.get_marker()) for m in drawn["input_txn"]] == [(end[0], y, end[1])]
+
+
 def test_the_report_maps_a_reader_of_the_input_topic_to_its_lane():
     # the page's hover map matches events to lanes by name: the lane's own name ('reader raw'),
     # not its tick text ('reader raw (lines)'), or the reads of raw would belong to no lane

@@ -11,6 +11,7 @@ import pytest
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
 from sim.analysis.views.timing import timing_diagram  # noqa: E402
 from sim.api import load_scenario, run  # noqa: E402
@@ -47,7 +48,8 @@ def _y_extent(artist) -> tuple[float, float]:
 
 
 def _visible(drawn) -> list[str]:
-    return [t.get_text() for t in drawn["labels"] if t.get_visible()]
+    """The labels shown, each on one line (a label may be written on two where one does not fit)."""
+    return [t.get_text().replace("\n", " ") for t in drawn["labels"] if t.get_visible()]
 
 
 def test_the_stall_span_is_the_lso_hold_worked_out_from_the_scenario(prefix_run):
@@ -169,4 +171,60 @@ def test_a_read_committed_source_is_drawn_stalled_on_its_own_lanes():
     lo, hi = _y_extent(span)
     assert len(source_lanes) == 1 and lo < source_lanes[0] < hi
     assert "stalled: T0 (upstream-a) holds in-0, 1 record(s) waiting" in _visible(drawn)
+    plt.close(fig)
+
+
+def test_a_rescaled_run_draws_every_submissions_subtasks(rescale_run):
+    # YAML: parallelism 2, then resubmitted at 4 (3000 ms), then at 1 (6000 ms). The lanes are the
+    # chains source->split and count->format->sink (run_start names them); the second submission
+    # adds subtasks [2] and [3] of both. Each new subtask sits after the last of
+    # its operator, so the lanes read source->split[0..3], then count->format->sink[0..3].
+    fig, ax, drawn = _draw(rescale_run.trace)
+    tasks = [name for name in ax.snapsim_lanes if "[" in name]
+    assert tasks == [f"source->split[{i}]" for i in range(4)] + [f"count->format->sink[{i}]" for i in range(4)]
+    # what the second submission's new subtasks did is drawn on their lanes: sink[2]'s first transaction
+    # (begun after 3000 ms) and its snapshot in checkpoint 4 (triggered at 4000 ms: 3000 + initial_delay 1s)
+    y = dict(zip(ax.snapsim_lanes, ax.get_yticks()))
+    assert any(abs(m.get_ydata()[0] - y["count->format->sink[2]"]) < 1e-9 and 4.0 <= m.get_xdata()[0] < 4.01
+               for m in drawn["snapshots"] if m.get_gid().startswith("snapshot-dot-4-"))
+    # a subtask the running submission lacks is shaded: [2], [3] in the first run (0 .. job finished at
+    # ~2.5 s), [1], [2], [3] in the third (6 s .. the run's end); the second (p=4) has them all
+    bands = {(b.get_gid().split("-", 1)[1].rsplit("-", 1)[0], round(_x_extent(b)[0], 1)) for b in drawn["undeployed"]}
+    assert bands == {(f"{op}[{i}]", 0.0) for op in ("source->split", "count->format->sink") for i in (2, 3)} | \
+        {(f"{op}[{i}]", 6.0) for op in ("source->split", "count->format->sink") for i in (1, 2, 3)}
+    assert "no such subtask (another parallelism)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(fig)
+
+
+def test_the_report_hover_map_names_the_rescaled_subtasks(rescale_run):
+    from sim.analysis.views.svgmap import lane_of, timing_svg
+
+    _, geo = timing_svg(rescale_run.trace)
+    names = [lane["name"] for lane in geo["lanes"]]
+    assert {"count->format->sink[3]", "source->split[3]"} <= set(names)
+    # an event of a subtask only the second submission had finds its lane
+    e = next(e for e in rescale_run.trace.events if e.get("task") == "count->format->sink[3]")
+    assert lane_of(e, set(names)) == "count->format->sink[3]"
+
+
+@pytest.mark.parametrize("style", ["notebook", "slide"])
+@pytest.mark.parametrize("scenario", ["changed_prefix_stalls_reader.yaml", "stop_and_rescale.yaml"])
+def test_no_label_covers_a_checkpoint_trigger(scenario, style):
+    # the submission's label ("submit from ...") used to be written over the next checkpoint's star;
+    # labels may cross a line, never a trigger mark
+    trace = run(load_scenario(SCENARIOS / "lifecycle" / scenario)).trace
+    drawn = timing_diagram(trace, style=style)
+    ax = drawn["lanes"][0].axes
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    covered = []
+    for star in drawn["triggers"]:
+        x, y = ax.transData.transform((star.get_xdata()[0], star.get_ydata()[0]))
+        half = star.get_markersize() * fig.dpi / 72 / 2
+        covered += [(t.get_text(), star.get_gid()) for t in drawn["labels"] if t.get_visible() and
+                    t.get_window_extent(renderer).overlaps(Bbox([[x - half, y - half], [x + half, y + half]]))]
+    assert covered == []
+    submits = [t for t in drawn["labels"] if t.get_visible() and t.get_text().replace("\n", " ").startswith("submit")]
+    assert submits or style == "slide"              # on a slide the label may be cut to "p=4"
     plt.close(fig)

@@ -57,6 +57,23 @@ def test_embedded_states_are_the_timeline_at_every_event_instant(crash_run, page
     assert data["geo"]["t"][0] == 0
 
 
+def test_the_state_panel_names_transactions_and_states_as_the_pictures_do(page):
+    # hello_world_crash: checkpoint 1's barrier (150 ms) pre-commits T1 and opens T2 in each sink;
+    # at the crash (291.1 ms) T1 is committed and T2 open: sink[1]'s holds world:::1, and the sink's
+    # card says so as the timing diagram labels it (T2), its state as count{world:1}
+    data = _data(page.read_text(encoding="utf-8"))
+    at_crash = data["states"][data["times"].index(291.1)]
+    cards = {c["name"]: c for c in (data["pool"][i] for i in at_crash["tasks"])}
+    sink = cards["count->format->sink[1]"]
+    assert (sink["open_txn"], sink["pending_txns"], sink["state"]) == ("T2", [], "count{world:1}")
+    assert cards["source[0]"]["position"] == "{flink_kafka-0:3}"          # hello, world, hello read
+    failure = data["pool"][at_crash["failure"]]
+    assert [x["txn"] for x in failure["open_txns"]] == ["T2 of sink[0]", "T2 of sink[1]"]
+    # no raw transaction id (sink[1]#2) nor JSON state is left anywhere in the embedded states
+    embedded = json.dumps([data["pool"], data["states"]])
+    assert "]#" not in embedded and '{\\"count' not in embedded
+
+
 def test_failover_table_of_the_crash_run(page):
     # split crashes at 291.1 (third record); restart delay 200 ms, from checkpoint 1
     text = page.read_text(encoding="utf-8")
@@ -142,17 +159,17 @@ def test_browser_renders_diagram_tables_and_the_state_at_a_chosen_time(page, chr
     # the barrier's arrival at count (chained with format and sink): both barriers taken, the
     # first channel still blocked during the synchronous snapshot of {"hello": 1}
     assert "t = 152 ms" in panel and "barrier 1 reached count->format->sink[0] on split[0]->count->format->sink[0]" in panel
-    assert "count->format->sink[0] blocked snapshot 1 (sync)" in panel and 'state: {"count":{"hello":1}}' in panel
+    assert "count->format->sink[0] blocked snapshot 1 (sync)" in panel and 'state: count{hello:1}' in panel
     assert "Checkpoint 1 in progress since 150 ms" in panel
 
 
 def test_browser_crash_and_restore_instants(page, chromium):
     panel = _panel(dump_dom(page, "t=291.1"))
     assert "Failure at 291.1 ms: split[0]" in panel and "split[0] was processing hello" in panel
-    assert "sink[1]#2 (open, 1 record(s): world:::1)" in panel
+    assert "T2 of sink[1] (open, 1 record(s): world:::1)" in panel      # the pictures' name, T2
     panel = _panel(dump_dom(page, "t=496"))
     assert "Restart at 491.1 ms (attempt 2) from checkpoint 1" in panel
-    assert "Replayed so far: world, hello" in panel and "Aborted on restore: sink[0]#2 (0 records), sink[1]#2 (1 records)" in panel
+    assert "Replayed so far: world, hello" in panel and "Aborted on restore: T2 of sink[0] (0 records), T2 of sink[1] (1 records)" in panel
 
 
 def test_browser_click_on_the_diagram_shows_that_instant(page, chromium):
@@ -164,7 +181,8 @@ def test_browser_click_on_the_diagram_shows_that_instant(page, chromium):
     panel = _panel(dump_dom(page, f"click={fx:.5f},{fy:.5f}"))
     shown = float(re.search(r"t = ([0-9.]+) ms", panel).group(1))
     assert abs(shown - 250) < (t1 - t0) / 500                  # within a pixel or two
-    assert "reader dirty (read_uncommitted) has read 2" in panel and "open sink[1]#2" in panel
+    assert "reader dirty (read_uncommitted) has read 2" in panel and \
+        re.search(r"count->format->sink\[1\] .*?transactions: open T2", panel)      # as the diagram names it
 
 
 def test_browser_screenshot(page, tmp_path, chromium):

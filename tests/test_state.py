@@ -273,3 +273,18 @@ def test_step_texts_write_states_as_the_pictures_do():
     # and in a whole run with a crash and a restore: no step says None
     run = sim.run(sim.load_text((SCENARIOS / "hello_world_crash.yaml").read_text(), overrides=["run.trace=full"]))
     assert run.trace.of("state_restore") and not any("None" in describe(e) for e in run.trace)
+
+
+def test_a_rescaled_jobs_checkpoint_waits_for_its_own_submissions_subtasks():
+    # stop_and_rescale.yaml: p=2, then 4 (submitted at 3000 ms), then 1 (at 6000 ms); checkpoints
+    # every 1 s from 1 s after each submission. Checkpoint 4 (4000 ms) belongs to the p=4 job: just
+    # after its trigger it waits for all 8 subtasks, the new [2] and [3] included, listed in plan
+    # order; checkpoint 7 (7000 ms) belongs to the p=1 job: it waits for the two subtasks [0] only.
+    timeline = Timeline(sim.run(SCENARIOS / "lifecycle/stop_and_rescale.yaml").trace)
+    at = {t: timeline.at(t) for t in (4000.5, 7000.5)}
+    chains = ("source->split", "count->format->sink")
+    cp4 = next(c for c in at[4000.5]["checkpoints"] if c["id"] == 4)
+    assert cp4["waiting"] == [f"{op}[{i}]" for op in chains for i in range(4)]
+    assert [t["name"] for t in at[4000.5]["tasks"]] == cp4["waiting"]
+    cp7 = next(c for c in at[7000.5]["checkpoints"] if c["id"] == 7)
+    assert cp7["waiting"] == ["source->split[0]", "count->format->sink[0]"]

@@ -93,6 +93,15 @@ def state_text(state, limit: int = 4, sep: str = " ", wrap: bool = False) -> str
 _TXN_ID = re.compile(r"^.+\[[0-9]+\]#([0-9]+)$")
 
 
+def txn_text(txn: str | None, of: bool = True) -> str:
+    """A sink transaction as the pictures name it: ``sink[0]#2`` -> ``T2 of sink[0]`` (``of=False``:
+    ``T2``, where the sink is plain, as in its own task's card); any other id unchanged."""
+    m = _TXN_ID.match(txn or "")
+    if not m:
+        return "none" if txn is None else txn
+    return f"T{m.group(1)} of {txn[:txn.rindex('#')]}" if of else f"T{m.group(1)}"
+
+
 def value_text(v) -> str:
     """One value of a state: ``none`` for None or an empty list, a sink transaction id as ``T<n>``."""
     if v is None or v == []:                 # "open:none": no transaction open, "pending:none": none waiting

@@ -21,7 +21,8 @@ import bisect
 import copy
 
 from .describe import describe
-from .state_tasks import TaskBook, task_names
+from .state_tasks import TaskBook
+from .subtasks import all_task_names
 
 __all__ = ["Timeline", "MOMENT_KINDS", "state_at", "describe"]
 
@@ -108,7 +109,8 @@ class _World:
     def __init__(self, events, start: dict, level: str) -> None:
         self.level, self.t = level, 0.0
         self.book = TaskBook(events, start, level)
-        self.names = task_names(start)
+        self.names = all_task_names(events)       # a rescaled job's later subtasks too, in plan order
+        self.members = _members(events)
         self.partitions: dict[str, dict] = {}
         self.inputs = _input_writes(events)
         for key in self.inputs:
@@ -216,7 +218,8 @@ class _World:
     # --- checkpoints ---
     def on_checkpoint_trigger(self, e) -> None:
         self.checkpoints[e["checkpoint"]] = {"id": e["checkpoint"], "status": "in progress", "trigger": e["t"],
-                                             "acked": [], "reason": None}
+                                             "acked": [], "reason": None,
+                                             "members": self.members.get((e["checkpoint"], e["t"]))}
 
     def on_checkpoint_ack(self, e) -> None:
         cp = self.checkpoints.get(e["checkpoint"])
@@ -323,9 +326,24 @@ class _World:
         out = []
         for cp in self.checkpoints.values():
             v = copy.deepcopy(cp)
-            v["waiting"] = [n for n in self.names if n not in cp["acked"]] if cp["status"] == "in progress" else []
+            members = v.pop("members", None) or self.names
+            v["waiting"] = [n for n in self.names if n in members and n not in cp["acked"]] \
+                if cp["status"] == "in progress" else []
             out.append(v)
         return out
+
+
+def _members(events) -> dict[tuple, list]:
+    """(checkpoint, its trigger time) -> the subtasks that acknowledged it, for each that completed: the
+    subtasks it waits for (a job resubmitted with another parallelism has other subtasks)."""
+    triggered: dict[int, float] = {}
+    out: dict[tuple, list] = {}
+    for e in events:
+        if e["kind"] == "checkpoint_trigger":
+            triggered[e["checkpoint"]] = e["t"]
+        elif e["kind"] == "checkpoint_complete" and e["checkpoint"] in triggered:
+            out[(e["checkpoint"], triggered[e["checkpoint"]])] = list((e.get("stats") or {}).get("tasks") or ())
+    return out
 
 
 def _evenly(values: list, n: int) -> list:

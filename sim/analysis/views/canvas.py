@@ -6,24 +6,18 @@ special case. The window is ``[lo, hi]`` in simulated ms; every part clips what 
 """
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 
+from ..subtasks import TASK, all_task_names, has_any, resubmitted_tasks
 from .labels import LabelLayer
 
-__all__ = ["Canvas", "keep_clear", "lane_labels", "lanes_of", "reader_topics", "task_names", "window_slice", "window_end", "split", "TASK"]
+__all__ = ["Canvas", "has_any", "keep_clear", "lane_labels", "lanes_of", "reader_topics", "resubmitted_tasks", "task_names", "window_slice", "window_end", "split", "TASK"]
 
-#: a subtask lane: an operator (or a chain "a->b") and its subtask index
-TASK = re.compile(r"^(?P<op>.+)\[(?P<i>[0-9]+)\]$")
 
 
 def task_names(events) -> list[str]:
-    """Subtask names in plan order: from ``run_start.tasks`` (names or ``{name, ...}`` dicts) or the events."""
-    start = next((e for e in events if e["kind"] == "run_start"), {})
-    tasks = start.get("tasks")
-    if tasks:
-        return [t["name"] if isinstance(t, dict) else t for t in tasks]
-    return list(dict.fromkeys(e["task"] for e in events if TASK.match(e.get("task") or "")))
+    """Subtask names in plan order, a rescaled job's later subtasks included (:func:`all_task_names`)."""
+    return all_task_names(events)
 
 
 def reader_topics(events) -> dict[str, str | None]:
@@ -66,8 +60,9 @@ def lanes_of(events, sink_room: float = 0.0) -> dict[str, float]:
     names = list(dict.fromkeys(names))              # a topic both read and written keeps its first lane
     sinks = {c["operator"] for c in start.get("connectors", []) if c.get("type") == "kafka_sink"}
     chains = {t["name"]: t.get("operators", ()) for t in start.get("tasks", []) if isinstance(t, dict)}
-    def sink(name) -> bool:
-        return bool(sinks.intersection(chains.get(name, ())))
+    def sink(name) -> bool:              # a subtask of a later submission: its chain is in its name
+        operators = chains.get(name) or ((m := TASK.match(name)) and m["op"].split("->")) or ()
+        return bool(sinks.intersection(operators))
 
     lanes, y = {}, 0.0
     for name, below in zip(names, names[1:] + [""]):
@@ -123,8 +118,10 @@ def keep_clear(labels: LabelLayer, artist, soft: bool = False) -> None:
         labels.avoid((xa, xb), (ya, yb), max(artist.get_linewidth(), 1.0) + 1, joined=True, soft=soft)
     elif isinstance(artist, Line2D):
         xs, ys = artist.get_xdata(), artist.get_ydata()
-        if artist.get_transform() != artist.axes.transData:        # axvline: a rule in axes coordinates
-            labels.avoid((xs[0],), (None,), artist.get_linewidth() + 1)
+        if artist.get_transform() != artist.axes.transData:        # axvline/axhline: a rule in axes coordinates
+            # NOTE: an axhline is a lane's own line (labels sit on lanes): only a vertical rule is in the way
+            if xs[0] == xs[-1]:
+                labels.avoid((xs[0],), (None,), artist.get_linewidth() + 1)
             return
         if artist.get_marker() not in (None, "None", "", " "):
             labels.avoid(xs, ys, artist.get_markersize())
@@ -148,6 +145,7 @@ class Canvas:
         self.dense = False                      # aggregated: one place per label, fewer legend entries
         self._joinable: dict[tuple, tuple] = {}  # (row, priority) -> (x, label) of the last label with a join
         self.visible = (self.x(hi) - self.x(lo)) * 0.003    # narrower than this (x units) cannot be seen
+        self.top = 0.85                         # the axes' top, above the JobManager lane (y 0)
 
     def x(self, t: float) -> float:
         return t / self.scale

@@ -14,7 +14,9 @@ import html
 import json
 from importlib import resources
 
+from ..describe import txn_text
 from ..state import MOMENT_KINDS, Timeline, describe
+from .state_text import as_pictures
 from .svgmap import figure_svg, lane_of, own_figure, timing_svg
 
 __all__ = ["render_html"]
@@ -41,7 +43,8 @@ def _table(head: list[str], rows: list[list], cls: str = "") -> str:
 
 # --- the data behind the interactive part -------------------------------------------------------
 def _compact(state: dict) -> dict:
-    """A state trimmed for embedding: labels instead of values, no per-instant flags."""
+    """A state trimmed for embedding: labels instead of values, no per-instant flags, states and
+    transactions written as the pictures write them (see :func:`.state_text.as_pictures`)."""
     state = dict(state)
     state.pop("transactions", None)
     for task in state["tasks"]:
@@ -49,7 +52,7 @@ def _compact(state: dict) -> dict:
             for item in ch["items"]:
                 item.pop("values", None)
                 item.pop("arrived", None)             # the page compares ``arrive`` with the time shown
-    return state
+    return as_pictures(state)
 
 
 _POOLED = ("partitions", "checkpoints", "readers", "failure", "restore")
@@ -173,7 +176,7 @@ def _failovers(report: dict) -> str:
 
 
 def _transactions(report: dict) -> str:
-    rows = [[_esc(x["id"]), _esc(x.get("task")), _esc(x.get("checkpoint")),
+    rows = [[f'<span title="{_esc(x["id"])}">{_esc(txn_text(x["id"], of=False))}</span>', _esc(x.get("task")), _esc(x.get("checkpoint")),
              f'<span class="st-{_esc(x["status"])}">{_esc(x["status"])}</span>', _esc(x.get("records")),
              _ms(x.get("began")), _ms(x.get("ended")), _esc(x.get("cause"))] for x in report.get("transactions", [])]
     return _table(["transaction", "sink", "checkpoint", "status", "records", "began (ms)", "ended (ms)", "cause"], rows)

@@ -9,9 +9,11 @@ it covers no other label and none of the marks and lines registered with :meth:`
 (barriers, records, rules, crosses, dots): text is never printed over a mark. A label about a mark
 (priority <= ``OVER_RECORDS``: states, transactions) that finds no such place may cross thin record
 lines ("soft" obstacles), on a light backing that keeps it readable; an important label
-(priority <= ``INSIST``) that still finds none takes the first place free of other labels; any
-other label that finds none, or whose anchor lies outside the visible time window, is hidden for
-that drawing. So labels stay readable when the figure is resized, zoomed or cut to a window.
+(priority <= ``INSIST``) that still finds none may cross lines (a rule, a barrier: it hides a
+short piece of a line, never a whole event), then its short wording (if it has one) in a free
+place, and only when every place covers a mark does it take the first place free of other labels;
+any other label that finds none, or whose anchor lies outside the visible time window, is hidden
+for that drawing. The axes' title is taken like a label. So labels stay readable when the figure is resized, zoomed or cut to a window.
 """
 from __future__ import annotations
 
@@ -68,11 +70,13 @@ class LabelLayer:
         self.artist.set_zorder(30)
         ax.add_artist(self.artist)
 
-    def add(self, x: float, y: float, text, offsets=ABOVE, priority: int = 5, mirror: bool = True, **kw):
+    def add(self, x: float, y: float, text, offsets=ABOVE, priority: int = 5, mirror: bool = True,
+            short: str | None = None, **kw):
         """A label anchored at data (x, y); lower ``priority`` numbers are placed first. Its places are
         ``offsets`` (points), then each slid right; with ``mirror`` then all of them left of the anchor.
         ``text`` may be a tuple of wordings of the same label (say one line, then two): in each place
-        each wording is tried in turn."""
+        each wording is tried in turn. ``short``: a last wording, used only in a free place where
+        every other wording would cover a mark (or, for a label that does not insist, be hidden)."""
         from matplotlib.text import Text
 
         variants = None if isinstance(text, str) else tuple(text)      # None: the label's text, as set last
@@ -82,7 +86,7 @@ class LabelLayer:
         label.set_clip_on(False)
         own = tuple(offsets) + tuple((dx + s, dy) for s in SLIDE for dx, dy in offsets)
         places = tuple((dx, dy, False) for dx, dy in own) + (tuple((dx, dy, True) for dx, dy in own) if mirror else ())
-        self._items.append((priority, len(self._items), label, x, y, places, variants))
+        self._items.append((priority, len(self._items), label, x, y, places, variants, short))
         self.texts.append(label)
         return label
 
@@ -92,17 +96,18 @@ class LabelLayer:
         that labels about marks may cross when nothing else is free."""
         self._avoid.append((tuple(xs), tuple(ys), size / 2, joined, soft))
 
-    def _obstacles(self) -> tuple[dict, dict]:
-        """(hard, soft): 64-px cell -> display boxes ``(x0, y0, x1, y1)`` of the registered marks and lines."""
-        ax, hard, soft_grid = self.ax, {}, {}
+    def _obstacles(self) -> tuple[dict, dict, dict]:
+        """(marks, lines, soft lines): 64-px cell -> display boxes ``(x0, y0, x1, y1)`` of the registered
+        points (stars, dots, crosses), of the lines and rules, and of the thin record lines."""
+        ax, marks, lines, soft_grid = self.ax, {}, {}, {}
         ylo, yhi = sorted(ax.get_ylim())
         px = self.ax.figure.dpi / 72
         for xs, ys, half, joined, soft in self._avoid:
-            grid = soft_grid if soft else hard
             pts = ax.transData.transform([(x, (ylo if y is None else y)) for x, y in zip(xs, ys)])
             if any(y is None for y in ys):                    # a rule: from the bottom to the top of the axes
                 pts = ax.transData.transform([(xs[0], ylo), (xs[0], yhi)])
                 joined = True
+            grid = soft_grid if soft else lines if joined else marks
             h = max(half * px, 1.0)
             if joined:
                 samples = []
@@ -115,21 +120,31 @@ class LabelLayer:
                 box = (sx - h, sy - h, sx + h, sy + h)
                 for cell in _cells(box):      # every cell it reaches: a label in the next cell sees it too
                     grid.setdefault(cell, []).append(box)
-        return hard, soft_grid
+        return marks, lines, soft_grid
 
     def place(self, renderer) -> None:
         """Place every label (visible) or hide it; called by the figure at each draw."""
         ax = self.ax
         (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
         grid: dict[tuple[int, int], list] = {}     # 64-px cells -> label boxes taken there (keeps this O(n))
+        for title in (ax.title, ax._left_title, ax._right_title):     # the axes' titles are taken too
+            if title.get_text() and title.get_visible():
+                box = tuple(title.get_window_extent(renderer).extents)
+                for c in _cells(box):
+                    grid.setdefault(c, []).append(box)
         obstacles = self._obstacles()
-        for priority, _, label, x, y, places, variants in sorted(self._items, key=lambda item: item[:2]):
+        for priority, _, label, x, y, places, variants, short in sorted(self._items, key=lambda item: item[:2]):
             label.set_visible(x0 <= x <= x1 and y0 <= y <= y1)     # measured only while visible
             if not label.get_visible():
                 continue
-            free, over_records, over_marks = self._search(label, x, y, places, variants, grid, obstacles, renderer)
+            free, over_records, over_lines, over_marks = self._search(label, x, y, places, variants, grid, obstacles,
+                                                                      renderer)
             found = free or (over_records if priority <= OVER_RECORDS else None) or \
-                (over_marks if priority <= INSIST else None)
+                (over_lines if priority <= INSIST else None)
+            if found is None and short is not None:
+                found = free = self._search(label, x, y, places, (short,), grid, obstacles, renderer)[0]
+            if found is None and priority <= INSIST:
+                found = over_marks
             if found is None:
                 label.set_visible(False)
                 continue
@@ -141,12 +156,13 @@ class LabelLayer:
                 grid.setdefault(c, []).append(box)
 
     def _search(self, label, x, y, places, variants, grid, obstacles, renderer):
-        """``(free, over records, over marks)``: the first (wording, place) free of everything, and
-        the first ones that cover only thin record lines, or marks (but never another label)."""
-        marks, records = obstacles
+        """``(free, over records, over lines, over marks)``: the first (wording, place) free of everything,
+        and the first ones that cover only thin record lines, only lines (no mark), or marks (but never
+        another label)."""
+        marks, lines, records = obstacles
         left = self.ax.bbox.x0                    # a label never runs into the lane names
         anchor = self.ax.transData.transform((x, y))[0]
-        over_records = over_marks = None
+        over_records = over_lines = over_marks = None
         texts = variants or (label.get_text(),)
         # NOTE: each wording is measured once, at its anchor: every place is that box moved (text
         # layout is what costs; a candidate is then a few comparisons of plain tuples)
@@ -164,11 +180,13 @@ class LabelLayer:
                     continue
                 if any(_overlap(box, m) for c in cells for m in marks.get(c, ())):
                     over_marks = over_marks or (text, place)
+                elif any(_overlap(box, m) for c in cells for m in lines.get(c, ())):
+                    over_lines = over_lines or (text, place)
                 elif any(_overlap(box, m) for c in cells for m in records.get(c, ())):
                     over_records = over_records or (text, place)
                 else:
-                    return (text, place), over_records, over_marks
-        return None, over_records, over_marks
+                    return (text, place), over_records, over_lines, over_marks
+        return None, over_records, over_lines, over_marks
 
     def _measure(self, label, renderer) -> tuple:
         """The label's box ``(x0, y0, x1, y1)`` in display pixels with no offset: at its anchor."""

@@ -87,13 +87,16 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
         if kind == "checkpoint_trigger":
             # a star, not a triangle: the triangles are the acks and completion notices of the tasks
             _point(c, "triggers", e["t"], jm, "*", cp_color(cid), f"trigger-{cid}", f"checkpoint {cid} triggered")
-            c.label(c.x(e["t"]), jm, f"trigger {cid}", ((0, 8), (0, -16), (0, 18)), 2, color=cp_color(cid),
-                    ha="center")
+            # NOTE: beside the star, not centred on it: the checkpoint's own completion rule, a few ms
+            # later, runs through the star and would push a centred label away
+            c.label(c.x(e["t"]), jm, f"trigger {cid}", tuple((st.marker * 0.4, dy) for _, dy in _jm_places(st, (1, -1, 2))),
+                    2, color=cp_color(cid))
             c.key("checkpoint triggered", Line2D([], [], color="#555", marker="*", lw=0, ms=st.marker * 1.3))
         elif kind == "checkpoint_complete":
             rule = c.ax.axvline(c.x(e["t"]), color=cp_color(cid), lw=1.2, ls=":", zorder=1)
             c.add("checkpoints", tip(rule, f"complete-{cid}", f"checkpoint {cid} completed at {c.ms(e['t'])}"))
-            c.label(c.x(e["t"]), jm, f"✓{cid} complete", BELOW, 1, color=cp_color(cid), fontweight="bold")
+            c.label(c.x(e["t"]), jm, f"✓{cid} complete", tuple((2, dy) for _, dy in _jm_places(st, (-1, -2, -3, 1))),
+                    1, color=cp_color(cid), fontweight="bold")
             c.key("checkpoint completed", Line2D([], [], color="#555", lw=1.2, ls=":"))
         elif kind == "checkpoint_abort" and e.get("task") == "jobmanager":
             _point(c, "checkpoints", e["t"], jm, "x", CRASH, f"abort-{cid}", f"checkpoint {cid} aborted: {e['reason']}")
@@ -112,6 +115,16 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
         c.key("ack (task -> JobManager)" if ack else "completion notice (JM -> task)",
               Line2D([], [], ls="", marker="^" if ack else "v", mfc="white" if ack else "#555", mec="#555",
                      ms=st.marker * 0.75))
+
+
+def _jm_places(st, rows) -> tuple:
+    """Offsets (points) of a label on the JobManager lane, in rows above (1, 2, ...) or below (-1, ...)
+    the lane: each row clear of the trigger stars (their half-size) and one line of text from the next."""
+    star, line = st.marker * 1.3 / 2 + 1.5, st.label * 1.15
+    # NOTE: a label's baseline sits a descent above its bottom (about a quarter of the size), its top
+    # about three quarters of the size above it
+    return tuple((0, star + st.label * 0.25 + (row - 1) * line) if row > 0 else
+                 (0, -star - st.label * 0.75 + (row + 1) * line) for row in rows)
 
 
 def _point(c: Canvas, category: str, t: float, y: float, marker: str, color: str, gid: str, title: str):

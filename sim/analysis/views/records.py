@@ -3,7 +3,7 @@ and writes, and, for long runs, density bands with a stated scale instead of sin
 """
 from __future__ import annotations
 
-from .canvas import Canvas
+from .canvas import Canvas, window_end
 from .labels import ABOVE
 from .style import COMMIT, CRASH, RECORD, REPLAY, tip
 
@@ -85,15 +85,35 @@ def records(c: Canvas, events, replays, blocks, annotate: bool) -> None:
                                                  mfc="white", ms=5))
 
 
-def upstream(c: Canvas, appends, txns, sources, annotate: bool, dots: bool = True) -> None:
+def upstream(c: Canvas, appends, txns, sources, annotate: bool, dots: bool = True, events=()) -> None:
     """Records an upstream ``transaction:`` input item wrote (a ``kafka_append`` with a transaction and
     no task) as small dots on their topic's lane, labelled partition@offset (a record a source read is
     labelled by that read); its commit or abort as a tick (green) or a cross (red) on the same lane.
-    ``dots=False`` (an aggregated picture: the topic's band counts the records) draws only the ends."""
+    ``dots=False`` (an aggregated picture: the topic's band counts the records) draws only the ends.
+    An end inside the window belongs to it by its own time, even when its records precede the window
+    (their topic is then looked up in ``events``, the whole trace)."""
     written = [e for e in appends if not e.get("task") and e.get("txn") and c.y(f"Kafka {e['topic']}") is not None]
     if dots:
         _input_dots(c, written, {tuple(o[:3]) for e in sources for o in e.get("origins", ())}, annotate)
-    _input_ends(c, txns, {e["txn"]: e["topic"] for e in written})
+    topics = {e["txn"]: e["topic"] for e in written}
+    missing = {e["txn"] for e in txns if e["kind"] in ("txn_commit", "txn_abort") and not e.get("task")
+               and c.inside(e["t"]) and e.get("txn") not in topics}
+    if missing:
+        topics.update(_topics_before(events, missing, c.lo))
+    _input_ends(c, txns, {txn: topic for txn, topic in topics.items() if c.y(f"Kafka {topic}") is not None})
+
+
+def _topics_before(events, missing: set, lo: float) -> dict[str, str]:
+    """Input transaction -> the topic it wrote, for the ``missing`` ones, from their appends before ``lo``."""
+    found: dict[str, str] = {}
+    # NOTE: searched backwards from the window's start: an input transaction writes shortly before it ends
+    for i in range(window_end(events, lo) - 1, -1, -1):
+        e = events[i]
+        if e["kind"] == "kafka_append" and not e.get("task") and e.get("txn") in missing:
+            found.setdefault(e["txn"], e["topic"])
+            if len(found) == len(missing):
+                break
+    return found
 
 
 def _input_dots(c: Canvas, written, read: set, annotate: bool) -> None:

@@ -16,6 +16,8 @@
   }
   function fmt(t) { return (Math.round(t * 1000) / 1000).toString(); }
   function show(v) { return v === null || v === undefined ? "–" : (typeof v === "object" ? JSON.stringify(v) : String(v)); }
+  // task -> its state as the pictures write it (count{hello:1}); tasks without state left out
+  function byTask(o) { return Object.keys(o).filter(function (k) { return o[k] !== null; }).map(function (k) { return k + ": " + o[k]; }).join("; ") || "none"; }
   // index of the last embedded instant at or before t (-1 if t is before the run)
   function indexAt(t) {
     var lo = 0, hi = D.times.length - 1, best = -1;
@@ -69,8 +71,8 @@
     if (task.alignment) kv(card, "aligning", "checkpoint " + task.alignment.checkpoint + " since " + fmt(task.alignment.since) + " ms (first barrier on " + task.alignment.first + ")");
     if (task.buffered.length) kv(card, "alignment buffer", task.buffered.map(function (b) { return b.label; }).join(" · "));
     if (task.state !== null) kv(card, "state", show(task.state) + (task.state_source ? "  (" + task.state_source + ")" : ""));
-    if (Object.keys(task.position).length) kv(card, "next offset to read", show(task.position));
-    if (task.open_txn || task.pending_txns.length) kv(card, "transactions", "open " + show(task.open_txn) + (task.pending_txns.length ? "; pre-committed " + task.pending_txns.join(", ") : ""));
+    if (task.position) kv(card, "next offset to read", task.position);
+    if (task.open_txn || task.pending_txns.length) kv(card, "transactions", "open " + (task.open_txn || "none") + (task.pending_txns.length ? "; pre-committed " + task.pending_txns.join(", ") : ""));
     return card;
   }
   function boxes(s, t) {
@@ -85,13 +87,13 @@
       b.appendChild(el("div", null, "Lost in flight: " + (f.dropped === null ? "not recorded in a " + s.level + " trace" : f.dropped.length ? f.dropped.map(function (d) { return (d.in_hand ? d.where + " was processing " : d.where + ": ") + d.items.join(", "); }).join("; ") : "nothing was in the channels")));
       var open = f.open_txns.filter(function (x) { return x.records === null || x.records > 0; });
       b.appendChild(el("div", null, "Uncommitted output: " + (open.length ? open.map(function (x) { return x.txn + " (" + x.status + (x.records === null ? ", records not in a summary trace" : ", " + x.records + " record(s): " + x.values.join(", ")) + ")"; }).join("; ") : "none")));
-      b.appendChild(el("div", null, "Operator state at the failure: " + (f.states === null ? "not recorded in a " + s.level + " trace" : show(f.states))));
+      b.appendChild(el("div", null, "Operator state at the failure: " + (f.states === null ? "not recorded in a " + s.level + " trace" : byTask(f.states))));
       out.push(b);
     }
     if (s.restore) {
       var r = s.restore, rb = el("div", "box restore");
-      rb.appendChild(el("div", null, "Restart at " + fmt(r.t) + " ms (attempt " + r.attempt + ") from checkpoint " + show(r.checkpoint) + ": sources start again at " + show(r.offsets) + "."));
-      rb.appendChild(el("div", null, "Restored state: " + show(r.states)));
+      rb.appendChild(el("div", null, "Restart at " + fmt(r.t) + " ms (attempt " + r.attempt + ") from checkpoint " + show(r.checkpoint) + ": sources start again at " + r.offsets + "."));
+      rb.appendChild(el("div", null, "Restored state: " + byTask(r.states)));
       rb.appendChild(el("div", null, "Aborted on restore: " + (r.aborted.length ? r.aborted.map(function (a) { return a.txn + " (" + a.records + " records)"; }).join(", ") : "none")));
       rb.appendChild(el("div", null, "Replayed so far: " + (r.replayed.length ? r.replayed.join(", ") : "nothing yet")));
       out.push(rb);

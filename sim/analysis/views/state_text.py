@@ -1,5 +1,8 @@
 """The state at an instant as short lines of text: the notebook player's panel.
 
+States and transactions are written as the pictures write them (:func:`as_pictures`, which the
+HTML report's panel uses too): ``count{hello:1}``, ``T2``.
+
 One line per subtask (status, what each input channel holds head first, alignment, state, open
 transactions), then the checkpoint in progress, the last failure and restore, the Kafka partitions
 and the readers. Channel items read ``[barrier 1]`` for a barrier, ``hello`` for an arrived record
@@ -7,7 +10,42 @@ and ``~hello`` for one still in flight; ``*`` marks a replayed record.
 """
 from __future__ import annotations
 
-__all__ = ["state_lines"]
+from ..describe import state_text, txn_text
+
+__all__ = ["state_lines", "as_pictures"]
+
+
+def as_pictures(state: dict) -> dict:
+    """A copy of a Timeline state that says what the pictures say: a state ``count{hello:1}
+    sink{pending:T1, open:T2}``, a transaction ``T2`` on its own sink's line and ``T2 of sink[0]``
+    elsewhere, offsets ``{words-0:3}`` (the HTML report's panel and the player's)."""
+    state = dict(state)
+
+    def text(v):                                  # an empty state is "none", as on a snapshot's label
+        return None if v is None else state_text(v) or "none"
+
+    def states(by_task):
+        return None if by_task is None else {name: text(v) for name, v in by_task.items()}
+
+    def snapshot(snap):
+        return snap and dict(snap, state=text(snap.get("state")))
+
+    state["tasks"] = [dict(task, state=text(task["state"]), snapshot=snapshot(task.get("snapshot")),
+                           position=state_text(task["position"]) if task["position"] else "",
+                           open_txn=task["open_txn"] and txn_text(task["open_txn"], of=False),
+                           pending_txns=[txn_text(x, of=False) for x in task["pending_txns"]]) for task in state["tasks"]]
+    state["partitions"] = [dict(p, open=[txn_text(x) for x in p["open"]],
+                                entries=[dict(e, txn=txn_text(e["txn"])) if e.get("txn") else e for e in p["entries"]])
+                           for p in state["partitions"]]
+    if state.get("failure"):
+        f = state["failure"]
+        state["failure"] = dict(f, states=states(f["states"]),
+                                open_txns=[dict(x, txn=txn_text(x["txn"])) for x in f["open_txns"]])
+    if state.get("restore"):
+        r = state["restore"]
+        state["restore"] = dict(r, states=states(r["states"]), offsets=state_text(r["offsets"] or {}),
+                                aborted=[dict(x, txn=txn_text(x["txn"])) for x in r["aborted"]])
+    return state
 
 
 def _fmt(t: float) -> str:
@@ -40,7 +78,7 @@ def _task_line(task: dict, t: float, width: int = 10) -> str:
         parts.append(f"next offset {task['position']}")
     if task["open_txn"] or task["pending_txns"]:
         parts.append(f"txn open {task['open_txn'] or 'none'}" +
-                     (f", pending {task['pending_txns']}" if task["pending_txns"] else ""))
+                     (f", pending {', '.join(task['pending_txns'])}" if task["pending_txns"] else ""))
     return "  ".join(parts).rstrip()
 
 
@@ -56,7 +94,12 @@ def _failure_lines(state: dict) -> list[str]:
                           else f"{x['txn']} (records {unknown})" for x in f["open_txns"] if x["records"] != 0) or "none"
     return [f"FAILURE at {_fmt(f['t'])} ms: {', '.join(f['crashed']) or 'the job'} - {f['reason']}",
             f"  lost in flight: {lost}", f"  uncommitted output: {open_txns}",
-            f"  state at the failure: {unknown if f['states'] is None else f['states']}"]
+            f"  state at the failure: {unknown if f['states'] is None else _by_task(f['states'])}"]
+
+
+def _by_task(states: dict) -> str:
+    """``task: count{hello:1}; ...`` (tasks without state left out)."""
+    return "; ".join(f"{name}: {text}" for name, text in states.items() if text is not None) or "none"
 
 
 def _restore_lines(state: dict) -> list[str]:
@@ -71,6 +114,7 @@ def _restore_lines(state: dict) -> list[str]:
 
 def state_lines(state: dict, t: float | None = None) -> list[str]:
     """The state (from :class:`sim.analysis.state.Timeline`) as lines of text, seen at time ``t``."""
+    state = as_pictures(state)
     t = state["t"] if t is None else t
     job = state["job"]
     lines = [f"t = {_fmt(t)} ms   job {job['status']}, attempt {job['attempt']}"]

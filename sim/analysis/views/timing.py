@@ -14,8 +14,8 @@ window at any trace level, so the picture's cost is bounded by what it shows, no
 """
 from __future__ import annotations
 
-from .canvas import Canvas, lane_labels, lanes_of, split, window_end, window_slice
-from .lifecycle import lifecycle
+from .canvas import Canvas, has_any, lane_labels, lanes_of, split, window_end, window_slice
+from .lifecycle import MARK_KINDS, ROOM, lifecycle
 from .marks import alignment, barriers, checkpoints, snapshots, waiting
 from .queues import QUEUE_KINDS, overtaken, overtaken_records
 from .records import density, records, upstream
@@ -61,13 +61,13 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
     """
     st = style_of(style)
     events = trace.events if hasattr(trace, "events") else list(trace)
-    lanes = lanes_of(events[:1] if events and events[0]["kind"] == "run_start" else events, st.sink_room)
-    if len(lanes) == 1:
-        lanes = lanes_of(events, st.sink_room)
+    lanes = lanes_of(events, st.sink_room)          # every submission's subtasks (a rescaled job has more)
     t_end = max((e["t"] for e in events[-3:]), default=1.0) or 1.0
     lo, hi, shown, spans = _select(events, window, t_end)
-    ax = axes_for(ax, st.width, st.lane * (1 - min(lanes.values())) + 1.2)
+    room = ROOM if has_any(events, MARK_KINDS) else 0.0          # a row for the job's lifecycle
+    ax = axes_for(ax, st.width, st.lane * (1 + room - min(lanes.values())) + 1.2)
     c = Canvas(ax, st, lanes, lo, hi)
+    c.top += room
     c.open_end = not (window and window[1] is not None)       # room after the last event for its labels
     part = split(shown, PARTS)
     span = split(spans, PARTS) if window else part
@@ -89,13 +89,13 @@ def _layers(c: Canvas, events, part: dict, span: dict, t_end: float, aggregate: 
     downtime(c, span["down"], t_end)
     if aggregate:
         density(c, part)
-        upstream(c, part["appends"], span["txn"], part["sources"], annotate, dots=False)
+        upstream(c, part["appends"], span["txn"], part["sources"], annotate, dots=False, events=events)
     else:
         hops = sorted(part["sends"] + part["sources"] + part["appends"], key=lambda e: e["t"])   # few: detail
         jumped = overtaken_records(c, events, part["kept"], part["queue"], window_ends_early=not c.open_end)
         records(c, [e for e in hops if id(e) not in jumped], span["replay"], span["blocked"], annotate)
         overtaken(c, jumped)
-        upstream(c, part["appends"], span["txn"], part["sources"], annotate)
+        upstream(c, part["appends"], span["txn"], part["sources"], annotate, events=events)
     barriers(c, part["barriers"], detail=not aggregate)
     if not aggregate:
         waiting(c, part["barriers"], span["snapshots"], span["alignment"])
@@ -131,7 +131,7 @@ def _frame(c: Canvas, events, title) -> None:
 
     ax, st = c.ax, c.style
     ax.set_xlim(c.x(c.lo), c.x(c.hi) + (st.end_room * (c.x(c.hi) - c.x(c.lo)) if c.open_end else 0))
-    ax.set_ylim(min(c.lanes.values()) - 0.75, 0.85)
+    ax.set_ylim(min(c.lanes.values()) - 0.75, c.top)
     ax.set_xlabel(f"simulated time ({c.unit})", fontsize=st.tick)
     finish_axes(ax, st)
     start = next((e for e in events[:1] if e["kind"] == "run_start"), {})

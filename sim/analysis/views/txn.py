@@ -89,6 +89,8 @@ def transactions(c: Canvas, spans, t_end: float, detail: bool) -> None:
 
     used, lane_bars = set(), {}
     txns = txn_phases(spans, min(t_end, c.hi))
+    # NOTE: half an end mark's width in x units, the axes taken as about 80 % of the figure's width
+    half_mark = (c.x(c.hi) - c.x(c.lo)) * c.style.marker / 72 / (0.8 * c.style.width) / 2
     # NOTE: a long run is aggregated because of its records; a few transactions still get their names
     # and end marks, so that one can tell which committed and which was aborted
     detail = detail or len(txns) <= 30
@@ -101,8 +103,10 @@ def transactions(c: Canvas, spans, t_end: float, detail: bool) -> None:
         if pieces and c.x(pieces[-1][1]) - c.x(pieces[0][0]) < c.visible:     # begun at the very end: still show it
             a, b, ph = pieces[-1]
             pieces[-1] = (a, a + c.visible * c.scale, ph)
-        # a phase too short to see (pre-committed for 0.1 ms) is not claimed by the legend
-        used.update(ph for a, b, ph in pieces if c.x(b) - c.x(a) >= c.visible)
+        # a phase too short to see (pre-committed for 0.1 ms), or hidden under the mark that ends the
+        # transaction (its last piece loses half a mark's width), is not claimed by the legend
+        cut = [half_mark if i == len(pieces) - 1 and t["done"] else 0.0 for i in range(len(pieces))]
+        used.update(ph for (a, b, ph), hidden in zip(pieces, cut) if c.x(b) - c.x(a) - hidden >= c.visible)
         segs = [(c.x(a), max(c.x(b) - c.x(a), 0)) for a, b, _ in pieces]
         colors = [TXN_COLORS[ph] for _, _, ph in pieces]
         if detail and segs:
