@@ -1,7 +1,8 @@
 """A task's side of checkpointing, as an object the task owns (Flink's SubtaskCheckpointCoordinatorImpl).
 
 Flink's order: on ``Trigger`` the task forwards the barrier (after its queued output when aligned;
-ahead of it, persisting that output, when unaligned), takes the synchronous snapshot of its whole
+ahead of it, persisting that output, when unaligned, or when aligned but still queued there as
+``aligned_timeout`` passes, from Flink 1.16), takes the synchronous snapshot of its whole
 operator chain (the task is blocked), starts the asynchronous upload, and acknowledges once the
 upload is done and every barrier has arrived (unaligned checkpoints collect channel state until
 then). A task that declines, or whose handler aborts, sends cancellation markers downstream.
@@ -154,7 +155,8 @@ class SubtaskCheckpointer:
 
     def _send_barrier(self, ch, barrier: Barrier, overtook: int | None = None) -> None:
         arrival = ch.push(barrier, False, priority=barrier.unaligned)
-        # kept at every trace level (a few per checkpoint): pictures of summary traces still show barriers
+        # kept at every trace level (a few per checkpoint): pictures of summary traces still show barriers;
+        # NOTE: two literal calls, not **fields: tests/test_trace_kinds.py checks each call's fields statically
         if overtook is None:
             self.trace.emit(self.env.now, "barrier_send", self.task.name, checkpoint=barrier.id, to=ch.spec.dst,
                             channel=ch.name, unaligned=barrier.unaligned, arrive=arrival)
