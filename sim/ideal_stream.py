@@ -34,8 +34,9 @@ arrival order (append time, topic, partition, offset) and an operator's inputs a
 """
 from __future__ import annotations
 
-from bisect import bisect_left
-from itertools import chain, count, repeat
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from itertools import accumulate, chain, count, repeat
 from operator import is_, itemgetter
 
 from .dataflow.functions import PairColumns
@@ -164,11 +165,14 @@ class _Counters(dict):
     def __init__(self, state: dict, addend: int) -> None:
         super().__init__()
         self.state, self.addend, self.new = state, addend, []
+        self.plain = True               # every sum an int or a float (adding an int keeps them so)
 
     def __missing__(self, key):
         a = self.addend
-        counter = self[key] = count(self.state.get(key, 0) + a, a)
+        start = self.state.get(key, 0) + a
+        counter = self[key] = count(start, a)
         self.new.append(key)
+        self.plain = self.plain and type(start) in (int, float)
         return counter
 
     def flush(self) -> None:
@@ -205,20 +209,21 @@ class _KeyedSum:
         if not self.mixed and type(a) is int:
             if isinstance(values, PairColumns):
                 if values.same is a or all(map(is_, values.numbers, repeat(a))):
-                    return self._same(values.keys, origins), origins
+                    return self._same(values.keys, origins, values.plain), origins
             elif all(map(is_, map(itemgetter(1), values), repeat(a))):
-                return self._same(list(map(itemgetter(0), values)), origins), origins
+                return self._same(list(map(itemgetter(0), values)), origins, False), origins
         if self.counters is not None:
             self.counters.flush()
             self.counters = None
         return self._loop(values, origins), origins
 
-    def _same(self, keys: list, origins: list) -> PairColumns:
-        """The sums of a window whose addends are all ``self.addend``."""
+    def _same(self, keys: list, origins, texts: bool) -> PairColumns:
+        """The sums of a window whose addends are all ``self.addend`` (``texts``: every key is a str)."""
         counters = self.counters
         if counters is None:
             counters = self.counters = _Counters(self.state, self.addend)
-        out = PairColumns(keys, list(map(next, map(counters.__getitem__, keys))))
+        sums = list(map(next, map(counters.__getitem__, keys)))
+        out = PairColumns(keys, sums, None, texts and counters.plain)
         if counters.new:
             state, firsts, a = self.state, self.firsts, self.addend
             new = [key for key in counters.new if key not in state]
@@ -273,8 +278,34 @@ def _operator(op, functions, order_dependent):
         else:
             lists = list(map(fn, values))
             outs, counts = list(chain.from_iterable(lists)), list(map(len, lists))
-        return outs, list(chain.from_iterable(map(repeat, origins, counts)))
+        return outs, _Repeated(origins, counts)
     return flat_map
+
+
+class _Repeated(Sequence):
+    """A flat_map's output origins: each input origin repeated as often as its record gave
+    outputs, listed only when read in order (a keyed sum of equal addends reads just the first
+    record of each new key)."""
+
+    __slots__ = ("origins", "counts", "ends")
+
+    def __init__(self, origins, counts: list) -> None:
+        self.origins, self.counts, self.ends = origins, counts, None
+
+    def __len__(self) -> int:
+        return sum(self.counts)
+
+    def __iter__(self):
+        return chain.from_iterable(map(repeat, self.origins, self.counts))
+
+    def __getitem__(self, index: int):
+        if self.ends is None:
+            self.ends = list(accumulate(self.counts))     # ends[k]: outputs of the first k + 1 records
+        if index < 0:
+            index += self.ends[-1] if self.ends else 0
+        if not 0 <= index < (self.ends[-1] if self.ends else 0):
+            raise IndexError(index)
+        return self.origins[bisect_right(self.ends, index)]
 
 
 def _inputs(graph, name: str, chunks: dict) -> tuple[list, list]:
