@@ -56,6 +56,26 @@ def format_count_batch(records: list) -> list:
     return [(f"{word}:::{n}", origin) for (word, n), origin in records]
 
 
+def split_words_values(lines: list) -> list:
+    """``split_words`` over a buffer of bare lines (a run whose records carry no origin).
+
+    NOTE: the lines joined by a space split into the same words, in the same order, as each
+    line split on its own (a space is white space, and white space runs are one separator):
+    one ``split`` and pairs made by ``zip`` in C, instead of a split and a tuple per line. Lines
+    that are not ``str`` (a function of the Python API may give bytes) are split one by one.
+    """
+    try:
+        words = " ".join(lines).split()
+    except TypeError:
+        return [(word, 1) for line in lines for word in line.split()]
+    return list(zip(words, repeat(1)))
+
+
+def format_count_values(pairs: list) -> list:
+    """``format_count`` over a buffer of bare ``(word, n)`` pairs."""
+    return [f"{word}:::{n}" for word, n in pairs]
+
+
 class PairColumns(Sequence):
     """``(key, number)`` records held as two columns, ``keys`` and ``numbers`` (lists of one
     length), read as the sequence of ``(key, number)`` tuples they stand for. ``same``: the one
@@ -149,21 +169,23 @@ _split, _lower = methodcaller("split"), methodcaller("lower")      # the value's
 
 @dataclass(frozen=True)
 class UserFunction:
-    """A named function; ``batch`` (optional) does the same to a whole buffer of (value, origin);
-    ``columns`` (optional) does the same to a sequence of values (see ``split_words_columns``)."""
+    """A named function; ``batch`` (optional) does the same to a whole buffer of (value, origin),
+    ``values`` (optional) to a whole buffer of bare values (records without origins), ``columns``
+    (optional) to a sequence of values for the ideal reference (see ``split_words_columns``)."""
     name: str
     kind: str                 # "flat_map" or "map"
     fn: Callable
     description: str = ""
     batch: Callable | None = None
+    values: Callable | None = None
     columns: Callable | None = None
 
 
 _BUILTINS = (
     UserFunction("split_words", "flat_map", split_words, "line -> (word, 1) for each word", split_words_batch,
-                 split_words_columns),
+                 split_words_values, split_words_columns),
     UserFunction("format_count", "map", format_count, "(word, n) -> 'word:::n'", format_count_batch,
-                 format_count_columns),
+                 format_count_values, format_count_columns),
     UserFunction("lower", "map", lower, "lower-case a string", columns=lower_columns),
     UserFunction("identity", "map", identity, "the value unchanged", columns=identity_columns),
     UserFunction("pair_one", "map", pair_one, "value -> (value, 1)", columns=pair_one_columns),
