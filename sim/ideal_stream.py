@@ -166,20 +166,27 @@ class _Counters(dict):
         super().__init__()
         self.state, self.addend, self.new = state, addend, []
         self.plain = True               # every sum an int or a float (adding an int keeps them so)
+        self.odd: set = set()           # keys whose sums are not ints: ``state`` keeps them each window
 
     def __missing__(self, key):
         a = self.addend
         start = self.state.get(key, 0) + a
         counter = self[key] = count(start, a)
         self.new.append(key)
-        self.plain = self.plain and type(start) in (int, float)
+        if type(start) is not int:      # a sum so far of addends equal to ``a`` (1.0, True...)
+            self.plain = self.plain and type(start) is float
+            self.odd.add(key)
         return counter
 
     def flush(self) -> None:
-        """Write every key's sum so far into ``state`` (the counters are then spent)."""
-        a, state = self.addend, self.state
+        """Write every key's sum so far into ``state`` (the counters are then spent).
+
+        NOTE: an int counter's next sum less the addend is its last, exactly; other sums
+        (floats...) are in ``state`` already (``_KeyedSum._same`` writes them each window)."""
+        a, state, odd = self.addend, self.state, self.odd
         for key, counter in self.items():
-            state[key] = next(counter) - a
+            if key not in odd:
+                state[key] = next(counter) - a
         self.clear()
 
 
@@ -233,6 +240,8 @@ class _KeyedSum:
                 firsts[key] = (a, origin[0], origin[1])
                 state[key] = 0            # known (its sum is in its counter): not new again
             counters.new.clear()
+        if counters.odd:
+            self.state.update(zip(keys, sums))
         return out
 
     def _loop(self, values: list, origins: list) -> list:
@@ -284,13 +293,19 @@ def _operator(op, functions, order_dependent):
 
 class _Repeated(Sequence):
     """A flat_map's output origins: each input origin repeated as often as its record gave
-    outputs, listed only when read in order (a keyed sum of equal addends reads just the first
-    record of each new key)."""
+    outputs (``counts``: a list, or a function giving it), listed only when read in order (a
+    keyed sum of equal addends reads just the first record of each new key)."""
 
-    __slots__ = ("origins", "counts", "ends")
+    __slots__ = ("origins", "given", "ends")
 
-    def __init__(self, origins, counts: list) -> None:
-        self.origins, self.counts, self.ends = origins, counts, None
+    def __init__(self, origins, counts) -> None:
+        self.origins, self.given, self.ends = origins, counts, None
+
+    @property
+    def counts(self) -> list:
+        if callable(self.given):
+            self.given = self.given()
+        return self.given
 
     def __len__(self) -> int:
         return sum(self.counts)

@@ -279,3 +279,17 @@ def test_a_user_function_with_a_column_form_streams_the_same_digests():
     assert [dict(e) for e in got.trace("summary")] == [dict(e) for e in expected.trace("summary")]
     assert expected.outputs["out"][0] == ["HELLO:::1", "WORLD:::1", "HELLO:::2"]
     assert sum(calls) == 3                                 # the 3 words, a window at a time
+    assert ideal_stream._Repeated(["a", "b"], lambda: [1, 2])[2] == "b"          # counts given when asked
+
+
+def test_keyed_sum_hands_float_sums_from_the_fast_path_back_to_the_loop_exactly():
+    # window 1 (1 and 1.0: equal addends, summed one by one): f 1, then 1 + 1.0 = 2.0; window 2
+    # (all 1s, in C) goes on from the float: 3.0, 4.0; window 3 mixes in a 5 (the loop): 4.0 + 5
+    # = 9.0 -- the float state comes back as it was, not recomputed from the counter
+    keyed = ideal_stream._KeyedSum(set())
+    keyed([("f", 1), ("f", 1.0)], [_origin(0, 0), _origin(0, 1)])
+    out, _ = keyed(PairColumns(["f", "f", "g"], [1, 1, 1], 1, True), [_origin(0, k) for k in (2, 3, 4)])
+    assert list(out) == [("f", 3.0), ("f", 4.0), ("g", 1)] and out.plain
+    assert [type(n) for _, n in out] == [float, float, int]
+    out, _ = keyed([("f", 5), ("g", 1)], [_origin(0, 5), _origin(0, 6)])
+    assert list(out) == [("f", 9.0), ("g", 2)] and type(out[0][1]) is float

@@ -111,17 +111,22 @@ class PairColumns(Sequence):
 # Column forms: the function over a whole sequence of values at once, for the ideal reference
 # (which keeps a window's values and their origins in separate lists). A map's gives the list
 # ``[fn(v) for v in values]``; a flat_map's gives ``(outputs, counts)``: every ``fn(v)``'s outputs
-# one after the other, and how many each value gave. The values are a list or, for pairs, a
+# one after the other, and how many each value gave (a list, or a function of no arguments giving
+# it: called only if the outputs' origins are read). The values are a list or, for pairs, a
 # :class:`PairColumns` (a column form may give one too). They loop in C (``map`` over C
 # callables) where ``fn`` costs a Python call per record; tests/test_functions.py pins each
 # against ``fn``.
 
-def split_words_columns(lines) -> tuple[PairColumns, list]:
-    """``split_words`` over lines: ``(pairs, pairs per line)``."""
+def split_words_columns(lines) -> tuple[PairColumns, Callable]:
+    """``split_words`` over lines: ``(pairs, pairs per line)``, the counts computed when asked."""
+    if set(map(type, lines)) <= {str}:
+        # NOTE: as split_words_values: the lines joined by a space split into the words of each
+        # line in turn, in one call; a str's split gives str words (plain pairs)
+        keys = " ".join(lines).split()
+        return PairColumns(keys, [1] * len(keys), 1, True), lambda: list(map(len, map(str.split, lines)))
     words = list(map(_split, lines))
     keys = list(chain.from_iterable(words))
-    plain = set(map(type, lines)) <= {str}             # a str's split gives str words
-    return PairColumns(keys, [1] * len(keys), 1, plain), list(map(len, words))
+    return PairColumns(keys, [1] * len(keys), 1), list(map(len, words)).copy
 
 
 class CountTexts(list):
