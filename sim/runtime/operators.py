@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ..dataflow.functions import format_count
+
 __all__ = ["Operator", "FlatMap", "Map", "KeyedSum", "OPERATORS", "operator_type", "build_operator", "bare_records"]
 
 #: scenario operator type -> ``builder(attempt, task_spec, op_spec, restored) -> Operator``
@@ -92,6 +94,11 @@ class Operator:
         """Nothing to commit."""
         pass
 
+    def fuse(self, following: "Operator"):
+        """A ``process`` doing this operator's work and then ``following``'s in one pass over the
+        buffer, or None (the chain then calls them one after the other)."""
+        return None
+
 
 class _Function(Operator):
     """An operator around a user function; a batch form, when the function has one, replaces ``process``.
@@ -146,6 +153,7 @@ class KeyedSum(Operator):
 
     def __init__(self, bare: bool = False) -> None:
         self.state: dict = {}
+        self.bare = bare
         if bare:
             self.process = self.process_values
 
@@ -164,14 +172,34 @@ class KeyedSum(Operator):
 
     def process_values(self, pairs: list) -> list:
         """``process`` for bare pairs: emit ``(key, new sum)`` per pair."""
+        return self._sums(pairs, False)
+
+    def fuse(self, following: Operator):
+        """With bare records, followed by the built-in ``format_count`` map: sum and format each
+        record in one loop (no ``(key, sum)`` pair made in between)."""
+        if self.bare and type(following) is Map and following.fn is format_count:
+            return lambda pairs: self._sums(pairs, True)
+        return None
+
+    def _sums(self, pairs: list, formatted: bool) -> list:
+        """Add each pair's value to its key's sum; ``(key, sum)`` per pair, or ``"key:::sum"`` if ``formatted``.
+
+        NOTE: one loop per output form, so the choice is made once per buffer, not per record.
+        """
         state = self.state
         get = state.get
         out = []
         append = out.append
-        for pair in pairs:
-            key = pair[0]
-            state[key] = total = get(key, 0) + pair[1]
-            append((key, total))
+        if formatted:
+            for pair in pairs:
+                key = pair[0]
+                state[key] = total = get(key, 0) + pair[1]
+                append(f"{key}:::{total}")
+        else:
+            for pair in pairs:
+                key = pair[0]
+                state[key] = total = get(key, 0) + pair[1]
+                append((key, total))
         return out
 
     def snapshot(self, checkpoint: int):
