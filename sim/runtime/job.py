@@ -12,6 +12,7 @@ attempt starts.
 from __future__ import annotations
 
 from ..dataflow.regions import pipelined_regions
+from ..scenario.versions import release
 from ..snapshot.handlers import make_handler
 from .chain import OperatorChain
 from .channel import Channel
@@ -179,7 +180,6 @@ class Job:
                 or attempt.failing or attempt.down or self.restart_pending or not attempt.quiet()
                 or not all(t.reader.exhausted() for t in attempt.sources)):
             return
-        from ..scenario.versions import release
         self.input_ended = True
         final = release(self.scenario.flink_version).final_checkpoint
         self.trace.emit(self.env.now, "lifecycle", "jobmanager", action="end of input",
@@ -255,6 +255,10 @@ class Attempt(RegionFailoverMixin):
         self.buffer_timeout = net.buffer_timeout
         cp = s.checkpointing
         self.unaligned_from_source = cp.unaligned and cp.aligned_timeout <= 0
+        #: > 0: a barrier still queued behind output buffers this long after its trigger turns unaligned
+        #: in the sender (the output side of aligned_timeout, Flink >= 1.16); 0: it waits for credits
+        self.output_timeout = cp.aligned_timeout if cp.unaligned and cp.aligned_timeout > 0 and \
+            release(s.flink_version).aligned_timeout_output else 0.0
         self.checkpoint = checkpoint
         self.channels = [Channel(self.env, spec, net.latency, net.capacity, self.counters)
                          for spec in job.plan.channels]
