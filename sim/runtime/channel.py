@@ -21,7 +21,7 @@ class Channel:
     """One FIFO channel ``src -> dst`` of the physical plan."""
 
     __slots__ = ("spec", "name", "index", "gate_index", "latency", "capacity", "queue", "n_data",
-                 "last_arrival", "receiver", "credit_waiter", "env", "counters")
+                 "last_arrival", "receiver", "sender", "credit_waiter", "env", "counters")
 
     def __init__(self, env, spec, latency: float, capacity: int, counters) -> None:
         self.env = env
@@ -35,6 +35,7 @@ class Channel:
         self.n_data = 0                   # data buffers in the channel (credits in use)
         self.last_arrival = 0.0
         self.receiver = None
+        self.sender = None                # the task writing into it (it waits on credit_waiter)
         self.credit_waiter = None
         self.counters = counters          # the attempt's shared counters (in-flight items)
 
@@ -81,7 +82,11 @@ class Channel:
             waiter = self.credit_waiter
             if waiter is not None:
                 self.credit_waiter = None
-                waiter.succeed()
+                receiver = self.receiver
+                # NOTE: a grant without a SimPy event when nothing can tell the difference (see
+                # StreamTask.send_on_credit); otherwise the waiting sender resumes at this instant
+                if not (receiver.direct_credit and receiver.handler.fast and self.sender.send_on_credit(waiter)):
+                    waiter.succeed()
         return entry[1]
 
     def restore(self, buffers) -> None:

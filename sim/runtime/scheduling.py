@@ -13,9 +13,10 @@ time): not worth reading SimPy's private attributes.
 """
 from __future__ import annotations
 
+from itertools import count
 from typing import Callable
 
-from simpy.core import EmptySchedule
+from simpy.core import EmptySchedule, StopSimulation
 
 __all__ = ["call_later", "run_counted", "call_after_instant"]
 
@@ -33,18 +34,20 @@ def run_counted(env, until=None) -> int:
 
     Returns the number of events processed: the run's ``events`` statistic.
     """
+    # NOTE: as SimPy's own ``run``: ``until`` ends the loop by raising StopSimulation from its last
+    # callback, so the loop itself tests nothing per event; ``n`` counts the step under way
+    if until is not None:
+        if until.callbacks is None:              # SimPy sets an event's callbacks to None once processed
+            return 0
+        until.callbacks.append(StopSimulation.callback)
     step, n = env.step, 0
     try:
-        if until is None:
-            while True:
-                step()
-                n += 1
-        while until.callbacks is not None:       # SimPy sets an event's callbacks to None once processed
+        for n in count(1):
             step()
-            n += 1
+    except StopSimulation:
+        return n
     except EmptySchedule:
-        pass
-    return n
+        return n - 1                             # the last call found nothing to process
 
 
 def call_after_instant(env, delay: float, fn: Callable) -> None:
