@@ -16,6 +16,7 @@ scenario model (``sim.scenario.job``), an :class:`Operator` subclass and a regis
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 from ..dataflow.functions import format_count
@@ -155,7 +156,7 @@ class KeyedSum(Operator):
         self.state: dict = {}
         self.bare = bare
         if bare:
-            self.process = self.process_values
+            self.process = partial(self._sums, False)      # NOTE: no Python frame of its own per buffer
 
     def process(self, records: list) -> list:
         """Add each pair's value to its key's sum; emit ``(key, new sum)``."""
@@ -172,16 +173,16 @@ class KeyedSum(Operator):
 
     def process_values(self, pairs: list) -> list:
         """``process`` for bare pairs: emit ``(key, new sum)`` per pair."""
-        return self._sums(pairs, False)
+        return self._sums(False, pairs)
 
     def fuse(self, following: Operator):
         """With bare records, followed by the built-in ``format_count`` map: sum and format each
         record in one loop (no ``(key, sum)`` pair made in between)."""
         if self.bare and type(following) is Map and following.fn is format_count:
-            return lambda pairs: self._sums(pairs, True)
+            return partial(self._sums, True)
         return None
 
-    def _sums(self, pairs: list, formatted: bool) -> list:
+    def _sums(self, formatted: bool, pairs: list) -> list:
         """Add each pair's value to its key's sum; ``(key, sum)`` per pair, or ``"key:::sum"`` if ``formatted``.
 
         NOTE: one loop per output form, so the choice is made once per buffer, not per record.
