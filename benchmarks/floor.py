@@ -11,6 +11,7 @@ transactions: the floor is the distance the simulator's own machinery adds to th
 from __future__ import annotations
 
 from collections import deque
+from itertools import repeat
 from zlib import crc32
 
 __all__ = ["plain_pipeline"]
@@ -50,10 +51,7 @@ class _Digest:
     def add(self, values: list) -> None:
         self.count += len(values)
         self.digest = (self.digest + sum(map(crc32, map(str.encode, values)))) & MASK
-        finals = self.finals
-        for key, sep, n in (v.rpartition(":::") for v in values):
-            if sep:
-                finals[key] = n
+        self.finals.update(map(str.rsplit, values, repeat(":::"), repeat(1)))     # every value has ':::' here
 
 
 def plain_pipeline(partitions: list[list[str]], buffer_size: int, parallelism: int = 2) -> dict:

@@ -10,6 +10,11 @@ which is why the pairwise ``UserFunction.batch`` forms are not used here), and e
 what it writes into a :class:`~sim.runtime.readers.ReadDigest`. Memory holds the keyed state and
 a window of records, not the output.
 
+Functions with a column form (``UserFunction.columns``: every built-in) take the window's values
+in one call that loops in C; pairs travel as :class:`~sim.dataflow.functions.PairColumns` (keys and
+numbers) between the built-ins that know them, and the keyed sum adds equal addends in C (see
+:class:`_KeyedSum`). Others are called per record, as the runtime calls them.
+
 The ideal run does not depend on the job's shape here: an operator feeding several reads the
 same window's lists, and a source reading a topic the job writes gets the window's output of its
 sinks (which come first in the order), merged by arrival with the topic's own input.
@@ -30,9 +35,10 @@ arrival order (append time, topic, partition, offset) and an operator's inputs a
 from __future__ import annotations
 
 from bisect import bisect_left
-from itertools import repeat
-from operator import itemgetter
+from itertools import chain, count, repeat
+from operator import is_, itemgetter
 
+from .dataflow.functions import PairColumns
 from .runtime.inputs import stream_partitions
 from .runtime.readers import MASK, ReadDigest
 
@@ -115,7 +121,7 @@ class _Source:
     def window(self, taken: dict, end: float, written: list) -> tuple[list, list]:
         """The ``(values, origins)`` of this window, in arrival order (``written``: the window's
         output of the job's sinks into this topic)."""
-        values, origins, topic = [], [], self.topic
+        values, origins, stamps, topic = [], [], [], self.topic
         parts = 0                        # how many non-empty parts: one is in arrival order already
         for index, skip in self.partitions:
             times, vals, offset = taken.get((topic, index), ((), (), 0))
@@ -126,6 +132,7 @@ class _Source:
                 offset = range(offset, offset + len(times))
             values += vals
             origins += zip(repeat(topic), repeat(index), offset, times)
+            stamps += times
             parts += bool(vals)
         committed, their = self.committed
         n = bisect_left([o[3] for o in their], end) if committed else 0
@@ -137,7 +144,12 @@ class _Source:
             values += vals
             origins += origs
             parts += bool(vals)
-        if parts + bool(n) > 1:
+        if parts + bool(n) > 1 and len(stamps) == len(values):
+            # NOTE: only the partitions', each in offset order, one partition after the other:
+            # records of one time are in by_arrival's order already, so a stable sort by time is it
+            order = sorted(range(len(stamps)), key=stamps.__getitem__)
+            values, origins = list(map(values.__getitem__, order)), list(map(origins.__getitem__, order))
+        elif parts + bool(n) > 1:
             values, origins = by_arrival(values, origins)
         if origins:
             self.first = origins[0][3] if self.first is None else self.first
@@ -145,23 +157,83 @@ class _Source:
         return values, origins
 
 
+class _Counters(dict):
+    """Per key, an ``itertools.count`` of its next running sums when every addend is ``addend``
+    (an exact int): a key met for the first time starts from its sum so far in ``state``."""
+
+    def __init__(self, state: dict, addend: int) -> None:
+        super().__init__()
+        self.state, self.addend, self.new = state, addend, []
+
+    def __missing__(self, key):
+        a = self.addend
+        counter = self[key] = count(self.state.get(key, 0) + a, a)
+        self.new.append(key)
+        return counter
+
+    def flush(self) -> None:
+        """Write every key's sum so far into ``state`` (the counters are then spent)."""
+        a, state = self.addend, self.state
+        for key, counter in self.items():
+            state[key] = next(counter) - a
+        self.clear()
+
+
 class _KeyedSum:
     """Running sums per key (``keyBy(0).sum(1)``), noting keys whose sums depend on arrival order
     (as ``ideal._keyed_sum``: a key is order dependent when an addend differs from its first one
-    and comes from another partition; with equal addends that never happens)."""
+    and comes from another partition; with equal addends that never happens).
+
+    NOTE: while every addend so far is one and the same int object (``(word, 1)``: the small
+    int 1 is one object), a window is summed in C: each key's sums are an ``itertools.count``
+    stepping by that addend (``start + a``, ``+ a``...: the very additions of the loop), and only
+    keys new to the window are looked at in Python, to note their first addend and partition.
+    Any other window takes the loop, which checks each record's addend."""
 
     def __init__(self, order_dependent: set) -> None:
-        self.state: dict = {}
+        self.state: dict = {}           # key -> running sum (stale for keys in ``counters``)
         self.firsts: dict = {}          # key -> (first addend, its topic, its partition)
         self.addend = self              # the first addend of all (self: none yet)
         self.mixed = False              # a key's first addend differs from it: check every record
+        self.counters: _Counters | None = None
         self.order_dependent = order_dependent
 
-    def __call__(self, values: list, origins: list) -> tuple[list, list]:
-        state, firsts, out = self.state, self.firsts, []
-        get, append, check = state.get, out.append, self._check
+    def __call__(self, values, origins: list) -> tuple:
         if values and self.addend is self:
             self.addend = values[0][1]
+        a = self.addend
+        if not self.mixed and type(a) is int:
+            if isinstance(values, PairColumns):
+                if values.same is a or all(map(is_, values.numbers, repeat(a))):
+                    return self._same(values.keys, origins), origins
+            elif all(map(is_, map(itemgetter(1), values), repeat(a))):
+                return self._same(list(map(itemgetter(0), values)), origins), origins
+        if self.counters is not None:
+            self.counters.flush()
+            self.counters = None
+        return self._loop(values, origins), origins
+
+    def _same(self, keys: list, origins: list) -> PairColumns:
+        """The sums of a window whose addends are all ``self.addend``."""
+        counters = self.counters
+        if counters is None:
+            counters = self.counters = _Counters(self.state, self.addend)
+        out = PairColumns(keys, list(map(next, map(counters.__getitem__, keys))))
+        if counters.new:
+            state, firsts, a = self.state, self.firsts, self.addend
+            new = [key for key in counters.new if key not in state]
+            first = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1))) if len(new) > 8 else None
+            for key in new:
+                origin = origins[first[key] if first is not None else keys.index(key)]
+                firsts[key] = (a, origin[0], origin[1])
+                state[key] = 0            # known (its sum is in its counter): not new again
+            counters.new.clear()
+        return out
+
+    def _loop(self, values: list, origins: list) -> list:
+        """The sums of any window, record by record, checking each addend."""
+        state, firsts, out = self.state, self.firsts, []
+        get, append, check = state.get, out.append, self._check
         addend, mixed = self.addend, self.mixed
         for (key, n), origin in zip(values, origins):
             old = get(key)
@@ -175,7 +247,7 @@ class _KeyedSum:
             state[key] = total
             append((key, total))
         self.mixed = mixed
-        return out, origins
+        return out
 
     def _check(self, key, n, origin) -> None:
         first = self.firsts[key]
@@ -184,16 +256,24 @@ class _KeyedSum:
 
 
 def _operator(op, functions, order_dependent):
-    """A function from a window's ``(values, origins)`` to the operator's output ``(values, origins)``."""
+    """A function from a window's ``(values, origins)`` to the operator's output ``(values, origins)``
+    (through the function's column form when it has one)."""
     if op.type == "keyed_sum":
         return _KeyedSum(order_dependent)
-    fn = functions.get(op.function).fn
+    function = functions.get(op.function)
+    fn, columns = function.fn, function.columns
     if op.type == "map":
+        if columns is not None:
+            return lambda values, origins: (columns(values), origins)
         return lambda values, origins: (list(map(fn, values)), origins)
 
     def flat_map(values, origins):
-        outs = list(map(fn, values))
-        return [x for out in outs for x in out], [o for out, o in zip(outs, origins) for _ in range(len(out))]
+        if columns is not None:
+            outs, counts = columns(values)
+        else:
+            lists = list(map(fn, values))
+            outs, counts = list(chain.from_iterable(lists)), list(map(len, lists))
+        return outs, list(chain.from_iterable(map(repeat, origins, counts)))
     return flat_map
 
 

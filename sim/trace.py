@@ -38,8 +38,10 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "source_read": (FULL, "n, origins", "a source read n records ([topic, partition, offset, time] each)"),
     # --- barriers and alignment ---
     "barrier_inject": (CONTROL, "checkpoint, offsets", "a source recorded its offsets and injected a barrier"),
-    "barrier_send": (SUMMARY, "checkpoint, to, channel, unaligned, arrive",
-                     "a barrier was put on a channel (kept at every level: O(checkpoints x channels))"),
+    "barrier_send": (SUMMARY, "checkpoint, to, channel, unaligned, arrive, overtook",
+                     "a barrier was put on a channel (kept at every level: O(checkpoints x channels)); overtook "
+                     "(only then): aligned_timeout passed while it waited in the sender's output queue (Flink >= "
+                     "1.16), so it went out unaligned ahead of that many queued records"),
     "barrier_receive": (CONTROL, "checkpoint, channel, unaligned", "the handler saw a barrier"),
     "cancel_marker": (CONTROL, "checkpoint, channel", "a cancellation marker reached the handler"),
     "alignment_start": (CONTROL, "checkpoint, channel", "the first barrier of a checkpoint arrived"),
@@ -48,6 +50,9 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "channel_unblock": (CONTROL, "channel", "the handler released an input channel"),
     "record_buffered": (CONTROL, "channel, n, checkpoint", "alignment: buffer stored a blocked channel's item"),
     "buffer_persisted": (CONTROL, "checkpoint, channel, n, values", "unaligned: a buffer recorded as channel state"),
+    "output_persisted": (CONTROL, "checkpoint, channel, n, values",
+                         "aligned_timeout in the output queue (Flink >= 1.16): a queued output buffer the barrier "
+                         "overtook, recorded as channel state by its sender (it is still sent after the barrier)"),
     "end_of_partition": (CONTROL, "channel", "an input channel ended"),
     # --- snapshots and checkpoints ---
     "snapshot_sync_start": (CONTROL, "checkpoint, state", "synchronous phase began (state copied)"),

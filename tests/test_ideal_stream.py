@@ -7,6 +7,7 @@ import pytest
 import sim
 from sim.ideal import ideal_reference
 import sim.ideal_stream as ideal_stream
+from sim.dataflow.functions import PairColumns
 
 from .conftest import HELLO, SCENARIOS
 
@@ -43,6 +44,13 @@ consumers:
   - {name: committed, topic: out, isolation: read_committed}
 run: {until: drained, max_time: 10s, trace: summary}
 """
+
+
+def _edit(text: str, *replacements) -> str:
+    """``text`` with each ``(old, new)`` replaced in turn."""
+    for old, new in replacements:
+        text = text.replace(old, new)
+    return text
 
 
 def _same(scenario):
@@ -134,15 +142,96 @@ def test_a_source_reading_a_topic_the_job_writes_streams_the_same_digests():
     # the sink's window output feeds the source of its topic in the same window, merged by
     # arrival with that topic's own input (a record an upstream producer commits at 150 ms: plain
     # input into a topic a sink writes is refused)
-    text = HELLO.replace("out: {partitions: 1}}}", "out: {partitions: 1}, out2: {partitions: 1}}}")
-    text = text.replace("  - {topic: in, at: 200, value: world}",
-                        "  - {topic: in, at: 200, value: world}\n"
-                        "  - transaction: {topic: out, commit: 150, records: [{at: 150, value: 'x:::7'}]}")
-    text = text.replace("  operators:", "  edges: [{from: source, to: split}, {from: split, to: count}, {from: count, to: "
-                        "format}, {from: format, to: sink}, {from: again, to: lower}, {from: lower, to: sink2}]\n"
-                        "  operators:")
-    text = text.replace("    - {name: sink,", "    - {name: again, type: kafka_source, topic: out, start_from: earliest}\n"
-                        "    - {name: lower, type: map, function: lower}\n"
-                        "    - {name: sink2, type: kafka_sink, topic: out2, transaction_timeout: 1min}\n    - {name: sink,")
+    text = _edit(HELLO, ("out: {partitions: 1}}}", "out: {partitions: 1}, out2: {partitions: 1}}}"),
+                 ("  - {topic: in, at: 200, value: world}",
+                  "  - {topic: in, at: 200, value: world}\n"
+                  "  - transaction: {topic: out, commit: 150, records: [{at: 150, value: 'x:::7'}]}"),
+                 ("  operators:", "  edges: [{from: source, to: split}, {from: split, to: count}, {from: count, to: "
+                  "format}, {from: format, to: sink}, {from: again, to: lower}, {from: lower, to: sink2}]\n"
+                  "  operators:"),
+                 ("    - {name: sink,", "    - {name: again, type: kafka_source, topic: out, start_from: earliest}\n"
+                  "    - {name: lower, type: map, function: lower}\n"
+                  "    - {name: sink2, type: kafka_sink, topic: out2, transaction_timeout: 1min}\n    - {name: sink,"))
     ref = _same(sim.load_text(text))
     assert ref.records_read == 3 + 1 + 3           # 'in', then 'out': its own record and the 3 counts
+
+
+def _origin(partition, offset=0, topic="a"):
+    return (topic, partition, offset, float(offset))
+
+
+def test_keyed_sum_of_equal_addends_in_columns_and_lists():
+    # worked out: every addend is 1, so each key's sum is how often it came so far: x 1, y 1, x 2
+    # in the first window, then y 2, x 3 (the sums go on from the state); one partition: nothing
+    # depends on arrival order
+    found = set()
+    keyed = ideal_stream._KeyedSum(found)
+    out, _ = keyed(PairColumns(["x", "y", "x"], [1, 1, 1], 1), [_origin(0, k) for k in range(3)])
+    assert list(out) == [("x", 1), ("y", 1), ("x", 2)]
+    out, _ = keyed([("y", 1), ("x", 1)], [_origin(0, 3), _origin(0, 4)])
+    assert list(out) == [("y", 2), ("x", 3)]
+    assert keyed.firsts == {"x": (1, "a", 0), "y": (1, "a", 0)} and not found
+
+
+def test_keyed_sum_leaves_the_fast_path_with_exact_sums_and_marks_mixed_keys():
+    # worked out: window 1 (all 1s) gives x 1, x 2, z 1; window 2 mixes in an addend 5 for x from
+    # partition 1 while x's first addend (1) came from partition 0: x is order dependent; its sums
+    # go on from 2: 2 + 5 = 7, then 7 + 1 = 8; z's 2 comes from partition 0 like its first: not
+    # marked (its addend differs, its partition does not)
+    found = set()
+    keyed = ideal_stream._KeyedSum(found)
+    out, _ = keyed([("x", 1), ("x", 1), ("z", 1)], [_origin(0, 0), _origin(0, 1), _origin(0, 2)])
+    assert list(out) == [("x", 1), ("x", 2), ("z", 1)]
+    out, _ = keyed([("x", 5), ("x", 1), ("z", 2)], [_origin(1, 0), _origin(0, 3), _origin(0, 4)])
+    assert list(out) == [("x", 7), ("x", 8), ("z", 3)]
+    assert found == {"x"}
+
+
+def test_keyed_sum_of_addends_equal_to_1_but_not_the_int_1_sums_them_one_by_one():
+    # 1.0 and True equal 1 but sum differently: 0 + 1 = 1, 1 + 1.0 = 2.0, 2.0 + True = 3.0; the
+    # first window of 1s only is summed in C, the second must not be (its sums are floats)
+    keyed = ideal_stream._KeyedSum(set())
+    out, _ = keyed([("k", 1)], [_origin(0, 0)])
+    assert list(out) == [("k", 1)]
+    out, _ = keyed([("k", 1.0), ("k", True)], [_origin(0, 1), _origin(0, 2)])
+    assert list(out) == [("k", 2.0), ("k", 3.0)] and [type(n) for _, n in out] == [float, float]
+    out, _ = keyed(PairColumns(["k"], [True]), [_origin(0, 3)])
+    assert list(out) == [("k", 4.0)]
+
+
+def test_keyed_sum_notes_the_first_partition_of_keys_new_to_a_large_window():
+    # more than 8 new keys: their first records are found through one index of the window; each
+    # key first comes from partition (its number mod 2); a later addend 2 from the other partition
+    # makes every key order dependent
+    found = set()
+    keyed = ideal_stream._KeyedSum(found)
+    keys = [f"k{i}" for i in range(12)] * 2
+    keyed(PairColumns(keys, [1] * 24, 1), [_origin(i % 2, i) for i in range(12)] * 2)
+    assert keyed.firsts == {f"k{i}": (1, "a", i % 2) for i in range(12)}
+    out, _ = keyed([(f"k{i}", 2) for i in range(12)], [_origin(1 - i % 2, 30 + i) for i in range(12)])
+    assert list(out) == [(f"k{i}", 4) for i in range(12)] and found == set(keys)
+
+
+# two split_words (one per source) feed one count: the flat_maps' outputs meet by arrival, so
+# each word keeps its line's origin through the column form's expansion
+TWO_SPLITS = _edit(HELLO, ("kafka: {topics: {in: {partitions: 1}, out: {partitions: 1}}}",
+                           "kafka: {topics: {in: {partitions: 1}, in2: {partitions: 1}, out: {partitions: 1}}}"),
+                   ("  - {topic: in, at: 300, value: hello}",
+                    "  - {topic: in, at: 300, value: hello}\n  - {topic: in2, at: 150, value: hello x}\n"
+                    "  - {topic: in2, at: 300, value: x}"),
+                   ("  operators:", "  edges: [{from: source, to: split}, {from: source2, to: split2}, "
+                    "{from: split, to: count}, {from: split2, to: count}, {from: count, to: format}, "
+                    "{from: format, to: sink}]\n  operators:"),
+                   ("    - {name: split,", "    - {name: source2, type: kafka_source, topic: in2, "
+                    "start_from: earliest}\n    - {name: split2, type: flat_map, function: split_words}\n"
+                    "    - {name: split,"))
+
+def test_flat_maps_feeding_a_merge_keep_their_records_origins():
+    # worked out by arrival: hello@100 (in), hello x@150 (in2), world@200, hello@300 (in), x@300
+    # (in2: after 'in' at the same time, topics by name): hello 1, hello 2, x 1, world 1, hello 3, x 2
+    ref = _same(sim.load_text(TWO_SPLITS))
+    lists = ideal_reference(sim.load_text(TWO_SPLITS))
+    assert lists.outputs["out"][0] == ["hello:::1", "hello:::2", "x:::1", "world:::1", "hello:::3", "x:::2"]
+    assert [o[:3] for o in lists.outputs["out"][1]] == [("in", 0, 0), ("in2", 0, 0), ("in2", 0, 0), ("in", 0, 1),
+                                                        ("in", 0, 2), ("in2", 0, 1)]
+    assert ref.digests["out"].finals == {"hello": "3", "x": "2", "world": "1"} and not ref.order_dependent

@@ -8,10 +8,13 @@ with the built-ins; the Python API extends a copy, so no module holds mutable gl
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import methodcaller
 from typing import Callable, Iterable
 
-__all__ = ["FunctionRegistry", "UserFunction", "split_words", "format_count"]
+__all__ = ["FunctionRegistry", "UserFunction", "PairColumns", "split_words", "format_count"]
 
 
 def split_words(line: str) -> list[tuple[str, int]]:
@@ -53,22 +56,119 @@ def format_count_batch(records: list) -> list:
     return [(f"{word}:::{n}", origin) for (word, n), origin in records]
 
 
+def split_words_values(lines: list) -> list:
+    """``split_words`` over a buffer of bare lines (a run whose records carry no origin).
+
+    NOTE: the lines joined by a space split into the same words, in the same order, as each
+    line split on its own (a space is white space, and white space runs are one separator):
+    one ``split`` and pairs made by ``zip`` in C, instead of a split and a tuple per line. Lines
+    that are not ``str`` (a function of the Python API may give bytes) are split one by one.
+    """
+    try:
+        words = " ".join(lines).split()
+    except TypeError:
+        return [(word, 1) for line in lines for word in line.split()]
+    return list(zip(words, repeat(1)))
+
+
+def format_count_values(pairs: list) -> list:
+    """``format_count`` over a buffer of bare ``(word, n)`` pairs."""
+    return [f"{word}:::{n}" for word, n in pairs]
+
+
+class PairColumns(Sequence):
+    """``(key, number)`` records held as two columns, ``keys`` and ``numbers`` (lists of one
+    length), read as the sequence of ``(key, number)`` tuples they stand for. ``same``: the one
+    number object every record has, when its maker knows it (``split_words``'s 1), else None."""
+
+    __slots__ = ("keys", "numbers", "same")
+
+    def __init__(self, keys: list, numbers: list, same=None) -> None:
+        self.keys, self.numbers, self.same = keys, numbers, same
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(self)[index]
+        return self.keys[index], self.numbers[index]
+
+    def __iter__(self):
+        return zip(self.keys, self.numbers)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, (list, PairColumns)) and list(self) == list(other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"PairColumns({list(self)!r})"
+
+
+# Column forms: the function over a whole sequence of values at once, for the ideal reference
+# (which keeps a window's values and their origins in separate lists). A map's gives the list
+# ``[fn(v) for v in values]``; a flat_map's gives ``(outputs, counts)``: every ``fn(v)``'s outputs
+# one after the other, and how many each value gave. The values are a list or, for pairs, a
+# :class:`PairColumns` (a column form may give one too). They loop in C (``map`` over C
+# callables) where ``fn`` costs a Python call per record; tests/test_functions.py pins each
+# against ``fn``.
+
+def split_words_columns(lines) -> tuple[PairColumns, list]:
+    """``split_words`` over lines: ``(pairs, pairs per line)``."""
+    words = list(map(_split, lines))
+    keys = list(chain.from_iterable(words))
+    return PairColumns(keys, [1] * len(keys), 1), list(map(len, words))
+
+
+def format_count_columns(pairs) -> list:
+    """``format_count`` over pairs."""
+    if isinstance(pairs, PairColumns):        # tuples: unpacking them is indexing them
+        return [f"{word}:::{n}" for word, n in zip(pairs.keys, pairs.numbers)]
+    return [f"{pair[0]}:::{pair[1]}" for pair in pairs]
+
+
+def lower_columns(values) -> list:
+    """``lower`` over values."""
+    return list(map(_lower, values))
+
+
+def identity_columns(values):
+    """``identity`` over values (pairs stay columns)."""
+    return values if isinstance(values, PairColumns) else list(values)
+
+
+def pair_one_columns(values) -> PairColumns:
+    """``pair_one`` over values."""
+    values = list(values)
+    return PairColumns(values, [1] * len(values), 1)
+
+
+_split, _lower = methodcaller("split"), methodcaller("lower")      # the value's own method, as fn calls it
+
+
 @dataclass(frozen=True)
 class UserFunction:
-    """A named function; ``batch`` (optional) does the same to a whole buffer of (value, origin)."""
+    """A named function; ``batch`` (optional) does the same to a whole buffer of (value, origin),
+    ``values`` (optional) to a whole buffer of bare values (records without origins), ``columns``
+    (optional) to a sequence of values for the ideal reference (see ``split_words_columns``)."""
     name: str
     kind: str                 # "flat_map" or "map"
     fn: Callable
     description: str = ""
     batch: Callable | None = None
+    values: Callable | None = None
+    columns: Callable | None = None
 
 
 _BUILTINS = (
-    UserFunction("split_words", "flat_map", split_words, "line -> (word, 1) for each word", split_words_batch),
-    UserFunction("format_count", "map", format_count, "(word, n) -> 'word:::n'", format_count_batch),
-    UserFunction("lower", "map", lower, "lower-case a string"),
-    UserFunction("identity", "map", identity, "the value unchanged"),
-    UserFunction("pair_one", "map", pair_one, "value -> (value, 1)"),
+    UserFunction("split_words", "flat_map", split_words, "line -> (word, 1) for each word", split_words_batch,
+                 split_words_values, split_words_columns),
+    UserFunction("format_count", "map", format_count, "(word, n) -> 'word:::n'", format_count_batch,
+                 format_count_values, format_count_columns),
+    UserFunction("lower", "map", lower, "lower-case a string", columns=lower_columns),
+    UserFunction("identity", "map", identity, "the value unchanged", columns=identity_columns),
+    UserFunction("pair_one", "map", pair_one, "value -> (value, 1)", columns=pair_one_columns),
 )
 
 

@@ -78,21 +78,25 @@ class Partition:
         """Append one entry at time ``t`` and return its offset."""
         return self.append_many(t, [value], [origin], txn, attempt)
 
-    def append_many(self, t: float, values: list, origins: list, txn: str | None = None, attempt=None) -> int:
-        """Append entries at time ``t`` (one transaction or none); returns the first offset."""
+    def append_many(self, t: float, values: list, origins: list | None, txn: str | None = None, attempt=None) -> int:
+        """Append entries at time ``t`` (one transaction or none); returns the first offset.
+
+        ``origins`` None: the writer keeps no provenance (a run with a summary trace, whose
+        readers never ask for it): the entries have none, as input records written ahead.
+        """
         vals = self.values
         offset = self.base + len(vals)
         n = len(values)
         if n == 1:                   # NOTE: a sink writing buffers of one record: appends, no lists built
             self.times.append(t)
             vals.append(values[0])
-            self.origins.append(origins[0])
+            self.origins.append(origins[0] if origins is not None else None)
             self.attempts.append(attempt)
             self.txns.append(txn)
         else:
             self.times.extend([t] * n)
             vals.extend(values)
-            self.origins.extend(origins)
+            self.origins.extend(origins if origins is not None else [None] * n)
             self.attempts.extend([attempt] * n)
             self.txns.extend([txn] * n)
         first_value = values[0]

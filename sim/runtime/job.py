@@ -12,6 +12,7 @@ attempt starts.
 from __future__ import annotations
 
 from ..dataflow.regions import pipelined_regions
+from ..scenario.versions import release
 from ..snapshot.handlers import make_handler
 from .chain import OperatorChain
 from .channel import Channel
@@ -21,7 +22,7 @@ from .faults import FaultPlan
 from .keygroups import DEFAULT_MAX_PARALLELISM
 from .lifecycle import Lifecycle
 from .mail import ResumeInput
-from .operators import build_operator
+from .operators import bare_records, build_operator
 from .outputs import Outputs
 from .errors import TaskFailure
 from .failover import RegionFailoverMixin
@@ -179,7 +180,6 @@ class Job:
                 or attempt.failing or attempt.down or self.restart_pending or not attempt.quiet()
                 or not all(t.reader.exhausted() for t in attempt.sources)):
             return
-        from ..scenario.versions import release
         self.input_ended = True
         final = release(self.scenario.flink_version).final_checkpoint
         self.trace.emit(self.env.now, "lifecycle", "jobmanager", action="end of input",
@@ -255,6 +255,10 @@ class Attempt(RegionFailoverMixin):
         self.buffer_timeout = net.buffer_timeout
         cp = s.checkpointing
         self.unaligned_from_source = cp.unaligned and cp.aligned_timeout <= 0
+        #: > 0: a barrier still queued behind output buffers this long after its trigger turns unaligned
+        #: in the sender (the output side of aligned_timeout, Flink >= 1.16); 0: it waits for credits
+        self.output_timeout = cp.aligned_timeout if cp.unaligned and cp.aligned_timeout > 0 and \
+            release(s.flink_version).aligned_timeout_output else 0.0
         self.checkpoint = checkpoint
         self.channels = [Channel(self.env, spec, net.latency, net.capacity, self.counters)
                          for spec in job.plan.channels]
@@ -285,7 +289,8 @@ class Attempt(RegionFailoverMixin):
         job = self.job
         restored = restored_state(self.checkpoint, spec, job.reshaped)
         outputs = Outputs([([self.channels[c.index] for c in chs], chs[0].partitioner if chs else "forward",
-                            self._max_parallelism(chs)) for chs in spec.outputs], self.buffer_size, job.rng)
+                            self._max_parallelism(chs)) for chs in spec.outputs], self.buffer_size, job.rng,
+                          bare_records(self.trace))
         inputs = [self.channels[c.index] for c in spec.inputs]
         ops = [build_operator(self, spec, op_spec, restored.get(op_spec.name) if restored else None)
                for op_spec in spec.ops]

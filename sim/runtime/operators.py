@@ -3,7 +3,11 @@
 Records are ``(payload, origin)`` pairs. ``origin`` is the provenance of the input record a
 result came from, an :class:`~sim.provenance.Origin` ``(topic, partition, offset, time)``; it
 travels unchanged through flat_map, map and keyed_sum, and the sink adds the attempt and the
-transaction when it writes to Kafka.
+transaction when it writes to Kafka. In a run whose trace is ``summary`` no origin can reach the
+trace (only ``source_read``, ``kafka_append`` and ``consumer_read`` carry one, none at summary),
+so records are bare payloads there (:func:`bare_records`): every operator, the outputs and the
+sink pick their values-only form once, when the run builds them; the payloads, their order and
+everything timed by them are the same.
 
 Runtime operators come from a registry keyed by the scenario's operator ``type``
 (:data:`OPERATORS`, filled with :func:`operator_type`): the plain ones here, the Kafka source in
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-__all__ = ["Operator", "FlatMap", "Map", "KeyedSum", "OPERATORS", "operator_type", "build_operator"]
+__all__ = ["Operator", "FlatMap", "Map", "KeyedSum", "OPERATORS", "operator_type", "build_operator", "bare_records"]
 
 #: scenario operator type -> ``builder(attempt, task_spec, op_spec, restored) -> Operator``
 OPERATORS: dict[str, Callable] = {}
@@ -26,6 +30,11 @@ def operator_type(name: str):
         OPERATORS[name] = builder
         return builder
     return register
+
+
+def bare_records(trace) -> bool:
+    """Are records bare payloads in a run with ``trace`` (no origin can reach it), not ``(payload, origin)``?"""
+    return not trace.control
 
 
 def build_operator(attempt, task_spec, op_spec, restored):
@@ -85,12 +94,22 @@ class Operator:
 
 
 class _Function(Operator):
-    """An operator around a user function; a batch form, when the function has one, replaces ``process``."""
+    """An operator around a user function; a batch form, when the function has one, replaces ``process``.
 
-    def __init__(self, fn, batch=None) -> None:
+    ``bare``: records are bare payloads (:func:`bare_records`): ``process`` is ``process_values``,
+    or the function's ``values`` batch form if it has one.
+    """
+
+    def __init__(self, fn, batch=None, bare: bool = False, values=None) -> None:
         self.fn = fn
-        if batch is not None:
+        if bare:
+            self.process = values or self.process_values
+        elif batch is not None:
             self.process = batch
+
+    def process_values(self, values: list) -> list:
+        """``process`` for bare payloads."""
+        raise NotImplementedError
 
 
 class FlatMap(_Function):
@@ -101,6 +120,11 @@ class FlatMap(_Function):
         fn = self.fn
         return [(out, origin) for payload, origin in records for out in fn(payload)]
 
+    def process_values(self, values: list) -> list:
+        """Each payload becomes ``fn(payload)``'s outputs."""
+        fn = self.fn
+        return [out for payload in values for out in fn(payload)]
+
 
 class Map(_Function):
     """``map``: each record becomes one, keeping its origin."""
@@ -110,14 +134,20 @@ class Map(_Function):
         fn = self.fn
         return [(fn(payload), origin) for payload, origin in records]
 
+    def process_values(self, values: list) -> list:
+        """Each payload becomes ``fn(payload)``."""
+        return list(map(self.fn, values))
+
 
 class KeyedSum(Operator):
     """``keyBy(0).sum(1)``: keyed state ``{key: running sum}``; emits the new sum per record."""
 
     stateful = True
 
-    def __init__(self) -> None:
+    def __init__(self, bare: bool = False) -> None:
         self.state: dict = {}
+        if bare:
+            self.process = self.process_values
 
     def process(self, records: list) -> list:
         """Add each pair's value to its key's sum; emit ``(key, new sum)``."""
@@ -130,6 +160,18 @@ class KeyedSum(Operator):
             total = get(key, 0) + pair[1]
             state[key] = total
             append(((key, total), origin))
+        return out
+
+    def process_values(self, pairs: list) -> list:
+        """``process`` for bare pairs: emit ``(key, new sum)`` per pair."""
+        state = self.state
+        get = state.get
+        out = []
+        append = out.append
+        for pair in pairs:
+            key = pair[0]
+            state[key] = total = get(key, 0) + pair[1]
+            append((key, total))
         return out
 
     def snapshot(self, checkpoint: int):
@@ -153,11 +195,11 @@ class KeyedSum(Operator):
 @operator_type("map")
 def _function_operator(attempt, task_spec, op_spec, restored) -> Operator:
     f = attempt.job.functions.get(op_spec.function)
-    return (FlatMap if op_spec.type == "flat_map" else Map)(f.fn, f.batch)
+    return (FlatMap if op_spec.type == "flat_map" else Map)(f.fn, f.batch, bare_records(attempt.trace), f.values)
 
 
 @operator_type("keyed_sum")
 def _keyed_sum(attempt, task_spec, op_spec, restored) -> Operator:
-    op = KeyedSum()
+    op = KeyedSum(bare_records(attempt.trace))
     op.restore(restored)
     return op

@@ -30,9 +30,9 @@ class RecordWriter:
 class Outputs:
     """The record writers of one task (Flink's RecordWriterDelegate) and the queue of ready buffers."""
 
-    __slots__ = ("edges", "size", "ready", "dirty", "channels")
+    __slots__ = ("edges", "size", "ready", "dirty", "channels", "bare")
 
-    def __init__(self, edges, buffer_size: int, rng) -> None:
+    def __init__(self, edges, buffer_size: int, rng, bare: bool = False) -> None:
         # edges: list of (channels ordered by receiver index, partitioner[, receiver's max_parallelism])
         self.edges = [RecordWriter(e[0], e[1], rng.randrange(len(e[0])) if e[1] == "rebalance" else 0, *e[2:])
                       for e in edges if e[0]]
@@ -40,6 +40,7 @@ class Outputs:
         self.ready: deque = deque()       # (channel, buffer) in send order
         self.dirty = False                # some partial buffer may hold records
         self.channels = [ch for e in self.edges for ch in e.channels]
+        self.bare = bare                  # records are bare values, not (value, origin) (operators.bare_records)
 
     def add(self, records: list) -> None:
         """Partition ``records`` into buffers; full ones become ready."""
@@ -50,21 +51,7 @@ class Outputs:
             if n == 1 or part == "forward":
                 self._fill(chans[0], bufs, 0, records)
             elif part == "hash":
-                cache, maxp = edge.key_cache, edge.max_parallelism
-                buckets = [[] for _ in range(n)]
-                adds = [b.append for b in buckets]
-                for rec in records:
-                    key = rec[0]                  # the key: a pair's first field, else the value itself
-                    if type(key) is tuple:
-                        key = key[0]
-                    try:
-                        adds[cache[key]](rec)
-                    except KeyError:
-                        cache[key] = operator_index(key, maxp, n)     # by key group, as Flink routes
-                        adds[cache[key]](rec)
-                for i in range(n):
-                    if buckets[i]:
-                        self._fill(chans[i], bufs, i, buckets[i])
+                self._hash(edge, records)
             elif part == "rebalance":
                 i = edge.next
                 for rec in records:
@@ -80,6 +67,42 @@ class Outputs:
                     self._fill(chans[i], bufs, i, records)
         if size > 1:
             self.dirty = True
+
+    def _hash(self, edge, records: list) -> None:
+        """Each record into the partial buffer of its key's channel; then the full buffers, channel by
+        channel, become ready (the key: a pair's first field, else the value itself)."""
+        chans, bufs, cache = edge.channels, edge.bufs, edge.key_cache
+        adds = [b.append for b in bufs]
+        if self.bare:
+            for rec in records:
+                key = rec[0] if type(rec) is tuple else rec
+                try:
+                    adds[cache[key]](rec)
+                except KeyError:
+                    adds[self._route(edge, key)](rec)
+        else:
+            for rec in records:
+                key = rec[0]
+                if type(key) is tuple:
+                    key = key[0]
+                try:
+                    adds[cache[key]](rec)
+                except KeyError:
+                    adds[self._route(edge, key)](rec)
+        size, ready = self.size, self.ready
+        for i, buf in enumerate(bufs):
+            if len(buf) >= size:
+                start = 0
+                while len(buf) - start >= size:
+                    ready.append((chans[i], buf[start:start + size]))
+                    start += size
+                bufs[i] = buf[start:]
+
+    @staticmethod
+    def _route(edge, key) -> int:
+        """A new key's channel, by key group as Flink routes (cached)."""
+        i = edge.key_cache[key] = operator_index(key, edge.max_parallelism, len(edge.channels))
+        return i
 
     def _fill(self, channel, bufs, i, records) -> None:
         size, ready = self.size, self.ready

@@ -17,7 +17,7 @@ end, what became visible since its last wake-up.
 """
 from __future__ import annotations
 
-import operator
+from itertools import repeat
 from zlib import crc32
 
 from ..kafka import Consumer
@@ -26,7 +26,7 @@ __all__ = ["consumer_specs", "attach_consumers", "ReadDigest", "Readers"]
 
 MASK = (1 << 64) - 1
 BATCH = 1024          # records written ahead that a summary reader reads per wake-up
-_split = operator.methodcaller("rpartition", ":::")
+_SEP = ":::"
 
 
 def _int(text: str):
@@ -64,10 +64,15 @@ class ReadDigest:
             values = [str(v) for v in values]
             self.digest = (self.digest + sum(map(crc32, map(str.encode, values)))) & MASK
         # upsert by key, as a table fed by the topic would: the last n read per key wins
-        finals = self.finals
-        for key, sep, n in map(_split, values):
-            if sep:
-                finals[key] = n
+        try:
+            # NOTE: in C: ``[key, n]`` of every value (split at its last ':::', as rpartition
+            # splits), added in order; a value without ':::' is one item and stops the update
+            self.finals.update(map(str.rsplit, values, repeat(_SEP), repeat(1)))
+        except ValueError:                # ... and the loop skips it (redoing the rest alike)
+            finals = self.finals
+            for key, sep, n in map(str.rpartition, values, repeat(_SEP)):
+                if sep:
+                    finals[key] = n
 
     def close(self, t: float) -> None:
         """Write the ``consumer_summary`` event."""

@@ -26,7 +26,7 @@ from ..kafka.clients import Producer
 from ..kafka.transactions import InvalidTimeout, KafkaError
 from ..provenance import Provenance
 from .errors import TaskFailure
-from .operators import Operator, operator_type
+from .operators import Operator, bare_records, operator_type
 from .scheduling import call_later
 
 __all__ = ["TwoPhaseCommitSink", "FlinkKafkaProducer", "POOL_SIZE", "SAFE_SCALE_DOWN_FACTOR"]
@@ -79,6 +79,7 @@ class TwoPhaseCommitSink(Operator):
         self.opened: dict[str, float] = {}  # transaction -> when this sink opened it (kept in the state)
         self.counter = counter             # txn serial numbers per subtask, across attempts
         self.batch: list = []              # non-transactional producer batch, sent after ``linger``
+        self.bare = bare_records(self.trace)   # records are bare values, not (value, origin)
 
     def open(self, restored: dict | None) -> None:
         """Recover from the restored state (or start fresh) before the first record."""
@@ -136,7 +137,9 @@ class TwoPhaseCommitSink(Operator):
 
     def _write(self, records: list) -> None:
         now, attempt = self.env.now, self.number
-        if len(records) == 1:                    # NOTE: buffers of one record are the common case at buffer_size 1
+        if self.bare:                            # bare values: no provenance is kept (operators.bare_records)
+            values, origins = records, None
+        elif len(records) == 1:                  # NOTE: buffers of one record are the common case at buffer_size 1
             (value, origin), = records
             values, origins = (value,), (origin,)
         else:

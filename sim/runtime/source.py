@@ -13,7 +13,7 @@ from ..kafka.clients import fetch
 from ..provenance import Origin
 from .input_gate import INF
 from .mail import DiscoverPartitions, PauseInput, ResumeInput, TriggerCheckpoint
-from .operators import Operator, operator_type
+from .operators import Operator, bare_records, operator_type
 from .task import StreamTask
 
 __all__ = ["SourceReader", "SourceStreamTask"]
@@ -36,6 +36,7 @@ class SourceReader(Operator):
         self.isolation = spec.isolation
         #: bounded KafkaSource: partition -> the offset it stops at (the end offsets when the job first started)
         self.stop_at: dict | None = None
+        self.bare = False                            # records are bare values (operators.bare_records)
 
     def start(self, now: float, restored: dict | None) -> list[tuple[int, int, str]]:
         """Choose start positions; returns (partition, offset, cause) for the trace."""
@@ -65,7 +66,8 @@ class SourceReader(Operator):
         return out
 
     def poll(self, now: float, limit: int) -> list:
-        """Up to ``limit`` visible records as ``(value, origin)``, oldest append time first."""
+        """Up to ``limit`` visible records as ``(value, origin)`` (bare values if :attr:`bare`),
+        oldest append time first."""
         parts = self.partitions
         if len(parts) != 1:
             return self._poll_merged(now, limit)
@@ -73,6 +75,8 @@ class SourceReader(Operator):
         index = p.index
         if p.transactional:          # a topic written with transactions: markers (and maybe aborted records) to skip
             offsets, self.positions[index] = fetch(p, self.positions[index], now, self.isolation, limit)
+            if self.bare:
+                return list(map(p.value, offsets))
             return [(p.value(o), Origin(p.topic, index, o, p.next_time(o))) for o in offsets]
         start = self.positions[index]
         end = p.end(now) if self.stop_at is None else min(p.end(now), self.stop_at[index])
@@ -83,6 +87,8 @@ class SourceReader(Operator):
             p.ensure(stop)
         self.positions[index] = stop
         a, topic = start - p.base, p.topic
+        if self.bare:
+            return p.values[a:a + stop - start]
         # NOTE: input partitions hold plain records only: the slice is exactly what a fetch returns;
         # origins are built with tuple.__new__ (a NamedTuple's own constructor is a Python function)
         if stop == start + 1:
@@ -107,7 +113,8 @@ class SourceReader(Operator):
             self.positions[best.index] = pos + 1
             if best.transactional and not best.visible(pos, self.isolation):
                 continue                          # a control marker (or, read_committed, an aborted record)
-            out.append((best.value(pos), Origin(best.topic, best.index, pos, best.next_time(pos))))
+            out.append(best.value(pos) if self.bare else
+                       (best.value(pos), Origin(best.topic, best.index, pos, best.next_time(pos))))
         return out
 
     def _end(self, p, now: float) -> int:
@@ -177,6 +184,7 @@ def _kafka_source(attempt, task_spec, op_spec, restored) -> SourceReader:
     topic = cluster.topics[op_spec.topic]
     parts = [p for p in topic.partitions if p.index % task_spec.parallelism == task_spec.index]
     reader = SourceReader(cluster, op_spec, parts)
+    reader.bare = bare_records(attempt.trace)
     if op_spec.bounded:
         # the stopping offsets are fixed when the job first starts and kept across restarts (the
         # enumerator keeps them with its splits): OffsetsInitializer.latest() as KafkaSource's setBounded

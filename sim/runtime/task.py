@@ -70,6 +70,7 @@ class StreamTask:
         self.process = None
         #: handles unaligned barriers and urgent mail even while waiting for credits
         self.urgent = handler.uses_priority
+        self.stop_send = False             # set by stop_sending: send_ready returns after its credit wait
         self.checkpointer = SubtaskCheckpointer(self)
         self.direct_credit = False         # see start() and send_on_credit()
         for ch in outputs.channels:
@@ -314,6 +315,9 @@ class StreamTask:
             if ch.n_data >= ch.capacity:
                 if self.urgent:
                     yield from self._wait_credit(ch)
+                    if self.stop_send:       # the barrier behind these buffers timed out (stop_sending)
+                        self.stop_send = False
+                        return
                 else:                        # NOTE: inlined (no generator) for the common case
                     yield ch.wait_credit()
                 continue
@@ -324,6 +328,11 @@ class StreamTask:
                            values=[show(r[0]) for r in buf], arrive=arrival)
             else:
                 self.tally[2] += 1
+
+    def stop_sending(self) -> None:
+        """Make the :meth:`send_ready` that waits for a credit return (urgent tasks: aligned_timeout)."""
+        self.stop_send = True
+        self._unblock_urgent()
 
     def send_on_credit(self, waiter) -> bool:
         """A receiver freed a credit of the channel this task waits on (``waiter``, its event): send

@@ -39,8 +39,10 @@ def barriers(c: Canvas, events, detail: bool) -> None:
             arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9 + 2 * c.style.line, color=color,
                                     lw=c.style.line, ls=ls, shrinkA=0, shrinkB=0, zorder=5)
             c.ax.add_patch(arrow)
+            overtook = f", overtook {e['overtook']} queued record(s) in the sender (aligned_timeout)" \
+                if e.get("overtook") else ""
             tip(arrow, f"barrier-{cid}-{e['channel']}", f"barrier {cid}{' (unaligned)' if unaligned else ''}: "
-                f"{e['task']} -> {e['to']}, sent {c.ms(e['t'])}, arrives {c.ms(e.get('arrive', e['t']))}")
+                f"{e['task']} -> {e['to']}, sent {c.ms(e['t'])}, arrives {c.ms(e.get('arrive', e['t']))}{overtook}")
             c.add("barriers", arrow)
         else:
             groups.setdefault((cid, ls), []).append([start, end])
@@ -138,7 +140,9 @@ def alignment(c: Canvas, spans, events, detail: bool) -> None:
         if key in blocked and c.y(key[0]) is not None:
             _aligning(c, key, t0, c.hi, channel)
     for cat, kind, marker, name in (("buffered", "record_buffered", "s", "record stored during alignment"),
-                                    ("persisted", "buffer_persisted", "D", "in-flight data persisted (unaligned)")):
+                                    ("persisted", "buffer_persisted", "D", "in-flight data persisted (unaligned)"),
+                                    ("output_persisted", "output_persisted", "d",
+                                     "sender's queued output overtaken (persisted)")):
         by_cid: dict[int, list] = {}
         for e in events:
             if e["kind"] == kind and c.y(e.get("task")) is not None:
@@ -148,7 +152,7 @@ def alignment(c: Canvas, spans, events, detail: bool) -> None:
                              ms=c.style.marker * 0.7, mfc="white", mec=cp_color(cid), mew=1.4, zorder=9)[0]
             values = [str(v) for e in mine for v in (e.get("values") or [])][:12]
             c.add(cat, tip(line, f"{cat}-{cid}", f"checkpoint {cid}: {name}: {len(mine)} buffer(s) " + " ".join(values)))
-            if detail and cat == "persisted":            # which records the barrier overtook: one label a task
+            if detail and cat != "buffered":            # which records the barrier overtook: one label a task
                 _kept_labels(c, cid, mine)
             c.key(name, Line2D([], [], ls="", marker=marker, mfc="white", mec="#555", mew=1.4, ms=c.style.marker * 0.7))
 

@@ -40,7 +40,7 @@ PARTS = {
     "checkpoints": frozenset({"checkpoint_trigger", "checkpoint_complete", "checkpoint_abort", "checkpoint_ack",
                               "checkpoint_notify"}),
     "alignment": frozenset({"alignment_start", "alignment_end", "checkpoint_abort", "channel_block"}),
-    "kept": frozenset({"record_buffered", "buffer_persisted"}),
+    "kept": frozenset({"record_buffered", "buffer_persisted", "output_persisted"}),
     "snapshots": frozenset({"snapshot_sync_start", "snapshot_sync_end", "snapshot_async_end"}),
     "txn": TXN_KINDS,
     "faults": frozenset({"task_crash", "state_restore", "inflight_restore", "job_restart"}),

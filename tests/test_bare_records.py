@@ -1,0 +1,145 @@
+"""Bare records: with a summary trace records carry no origin; the values-only forms do what the
+``(value, origin)`` forms do (sim/runtime/operators.py: bare_records)."""
+from types import SimpleNamespace
+
+import pytest
+
+import sim
+from sim import FunctionRegistry, load_text, simulate
+from sim.dataflow.functions import format_count_batch, format_count_values, split_words_batch, split_words_values
+from sim.provenance import Origin
+from sim.runtime.operators import FlatMap, KeyedSum, Map
+from sim.runtime.outputs import Outputs
+from sim.runtime.readers import ReadDigest
+from sim.trace import KINDS, SUMMARY
+
+from .conftest import SCENARIOS
+from .test_semantics_more import PARTITIONS
+
+ROOT = SCENARIOS.parent
+#: between them: hash, rebalance and forward edges, a transactional input (the source's fetch), a
+#: source subtask reading two partitions (merged poll), unaligned in-flight buffers restored, a
+#: producer batch (linger), crashes and replays, a rescale
+FILES = ["hello_world_crash.yaml", "connectors/reads_aborted_input.yaml", "lifecycle/stop_and_rescale.yaml",
+         "recovery/restore_new_partition_earliest.yaml", "recovery/unaligned_inflight_restore.yaml",
+         "recovery/shuffle_crash_at_least_once.yaml", "recovery/wordcount_crash_on_record.yaml"]
+
+
+def _folded_reads(trace) -> dict:
+    """Each reader's count, digest and finals, folded from a detailed trace's ``consumer_read`` events."""
+    digests: dict = {}
+    for e in trace.of("consumer_read"):
+        digests.setdefault(e["consumer"], ReadDigest(e["consumer"], e["isolation"], None)).add([e["value"]])
+    return {name: (d.count, d.digest, {k: str(v) for k, v in d.finals.items()}) for name, d in digests.items()}
+
+
+def _summaries(trace) -> dict:
+    return {e["consumer"]: (e["count"], e["digest"], {k: str(v) for k, v in e["final_counts"].items()})
+            for e in trace.of("consumer_summary") if e["count"]}
+
+
+def _summary_events(trace) -> list:
+    # NOTE: a task's own checkpoint_abort is written from control on (subtask_checkpointer), the
+    # coordinator's at every level; the summary and run_start events differ by level by design
+    skip = {"summary", "run_start", "consumer_summary"}
+    return [e.to_dict() for e in trace if KINDS[e["kind"]][0] == SUMMARY and e["kind"] not in skip
+            and not (e["kind"] == "checkpoint_abort" and e.get("task") != "jobmanager")]
+
+
+def _same_run(scenario, functions=None) -> None:
+    """The summary run (bare records) and the control run (records with origins) are the same run:
+    the same job-level events at the same times, the same record counts, and every reader read
+    the same values (the summary's digests are the fold of the control run's reads)."""
+    bare = simulate(scenario, trace_level="summary", functions=functions).trace
+    full = simulate(scenario, trace_level="control", functions=functions).trace
+    assert _summary_events(bare) == _summary_events(full)
+    for kind in ("record_receive", "record_process", "record_send"):
+        assert bare.counters[kind] == full.counters[kind]
+    assert _summaries(bare) == _folded_reads(full)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_a_summary_run_moves_the_same_values_as_a_control_run(name):
+    _same_run(sim.load_scenario(SCENARIOS / name))
+
+
+def test_the_benchmark_at_buffer_100_moves_the_same_values_at_every_level():
+    _same_run(sim.load_scenario(ROOT / "benchmarks" / "workload.yaml", overrides=[
+        "job.network.buffer_size=100", "input[0].generate.duration=2ms"]))
+
+
+@pytest.mark.parametrize("partitioner", ["rebalance", "broadcast", "hash"])
+def test_user_functions_and_partitioners_move_the_same_values_bare(partitioner):
+    # identity and a user map of the Python API have no values batch form: their process_values runs
+    shout = FunctionRegistry().with_function("shout", lambda v: v.upper() if isinstance(v, str) else v, kind="map")
+    edges = (f"[{{from: source, to: split}}, {{from: split, to: up, partitioner: {partitioner}}}, "
+             "{from: up, to: sink, partitioner: rebalance}]")
+    text = PARTITIONS.replace("EDGES", edges).replace("function: identity", "function: shout")
+    _same_run(load_text(text, functions=shout), shout)
+
+
+ORIGINS = [Origin("in", 0, i, float(i)) for i in range(4)]
+LINES = ["a b", "  b\tc  a ", "", "über x\ny"]
+
+
+def test_split_words_values_gives_the_pairs_of_the_origin_form():
+    # white-space runs (spaces, a tab, a newline) are one separator; an empty line gives nothing
+    pairs = [("a", 1), ("b", 1), ("b", 1), ("c", 1), ("a", 1), ("über", 1), ("x", 1), ("y", 1)]
+    assert split_words_values(LINES) == pairs
+    assert [p for p, _ in split_words_batch(list(zip(LINES, ORIGINS)))] == pairs
+    # bytes (a function of the Python API may give them) cannot be joined by a str: split one by one
+    assert split_words_values([b"a b", b"c"]) == [(b"a", 1), (b"b", 1), (b"c", 1)]
+    assert split_words_values([]) == []
+
+
+def test_format_count_values_and_keyed_sum_match_their_origin_forms():
+    pairs = [("a", 1), ("b", 2), ("a", 3), (("k", 1), 4), ("a", 1)]
+    tupled, bare = KeyedSum(), KeyedSum(bare=True)
+    tupled.restore({"a": 10})
+    bare.restore({"a": 10})
+    # running sums per key, from the restored a=10: a 11, b 2, a 14, (k, 1) 4, a 15
+    expected = [("a", 11), ("b", 2), ("a", 14), (("k", 1), 4), ("a", 15)]
+    assert bare.process(pairs) == expected
+    assert tupled.process(list(zip(pairs, ORIGINS + ORIGINS[:1]))) == list(zip(expected, ORIGINS + ORIGINS[:1]))
+    assert bare.state == tupled.state == {"a": 15, "b": 2, ("k", 1): 4}
+    assert format_count_values(expected[:3]) == ["a:::11", "b:::2", "a:::14"]
+    assert format_count_batch(list(zip(expected[:3], ORIGINS))) == list(zip(["a:::11", "b:::2", "a:::14"], ORIGINS))
+
+
+def test_user_functions_without_a_batch_form_run_on_bare_values():
+    twice = FlatMap(lambda v: [v, v], bare=True)
+    assert twice.process(["x", "y"]) == ["x", "x", "y", "y"]
+    upper = Map(str.upper, bare=True)
+    assert upper.process(["x", "y"]) == ["X", "Y"]
+    # a values batch form, when given, is used as it is
+    assert Map(str.upper, bare=True, values=lambda vs: ["batch"] * len(vs)).process(["x"]) == ["batch"]
+
+
+class _Channel(SimpleNamespace):
+    pass
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 100])
+def test_hash_outputs_of_bare_values_are_the_buffers_of_the_origin_form(size):
+    # the key is a pair's first field, else the value itself: "a" and ("a", 5) go to the same channel
+    records = ["a", ("a", 5), "b", ("c", 1), ("b", 2), "zz", ("zz", 1), "c", ("a", 1)]
+    chans = [_Channel(name=f"ch{i}") for i in range(3)]
+    rng = SimpleNamespace(randrange=lambda n: 0)
+    bare = Outputs([(chans, "hash", 128)], size, rng, bare=True)
+    tupled = Outputs([(chans, "hash", 128)], size, rng)
+    for part in (records[:4], records[4:]):
+        bare.add(part)
+        tupled.add([(v, ORIGINS[0]) for v in part])
+    bare.flush()
+    tupled.flush()
+    sent = [(ch.name, buf) for ch, buf in bare.ready]
+    assert sent == [(ch.name, [v for v, _ in buf]) for ch, buf in tupled.ready]
+    assert sum(len(b) for _, b in sent) == len(records) and all(len(b) <= size for _, b in sent)
+    by_channel = {}
+    for name, buf in sent:
+        by_channel.setdefault(name, []).extend(buf)
+    # one key, one channel; each channel keeps the order the records came in
+    for k in ("a", "b", "c", "zz"):
+        assert len({name for name, buf in by_channel.items() for v in buf if (v[0] if type(v) is tuple else v) == k}) == 1
+    for buf in by_channel.values():
+        assert buf == [v for v in records if v in buf]
