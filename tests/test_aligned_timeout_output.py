@@ -114,3 +114,21 @@ def test_the_switch_is_per_channel_a_channel_with_nothing_queued_keeps_its_barri
     assert (to1["t"], to1["unaligned"]) == (30.0, False) and "overtook" not in to1
     assert [words(e["values"]) for e in r.trace.of("output_persisted")] == [[zero[8]]]
     assert r.report["exactly_once"]["ok"]
+
+
+def test_the_timing_diagram_marks_the_output_the_sender_kept_on_its_own_lane():
+    import matplotlib.pyplot as plt
+    from sim.analysis.views.timing import timing_diagram
+
+    r = run()
+    drawn = timing_diagram(r.trace)
+    try:
+        marks = drawn["output_persisted"]
+        assert len(marks) == 1                         # one checkpoint, one thin diamond
+        (x, y), = marks[0].get_xydata()
+        lanes = {t.get_text(): t.get_position()[1] for t in marks[0].axes.get_yticklabels()}
+        assert x == 50.0 and y == lanes[SOURCE] + 0.2  # at the timeout, above the sender's lane
+        marks[0].figure.canvas.draw()                  # labels are placed when the figure is drawn
+        assert "kept (m,1)" in [t.get_text() for t in drawn["labels"]]
+    finally:
+        plt.close("all")
