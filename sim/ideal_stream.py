@@ -34,8 +34,9 @@ arrival order (append time, topic, partition, offset) and an operator's inputs a
 """
 from __future__ import annotations
 
-from bisect import bisect_left
-from itertools import chain, count, repeat
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from itertools import accumulate, chain, count, repeat
 from operator import is_, itemgetter
 
 from .dataflow.functions import PairColumns
@@ -164,18 +165,28 @@ class _Counters(dict):
     def __init__(self, state: dict, addend: int) -> None:
         super().__init__()
         self.state, self.addend, self.new = state, addend, []
+        self.plain = True               # every sum an int or a float (adding an int keeps them so)
+        self.odd: set = set()           # keys whose sums are not ints: ``state`` keeps them each window
 
     def __missing__(self, key):
         a = self.addend
-        counter = self[key] = count(self.state.get(key, 0) + a, a)
+        start = self.state.get(key, 0) + a
+        counter = self[key] = count(start, a)
         self.new.append(key)
+        if type(start) is not int:      # a sum so far of addends equal to ``a`` (1.0, True...)
+            self.plain = self.plain and type(start) is float
+            self.odd.add(key)
         return counter
 
     def flush(self) -> None:
-        """Write every key's sum so far into ``state`` (the counters are then spent)."""
-        a, state = self.addend, self.state
+        """Write every key's sum so far into ``state`` (the counters are then spent).
+
+        NOTE: an int counter's next sum less the addend is its last, exactly; other sums
+        (floats...) are in ``state`` already (``_KeyedSum._same`` writes them each window)."""
+        a, state, odd = self.addend, self.state, self.odd
         for key, counter in self.items():
-            state[key] = next(counter) - a
+            if key not in odd:
+                state[key] = next(counter) - a
         self.clear()
 
 
@@ -205,20 +216,21 @@ class _KeyedSum:
         if not self.mixed and type(a) is int:
             if isinstance(values, PairColumns):
                 if values.same is a or all(map(is_, values.numbers, repeat(a))):
-                    return self._same(values.keys, origins), origins
+                    return self._same(values.keys, origins, values.plain), origins
             elif all(map(is_, map(itemgetter(1), values), repeat(a))):
-                return self._same(list(map(itemgetter(0), values)), origins), origins
+                return self._same(list(map(itemgetter(0), values)), origins, False), origins
         if self.counters is not None:
             self.counters.flush()
             self.counters = None
         return self._loop(values, origins), origins
 
-    def _same(self, keys: list, origins: list) -> PairColumns:
-        """The sums of a window whose addends are all ``self.addend``."""
+    def _same(self, keys: list, origins, texts: bool) -> PairColumns:
+        """The sums of a window whose addends are all ``self.addend`` (``texts``: every key is a str)."""
         counters = self.counters
         if counters is None:
             counters = self.counters = _Counters(self.state, self.addend)
-        out = PairColumns(keys, list(map(next, map(counters.__getitem__, keys))))
+        sums = list(map(next, map(counters.__getitem__, keys)))
+        out = PairColumns(keys, sums, None, texts and counters.plain)
         if counters.new:
             state, firsts, a = self.state, self.firsts, self.addend
             new = [key for key in counters.new if key not in state]
@@ -228,6 +240,8 @@ class _KeyedSum:
                 firsts[key] = (a, origin[0], origin[1])
                 state[key] = 0            # known (its sum is in its counter): not new again
             counters.new.clear()
+        if counters.odd:
+            self.state.update(zip(keys, sums))
         return out
 
     def _loop(self, values: list, origins: list) -> list:
@@ -273,8 +287,40 @@ def _operator(op, functions, order_dependent):
         else:
             lists = list(map(fn, values))
             outs, counts = list(chain.from_iterable(lists)), list(map(len, lists))
-        return outs, list(chain.from_iterable(map(repeat, origins, counts)))
+        return outs, _Repeated(origins, counts)
     return flat_map
+
+
+class _Repeated(Sequence):
+    """A flat_map's output origins: each input origin repeated as often as its record gave
+    outputs (``counts``: a list, or a function giving it), listed only when read in order (a
+    keyed sum of equal addends reads just the first record of each new key)."""
+
+    __slots__ = ("origins", "given", "ends")
+
+    def __init__(self, origins, counts) -> None:
+        self.origins, self.given, self.ends = origins, counts, None
+
+    @property
+    def counts(self) -> list:
+        if callable(self.given):
+            self.given = self.given()
+        return self.given
+
+    def __len__(self) -> int:
+        return sum(self.counts)
+
+    def __iter__(self):
+        return chain.from_iterable(map(repeat, self.origins, self.counts))
+
+    def __getitem__(self, index: int):
+        if self.ends is None:
+            self.ends = list(accumulate(self.counts))     # ends[k]: outputs of the first k + 1 records
+        if index < 0:
+            index += self.ends[-1] if self.ends else 0
+        if not 0 <= index < (self.ends[-1] if self.ends else 0):
+            raise IndexError(index)
+        return self.origins[bisect_right(self.ends, index)]
 
 
 def _inputs(graph, name: str, chunks: dict) -> tuple[list, list]:

@@ -51,8 +51,9 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "record_buffered": (CONTROL, "channel, n, checkpoint", "alignment: buffer stored a blocked channel's item"),
     "buffer_persisted": (CONTROL, "checkpoint, channel, n, values", "unaligned: a buffer recorded as channel state"),
     "output_persisted": (CONTROL, "checkpoint, channel, n, values",
-                         "aligned_timeout in the output queue (Flink >= 1.16): a queued output buffer the barrier "
-                         "overtook, recorded as channel state by its sender (it is still sent after the barrier)"),
+                         "an output buffer an unaligned barrier overtook at its sender (an unaligned trigger, or "
+                         "aligned_timeout in the output queue, Flink >= 1.16), recorded as channel state there "
+                         "(it is still sent after the barrier)"),
     "end_of_partition": (CONTROL, "channel", "an input channel ended"),
     # --- snapshots and checkpoints ---
     "snapshot_sync_start": (CONTROL, "checkpoint, state", "synchronous phase began (state copied)"),

@@ -5,8 +5,8 @@ from zlib import crc32
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from sim.dataflow import FunctionRegistry
-from sim.dataflow.functions import PairColumns
+from sim.dataflow import FunctionRegistry, format_count
+from sim.dataflow.functions import CountTexts, PairColumns
 from sim.runtime.readers import MASK, ReadDigest
 
 BUILTINS = FunctionRegistry()
@@ -31,7 +31,7 @@ def test_every_builtin_has_a_column_form():
 @given(st.lists(TEXT, max_size=20))
 def test_split_words_columns_is_split_words_per_line(lines):
     outputs, counts = BUILTINS.get("split_words").columns(lines)
-    assert (list(outputs), counts) == _flat("split_words", lines)
+    assert (list(outputs), counts()) == _flat("split_words", lines)
     assert [type(p) for p in outputs] == [tuple] * len(outputs)          # pairs read as tuples
     assert outputs.same == 1 and all(n is outputs.same for _, n in outputs)
 
@@ -44,6 +44,26 @@ def test_format_count_columns_is_format_count_for_lists_tuples_and_columns(pairs
     assert columns(pairs) == expected
     assert columns([list(p) for p in pairs]) == expected
     assert columns(PairColumns([k for k, _ in pairs], [n for _, n in pairs])) == expected
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(TEXT, st.one_of(st.integers(-10**20, 10**20), st.floats())), max_size=20))
+def test_format_count_of_plain_columns_knows_the_last_n_per_key_as_a_digest_splits_it(pairs):
+    # str keys (some holding ':::'), int or float numbers: the texts are format_count's, and their
+    # finals are what splitting every text at its last ':::' gives, the last per key
+    columns = BUILTINS.get("format_count").columns
+    texts = columns(PairColumns([k for k, _ in pairs], [n for _, n in pairs], None, True))
+    assert isinstance(texts, CountTexts) and texts == [format_count(p) for p in pairs]
+    assert texts.finals == _finals(texts)
+    assert not isinstance(columns(PairColumns(["a"], [1])), CountTexts)          # not known plain
+
+
+def test_split_words_knows_its_pairs_plain_only_for_str_lines():
+    class Line(str):
+        pass
+    assert BUILTINS.get("split_words").columns(["a b", "c"])[0].plain
+    pairs, counts = BUILTINS.get("split_words").columns(["a b", Line(" c\t\u2003d ")])
+    assert not pairs.plain and list(pairs) == [("a", 1), ("b", 1), ("c", 1), ("d", 1)] and counts() == [2, 2]
 
 
 def test_format_count_columns_indexes_what_is_not_a_pair_of_columns():
@@ -111,6 +131,15 @@ def test_a_value_without_separator_in_a_batch_is_skipped_and_later_values_still_
     assert digest.count == 6
     assert digest.digest == sum(crc32(v.encode()) for v in
                                 ("a:::1", "b:::2", "plain", "a:::3", "x:::y:::4", "('k', 5)")) & MASK
+
+
+def test_a_digest_takes_the_finals_count_texts_carry():
+    # the texts are digested as any; the last n per key comes from the texts' own finals
+    digest = ReadDigest("r", "read_committed", None)
+    digest.add(["a:::1"])
+    digest.add(CountTexts(["a:::2", "b:::1"], {"a": "2", "b": "1"}))
+    assert (digest.count, digest.finals) == (3, {"a": "2", "b": "1"})
+    assert digest.digest == sum(crc32(v.encode()) for v in ("a:::1", "a:::2", "b:::1")) & MASK
 
 
 @pytest.mark.parametrize("name", ["split_words", "format_count", "lower", "identity", "pair_one"])

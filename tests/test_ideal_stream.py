@@ -1,5 +1,6 @@
 """The summary reference, evaluated a window at a time in bounded memory, judges as the list reference does."""
 import tracemalloc
+from fractions import Fraction
 from zlib import crc32
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 import sim
 from sim.ideal import ideal_reference
 import sim.ideal_stream as ideal_stream
+from sim.dataflow import FunctionRegistry
 from sim.dataflow.functions import PairColumns
 
 from .conftest import HELLO, SCENARIOS
@@ -199,6 +201,19 @@ def test_keyed_sum_of_addends_equal_to_1_but_not_the_int_1_sums_them_one_by_one(
     assert list(out) == [("k", 4.0)]
 
 
+def test_keyed_sum_output_is_plain_only_when_every_sum_is_an_int_or_a_float():
+    # window 1 mixes 1 and Fraction(1) (equal, so no key is order dependent) and is summed record
+    # by record: k 1, j Fraction(1); window 2 (all 1s) is summed in C from there: j Fraction(2),
+    # k 2; a Fraction's text could be anything a class makes it, so the output is not plain
+    keyed = ideal_stream._KeyedSum(set())
+    keyed([("k", 1), ("j", Fraction(1))], [_origin(0, 0), _origin(0, 1)])
+    out, _ = keyed(PairColumns(["j", "k"], [1, 1], 1, True), [_origin(0, 2), _origin(0, 3)])
+    assert list(out) == [("j", Fraction(2)), ("k", 2)] and type(out[0][1]) is Fraction and not out.plain
+    keyed = ideal_stream._KeyedSum(set())
+    assert keyed(PairColumns(["j", "k"], [1, 1], 1, True), [_origin(0, 0), _origin(0, 1)])[0].plain
+    assert not keyed(PairColumns(["j"], [1], 1, False), [_origin(0, 2)])[0].plain     # keys not known str
+
+
 def test_keyed_sum_notes_the_first_partition_of_keys_new_to_a_large_window():
     # more than 8 new keys: their first records are found through one index of the window; each
     # key first comes from partition (its number mod 2); a later addend 2 from the other partition
@@ -235,3 +250,46 @@ def test_flat_maps_feeding_a_merge_keep_their_records_origins():
     assert [o[:3] for o in lists.outputs["out"][1]] == [("in", 0, 0), ("in2", 0, 0), ("in2", 0, 0), ("in", 0, 1),
                                                         ("in", 0, 2), ("in2", 0, 1)]
     assert ref.digests["out"].finals == {"hello": "3", "x": "2", "world": "1"} and not ref.order_dependent
+
+
+def test_a_flat_maps_origins_read_as_each_input_origin_repeated_per_output():
+    # three records giving 2, 0 and 3 outputs: origins a, a, c, c, c
+    origins = ideal_stream._Repeated(["a", "b", "c"], [2, 0, 3])
+    assert len(origins) == 5 and list(origins) == ["a", "a", "c", "c", "c"]
+    assert [origins[i] for i in range(5)] == ["a", "a", "c", "c", "c"] and origins[-1] == "c" and origins[-5] == "a"
+    with pytest.raises(IndexError):
+        origins[5]
+    assert list(ideal_stream._Repeated([], [])) == [] and len(ideal_stream._Repeated([], [])) == 0
+
+
+def test_a_user_function_with_a_column_form_streams_the_same_digests():
+    # 'shout' upper-cases each word's key; with its column form the summary reference calls that
+    # once per window instead of the function per record, and judges alike
+    calls = []
+
+    def shout_columns(pairs):
+        calls.append(len(pairs))
+        return [(k.upper(), n) for k, n in pairs]
+    text = _edit(HELLO, ("{name: count, type: keyed_sum}",
+                         "{name: shout, type: map, function: shout}\n    - {name: count, type: keyed_sum}"))
+    plain = FunctionRegistry().with_function("shout", lambda p: (p[0].upper(), p[1]))
+    fast = FunctionRegistry().with_function("shout", lambda p: (p[0].upper(), p[1]), columns=shout_columns)
+    expected = ideal_reference(sim.load_text(text, functions=plain), plain)
+    got = ideal_reference(sim.load_text(text, functions=fast), fast, summary=True)
+    assert [dict(e) for e in got.trace("summary")] == [dict(e) for e in expected.trace("summary")]
+    assert expected.outputs["out"][0] == ["HELLO:::1", "WORLD:::1", "HELLO:::2"]
+    assert sum(calls) == 3                                 # the 3 words, a window at a time
+    assert ideal_stream._Repeated(["a", "b"], lambda: [1, 2])[2] == "b"          # counts given when asked
+
+
+def test_keyed_sum_hands_float_sums_from_the_fast_path_back_to_the_loop_exactly():
+    # window 1 (1 and 1.0: equal addends, summed one by one): f 1, then 1 + 1.0 = 2.0; window 2
+    # (all 1s, in C) goes on from the float: 3.0, 4.0; window 3 mixes in a 5 (the loop): 4.0 + 5
+    # = 9.0 -- the float state comes back as it was, not recomputed from the counter
+    keyed = ideal_stream._KeyedSum(set())
+    keyed([("f", 1), ("f", 1.0)], [_origin(0, 0), _origin(0, 1)])
+    out, _ = keyed(PairColumns(["f", "f", "g"], [1, 1, 1], 1, True), [_origin(0, k) for k in (2, 3, 4)])
+    assert list(out) == [("f", 3.0), ("f", 4.0), ("g", 1)] and out.plain
+    assert [type(n) for _, n in out] == [float, float, int]
+    out, _ = keyed([("f", 5), ("g", 1)], [_origin(0, 5), _origin(0, 6)])
+    assert list(out) == [("f", 9.0), ("g", 2)] and type(out[0][1]) is float

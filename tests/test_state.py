@@ -233,6 +233,20 @@ def test_unaligned_restore_puts_the_persisted_buffers_back_first():
     assert task(s, "count->format[0]")["in_hand"]["label"] == labels[0]
 
 
+def test_unaligned_restore_puts_the_senders_kept_output_back_after_the_receivers():
+    # The same restore: at trigger 2 (200 ms) source->split[0] still held an output buffer for
+    # count->format[0]; the unaligned barrier overtook it, so the sender kept it as channel state
+    # (output_persisted). A restore puts the receiver's recorded buffers back first, then the
+    # sender's (they were sent later): the channel's last restored item is the sender's, with its
+    # values, not an anonymous "restored in-flight buffer".
+    run = sim.run(SCENARIOS / "recovery" / "unaligned_inflight_restore.yaml")
+    name = "source->split[0]->count->format[0]"
+    kept = [e["values"] for e in run.trace.of("output_persisted") if e["checkpoint"] == 2 and e["channel"] == name]
+    assert len(kept) == 1
+    restored = [i for i in channel(state_at(run.trace, 450.0), name)["items"] if i.get("restored") == 2]
+    assert restored[-1]["values"] == kept[0] and restored[-1]["label"] == f"({kept[0][0][0]}, {kept[0][0][1]})"
+
+
 def test_region_failover_cancels_only_the_region():
     # Two disconnected pipelines a->b and c->d: c[0] fails and only its region {c[0], d[0]} goes
     # down; a->b keeps its queued record, c->d loses its own.

@@ -41,9 +41,9 @@ _NOTES = {
                "channels, barriers and operator state are not shown",
 }
 _TASK_KINDS = {"record_send", "record_receive", "record_process", "record_buffered", "buffer_persisted",
-               "source_offset_reset", "barrier_send", "barrier_receive", "cancel_marker", "alignment_start",
-               "alignment_end", "channel_block", "channel_unblock", "end_of_partition", "inflight_restore",
-               "snapshot_sync_start", "snapshot_sync_end", "snapshot_async_end", "state_restore", "task_crash",
+               "output_persisted", "source_offset_reset", "barrier_send", "barrier_receive", "cancel_marker",
+               "alignment_start", "alignment_end", "channel_block", "channel_unblock", "end_of_partition",
+               "inflight_restore", "snapshot_sync_start", "snapshot_sync_end", "snapshot_async_end", "state_restore", "task_crash",
                "job_restart"}
 _ENTRIES = 8     # last entries of a partition shown
 _READS = 50      # last values of a reader shown

@@ -95,6 +95,7 @@ class TaskBook:
                 self._channel(e["to"], e["channel"], e["task"])
         self.replaying: set[str] = set()        # tasks whose current output descends from a replay
         self.persisted: dict[tuple, list] = {}   # (checkpoint, channel) -> values of its channel state
+        self.persisted_out: dict[tuple, list] = {}   # the same, kept by the sender (restored after those)
         self.down: set[str] = set()               # the tasks failed over and not restarted yet
 
     # --- structure ---
@@ -205,6 +206,10 @@ class TaskBook:
         if match is not None:
             match["persisted"] = e["checkpoint"]
 
+    def output_persisted(self, e) -> None:
+        """A sender kept an output buffer its barrier overtook (not sent yet, so in no channel)."""
+        self.persisted_out.setdefault((e["checkpoint"], e["channel"]), []).append(e.get("values"))
+
     def source_read(self, e) -> None:
         if not self.full:
             return
@@ -256,7 +261,9 @@ class TaskBook:
     def inflight_restore(self, e) -> None:
         """Unaligned restore: the checkpoint's persisted buffers go back to the head of the channel."""
         ch = self._in_channel(e)
-        saved = self.persisted.get((e["checkpoint"], e["channel"]), [])
+        key = (e["checkpoint"], e["channel"])
+        # NOTE: the receiver's recorded buffers go back first, then the sender's (CompletedCheckpoint.inflight)
+        saved = self.persisted.get(key, []) + self.persisted_out.get(key, [])
         if ch:
             ch["items"][:0] = [{"kind": "record", "values": values, "n": 1, "sent": e["t"], "arrive": e["t"],
                                 "label": _label(values) if values else "restored in-flight buffer",

@@ -14,7 +14,7 @@ from itertools import chain, repeat
 from operator import methodcaller
 from typing import Callable, Iterable
 
-__all__ = ["FunctionRegistry", "UserFunction", "PairColumns", "split_words", "format_count"]
+__all__ = ["FunctionRegistry", "UserFunction", "PairColumns", "CountTexts", "split_words", "format_count"]
 
 
 def split_words(line: str) -> list[tuple[str, int]]:
@@ -79,12 +79,14 @@ def format_count_values(pairs: list) -> list:
 class PairColumns(Sequence):
     """``(key, number)`` records held as two columns, ``keys`` and ``numbers`` (lists of one
     length), read as the sequence of ``(key, number)`` tuples they stand for. ``same``: the one
-    number object every record has, when its maker knows it (``split_words``'s 1), else None."""
+    number object every record has, when its maker knows it (``split_words``'s 1), else None.
+    ``plain``: its maker knows every key is a ``str`` and every number an int or a float, so
+    ``format_count`` of a pair splits back at its last ':::' into the key and the number's text."""
 
-    __slots__ = ("keys", "numbers", "same")
+    __slots__ = ("keys", "numbers", "same", "plain")
 
-    def __init__(self, keys: list, numbers: list, same=None) -> None:
-        self.keys, self.numbers, self.same = keys, numbers, same
+    def __init__(self, keys: list, numbers: list, same=None, plain: bool = False) -> None:
+        self.keys, self.numbers, self.same, self.plain = keys, numbers, same, plain
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -109,23 +111,46 @@ class PairColumns(Sequence):
 # Column forms: the function over a whole sequence of values at once, for the ideal reference
 # (which keeps a window's values and their origins in separate lists). A map's gives the list
 # ``[fn(v) for v in values]``; a flat_map's gives ``(outputs, counts)``: every ``fn(v)``'s outputs
-# one after the other, and how many each value gave. The values are a list or, for pairs, a
+# one after the other, and how many each value gave (a list, or a function of no arguments giving
+# it: called only if the outputs' origins are read). The values are a list or, for pairs, a
 # :class:`PairColumns` (a column form may give one too). They loop in C (``map`` over C
 # callables) where ``fn`` costs a Python call per record; tests/test_functions.py pins each
 # against ``fn``.
 
-def split_words_columns(lines) -> tuple[PairColumns, list]:
-    """``split_words`` over lines: ``(pairs, pairs per line)``."""
+def split_words_columns(lines) -> tuple[PairColumns, Callable]:
+    """``split_words`` over lines: ``(pairs, pairs per line)``, the counts computed when asked."""
+    if set(map(type, lines)) <= {str}:
+        # NOTE: as split_words_values: the lines joined by a space split into the words of each
+        # line in turn, in one call; a str's split gives str words (plain pairs)
+        keys = " ".join(lines).split()
+        return PairColumns(keys, [1] * len(keys), 1, True), lambda: list(map(len, map(str.split, lines)))
     words = list(map(_split, lines))
     keys = list(chain.from_iterable(words))
-    return PairColumns(keys, [1] * len(keys), 1), list(map(len, words))
+    return PairColumns(keys, [1] * len(keys), 1), list(map(len, words)).copy
+
+
+class CountTexts(list):
+    """``format_count``'s texts that also know ``finals``: the text after the last ':::' of the
+    last text per key (what a reader's digest keeps), taken from the pairs instead of the texts."""
+
+    __slots__ = ("finals",)
+
+    def __init__(self, texts: list, finals: dict) -> None:
+        super().__init__(texts)
+        self.finals = finals
 
 
 def format_count_columns(pairs) -> list:
     """``format_count`` over pairs."""
-    if isinstance(pairs, PairColumns):        # tuples: unpacking them is indexing them
-        return [f"{word}:::{n}" for word, n in zip(pairs.keys, pairs.numbers)]
-    return [f"{pair[0]}:::{pair[1]}" for pair in pairs]
+    if not isinstance(pairs, PairColumns):
+        return [f"{pair[0]}:::{pair[1]}" for pair in pairs]
+    texts = [f"{word}:::{n}" for word, n in zip(pairs.keys, pairs.numbers)]     # tuples: unpacking is indexing
+    if not pairs.plain:
+        return texts
+    # NOTE: a str key formats as itself and an int's or a float's text holds no ':', so the last
+    # ':::' of 'key:::n' is the one format_count put there: the last n per key is the last pair's
+    last = dict(zip(pairs.keys, pairs.numbers))
+    return CountTexts(texts, dict(zip(last, map(format, last.values()))))
 
 
 def lower_columns(values) -> list:
@@ -178,11 +203,13 @@ class FunctionRegistry:
     def __init__(self, functions: Iterable[UserFunction] = _BUILTINS) -> None:
         self._functions = {f.name: f for f in functions}
 
-    def with_function(self, name: str, fn: Callable, kind: str = "map", description: str = "") -> "FunctionRegistry":
-        """A new registry with ``name`` added (or replaced)."""
+    def with_function(self, name: str, fn: Callable, kind: str = "map", description: str = "",
+                      columns: Callable | None = None) -> "FunctionRegistry":
+        """A new registry with ``name`` added (or replaced); ``columns`` (optional): the same
+        function over a whole list of values, for the ideal reference (see ``split_words_columns``)."""
         if kind not in ("map", "flat_map"):
             raise ValueError(f"kind must be 'map' or 'flat_map', got {kind!r}")
-        return FunctionRegistry([*self._functions.values(), UserFunction(name, kind, fn, description)])
+        return FunctionRegistry([*self._functions.values(), UserFunction(name, kind, fn, description, columns=columns)])
 
     def get(self, name: str) -> UserFunction | None:
         """The function registered under ``name``, or None."""

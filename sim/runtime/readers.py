@@ -64,6 +64,10 @@ class ReadDigest:
             values = [str(v) for v in values]
             self.digest = (self.digest + sum(map(crc32, map(str.encode, values)))) & MASK
         # upsert by key, as a table fed by the topic would: the last n read per key wins
+        finals = getattr(values, "finals", None)
+        if finals is not None:            # the ideal reference's format_count texts know theirs
+            self.finals.update(finals)
+            return
         try:
             # NOTE: in C: ``[key, n]`` of every value (split at its last ':::', as rpartition
             # splits), added in order; a value without ':::' is one item and stops the update

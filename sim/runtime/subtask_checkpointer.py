@@ -55,7 +55,7 @@ class SubtaskCheckpointer:
         timed_out = False
         if unaligned:
             for ch, buf in outputs.pending():
-                p.persist_out(ch.index, buf)
+                self._persist_out(p, ch, buf)
         else:
             outputs.flush()
             if outputs.ready:
@@ -109,16 +109,19 @@ class SubtaskCheckpointer:
         queued: dict = {}
         for ch, buf in self.task.outputs.pending():
             queued.setdefault(ch, []).append(buf)
-            p.persist_out(ch.index, buf)
-        trace = self.trace
+            self._persist_out(p, ch, buf)
         for ch in self.task.outputs.channels:
             bufs = queued.get(ch)
-            if bufs and trace.control:
-                for buf in bufs:
-                    trace.emit(self.env.now, "output_persisted", self.task.name, checkpoint=p.id, channel=ch.name,
-                               n=len(buf), values=[show(r[0]) for r in buf] if trace.full else None)
             self._send_barrier(ch, Barrier(p.id, created, bool(bufs)),
                                overtook=sum(len(b) for b in bufs) if bufs else None)
+
+    def _persist_out(self, p: Progress, ch, buf: list) -> None:
+        """An output buffer the barrier overtakes becomes channel state of ``p`` (traced: the sender keeps it)."""
+        p.persist_out(ch.index, buf)
+        trace = self.trace
+        if trace.control:
+            trace.emit(self.env.now, "output_persisted", self.task.name, checkpoint=p.id, channel=ch.name,
+                       n=len(buf), values=[show(r[0]) for r in buf] if trace.full else None)
 
     def snapshot_now(self, cid: int):
         """Stop the world: snapshot without a barrier; nothing is in flight, so it is aligned."""
