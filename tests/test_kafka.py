@@ -129,3 +129,26 @@ def test_release_keeps_what_a_consumer_or_the_job_may_still_read():
     assert p.base == 7 and p.end(9.0) == 10 and p.value(7) == "v7"   # min(hold 7, positions 10, 10)
     p.trim(50)                                    # never beyond what is stored: offsets stay right
     assert p.base == 10 and p.append(10.0, "v10") == 10
+
+
+def test_readers_step_over_markers_the_partition_knows_also_after_trimming():
+    # T1 writes a, b (offsets 0, 1) and commits (marker at 2); T2 writes c (3) and aborts (marker
+    # at 4); T3 writes d (5) and commits (marker at 6). Read_uncommitted sees a b c d at 0 1 3 5;
+    # read_committed skips the aborted c: a b d. Trimmed below 3, marker 2 is forgotten and a
+    # reader from 3 sees c d (uncommitted) or d (committed).
+    c = cluster()
+    p = c.partition("out", 0)
+    for name, values, commit in (("T1", "ab", True), ("T2", "c", False), ("T3", "d", True)):
+        txn = begin(c, tid=f"sink-{name}", name=name)
+        for v in values:
+            txn_write(c, txn, v, 1.0)
+        (c.transactions.commit if commit else c.transactions.abort)(txn, 2.0, "test")
+    assert p.markers == [2, 4, 6] and [p.values[m] for m in p.markers] == [COMMIT, ABORT, COMMIT]
+    uncommitted, committed = Consumer("u", c.topics["out"], "read_uncommitted"), Consumer("c", c.topics["out"], "read_committed")
+    assert fetch(p, 0, 9.0, "read_uncommitted", 100) == ([0, 1, 3, 5], 7)
+    assert uncommitted.poll_values(p, 9.0) == ["a", "b", "c", "d"] and committed.poll_values(p, 9.0) == ["a", "b", "d"]
+    p.trim(3)
+    assert p.markers == [4, 6]
+    assert fetch(p, 3, 9.0, "read_uncommitted", 100) == ([3, 5], 7)
+    uncommitted.positions[0] = committed.positions[0] = 3
+    assert uncommitted.poll_values(p, 9.0) == ["c", "d"] and committed.poll_values(p, 9.0) == ["d"]
