@@ -6,7 +6,8 @@ import pytest
 
 import sim
 from sim import FunctionRegistry, load_text, simulate
-from sim.dataflow.functions import format_count, format_count_batch, format_count_values, split_words_batch, split_words_values
+from sim.dataflow.functions import (format_count, format_count_batch, format_count_values, split_words_batch,
+                                    split_words_values)
 from sim.provenance import Origin
 from sim.runtime.chain import OperatorChain
 from sim.runtime.operators import FlatMap, KeyedSum, Map
@@ -140,8 +141,10 @@ def test_hash_outputs_of_bare_values_are_the_buffers_of_the_origin_form(size):
     for name, buf in sent:
         by_channel.setdefault(name, []).extend(buf)
     # one key, one channel; each channel keeps the order the records came in
+    def key(v):
+        return v[0] if type(v) is tuple else v
     for k in ("a", "b", "c", "zz"):
-        assert len({name for name, buf in by_channel.items() for v in buf if (v[0] if type(v) is tuple else v) == k}) == 1
+        assert len({name for name, buf in by_channel.items() for v in buf if key(v) == k}) == 1
     for buf in by_channel.values():
         assert buf == [v for v in records if v in buf]
 

@@ -144,7 +144,8 @@ def test_readers_step_over_markers_the_partition_knows_also_after_trimming():
             txn_write(c, txn, v, 1.0)
         (c.transactions.commit if commit else c.transactions.abort)(txn, 2.0, "test")
     assert p.markers == [2, 4, 6] and [p.values[m] for m in p.markers] == [COMMIT, ABORT, COMMIT]
-    uncommitted, committed = Consumer("u", c.topics["out"], "read_uncommitted"), Consumer("c", c.topics["out"], "read_committed")
+    uncommitted = Consumer("u", c.topics["out"], "read_uncommitted")
+    committed = Consumer("c", c.topics["out"], "read_committed")
     assert fetch(p, 0, 9.0, "read_uncommitted", 100) == ([0, 1, 3, 5], 7)
     assert uncommitted.poll_values(p, 9.0) == ["a", "b", "c", "d"] and committed.poll_values(p, 9.0) == ["a", "b", "d"]
     p.trim(3)

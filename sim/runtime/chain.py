@@ -13,9 +13,9 @@ time they take is waited for in one step, before an operator with effects outsid
 nothing can observe the task in between, since it is busy.
 
 Two pure neighbours may be *fused* (:meth:`~sim.runtime.operators.Operator.fuse`: keyed_sum then
-format_count, with bare records): the first step does both operators' work in one pass and the second passes the
-buffer on; each still adds its own processing time, in the same order. A fault check put before
-the second operator splits them again.
+format_count, with bare records): the first step does both operators' work in one pass and the
+second passes the buffer on; each still adds its own processing time, in the same order. A fault
+check put before the second operator splits them again.
 """
 from __future__ import annotations
 

@@ -183,7 +183,8 @@ class KeyedSum(Operator):
         return None
 
     def _sums(self, formatted: bool, pairs: list) -> list:
-        """Add each pair's value to its key's sum; ``(key, sum)`` per pair, or ``"key:::sum"`` if ``formatted``.
+        """Add each pair's value to its key's sum; emit ``(key, sum)`` per pair, or ``"key:::sum"``
+        if ``formatted``.
 
         NOTE: one loop per output form, so the choice is made once per buffer, not per record.
         """
