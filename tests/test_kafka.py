@@ -153,3 +153,21 @@ def test_readers_step_over_markers_the_partition_knows_also_after_trimming():
     assert fetch(p, 3, 9.0, "read_uncommitted", 100) == ([3, 5], 7)
     uncommitted.positions[0] = committed.positions[0] = 3
     assert uncommitted.poll_values(p, 9.0) == ["c", "d"] and committed.poll_values(p, 9.0) == ["d"]
+
+
+def test_a_plain_record_ahead_of_a_transaction_does_not_let_its_marker_through():
+    # A plain producer writes x (offset 0); a transactional one then writes y (1) and commits
+    # (marker at 2); x2 follows plainly (3). Reading everything from offset 0 at once (a restarted
+    # source, a late reader) must step over the marker: offsets 0 1 3, values x y x2 — whichever
+    # isolation, since nothing is aborted or open.
+    c = cluster()
+    p = c.partition("out", 0)
+    p.append(0.5, "x")
+    txn = begin(c, tid="sink-T1", name="T1")
+    txn_write(c, txn, "y", 1.0)
+    c.transactions.commit(txn, 2.0, "test")
+    p.append(3.0, "x2")
+    assert p.markers == [2]
+    for isolation in ("read_uncommitted", "read_committed"):
+        assert fetch(p, 0, 9.0, isolation, 100) == ([0, 1, 3], 4)
+        assert Consumer("r", c.topics["out"], isolation).poll_values(p, 9.0) == ["x", "y", "x2"]

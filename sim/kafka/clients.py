@@ -20,7 +20,7 @@ def fetch(partition: Partition, position: int, now: float, isolation: str, limit
     if position >= end:
         return [], position
     txns = partition.txns
-    if not partition.aborted and not partition.open_first and txns[position - partition.base] is None:
+    if _plain(partition, position):
         # the common case (input topics): plain records, no markers to skip
         stop = min(end, position + limit)
         return list(range(position, stop)), stop
@@ -56,12 +56,21 @@ def fetch_values(partition: Partition, position: int, now: float, isolation: str
     if position >= end:
         return [], position
     base, values = partition.base, partition.values
-    if not partition.aborted and not partition.open_first and partition.txns[position - base] is None:
+    if _plain(partition, position):
         return values[position - base:end - base], end            # fetch's case of plain records
     if isolation == "read_committed" and partition.aborted:
         offsets, end = fetch(partition, position, now, isolation, 1 << 62)     # aborted records to skip
         return [values[o - base] for o in offsets], end
     return _without_markers(partition, values[position - base:end - base], position, end), end
+
+
+def _plain(partition: Partition, position: int) -> bool:
+    """Every record from ``position`` on is readable as it is: no transaction is open or aborted,
+    the first is not transactional, and no control marker lies at or after ``position`` (a topic
+    written by a transactional and a plain producer has both)."""
+    markers = partition.markers
+    return (not partition.aborted and not partition.open_first and partition.txns[position - partition.base] is None
+            and (not markers or markers[-1] < position))
 
 
 def _without_markers(partition: Partition, items: list, position: int, end: int) -> list:
