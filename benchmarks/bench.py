@@ -44,7 +44,7 @@ sys.path.insert(0, str(HERE))
 
 import sim  # noqa: E402
 from floor import plain_pipeline  # noqa: E402
-from sim.runtime.inputs import generate_lines  # noqa: E402
+from sim.runtime.inputs import input_rng, partition_records  # noqa: E402
 
 WORKLOAD = HERE / "workload.yaml"
 #: (name, target) of each figure with one
@@ -87,9 +87,9 @@ def _timed(fn) -> tuple[float, object]:
 def measure(buffer_size: int, rounds: int) -> dict:
     """Best seconds of sim.run, sim.simulate, bare SimPy and the floor over ``rounds`` rounds."""
     scenario = sim.load_scenario(WORKLOAD, overrides=[f"job.network.buffer_size={buffer_size}"])
-    spec = scenario.input[0].generate
-    times, lines = generate_lines(spec, random.Random(scenario.seed))
-    partitions = [lines[0::2], lines[1::2]]
+    # the very lines the run reads: its input RNG (as the runtime and the reference derive it), per partition
+    records = partition_records(scenario, input_rng(random.Random(scenario.seed)))
+    partitions = [records[("lines", i)][1] for i in range(2)]
     best = {"run": float("inf"), "simulate": float("inf"), "bare": float("inf"), "floor": float("inf")}
     for _ in range(rounds):
         t, result = _timed(lambda: sim.run(scenario))
@@ -100,7 +100,9 @@ def measure(buffer_size: int, rounds: int) -> dict:
         t, floor = _timed(lambda: plain_pipeline(partitions, buffer_size))
         best["floor"] = min(best["floor"], t)
     assert floor["record_hops"] == hops, (floor["record_hops"], hops)      # the same work, or no figure
-    assert floor["count"] == result.report["consumer_counts"]["committed"]
+    summary, = (e for e in result.trace.of("consumer_summary") if e["consumer"] == "committed")
+    assert (floor["count"], floor["digest"], floor["final_counts"]) == \
+        (summary["count"], summary["digest"], summary["final_counts"])       # the same output, value for value
     rates = {k: round(hops / v) for k, v in best.items()}
     per_op = floor["operator_hops"] / hops        # bare SimPy's rate per hop does not depend on the unit
     return {"record_hops": hops, "operator_hops": floor["operator_hops"], "hops_per_s": rates,

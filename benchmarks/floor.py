@@ -7,6 +7,10 @@ scheduler instead of SimPy. The sink appends to an output partition log that the
 once it has read, and the reader keeps the same constant-memory digest as snapsim's summary
 readers (count, order-independent CRC sum, last count per key). No time, no checkpoints, no
 transactions: the floor is the distance the simulator's own machinery adds to the data work.
+
+Records are bare values, as in a snapsim run with a summary trace (no origin can reach that
+trace, so none is carried), and the floor uses the best plain-Python idiom for each step: lines
+split all at once, split and partition in one loop, count and format in one loop.
 """
 from __future__ import annotations
 
@@ -24,21 +28,20 @@ def _buffers(records: list, size: int) -> list[list]:
 
 
 class _Log:
-    """An output partition: values and provenance, trimmed below the reader's position."""
+    """An output partition: its values, trimmed below the reader's position."""
 
-    __slots__ = ("base", "values", "origins")
+    __slots__ = ("base", "values")
 
     def __init__(self) -> None:
-        self.base, self.values, self.origins = 0, [], []
+        self.base, self.values = 0, []
 
-    def append(self, records: list) -> None:
-        self.values.extend(r[0] for r in records)
-        self.origins.extend(r[1] for r in records)
+    def append(self, values: list) -> None:
+        self.values.extend(values)
 
     def read_all(self) -> list:
         out = self.values
         self.base += len(out)
-        self.values, self.origins = [], []
+        self.values = []
         return out
 
 
@@ -64,9 +67,8 @@ def plain_pipeline(partitions: list[list[str]], buffer_size: int, parallelism: i
     n = parallelism
     split_in = [deque() for _ in range(n)]
     count_in = [deque() for _ in range(n)]
-    for i, lines in enumerate(partitions):          # the sources' buffers of (line, origin)
-        records = [(v, ("lines", i, o)) for o, v in enumerate(lines)]
-        split_in[i % n].extend(_buffers(records, buffer_size))
+    for i, lines in enumerate(partitions):          # the sources' buffers of lines
+        split_in[i % n].extend(_buffers(lines, buffer_size))
     hops = sum(len(p) for p in partitions)
     states = [{} for _ in range(n)]
     logs = [_Log() for _ in range(n)]
@@ -79,12 +81,13 @@ def plain_pipeline(partitions: list[list[str]], buffer_size: int, parallelism: i
             if split_in[i]:
                 work = True
                 buckets = [[] for _ in range(n)]
-                for line, o in split_in[i].popleft():
-                    for w in line.split():
-                        p = key_cache.get(w)
-                        if p is None:
-                            p = key_cache[w] = crc32(w.encode()) % n
-                        buckets[p].append(((w, 1), o))
+                adds = [b.append for b in buckets]
+                for w in " ".join(split_in[i].popleft()).split():
+                    try:
+                        adds[key_cache[w]]((w, 1))
+                    except KeyError:
+                        key_cache[w] = crc32(w.encode()) % n
+                        adds[key_cache[w]]((w, 1))
                 for p in range(n):
                     if buckets[p]:
                         count_in[p].extend(_buffers(buckets[p], buffer_size))
@@ -93,10 +96,10 @@ def plain_pipeline(partitions: list[list[str]], buffer_size: int, parallelism: i
                 buf = count_in[i].popleft()
                 hops += len(buf)
                 state, out = states[i], []
-                for (word, one), o in buf:
-                    total = state.get(word, 0) + one
-                    state[word] = total
-                    out.append((f"{word}:::{total}", o))
+                get, append = state.get, out.append
+                for word, one in buf:
+                    state[word] = total = get(word, 0) + one
+                    append(f"{word}:::{total}")
                 logs[i].append(out)
                 digest.add(logs[i].read_all())
     # a record entering an operator (the unit before chaining): each line enters source and split,

@@ -6,14 +6,16 @@ import pytest
 
 import sim
 from sim import FunctionRegistry, load_text, simulate
-from sim.dataflow.functions import format_count_batch, format_count_values, split_words_batch, split_words_values
+from sim.dataflow.functions import (format_count, format_count_batch, format_count_values, split_words_batch,
+                                    split_words_values)
 from sim.provenance import Origin
+from sim.runtime.chain import OperatorChain
 from sim.runtime.operators import FlatMap, KeyedSum, Map
 from sim.runtime.outputs import Outputs
 from sim.runtime.readers import ReadDigest
 from sim.trace import KINDS, SUMMARY
 
-from .conftest import SCENARIOS
+from .conftest import HELLO, SCENARIOS
 from .test_semantics_more import PARTITIONS
 
 ROOT = SCENARIOS.parent
@@ -22,7 +24,8 @@ ROOT = SCENARIOS.parent
 #: producer batch (linger), crashes and replays, a rescale
 FILES = ["hello_world_crash.yaml", "connectors/reads_aborted_input.yaml", "lifecycle/stop_and_rescale.yaml",
          "recovery/restore_new_partition_earliest.yaml", "recovery/unaligned_inflight_restore.yaml",
-         "recovery/shuffle_crash_at_least_once.yaml", "recovery/wordcount_crash_on_record.yaml"]
+         "recovery/shuffle_crash_at_least_once.yaml", "recovery/wordcount_crash_on_record.yaml",
+         "recovery/at_least_once_cancellation.yaml"]       # a task aborts its own checkpoint there
 
 
 def _folded_reads(trace) -> dict:
@@ -39,11 +42,10 @@ def _summaries(trace) -> dict:
 
 
 def _summary_events(trace) -> list:
-    # NOTE: a task's own checkpoint_abort is written from control on (subtask_checkpointer), the
-    # coordinator's at every level; the summary and run_start events differ by level by design
+    # NOTE: the summary and run_start events differ by level by design; every other summary kind
+    # (a task's own checkpoint_abort too) is written alike at every level
     skip = {"summary", "run_start", "consumer_summary"}
-    return [e.to_dict() for e in trace if KINDS[e["kind"]][0] == SUMMARY and e["kind"] not in skip
-            and not (e["kind"] == "checkpoint_abort" and e.get("task") != "jobmanager")]
+    return [e.to_dict() for e in trace if KINDS[e["kind"]][0] == SUMMARY and e["kind"] not in skip]
 
 
 def _same_run(scenario, functions=None) -> None:
@@ -139,7 +141,38 @@ def test_hash_outputs_of_bare_values_are_the_buffers_of_the_origin_form(size):
     for name, buf in sent:
         by_channel.setdefault(name, []).extend(buf)
     # one key, one channel; each channel keeps the order the records came in
+    def key(v):
+        return v[0] if type(v) is tuple else v
     for k in ("a", "b", "c", "zz"):
-        assert len({name for name, buf in by_channel.items() for v in buf if (v[0] if type(v) is tuple else v) == k}) == 1
+        assert len({name for name, buf in by_channel.items() for v in buf if key(v) == k}) == 1
     for buf in by_channel.values():
         assert buf == [v for v in records if v in buf]
+
+
+# --- fused neighbours (sim/runtime/chain.py): keyed_sum then format_count in one pass ------------------
+CRASHES = ["", "faults:\n  - {task: format, on_record: 2}\n", "faults:\n  - {task: count, on_record: 2}\n",
+           "faults:\n  - {task: format, probability: 0.3}\n"]
+RESTART = "restart: {strategy: fixed_delay, attempts: 3, delay: 10ms}\n"
+
+
+@pytest.mark.parametrize("faults", CRASHES)
+def test_fusing_keyed_sum_and_format_count_changes_nothing(faults, monkeypatch):
+    # a crash before format splits the pair again; one before count keeps it fused: either way the
+    # trace is the one of the operators called one by one (fuse turned off); fused only when bare
+    text = HELLO + faults + RESTART
+    fused = simulate(load_text(text), trace_level="summary").trace
+    monkeypatch.setattr(KeyedSum, "fuse", lambda self, following: None)
+    plain = simulate(load_text(text), trace_level="summary").trace
+    assert fused.events == plain.events and fused.counters == plain.counters
+
+
+def test_a_chain_fuses_keyed_sum_and_format_count_until_a_check_comes_between():
+    count, fmt = KeyedSum(bare=True), Map(format_count, bare=True, values=format_count_values)
+    chain = OperatorChain(["count", "format"], [count, fmt], [0.5, 0.25])
+    assert chain.fused and chain.steps[1][0] is not fmt.process
+    # 3 records: due grows by 0.5 x 3, then by 0.25 x 3, as the two operators one after the other
+    assert chain.advance([("a", 1), ("b", 1), ("a", 1)], 0, 0.0) == (["a:::1", "b:::1", "a:::2"], 2.25, 2)
+    chain.set_check(1, lambda task, records: records)
+    assert not chain.fused and chain.steps[0][0] == count.process and chain.steps[1][0] == fmt.process
+    # one record: count alone (0.5 x 1), then the chain stops at the check before format (step 1)
+    assert chain.advance([("a", 1)], 0, 0.0) == ([("a", 3)], 0.5, 1)

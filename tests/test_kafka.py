@@ -129,3 +129,45 @@ def test_release_keeps_what_a_consumer_or_the_job_may_still_read():
     assert p.base == 7 and p.end(9.0) == 10 and p.value(7) == "v7"   # min(hold 7, positions 10, 10)
     p.trim(50)                                    # never beyond what is stored: offsets stay right
     assert p.base == 10 and p.append(10.0, "v10") == 10
+
+
+def test_readers_step_over_markers_the_partition_knows_also_after_trimming():
+    # T1 writes a, b (offsets 0, 1) and commits (marker at 2); T2 writes c (3) and aborts (marker
+    # at 4); T3 writes d (5) and commits (marker at 6). Read_uncommitted sees a b c d at 0 1 3 5;
+    # read_committed skips the aborted c: a b d. Trimmed below 3, marker 2 is forgotten and a
+    # reader from 3 sees c d (uncommitted) or d (committed).
+    c = cluster()
+    p = c.partition("out", 0)
+    for name, values, commit in (("T1", "ab", True), ("T2", "c", False), ("T3", "d", True)):
+        txn = begin(c, tid=f"sink-{name}", name=name)
+        for v in values:
+            txn_write(c, txn, v, 1.0)
+        (c.transactions.commit if commit else c.transactions.abort)(txn, 2.0, "test")
+    assert p.markers == [2, 4, 6] and [p.values[m] for m in p.markers] == [COMMIT, ABORT, COMMIT]
+    uncommitted = Consumer("u", c.topics["out"], "read_uncommitted")
+    committed = Consumer("c", c.topics["out"], "read_committed")
+    assert fetch(p, 0, 9.0, "read_uncommitted", 100) == ([0, 1, 3, 5], 7)
+    assert uncommitted.poll_values(p, 9.0) == ["a", "b", "c", "d"] and committed.poll_values(p, 9.0) == ["a", "b", "d"]
+    p.trim(3)
+    assert p.markers == [4, 6]
+    assert fetch(p, 3, 9.0, "read_uncommitted", 100) == ([3, 5], 7)
+    uncommitted.positions[0] = committed.positions[0] = 3
+    assert uncommitted.poll_values(p, 9.0) == ["c", "d"] and committed.poll_values(p, 9.0) == ["d"]
+
+
+def test_a_plain_record_ahead_of_a_transaction_does_not_let_its_marker_through():
+    # A plain producer writes x (offset 0); a transactional one then writes y (1) and commits
+    # (marker at 2); x2 follows plainly (3). Reading everything from offset 0 at once (a restarted
+    # source, a late reader) must step over the marker: offsets 0 1 3, values x y x2 — whichever
+    # isolation, since nothing is aborted or open.
+    c = cluster()
+    p = c.partition("out", 0)
+    p.append(0.5, "x")
+    txn = begin(c, tid="sink-T1", name="T1")
+    txn_write(c, txn, "y", 1.0)
+    c.transactions.commit(txn, 2.0, "test")
+    p.append(3.0, "x2")
+    assert p.markers == [2]
+    for isolation in ("read_uncommitted", "read_committed"):
+        assert fetch(p, 0, 9.0, isolation, 100) == ([0, 1, 3], 4)
+        assert Consumer("r", c.topics["out"], isolation).poll_values(p, 9.0) == ["x", "y", "x2"]

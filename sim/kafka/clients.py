@@ -1,6 +1,8 @@
 """The cluster and its clients: topics, consumer groups, consumers with an isolation level, producers."""
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from .log import ABORT, COMMIT, Partition, Topic
 from .transactions import Transaction, TransactionCoordinator
 
@@ -18,16 +20,15 @@ def fetch(partition: Partition, position: int, now: float, isolation: str, limit
     if position >= end:
         return [], position
     txns = partition.txns
-    if not partition.aborted and not partition.open_first and txns[position - partition.base] is None:
+    if _plain(partition, position):
         # the common case (input topics): plain records, no markers to skip
         stop = min(end, position + limit)
         return list(range(position, stop)), stop
     base, values, aborted = partition.base, partition.values, partition.aborted
     committed = isolation == "read_committed"
     if not (committed and aborted) and end - position <= limit:
-        # no aborted records to skip: everything but the markers, in one pass
-        return [o for o, v in zip(range(position, end), values[position - base:end - base])
-                if v is not COMMIT and v is not ABORT], end
+        # no aborted records to skip: everything but the markers
+        return _without_markers(partition, list(range(position, end)), position, end), end
     out = []
     stop = end
     k = position - base
@@ -55,12 +56,34 @@ def fetch_values(partition: Partition, position: int, now: float, isolation: str
     if position >= end:
         return [], position
     base, values = partition.base, partition.values
-    if not partition.aborted and not partition.open_first and partition.txns[position - base] is None:
+    if _plain(partition, position):
         return values[position - base:end - base], end            # fetch's case of plain records
     if isolation == "read_committed" and partition.aborted:
         offsets, end = fetch(partition, position, now, isolation, 1 << 62)     # aborted records to skip
         return [values[o - base] for o in offsets], end
-    return [v for v in values[position - base:end - base] if v is not COMMIT and v is not ABORT], end
+    return _without_markers(partition, values[position - base:end - base], position, end), end
+
+
+def _plain(partition: Partition, position: int) -> bool:
+    """Every record from ``position`` on is readable as it is: no transaction is open or aborted,
+    the first is not transactional, and no control marker lies at or after ``position`` (a topic
+    written by a transactional and a plain producer has both)."""
+    markers = partition.markers
+    return (not partition.aborted and not partition.open_first and partition.txns[position - partition.base] is None
+            and (not markers or markers[-1] < position))
+
+
+def _without_markers(partition: Partition, items: list, position: int, end: int) -> list:
+    """``items`` (one per offset from ``position`` to ``end``) without those of control markers.
+
+    NOTE: the partition knows its markers' offsets (few: one per transaction), so the items are
+    a slice with a few deletions, not a test per record.
+    """
+    markers = partition.markers
+    if markers and markers[-1] >= position:
+        for m in reversed(markers[bisect_left(markers, position):bisect_left(markers, end)]):
+            del items[m - position]
+    return items
 
 
 def _readable_end(partition: Partition, position: int, now: float, isolation: str) -> int:

@@ -9,7 +9,7 @@ inside: time is passed in.
 """
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from ..provenance import Origin, Provenance
 
@@ -49,7 +49,7 @@ class Partition:
     """
 
     __slots__ = ("topic", "index", "base", "times", "values", "origins", "attempts", "txns", "open_first", "aborted",
-                 "listeners", "transactional", "created", "pending", "readers", "hold", "ahead")
+                 "markers", "listeners", "transactional", "created", "pending", "readers", "hold", "ahead")
 
     def __init__(self, topic: str, index: int) -> None:
         self.topic = topic
@@ -62,6 +62,7 @@ class Partition:
         self.txns: list = []                    # txn id (str) or None for non-transactional records
         self.open_first: dict[str, int] = {}    # open txn -> its first offset here
         self.aborted: dict[str, tuple[int, int]] = {}   # aborted txn -> (first offset, marker offset)
+        self.markers: list[int] = []            # offsets of the control markers kept, ascending
         self.listeners: list = []
         self.transactional = False              # some entry belongs to a transaction (or is a marker)
         self.created = 0.0                      # when the partition was added to its topic
@@ -102,6 +103,8 @@ class Partition:
         first_value = values[0]
         if txn is None or first_value is COMMIT or first_value is ABORT:
             moved = True             # the last stable offset may have moved
+            if txn is not None:
+                self.markers.append(offset)      # a marker is written alone (end_transaction)
         else:
             moved = False
             if txn not in self.open_first:
@@ -171,6 +174,8 @@ class Partition:
         if k > 0:
             del self.times[:k], self.values[:k], self.origins[:k], self.attempts[:k], self.txns[:k]
             self.base = upto
+            if self.markers and self.markers[0] < upto:
+                del self.markers[:bisect_left(self.markers, upto)]
             for txn in [x for x, (_, marker) in self.aborted.items() if marker < upto]:
                 del self.aborted[txn]
 

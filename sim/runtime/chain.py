@@ -11,6 +11,11 @@ as long as the three did as separate tasks, minus the network hops. The task run
 time they take is waited for in one step, before an operator with effects outside the task
 (``external``: the sink writes to Kafka at the current time), before a fault check, and at the end;
 nothing can observe the task in between, since it is busy.
+
+Two pure neighbours may be *fused* (:meth:`~sim.runtime.operators.Operator.fuse`: keyed_sum then
+format_count, with bare records): the first step does both operators' work in one pass and the
+second passes the buffer on; each still adds its own processing time, in the same order. A fault
+check put before the second operator splits them again.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ __all__ = ["OperatorChain", "show"]
 class OperatorChain:
     """Operators in chain order, with their per-record processing times and fault checks."""
 
-    __slots__ = ("names", "operators", "steps", "checked")
+    __slots__ = ("names", "operators", "steps", "checked", "fused")
 
     def __init__(self, names: list[str], operators: list, ptimes: list[float]) -> None:
         self.names = names
@@ -29,6 +34,22 @@ class OperatorChain:
         #: chain order (flat tuples: the task's hot loop unpacks them once per buffer)
         self.steps = [(op.process, ptime, None, op.external) for op, ptime in zip(operators, ptimes)]
         self.checked = False              # some step has a fault check
+        self.fused: dict[int, tuple] = {}   # first step of a fused pair -> the pair's own steps
+        self._fuse()
+
+    def _fuse(self) -> None:
+        """Fuse each pair of pure neighbours whose first operator can do both (``Operator.fuse``)."""
+        steps, k = self.steps, 0
+        while k + 1 < len(steps):
+            first, second = self.operators[k], self.operators[k + 1]
+            both = None if first.external or second.external else first.fuse(second)
+            if both is None:
+                k += 1
+                continue
+            self.fused[k] = (steps[k], steps[k + 1])
+            # NOTE: the second step keeps its processing time: ``due`` grows by the same amounts
+            steps[k], steps[k + 1] = (both, steps[k][1], None, False), (_passed, steps[k + 1][1], None, False)
+            k += 2
 
     def advance(self, records: list, k: int, due: float) -> tuple[list, float, int]:
         """Run the pure operators from step ``k`` on; ``(records, due, k)`` after them.
@@ -52,6 +73,10 @@ class OperatorChain:
 
     def set_check(self, position: int, check) -> None:
         """Put ``check(task, records) -> records`` (the fault plan's; it may cut) before an operator."""
+        if position - 1 in self.fused:          # between two fused operators: call them one by one again
+            plain = self.fused.pop(position - 1)
+            self.steps[position - 1] = (plain[0][0], plain[0][1], self.steps[position - 1][2], plain[0][3])
+            self.steps[position] = plain[1]
         process, ptime, _, external = self.steps[position]
         self.steps[position] = (process, ptime, check, external)
         self.checked = True
@@ -86,6 +111,11 @@ class OperatorChain:
             if result is not None:
                 done[name] = result
         return done
+
+
+def _passed(records: list) -> list:
+    """The second step of a fused pair: the first did its work already."""
+    return records
 
 
 def show(payload):

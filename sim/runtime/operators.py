@@ -16,7 +16,10 @@ scenario model (``sim.scenario.job``), an :class:`Operator` subclass and a regis
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
+
+from ..dataflow.functions import format_count
 
 __all__ = ["Operator", "FlatMap", "Map", "KeyedSum", "OPERATORS", "operator_type", "build_operator", "bare_records"]
 
@@ -92,6 +95,11 @@ class Operator:
         """Nothing to commit."""
         pass
 
+    def fuse(self, following: "Operator"):
+        """A ``process`` doing this operator's work and then ``following``'s in one pass over the
+        buffer, or None (the chain then calls them one after the other)."""
+        return None
+
 
 class _Function(Operator):
     """An operator around a user function; a batch form, when the function has one, replaces ``process``.
@@ -146,8 +154,9 @@ class KeyedSum(Operator):
 
     def __init__(self, bare: bool = False) -> None:
         self.state: dict = {}
+        self.bare = bare
         if bare:
-            self.process = self.process_values
+            self.process = partial(self._sums, False)      # NOTE: no Python frame of its own per buffer
 
     def process(self, records: list) -> list:
         """Add each pair's value to its key's sum; emit ``(key, new sum)``."""
@@ -164,14 +173,35 @@ class KeyedSum(Operator):
 
     def process_values(self, pairs: list) -> list:
         """``process`` for bare pairs: emit ``(key, new sum)`` per pair."""
+        return self._sums(False, pairs)
+
+    def fuse(self, following: Operator):
+        """With bare records, followed by the built-in ``format_count`` map: sum and format each
+        record in one loop (no ``(key, sum)`` pair made in between)."""
+        if self.bare and type(following) is Map and following.fn is format_count:
+            return partial(self._sums, True)
+        return None
+
+    def _sums(self, formatted: bool, pairs: list) -> list:
+        """Add each pair's value to its key's sum; emit ``(key, sum)`` per pair, or ``"key:::sum"``
+        if ``formatted``.
+
+        NOTE: one loop per output form, so the choice is made once per buffer, not per record.
+        """
         state = self.state
         get = state.get
         out = []
         append = out.append
-        for pair in pairs:
-            key = pair[0]
-            state[key] = total = get(key, 0) + pair[1]
-            append((key, total))
+        if formatted:
+            for pair in pairs:
+                key = pair[0]
+                state[key] = total = get(key, 0) + pair[1]
+                append(f"{key}:::{total}")
+        else:
+            for pair in pairs:
+                key = pair[0]
+                state[key] = total = get(key, 0) + pair[1]
+                append((key, total))
         return out
 
     def snapshot(self, checkpoint: int):

@@ -234,8 +234,8 @@ class SubtaskCheckpointer:
     # --- aborts and notices ----------------------------------------------------------------------
     def abort_local(self, cid: int, reason: str) -> None:
         """The handler aborted ``cid`` here: tell downstream (cancellation markers) and the coordinator."""
-        if self.trace.control:
-            self.trace.emit(self.env.now, "checkpoint_abort", self.task.name, checkpoint=cid, reason=reason)
+        # NOTE: kept at every level, as KINDS says (summary): a summary trace names the task that aborted
+        self.trace.emit(self.env.now, "checkpoint_abort", self.task.name, checkpoint=cid, reason=reason)
         self.progress.pop(cid, None)
         self.send_cancel(cid)
         self.attempt.coordinator.decline(cid, self.task, reason)
