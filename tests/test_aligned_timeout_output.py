@@ -132,3 +132,17 @@ def test_the_timing_diagram_marks_the_output_the_sender_kept_on_its_own_lane():
         assert "kept (m,1)" in [t.get_text() for t in drawn["labels"]]
     finally:
         plt.close("all")
+
+
+def test_a_later_trigger_waits_until_the_senders_barrier_is_out():
+    # Checkpoints every 5 ms expiring after 35 ms: checkpoint 1 (triggered at 10) expires at 45 and
+    # checkpoint 2 is triggered then, while the source still waits for a credit in checkpoint 1's
+    # send (deadline 10 + 40 = 50). Made urgent only to be woken at the deadline, the source runs
+    # no mail meanwhile (Flink queues barrier 1 before any later trigger is taken): at 50 barrier 1
+    # overtakes the queued [m], unaligned, and every later barrier leaves after it, ids increasing.
+    r = run("faults=[]", "checkpointing.interval=5ms", "checkpointing.timeout=35ms",
+            "checkpointing.tolerable_failures=100", "run.until=200ms")
+    sent = [e for e in r.trace.of("barrier_send") if e["task"] == SOURCE]
+    assert (sent[0]["checkpoint"], sent[0]["t"], sent[0]["unaligned"], sent[0].get("overtook")) == (1, 50.0, True, 1)
+    ids = [e["checkpoint"] for e in sent]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)

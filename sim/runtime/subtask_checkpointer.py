@@ -90,13 +90,16 @@ class SubtaskCheckpointer:
         """Send the ready buffers ahead of the barrier; True when some still wait at ``deadline``."""
         task, now = self.task, self.env.now
         if now < deadline:
-            # NOTE: only an urgent task's credit wait can be woken; a source is urgent only when unaligned
-            self.sending, urgent, task.urgent = cid, task.urgent, True
+            # NOTE: only an urgent task's credit wait can be woken; a source is urgent only when
+            # unaligned. Made urgent just for this wait, it runs no mail meanwhile (``stop_only``): a
+            # later checkpoint's trigger would otherwise send its barrier ahead of this one, where
+            # Flink queues barrier n before any later trigger can (SubtaskCheckpointCoordinatorImpl)
+            self.sending, urgent, task.urgent, task.stop_only = cid, task.urgent, True, not task.urgent
             task.later(deadline - now, self._deadline, cid)
             try:
                 yield from task.send_ready()
             finally:
-                self.sending, task.urgent = None, urgent
+                self.sending, task.urgent, task.stop_only = None, urgent, False
         return bool(task.outputs.ready)
 
     def _deadline(self, cid: int) -> None:

@@ -71,6 +71,8 @@ class StreamTask:
         #: handles unaligned barriers and urgent mail even while waiting for credits
         self.urgent = handler.uses_priority
         self.stop_send = False             # set by stop_sending: send_ready returns after its credit wait
+        #: urgent only so that stop_sending can wake its credit wait: no mail runs meanwhile
+        self.stop_only = False
         self.checkpointer = SubtaskCheckpointer(self)
         self.direct_credit = False         # see start() and send_on_credit()
         for ch in outputs.channels:
@@ -134,7 +136,7 @@ class StreamTask:
         elif self.state == SLEEP:
             self.state = BUSY
             self.process.interrupt(WAKE)
-        elif self.state == BLOCKED and self.urgent and type(message) in self.URGENT:
+        elif self.state == BLOCKED and self.urgent and not self.stop_only and type(message) in self.URGENT:
             self._unblock_urgent()
 
     def snapshot_now(self, cid: int) -> None:
@@ -386,7 +388,8 @@ class StreamTask:
             if intr.cause != WAKE:
                 raise
             self.state = BUSY
-            yield from self.urgent_work()
+            if not self.stop_only:
+                yield from self.urgent_work()
         self.state = BUSY
 
     def urgent_work(self):
