@@ -1,6 +1,8 @@
 """Exercises of notebook 0 (Chandy-Lamport) and the capstone (notebook 12)."""
 from __future__ import annotations
 
+import re
+
 from .. import api
 from ..explore import explore
 from .checks import exercise, scenario
@@ -79,9 +81,18 @@ def _completion_time():
     return api.run(scenario("hello_world_crash")).trace.of("checkpoint_complete")[0]["t"]
 
 
-@exercise("7.2", "Answer aborted=[ids of the transactions whose bars end aborted, e.g. 'sink[0]#2'].",
+def _trace_id(name: str) -> str:
+    """``'T2 of sink[1]'`` (how the pictures and the report name a transaction) -> ``'sink[1]#2'`` (its
+    trace id); a trace id stays as it is."""
+    m = re.fullmatch(r"\s*T(\d+) of (\S+)\s*", str(name))
+    return f"{m[2]}#{m[1]}" if m else str(name)
+
+
+@exercise("7.2", "Answer aborted=[the transactions whose bars end aborted, as the report names them, "
+          "e.g. 'T2 of sink[0]' (or their trace ids, 'sink[0]#2')].",
           "each sink lane has a bar per transaction, labelled T1, T2, ... ; the legend names the mark "
-          "that ends an aborted one.", lambda a, t: sorted(a["aborted"]) == t, lambda t: f"{t} were aborted")
+          "that ends an aborted one.", lambda a, t: sorted(map(_trace_id, a["aborted"])) == t,
+          lambda t: f"{', '.join('T{1} of {0}'.format(*x.rsplit('#', 1)) for x in t)} were aborted (trace ids {t})")
 def _aborted_bars():
     run = api.run(scenario("hello_world_crash"))
     return sorted(t["id"] for t in run.report["transactions"] if t["status"] == "aborted")
