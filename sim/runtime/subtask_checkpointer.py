@@ -93,6 +93,13 @@ class SubtaskCheckpointer:
     # credit holds back the ones behind it), and the barrier of every channel waits behind all of
     # them; at the deadline a channel with buffers still queued gets the unaligned barrier, the
     # others the aligned one they would already have sent.
+    # A later checkpoint's barrier taken during the wait (a priority event: StreamTask.urgent_work)
+    # triggers unaligned: its barrier goes ahead of the waiting one and the whole queue is its
+    # output state, as PipelinedSubpartition.processPriorityBuffer puts a priority barrier ahead of
+    # every non-priority element and copies every data buffer behind the priority ones. Only before
+    # 1.16 can that happen: from 1.16 the wait ends at this barrier's deadline, before any later
+    # barrier's (so Flink's cancelAlignmentTimer at the later trigger, in registerAlignmentTimer,
+    # has nothing left to cancel here).
     def _send_before(self, cid: int, deadline: float):
         """Send the ready buffers ahead of the barrier; True when some still wait at ``deadline``."""
         task, now = self.task, self.env.now
@@ -176,6 +183,8 @@ class SubtaskCheckpointer:
 
     def _send_barrier(self, ch, barrier: Barrier, overtook: int | None = None) -> None:
         arrival = ch.push(barrier, False, priority=barrier.unaligned)
+        if not barrier.unaligned:
+            ch.receiver.announce(barrier, arrival)
         # kept at every trace level (a few per checkpoint): pictures of summary traces still show barriers;
         # NOTE: two literal calls, not **fields: tests/test_trace_kinds.py checks each call's fields statically
         if overtook is None:

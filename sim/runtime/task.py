@@ -121,6 +121,20 @@ class StreamTask:
         if self.urgent:
             self.later(arrival - self.env.now, self._unblock_urgent)
 
+    def announce(self, barrier, arrival: float) -> None:
+        """An aligned ``barrier`` arrives at ``arrival``: a task waiting for credits then is woken
+        when the barrier may overtake (its timeout), to take it as a priority event.
+
+        NOTE: Flink announces a timeoutable aligned barrier as soon as it reaches the input channel
+        (RemoteInputChannel.onBuffer: ``requiresAnnouncement`` -> a priority announcement); the
+        handler's timer (SingleCheckpointBarrierHandler.registerAlignmentTimer, due at the barrier's
+        timestamp + aligned timeout) then turns the queued barriers into priority events, which the
+        mailbox takes even while the task is back-pressured. A snapsim task that is not waiting for
+        credits finds such a barrier at its next read (``InputGate.poll``)."""
+        due = self.handler.priority_from(barrier)
+        if due < INF:
+            self.later(max(arrival, due) - self.env.now, self._unblock_urgent)
+
     def _unblock_urgent(self) -> None:
         if self.state == BLOCKED and not self.dead:
             self.state = BUSY
