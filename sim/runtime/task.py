@@ -395,6 +395,12 @@ class StreamTask:
 
     def _wait_credit(self, ch):
         """Backpressure: wait for a credit, handling urgent work meanwhile (an urgent task)."""
+        if not self.stop_only and self._urgent_pending():
+            # NOTE: urgent work that came while the task was busy is done first, as Flink's
+            # mailbox runs its mail (priority events, timers) once the output is unavailable
+            # (StreamTask.processInput suspends the default action); then the credit is checked again
+            yield from self.urgent_work()
+            return
         self.state = BLOCKED
         try:
             yield ch.wait_credit()
@@ -405,6 +411,10 @@ class StreamTask:
             if not self.stop_only:
                 yield from self.urgent_work()
         self.state = BUSY
+
+    def _urgent_pending(self) -> bool:
+        """Urgent mail, or an arrived priority barrier, waits (see :meth:`urgent_work`)."""
+        return any(type(m) in self.URGENT for m in self.mailbox) or self.gate.has_priority(self.env.now)
 
     def urgent_work(self):
         """While back-pressured: urgent mail, and unaligned barriers that arrived (never data)."""

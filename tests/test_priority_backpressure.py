@@ -1,11 +1,13 @@
-"""aligned_timeout at a task that waits for credits (docs/rules.md: barriers, aligned with a timeout).
+"""Priority events at a task that waits for output credits (docs/rules.md: barriers).
 
-Flink announces an aligned barrier as soon as it reaches the receiver's input channel; the
-handler's timer, due at the barrier's trigger time + aligned_timeout, then makes it a priority
-event, which the task takes even while it waits for output credits. A later checkpoint's unaligned
-barrier goes to the head of the sender's queue, ahead of an aligned barrier still waiting there.
+Flink's mailbox runs priority events (unaligned barriers, and aligned ones whose aligned_timeout
+passed) while the task's output is unavailable, including those that came while it processed a
+record. With aligned_timeout, Flink announces an aligned barrier as soon as it reaches the
+receiver's input channel; the handler's timer, due at the barrier's trigger time + aligned_timeout,
+then makes it a priority event. A later checkpoint's unaligned barrier goes to the head of the
+sender's queue, ahead of an aligned barrier still waiting there.
 
-Both tests run scenarios/recovery/aligned_timeout_output.yaml with split as a task of its own
+The tests run scenarios/recovery/aligned_timeout_output.yaml with split as a task of its own
 (``chain: false``): source -> split -> count, latency 1 ms, 10 ms a word in count, buffers of 4
 words, one credit per channel.
 """
@@ -77,4 +79,29 @@ def test_a_later_unaligned_barrier_overtakes_an_aligned_one_still_queued():
     assert (b2["checkpoint"], b2["t"], b2["unaligned"]) == (2, 45.0, True)
     kept = [(e["t"], e["checkpoint"], words(e["values"])) for e in r.trace.of("output_persisted")]
     assert kept == [(20.0, 1, ["x"]), (45.0, 2, ["x"])]
+    assert r.report["exactly_once"]["ok"]
+
+
+def test_an_unaligned_barrier_that_came_during_processing_is_taken_before_the_credit_wait():
+    # Unaligned from the source (aligned_timeout 0), buffer_timeout 0, 4 ms a line in split; line i
+    # is written at i ms. split takes l0 at 1 (-> 5), l1 at 5 (-> 9), l2 at 9 (-> 13); the source
+    # sends l3-l5 in one buffer at 9. count takes [w0-z0] at 6 (-> 46); [w1-z1] (sent at 9) fills
+    # its channel, so at 13 split's [w2-z2] must wait for a credit until 46.
+    # Barrier 1 (trigger 10) reaches split at 11, while it processes l2. At 13, with its output
+    # unavailable, split takes it: snapshot at 13; the barrier overtakes [w2-z2] (4 records of
+    # output state) and the three queued lines (3 records of input state), leaves at 13 and
+    # reaches count at 14; count takes it at 46, overtaking [w1-z1] (4 records).
+    # persisted_in_flight: (4 + 3 + 4) x 100 B.
+    lines = ", ".join(f"{{topic: lines, at: {i}, value: 'w{i} x{i} y{i} z{i}'}}" for i in range(6))
+    r = run(*OWN_TASK, "job.network.buffer_timeout=0ms", f"input=[{lines}]", "checkpointing.aligned_timeout=0ms",
+            "job.processing_time.split=4ms")
+    assert first(r.trace, "barrier_receive", task=SPLIT, checkpoint=1)["t"] == 13.0
+    b = first(r.trace, "barrier_send", task=SPLIT, checkpoint=1)
+    assert (b["t"], b["unaligned"], b["arrive"]) == (13.0, True, 14.0)
+    kept = first(r.trace, "output_persisted", task=SPLIT, checkpoint=1)
+    assert (kept["t"], words(kept["values"])) == (13.0, ["w2", "x2", "y2", "z2"])
+    assert first(r.trace, "buffer_persisted", task=SPLIT, checkpoint=1)["n"] == 3
+    assert first(r.trace, "snapshot_sync_start", task=COUNT, checkpoint=1)["t"] == 46.0
+    assert words(first(r.trace, "buffer_persisted", task=COUNT, checkpoint=1)["values"]) == ["w1", "x1", "y1", "z1"]
+    assert persisted(r) == (4 + 3 + 4) * 100
     assert r.report["exactly_once"]["ok"]
