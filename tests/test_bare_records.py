@@ -186,6 +186,8 @@ def test_a_chain_fuses_keyed_sum_and_format_count_until_a_check_comes_between():
     assert chain.fused and chain.steps[1][0] is not fmt.process
     # 3 records: due grows by 0.5 x 3, then by 0.25 x 3, as the two operators one after the other
     assert chain.advance([("a", 1), ("b", 1), ("a", 1)], 0, 0.0) == (["a:::1", "b:::1", "a:::2"], 2.25, 2)
+    # the task loop's view: one call doing both, format's 0.25 per record added after it; no external step
+    assert chain.pure_prefix() == ([(chain.steps[0][0], 0.5, 0.25)], 2)
     chain.set_check(1, lambda task, records: records)
     assert not chain.fused and chain.steps[0][0] == count.process and chain.steps[1][0] == fmt.process
     # one record: count alone (0.5 x 1), then the chain stops at the check before format (step 1)
