@@ -122,7 +122,9 @@ class RunningCountTexts(Sequence):
             numbers = chain.from_iterable(runs)
         else:                             # runs far apart: each record's number, made for it
             numbers = map(_TEXT, chain.from_iterable(map(range, firsts, stops, repeat(a))))
-        # NOTE: "{}:::".format(k) and format_count's f-string both start with format(k, "")
+        # NOTE: "{}:::".format(k) and format_count's f-string both start with format(k, ""); a
+        # text's crc32 is its number's text's, continued from its key's prefix's (utf-8 encodes
+        # the two parts apart: the text's bytes are theirs, one after the other)
         prefixes = map(crc32, map(str.encode, map("{}:::".format, distinct)))
         return sum(map(crc32, numbers, chain.from_iterable(map(repeat, prefixes, counts))))
 
