@@ -65,8 +65,6 @@ class Channel:
         if data:
             self.n_data += 1
         self.receiver.notify(arrival)
-        if priority:
-            self.receiver.notify_priority(arrival)
         return arrival
 
     def take(self, pos: int = 0):

@@ -208,7 +208,8 @@ class Job:
     def check_drained(self) -> None:
         """Stop a ``until: drained`` run once input is consumed and all output committed."""
         self._end_of_input()
-        if self.scenario.run.until != "drained" or self.stop_event.triggered or self.lifecycle.pending:
+        if self.scenario.run.until != "drained" or self.stop_event.triggered or self.lifecycle.pending \
+                or self.coordinator.queued_savepoints:
             return
         if self.input_producers is not None and self.input_producers.pending:
             return

@@ -126,8 +126,9 @@ class StreamTask:
         """An aligned ``barrier`` arrives at ``arrival``: a task waiting for credits then is woken
         when the barrier may overtake (its timeout), to take it as a priority event.
 
-        NOTE: Flink announces a timeoutable aligned barrier as soon as it reaches the input channel
-        (RemoteInputChannel.onBuffer: ``requiresAnnouncement`` -> a priority announcement); the
+        NOTE: Flink announces a timeoutable aligned barrier as soon as it reaches a remote input
+        channel (RemoteInputChannel.onBuffer: ``requiresAnnouncement`` -> a priority announcement;
+        LocalInputChannel announces nothing; snapsim models every channel as remote); the
         handler's timer (SingleCheckpointBarrierHandler.registerAlignmentTimer, due at the barrier's
         timestamp + aligned timeout) then turns the queued barriers into priority events, which the
         mailbox takes even while the task is back-pressured. A snapsim task that is not waiting for

@@ -16,6 +16,9 @@ Flink's variants (docs/rules.md: barriers):
 * :class:`UnalignedHandler`: triggers on the first barrier, never blocks, persists in-flight data.
 * :class:`AlternatingHandler`: aligned, switching to unaligned when ``aligned_timeout`` has passed
   since the checkpoint's creation (active timer, passive late barrier, unaligned barrier upstream).
+
+A savepoint's barrier (``Barrier.savepoint``) is aligned under every variant but the at-least-once
+tracker: the unaligned and alternating handlers block its channels as the aligner does, with no timer.
 * :class:`~sim.snapshot.tracker.AtLeastOnceTracker` (its own module): never blocks; counts barriers
   per checkpoint.
 """
@@ -58,6 +61,7 @@ class Aligner(Handler):
         self.current = 0               # the latest checkpoint id seen (barrier or marker)
         self.pending = False           # barriers of ``current`` are still expected
         self.unaligned = False         # ``current`` runs unaligned at this task
+        self.savepoint = False         # ``current`` is a savepoint: aligned, no timeout
         self.received: set[int] = set()
         self.start = 0.0
         self.processed = 0
@@ -98,13 +102,14 @@ class Aligner(Handler):
     def on_timer(self, checkpoint: int, now: float) -> list:
         """The aligned timeout of ``checkpoint`` passed: switch to unaligned if still aligning."""
         out = []
-        if checkpoint == self.current and self.pending and not self.unaligned:
+        if checkpoint == self.current and self.pending and not self.unaligned and not self.savepoint:
             self._switch(now, out)
         return out
 
     def wants_priority(self, barrier: Barrier, now: float) -> bool:
-        """Unaligned barriers, and aligned ones whose timeout has passed, overtake queued data."""
-        if self.timeout is None:
+        """Unaligned barriers, and aligned ones whose timeout has passed, overtake queued data (never
+        a savepoint's: aligned, with no timeout)."""
+        if self.timeout is None or barrier.savepoint:
             return False
         if barrier.unaligned:
             return True
@@ -113,8 +118,11 @@ class Aligner(Handler):
         return barrier.id > self.current and now >= barrier.created + self.timeout
 
     def priority_from(self, barrier: Barrier) -> float:
-        """A queued aligned barrier overtakes from its timeout on (a new checkpoint's, ``wants_priority``)."""
-        return float("inf") if self.timeout is None else barrier.created + self.timeout
+        """A queued aligned barrier overtakes from its timeout on (a new checkpoint's, ``wants_priority``);
+        a savepoint's never does, nor an obsolete one (older than the current checkpoint: ignored)."""
+        if self.timeout is None or barrier.savepoint or barrier.id < self.current:
+            return float("inf")
+        return barrier.created + self.timeout
 
     # -- one item ------------------------------------------------------------------------------
     def _dispatch(self, ch: int, item, now: float, out: list, replay: bool, overtaken=()) -> None:
@@ -147,16 +155,20 @@ class Aligner(Handler):
         if b.id > self.current:
             if self.pending:
                 self._abort(self.current, "subsumed", out)
-            self.current, self.pending, self.unaligned = b.id, True, False
+            self.current, self.pending, self.unaligned, self.savepoint = b.id, True, False, b.savepoint
             self.received, self.start, self.processed = set(), now, 0
-            if self.timeout is not None:
+            # NOTE: a savepoint is aligned with no timeout, whatever the configuration: Flink's
+            # CheckpointOptions.forConfig gives a savepoint alignedNoTimeout (no announcement, no
+            # alignment timer, never a priority event; in 1.13 CheckpointOptions.create)
+            if self.timeout is not None and not b.savepoint:
                 if b.unaligned or now >= b.created + self.timeout:
                     self._switch(now, out)
                 else:
                     out.append(SetTimer(b.created + self.timeout, b.id))
             self._receive(ch, now, out, overtaken)
         elif b.id == self.current and self.pending:
-            if self.timeout is not None and not self.unaligned and (b.unaligned or now >= b.created + self.timeout):
+            if self.timeout is not None and not self.unaligned and not b.savepoint and \
+                    (b.unaligned or now >= b.created + self.timeout):
                 self._switch(now, out)
             self._receive(ch, now, out, overtaken)
         # else: obsolete (older, cancelled or completed): ignored
