@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections import deque
 
+from .task import BUSY
+
 __all__ = ["Channel"]
 
 
@@ -64,7 +66,9 @@ class Channel:
         self.counters[0] += 1
         if data:
             self.n_data += 1
-        self.receiver.notify(arrival)
+        receiver = self.receiver
+        if receiver.state < BUSY:        # NOTE: StreamTask.notify does nothing to a busy or blocked task
+            receiver.notify(arrival)
         return arrival
 
     def take(self, pos: int = 0):
