@@ -1,4 +1,6 @@
-"""Savepoints are always aligned, with no timeout (docs/rules.md: savepoints).
+"""Savepoints are always aligned, with no timeout (docs/rules.md: savepoints); and review findings
+on aligned barriers: obsolete ones never come due, and on Flink 1.13 the aligned timeout counts
+from the first arrival of the barrier at each task.
 
 Flink's CheckpointOptions.forConfig gives a savepoint ``alignedNoTimeout``: no announcement, no
 alignment timer, never a priority event, whatever ``unaligned``/``aligned_timeout`` say. With
@@ -11,7 +13,8 @@ source->split chained, count 10 ms a word, buffers of 4 words, one credit, laten
 """
 from __future__ import annotations
 
-from sim.snapshot import Aligned, Barrier, Block, Emit, Trigger, Unblock
+from sim.scenario.versions import release
+from sim.snapshot import Aligned, Barrier, Block, Emit, SetTimer, Trigger, Unblock
 from sim.snapshot.handlers import AlternatingHandler, UnalignedHandler
 
 from .test_aligned_timeout_output import COUNT, SOURCE, first, run
@@ -123,3 +126,35 @@ def test_a_queued_stop_with_savepoint_still_finishes_the_job():
     assert (done[1]["status"], done[2]["status"], done[2]["savepoint"]) == ("completed", "completed", "sp1")
     assert done[2]["trigger_time"] == first(r.trace, "checkpoint_complete", checkpoint=1)["t"]
     assert first(r.trace, "job_finished")["t"] == first(r.trace, "checkpoint_complete", checkpoint=2)["t"]
+
+
+# ------------------------------------------------------- Flink 1.13: the timeout's origin per task
+def test_on_1_13_the_timeout_counts_from_the_first_arrival_at_the_task():
+    # timeout 3, checkpoint 1 triggered at 0; its barriers are announced to arrive at 7 and at 5
+    # (the earlier one announced later): the first arrival is 5, so the timer is due at 5 + 3 = 8,
+    # and a barrier taken at 5 does not switch (from the trigger, 1.14: 5 >= 0 + 3, it would)
+    h = AlternatingHandler(2, 3.0, from_arrival=True)
+    h.on_announce(Barrier(1, 0.0), 7.0)
+    h.on_announce(Barrier(1, 0.0), 5.0)
+    assert h.priority_from(Barrier(1, 0.0)) == 8.0
+    assert h.on_barrier(0, Barrier(1, 0.0), 5.0) == [SetTimer(8.0, 1), Block(0, 1)]
+    assert h.on_timer(1, 8.0) == [Trigger(1, unaligned=True), Unblock(0)]
+    later = AlternatingHandler(2, 3.0)
+    later.on_announce(Barrier(1, 0.0), 5.0)
+    assert later.on_barrier(0, Barrier(1, 0.0), 5.0) == [Trigger(1, unaligned=True)]
+    assert [release(v).aligned_timeout_from_trigger for v in ("1.13", "1.14", "1.20")] == [False, True, True]
+
+
+def test_on_1_13_a_back_pressured_task_takes_the_barrier_at_its_first_arrival_plus_the_timeout():
+    # tests/test_priority_backpressure.py's first case (trigger at 10, timeout 40, split waiting for
+    # credits): barrier 1 leaves the source at 10 and reaches split at 11. From 1.14 split takes it
+    # at 10 + 40 = 50; on 1.13 at 11 + 40 = 51, then overtakes its queued [m] (sent at 51, arriving
+    # 52). count, busy with [e-h] until 82, takes the now unaligned barrier then, as on 1.14.
+    r = run("faults=[]", "job.operators[1].chain=false", "job.network.buffer_timeout=0ms", "flink_version=1.13")
+    assert first(r.trace, "barrier_receive", task="split[0]", checkpoint=1)["t"] == 51.0
+    b = first(r.trace, "barrier_send", task="split[0]", checkpoint=1)
+    assert (b["t"], b["unaligned"], b["arrive"]) == (51.0, True, 52.0)
+    assert [(e["t"], e["task"]) for e in r.trace.of("output_persisted")] == [(51.0, "split[0]")]
+    snap = first(r.trace, "snapshot_sync_start", task=COUNT, checkpoint=1)
+    assert snap["t"] == 82.0 and sorted(snap["state"]["count"]) == list("abcdefgh")
+    assert r.report["exactly_once"]["ok"]

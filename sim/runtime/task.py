@@ -133,8 +133,11 @@ class StreamTask:
         handler's timer (SingleCheckpointBarrierHandler.registerAlignmentTimer, due at the barrier's
         timestamp + aligned timeout) then turns the queued barriers into priority events, which the
         mailbox takes even while the task is back-pressured. A snapsim task that is not waiting for
-        credits finds such a barrier at its next read (``InputGate.poll``)."""
-        due = self.handler.priority_from(barrier)
+        credits finds such a barrier at its next read (``InputGate.poll``). The handler hears of it
+        first (Flink 1.13 counts the timeout from the first arrival: ``Aligner.on_announce``)."""
+        handler = self.handler
+        handler.on_announce(barrier, arrival)
+        due = handler.priority_from(barrier)
         if due < INF:
             self.later(max(arrival, due) - self.env.now, self._priority_due)
 
