@@ -126,7 +126,8 @@ def _markers(ax, events, lanes, st, drawn) -> None:
 def _cuts(ax, labels, events, lanes, st, drawn) -> dict:
     from matplotlib.lines import Line2D
 
-    legend: dict = {"token message": Line2D([], [], color="#8c8c8c", lw=1.2)}
+    # NOTE: only what is drawn: a run whose every message is channel state has no grey arrow
+    legend: dict = {"token message": Line2D([], [], color="#8c8c8c", lw=1.2)} if drawn["messages"] else {}
     points: dict[int, list] = {}
     for e in events:
         if e["kind"] == "cl_record":

@@ -12,7 +12,7 @@ from .canvas import Canvas
 from .labels import ABOVE, BELOW
 from .style import CHECKPOINT_COLORS, CRASH, cp_color, tip
 
-__all__ = ["barriers", "waiting", "checkpoints", "alignment", "snapshots"]
+__all__ = ["barriers", "waiting", "checkpoints", "alignment", "snapshots", "labels_states"]
 
 
 def barriers(c: Canvas, events, detail: bool) -> None:
@@ -97,8 +97,11 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
         elif kind == "checkpoint_complete":
             rule = c.ax.axvline(c.x(e["t"]), color=cp_color(cid), lw=1.2, ls=":", zorder=1)
             c.add("checkpoints", tip(rule, f"complete-{cid}", f"checkpoint {cid} completed at {c.ms(e['t'])}"))
-            c.label(c.x(e["t"]), jm, f"✓{cid} complete", tuple((2, dy) for _, dy in _jm_places(st, (-1, -2, -3, 1))),
-                    1, color=cp_color(cid), fontweight="bold")
+            # NOTE: "✓3" where "✓3 complete" has no room beside its rule (checkpoints close together,
+            # a slide's large text): near its rule, short, beats a line lower and out of order
+            c.label(c.x(e["t"]), jm, (f"✓{cid} complete", f"✓{cid}"),
+                    tuple((2, dy) for _, dy in _jm_places(st, (-1, -2, -3, 1))), 1, color=cp_color(cid),
+                    fontweight="bold")
             c.key("checkpoint completed", Line2D([], [], color="#555", lw=1.2, ls=":"))
         elif kind == "checkpoint_abort" and e.get("task") == "jobmanager":
             _point(c, "checkpoints", e["t"], jm, "x", CRASH, f"abort-{cid}", f"checkpoint {cid} aborted: {e['reason']}")
@@ -214,7 +217,7 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
     from matplotlib.patches import Patch
 
     sync: dict[tuple, tuple] = {}
-    few = sum(e["kind"] == "snapshot_sync_start" and c.inside(e["t"]) for e in spans) <= 16
+    labelled = labels_states(spans, c.lo, c.hi, annotate)
     for e in spans:
         key, y = (e.get("task"), e.get("checkpoint")), c.y(e.get("task"))
         if y is None:
@@ -233,7 +236,7 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
             c.add("snapshots", tip(bar, f"snapshot-{key[1]}-{key[0]}", title))
             c.add("snapshots", tip(dot, f"snapshot-dot-{key[1]}-{key[0]}", title))
             c.key("snapshot (state copied)", Line2D([], [], color="#555", marker="o", lw=0, ms=c.style.marker * 0.8))
-            if (annotate or few) and state not in (None, {}, []):
+            if labelled and state not in (None, {}, []):
                 c.label(c.x(t0), y, _state_wordings(state, c.style.name == "slide"), STATE_PLACES, 4, color=color,
                         linespacing=1.1)
         elif e["kind"] == "snapshot_async_end" and key in sync:
@@ -245,7 +248,14 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
                                     edgecolor=cp_color(key[1]), hatch="////", lw=0.5, zorder=5)
             c.add("snapshots", tip(bar, f"upload-{key[1]}-{key[0]}", f"{key[0]} uploads snapshot {key[1]} "
                                    f"(async) until {c.ms(e['t'])}"))
+            c.labels.avoid_box(c.x(span[0]), c.x(span[1]), y - 0.07, y + 0.07)     # no "kept …" over the hatching
             c.key("snapshot upload (async)", Patch(facecolor="none", edgecolor="#555", hatch="////"))
+
+
+def labels_states(spans, lo: float, hi: float, annotate: bool) -> bool:
+    """Whether snapshot states are written: when values are (``annotate``), or the window holds at most
+    16 snapshots (their states are the point of a short run)."""
+    return annotate or sum(e["kind"] == "snapshot_sync_start" and lo <= e["t"] <= hi for e in spans) <= 16
 
 
 def _state_wordings(state, narrow_first: bool) -> tuple[str, ...]:

@@ -99,35 +99,63 @@ def finish_axes(ax, style: Style) -> None:
 
 
 def legend_below(ax, entries: dict, style: Style, ncol: int | None = None):
-    """The legend under the time axis (it never covers data); grows the figure by its rows when needed."""
+    """The legend under the time axis (it never covers data), from the lane names' left edge; as many
+    columns as fit across the figure (up to ``ncol``, or four); grows the figure by its rows when needed."""
     import math
 
     from matplotlib.transforms import ScaledTranslation
 
     fig = ax.figure.figure                     # the root figure (the axes may sit in a subfigure)
-    ncol = ncol or _columns_that_fit(list(entries), fig.get_figwidth() * 0.96, style.legend)
+    # NOTE: it starts under the lane names (the widest one's left edge), not under the axes: a slide's
+    # large legend then fits in two columns instead of one twice as tall. That edge is a fixed
+    # distance left of the axes, as the names are, so the layout makes no more room for it.
+    left = _left_margin(ax, style) - 0.1
+    # NOTE: a caller's ``ncol`` is the most it wants: a slide's larger text may fit fewer (a legend
+    # wider than the figure would squeeze the axes to nothing)
+    ncol = _columns_that_fit(list(entries), fig.get_figwidth() - 0.3, style.legend, most=ncol or 4)
     rows = math.ceil(len(entries) / ncol)
     # below the tick labels and the axis label: a fixed offset in inches, whatever the figure size
-    below = ax.transAxes + ScaledTranslation(0, -(3.2 * style.tick) / 72, fig.dpi_scale_trans)
+    below = ax.transAxes + ScaledTranslation(-left, -(3.2 * style.tick) / 72, fig.dpi_scale_trans)
     legend = ax.legend(handles=list(entries.values()), labels=list(entries.keys()), loc="upper left",
                        bbox_to_anchor=(0, 0), bbox_transform=below, ncol=ncol, fontsize=style.legend,
-                       frameon=False, handlelength=2.4, columnspacing=1.5)
+                       frameon=False, handlelength=LEGEND_HANDLE, columnspacing=LEGEND_GAP)
     if getattr(fig, "snapsim_fit", False):
         w, h = fig.get_size_inches()
         fig.set_size_inches(w, h + rows * 1.55 * style.legend / 72 + 0.2)
     return legend
 
 
+#: the legend's handle length and the gap between its columns (in font sizes, as matplotlib takes them)
+LEGEND_HANDLE, LEGEND_GAP = 2.4, 1.5
+
+
+def _text_inches(text: str, points: float) -> float:
+    """The width of one line of text in DejaVu Sans (matplotlib's default font) at ``points``, in inches:
+    measured from the font's glyphs, without drawing (so the same on every machine with that font)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    return max((text_to_path.get_text_width_height_descent(line, FontProperties(size=points), ismath=False)[0]
+                for line in text.split("\n")), default=0.0) / 72
+
+
+def _left_margin(ax, style: Style) -> float:
+    """Inches from the figure's left edge to the axes': the widest lane name (y tick label) and its pad."""
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    return max((_text_inches(name, style.tick) for name in names), default=0.0) + 0.25
+
+
 def _columns_that_fit(labels: list[str], width: float, points: float, most: int = 4) -> int:
     """The most legend columns (up to ``most``) whose widths add up to at most ``width`` inches.
 
     matplotlib fills a legend column by column and each column is as wide as its longest label, so
-    one long label costs only its own column, not every column.
+    one long label costs only its own column, not every column. A column is its handle, the pad
+    after it (0.8 font sizes), its longest label and the gap to the next column.
     """
     import math
 
-    def inches(label: str) -> float:            # a label's text at ~0.6 em per character, plus its glyph
-        return (len(label) * 0.6 + 5.5) * points / 72
+    def inches(label: str) -> float:
+        return _text_inches(label, points) + (LEGEND_HANDLE + 0.8 + LEGEND_GAP) * points / 72
 
     for ncol in range(min(most, max(1, len(labels))), 1, -1):
         rows = math.ceil(len(labels) / ncol)
