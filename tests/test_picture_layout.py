@@ -124,3 +124,20 @@ def test_a_slide_lifecycle_picture_stays_readable_on_a_720_pixel_tall_slide(scen
     fig = timing_diagram(trace, style="slide")["lanes"][0].figure
     fig.canvas.draw()
     assert fig.get_figheight() <= 14 * 720 / (72 * 12)
+
+
+def test_a_title_too_long_for_a_slide_is_broken_between_words_and_stays_inside_the_figure():
+    # the close-up's title of transaction_timeout.png (101 characters, 18-pt bold) is wider than a
+    # 10-inch slide figure: it takes more lines, each inside the figure, "280 ms" kept together;
+    # the same title on the 13-inch notebook figure fits on one line
+    title = ("230–310 ms: the sink crashes at 280 ms, before checkpoint 1's completion notice (due 302 ms) "
+             "commits T1")
+    trace = sim.run(SCENARIOS / "transactions" / "crash_before_notify_timed_out.yaml").trace
+    for style, lines in (("slide", None), ("notebook", 1)):
+        drawn = timing_diagram(trace, window=(230, 310), title=title, style=style)
+        ax = drawn["lanes"][0].axes
+        ax.figure.canvas.draw()
+        text = ax.get_title(loc="left")
+        assert text.replace("\n", " ") == title and "280\nms" not in text
+        assert ax._left_title.get_window_extent().x1 <= ax.figure.bbox.x1
+        assert len(text.split("\n")) == lines if lines else len(text.split("\n")) >= 2

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .labels import ABOVE, AROUND
-from .style import axes_for, cp_color, finish_axes, legend_below, style_of, tip
+from .style import axes_for, cp_color, finish_axes, legend_below, set_title, style_of, tip
 
 __all__ = ["cl_diagram"]
 
@@ -47,7 +47,7 @@ def cl_diagram(trace, ax=None, window=None, title: str | None = None, style="not
         for artist in drawn[category]:
             keep_clear(labels, artist)             # the token counts go beside arrows, dots and cuts, not on them
     start = next((e for e in events if e["kind"] == "run_start"), {})
-    ax.set_title(title or start.get("scenario", "chandy-lamport"), loc="left", fontsize=st.title, fontweight="bold")
+    set_title(ax, title or start.get("scenario", "chandy-lamport"), st)
     ax.set_xlabel("time (ticks); numbers on arrows = tokens sent", fontsize=st.tick)
     finish_axes(ax, st)
     legend_below(ax, legend, st, ncol=2)

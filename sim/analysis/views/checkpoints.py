@@ -9,7 +9,7 @@ chart, never on the bars.
 from __future__ import annotations
 
 from ..metrics import checkpoints
-from .style import CRASH, OKABE_ITO, axes_for, finish_axes, legend_below, style_of, tip
+from .style import CRASH, OKABE_ITO, axes_for, finish_axes, legend_below, set_title, style_of, tip
 
 __all__ = ["checkpoint_chart"]
 
@@ -52,7 +52,7 @@ def checkpoint_chart(trace, ax=None, title: str | None = None, style="notebook")
         twin.text(x, y, text, transform=ax.transData, ha="center", va="bottom", fontsize=st.label * 0.85,
                   color="#333", zorder=5, bbox={"facecolor": "white", "alpha": 0.9, "edgecolor": "none", "pad": 0.5})
     start = next((e for e in trace if e["kind"] == "run_start"), {})
-    ax.set_title(title or f"{start.get('scenario', '')}: checkpoints", loc="left", fontsize=st.title, fontweight="bold")
+    set_title(ax, title or f"{start.get('scenario', '')}: checkpoints", st)
     finish_axes(ax, st)
     ax.spines["left"].set_visible(True)
     ax.tick_params(axis="y", length=4)

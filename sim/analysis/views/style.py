@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 __all__ = ["OKABE_ITO", "CHECKPOINT_COLORS", "TXN_COLORS", "RECORD", "REPLAY", "CRASH", "RESTORE", "COMMIT",
            "Style", "STYLES", "style_of", "cp_color", "tip", "clean_id", "finish_axes",
-           "legend_below", "axes_for"]
+           "legend_below", "axes_for", "set_title"]
 
 #: Okabe-Ito: orange, sky blue, bluish green, yellow, blue, vermillion, reddish purple, black.
 OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
@@ -129,13 +129,46 @@ def legend_below(ax, entries: dict, style: Style, ncol: int | None = None):
 LEGEND_HANDLE, LEGEND_GAP = 2.4, 1.5
 
 
-def _text_inches(text: str, points: float) -> float:
+def set_title(ax, text: str, style: Style) -> None:
+    """The axes' bold title at its left, broken between words onto lines of about equal width where
+    one line would run past the figure's right edge (a long title on a slide's narrower figure)."""
+    import math
+
+    room = ax.figure.figure.get_figwidth() - _left_margin(ax, style) - 0.1
+    whole = _text_inches(text, style.title, bold=True)
+    words: list[str] = []
+    for word in text.split(" "):                  # a number keeps its unit: "280 ms" is never broken
+        if words and re.match(r"(ms|s)\b", word):
+            words[-1] = f"{words[-1]} {word}"
+        else:
+            words.append(word)
+    lines = _wrap(words, room, style.title)
+    if len(lines) > 1:
+        # NOTE: as many lines, each filled to about an equal share: no lone last word
+        even = _wrap(words, min(room, whole / len(lines) * 1.1), style.title)
+        lines = even if len(even) == len(lines) else lines
+    ax.set_title("\n".join(lines), loc="left", fontsize=style.title, fontweight="bold")
+
+
+def _wrap(words: list[str], width: float, points: float) -> list[str]:
+    """``words`` in bold at ``points`` on lines at most ``width`` inches wide (a longer word alone)."""
+    lines: list[str] = []
+    for word in words:
+        if lines and _text_inches(f"{lines[-1]} {word}", points, bold=True) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def _text_inches(text: str, points: float, bold: bool = False) -> float:
     """The width of one line of text in DejaVu Sans (matplotlib's default font) at ``points``, in inches:
     measured from the font's glyphs, without drawing (so the same on every machine with that font)."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import text_to_path
 
-    return max((text_to_path.get_text_width_height_descent(line, FontProperties(size=points), ismath=False)[0]
+    font = FontProperties(size=points, weight="bold" if bold else "normal")
+    return max((text_to_path.get_text_width_height_descent(line, font, ismath=False)[0]
                 for line in text.split("\n")), default=0.0) / 72
 
 

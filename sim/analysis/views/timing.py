@@ -145,7 +145,7 @@ def _lanes(c: Canvas, names: list[str]) -> None:
 
 
 def _frame(c: Canvas, events, title) -> None:
-    from .style import finish_axes, legend_below
+    from .style import finish_axes, legend_below, set_title
 
     ax, st = c.ax, c.style
     ax.set_xlim(c.x(c.lo), c.x(c.hi) + (st.end_room * (c.x(c.hi) - c.x(c.lo)) if c.open_end else 0))
@@ -155,6 +155,6 @@ def _frame(c: Canvas, events, title) -> None:
     start = next((e for e in events[:1] if e["kind"] == "run_start"), {})
     if not title and (c.lo > 0 or not c.open_end):          # a window says which part of the run it shows
         title = f"{start.get('scenario', '')}: {c.x(c.lo):g}–{c.x(c.hi):g} {c.unit} of the run"
-    ax.set_title(title or start.get("scenario", ""), loc="left", fontsize=st.title, fontweight="bold")
+    set_title(ax, title or start.get("scenario", ""), st)
     if c.legend:
         legend_below(ax, c.legend, st)
