@@ -12,8 +12,10 @@ a window of records, not the output.
 
 Functions with a column form (``UserFunction.columns``: every built-in) take the window's values
 in one call that loops in C; pairs travel as :class:`~sim.dataflow.functions.PairColumns` (keys and
-numbers) between the built-ins that know them, and the keyed sum adds equal addends in C (see
-:class:`_KeyedSum`). Others are called per record, as the runtime calls them.
+numbers) between the built-ins that know them. The keyed sum counts a window of equal addends
+per key in C and hands on :class:`~sim.dataflow.sums.RunningSums` (see :class:`_KeyedSum`), whose
+``format_count`` texts give a sink's digest without being formed (:mod:`sim.dataflow.sums`
+says why that is exact). Others are called per record, as the runtime calls them.
 
 The ideal run does not depend on the job's shape here: an operator feeding several reads the
 same window's lists, and a source reading a topic the job writes gets the window's output of its
@@ -35,11 +37,13 @@ arrival order (append time, topic, partition, offset) and an operator's inputs a
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Sequence
-from itertools import accumulate, chain, count, repeat
+from itertools import accumulate, chain, filterfalse, islice, repeat
 from operator import is_, itemgetter
 
 from .dataflow.functions import PairColumns
+from .dataflow.sums import Numerals, RunningSums
 from .runtime.inputs import stream_partitions
 from .runtime.readers import MASK, ReadDigest
 
@@ -117,6 +121,8 @@ class _Source:
         self.partitions = [(index, mode == "latest" and index < spec.partitions) for index in range(spec.total())
                            if index < spec.partitions or op.partition_discovery_interval]
         self.committed = by_arrival(*committed) if committed[0] else ([], [])
+        self.committed_times = [origin[3] for origin in self.committed[1]]
+        self.next = 0                    # the first committed record not yet read
         self.first = self.last = None
 
     def window(self, taken: dict, end: float, written: list) -> tuple[list, list]:
@@ -136,11 +142,12 @@ class _Source:
             stamps += times
             parts += bool(vals)
         committed, their = self.committed
-        n = bisect_left([o[3] for o in their], end) if committed else 0
+        first, last = self.next, bisect_left(self.committed_times, end, self.next)
+        n = last - first                 # committed records appended before ``end``, read now
         if n:
-            values += committed[:n]
-            origins += their[:n]
-            del committed[:n], their[:n]
+            values += committed[first:last]
+            origins += their[first:last]
+            self.next = last
         for vals, origs in written:
             values += vals
             origins += origs
@@ -158,55 +165,24 @@ class _Source:
         return values, origins
 
 
-class _Counters(dict):
-    """Per key, an ``itertools.count`` of its next running sums when every addend is ``addend``
-    (an exact int): a key met for the first time starts from its sum so far in ``state``."""
-
-    def __init__(self, state: dict, addend: int) -> None:
-        super().__init__()
-        self.state, self.addend, self.new = state, addend, []
-        self.plain = True               # every sum an int or a float (adding an int keeps them so)
-        self.odd: set = set()           # keys whose sums are not ints: ``state`` keeps them each window
-
-    def __missing__(self, key):
-        a = self.addend
-        start = self.state.get(key, 0) + a
-        counter = self[key] = count(start, a)
-        self.new.append(key)
-        if type(start) is not int:      # a sum so far of addends equal to ``a`` (1.0, True...)
-            self.plain = self.plain and type(start) is float
-            self.odd.add(key)
-        return counter
-
-    def flush(self) -> None:
-        """Write every key's sum so far into ``state`` (the counters are then spent).
-
-        NOTE: an int counter's next sum less the addend is its last, exactly; other sums
-        (floats...) are in ``state`` already (``_KeyedSum._same`` writes them each window)."""
-        a, state, odd = self.addend, self.state, self.odd
-        for key, counter in self.items():
-            if key not in odd:
-                state[key] = next(counter) - a
-        self.clear()
-
-
 class _KeyedSum:
     """Running sums per key (``keyBy(0).sum(1)``), noting keys whose sums depend on arrival order
     (as ``ideal._keyed_sum``: a key is order dependent when an addend differs from its first one
     and comes from another partition; with equal addends that never happens).
 
     NOTE: while every addend so far is one and the same int object (``(word, 1)``: the small
-    int 1 is one object), a window is summed in C: each key's sums are an ``itertools.count``
-    stepping by that addend (``start + a``, ``+ a``...: the very additions of the loop), and only
-    keys new to the window are looked at in Python, to note their first addend and partition.
-    Any other window takes the loop, which checks each record's addend."""
+    int 1 is one object), a window is counted in C (``Counter``) and given as
+    :class:`~sim.dataflow.sums.RunningSums`: each key's sums are its sum so far plus the addend,
+    once per record (the very additions of the loop), computed only if read; the state moves to
+    each key's last sum, and only keys new to the window are looked at in Python, to note their
+    first addend and partition. Any other window takes the loop, which checks each record's addend."""
 
     def __init__(self, order_dependent: set) -> None:
-        self.state: dict = {}           # key -> running sum (stale for keys in ``counters``)
+        self.state: dict = {}           # key -> running sum
         self.firsts: dict = {}          # key -> (first addend, its topic, its partition)
         self.addend = self              # the first addend of all (self: none yet)
         self.mixed = False              # a key's first addend differs from it: check every record
-        self.counters: _Counters | None = None
+        self.numerals = Numerals()      # the texts of sums, for format_count's digest (this run's own)
         self.order_dependent = order_dependent
 
     def __call__(self, values, origins: list) -> tuple:
@@ -219,30 +195,33 @@ class _KeyedSum:
                     return self._same(values.keys, origins, values.plain), origins
             elif all(map(is_, map(itemgetter(1), values), repeat(a))):
                 return self._same(list(map(itemgetter(0), values)), origins, False), origins
-        if self.counters is not None:
-            self.counters.flush()
-            self.counters = None
         return self._loop(values, origins), origins
 
-    def _same(self, keys: list, origins, texts: bool) -> PairColumns:
+    def _same(self, keys: list, origins, texts: bool) -> RunningSums:
         """The sums of a window whose addends are all ``self.addend`` (``texts``: every key is a str)."""
-        counters = self.counters
-        if counters is None:
-            counters = self.counters = _Counters(self.state, self.addend)
-        sums = list(map(next, map(counters.__getitem__, keys)))
-        out = PairColumns(keys, sums, None, texts and counters.plain)
-        if counters.new:
-            state, firsts, a = self.state, self.firsts, self.addend
-            new = [key for key in counters.new if key not in state]
-            first = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1))) if len(new) > 8 else None
-            for key in new:
-                origin = origins[first[key] if first is not None else keys.index(key)]
-                firsts[key] = (a, origin[0], origin[1])
-                state[key] = 0            # known (its sum is in its counter): not new again
-            counters.new.clear()
-        if counters.odd:
-            self.state.update(zip(keys, sums))
+        state, a = self.state, self.addend
+        counts = Counter(keys)
+        new = list(filterfalse(state.__contains__, counts))
+        if new:
+            self._note_firsts(new, keys, origins)
+        starts = list(map(state.__getitem__, counts))
+        kinds = set(map(type, starts))
+        out = RunningSums(keys, (list(counts), starts, list(counts.values())), a, texts and kinds <= {int, float},
+                          self.numerals)
+        if kinds <= {int}:              # NOTE: exact: s + c * a is s plus a, c times
+            state.update(zip(counts, out.ends()))
+        else:                           # floats (...) added one by one: each key's last sum
+            state.update(zip(keys, out.numbers))
         return out
+
+    def _note_firsts(self, new: list, keys: list, origins) -> None:
+        """Note the first addend and partition of each key ``new`` to the state (sum so far 0)."""
+        state, firsts, a = self.state, self.firsts, self.addend
+        first = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1))) if len(new) > 8 else None
+        for key in new:
+            origin = origins[first[key] if first is not None else keys.index(key)]
+            firsts[key] = (a, origin[0], origin[1])
+            state[key] = 0
 
     def _loop(self, values: list, origins: list) -> list:
         """The sums of any window, record by record, checking each addend."""
@@ -293,19 +272,22 @@ def _operator(op, functions, order_dependent):
 
 class _Repeated(Sequence):
     """A flat_map's output origins: each input origin repeated as often as its record gave
-    outputs (``counts``: a list, or a function giving it), listed only when read in order (a
-    keyed sum of equal addends reads just the first record of each new key)."""
+    outputs (``counts``: a list, a function giving it, or an iterator of them), listed only when
+    read in order. Indexing reads an iterator only as far as the index needs: a keyed sum of
+    equal addends reads just the first record of each new key, mostly early in a window."""
 
-    __slots__ = ("origins", "given", "ends")
+    __slots__ = ("origins", "known", "rest", "ends")
 
     def __init__(self, origins, counts) -> None:
-        self.origins, self.given, self.ends = origins, counts, None
+        self.origins, self.ends = origins, []          # ends[k]: outputs of the first k + 1 records
+        self.known, self.rest = (counts, None) if isinstance(counts, list) else ([], counts)
 
     @property
     def counts(self) -> list:
-        if callable(self.given):
-            self.given = self.given()
-        return self.given
+        if self.rest is not None:
+            self.known += self.rest() if callable(self.rest) else self.rest
+            self.rest = None
+        return self.known
 
     def __len__(self) -> int:
         return sum(self.counts)
@@ -314,13 +296,24 @@ class _Repeated(Sequence):
         return chain.from_iterable(map(repeat, self.origins, self.counts))
 
     def __getitem__(self, index: int):
-        if self.ends is None:
-            self.ends = list(accumulate(self.counts))     # ends[k]: outputs of the first k + 1 records
         if index < 0:
-            index += self.ends[-1] if self.ends else 0
-        if not 0 <= index < (self.ends[-1] if self.ends else 0):
-            raise IndexError(index)
-        return self.origins[bisect_right(self.ends, index)]
+            index += len(self)
+        ends, known = self.ends, self.known
+        while not ends or ends[-1] <= index:
+            if len(ends) == len(known) and not self._read(max(64, len(known))):
+                raise IndexError(index)
+            ends += islice(accumulate(known[len(ends):], initial=ends[-1] if ends else 0), 1, None)
+        return self.origins[bisect_right(ends, index)]
+
+    def _read(self, n: int) -> bool:
+        """Read up to ``n`` more counts (False: there are none)."""
+        if callable(self.rest):                          # a function gives them all at once
+            self.rest = iter(self.rest())
+        more = list(islice(self.rest, n)) if self.rest is not None else []
+        self.known += more
+        if not more:
+            self.rest = None
+        return bool(more)
 
 
 def _inputs(graph, name: str, chunks: dict) -> tuple[list, list]:

@@ -31,7 +31,7 @@ def test_every_builtin_has_a_column_form():
 @given(st.lists(TEXT, max_size=20))
 def test_split_words_columns_is_split_words_per_line(lines):
     outputs, counts = BUILTINS.get("split_words").columns(lines)
-    assert (list(outputs), counts()) == _flat("split_words", lines)
+    assert (list(outputs), list(counts() if callable(counts) else counts)) == _flat("split_words", lines)
     assert [type(p) for p in outputs] == [tuple] * len(outputs)          # pairs read as tuples
     assert outputs.same == 1 and all(n is outputs.same for _, n in outputs)
 

@@ -11,9 +11,11 @@ import sim.ideal_stream as ideal_stream
 from sim.dataflow import FunctionRegistry
 from sim.dataflow.functions import PairColumns
 
-from .conftest import HELLO, SCENARIOS
+from .conftest import HELLO, ROOT, SCENARIOS
 
+# every shipped job, and the benchmark's workload (its summary reference is the one timed)
 JOBS = [p for p in sorted(SCENARIOS.rglob("*.yaml")) if "kind: job" in p.read_text() or "kind:" not in p.read_text()]
+JOBS.append(ROOT / "benchmarks" / "workload.yaml")
 
 # two sources merged by append time, a broadcast edge into a parallelism-2 map, two generate
 # items sharing the input topic (their lines interleave by time), and sums of running sums
@@ -56,7 +58,8 @@ def _edit(text: str, *replacements) -> str:
 
 
 def _same(scenario):
-    """The streamed reference's summary trace and timing figures equal the list reference's."""
+    """The streamed reference's summary trace (count, digest and finals per sink topic) and timing
+    figures equal the list reference's (its digests: a reader's of the full outputs' values)."""
     lists, streamed = ideal_reference(scenario), ideal_reference(scenario, summary=True)
     assert streamed.outputs is None
     assert [dict(e) for e in streamed.trace("summary")] == [dict(e) for e in lists.trace("summary")]
@@ -156,6 +159,36 @@ def test_a_source_reading_a_topic_the_job_writes_streams_the_same_digests():
                   "    - {name: sink2, type: kafka_sink, topic: out2, transaction_timeout: 1min}\n    - {name: sink,"))
     ref = _same(sim.load_text(text))
     assert ref.records_read == 3 + 1 + 3           # 'in', then 'out': its own record and the 3 counts
+
+
+def test_committed_transactional_input_read_over_several_windows_streams_the_same(monkeypatch):
+    # a third source reads topic c, written only by transactions: 6 records committed at 19 ms
+    # (appended at 1, 4 ... 16 ms), one aborted (never read), 2 committed at 12 ms in partition 1;
+    # the windows of topics a and b end at several times, so the committed records are read a
+    # window at a time, each in the first window ending after its append time
+    recs = ", ".join(f"{{at: {t}, value: 'y z'}}" for t in range(1, 19, 3))
+    text = _edit(MERGED, ("out: {partitions: 2}}}", "out: {partitions: 2}, c: {partitions: 2}}}"),
+                 ('  - {topic: b, at: 0, value: "x"}', '  - {topic: b, at: 0, value: "x"}\n'
+                  f"  - transaction: {{topic: c, commit: 19, records: [{recs}]}}\n"
+                  "  - transaction: {topic: c, abort: 9, records: [{at: 2, value: 'w w'}]}\n"
+                  "  - transaction: {topic: c, partition: 1, commit: 12, records: [{at: 11, value: 'x'}, "
+                  "{at: 11, value: 'x y'}]}"),
+                 ("{from: sb, to: split}", "{from: sb, to: split}, {from: sc, to: split}"),
+                 ("    - {name: split,", "    - {name: sc, type: kafka_source, topic: c, start_from: earliest}\n"
+                  "    - {name: split,"))
+    read = []
+    window = ideal_stream._Source.window
+
+    def spy(self, taken, end, written):
+        values, origins = window(self, taken, end, written)
+        if self.topic == "c":
+            read.append([(o[1], o[3]) for o in origins])
+            assert all(t < end for _, t in read[-1])
+        return values, origins
+    monkeypatch.setattr(ideal_stream._Source, "window", spy)
+    _same(sim.load_text(text))
+    assert sum(map(bool, read)) > 1
+    assert sorted(r for part in read for r in part) == [(0, float(t)) for t in range(1, 19, 3)] + [(1, 11.0)] * 2
 
 
 def _origin(partition, offset=0, topic="a"):
@@ -260,6 +293,23 @@ def test_a_flat_maps_origins_read_as_each_input_origin_repeated_per_output():
     with pytest.raises(IndexError):
         origins[5]
     assert list(ideal_stream._Repeated([], [])) == [] and len(ideal_stream._Repeated([], [])) == 0
+
+
+def test_a_flat_maps_origins_read_an_iterator_of_counts_only_as_far_as_an_index_needs():
+    # 200 records giving 1, 0, 2, 1, 0, 2... outputs: records 3g, 3g+1, 3g+2 give outputs 3g (record
+    # 3g's) and 3g+1, 3g+2 (record 3g+2's); the last two records give output 198 (record 198's).
+    # Reading output 3 reads the first 64 counts only; iterating and len read them all, and
+    # indexing past the last output (198) fails
+    given = iter([1, 0, 2] * 66 + [1, 0])
+    origins = ideal_stream._Repeated(list(range(200)), given)
+    assert origins[0] == 0 and origins[1] == origins[2] == 2 and origins[3] == 3
+    assert len(list(given)) == 200 - 64                    # the rest, left unread (and now gone)
+    given = iter([1, 0, 2] * 66 + [1, 0])
+    origins = ideal_stream._Repeated(list(range(200)), given)
+    assert origins[150] == 150 and origins[151] == 152
+    assert len(origins) == 199 and list(origins)[151] == 152 and origins[-1] == 198
+    with pytest.raises(IndexError):
+        origins[199]
 
 
 def test_a_user_function_with_a_column_form_streams_the_same_digests():

@@ -1,6 +1,8 @@
 """Kafka rules of docs/rules.md: Kafka, pinned on the log and the transaction coordinator."""
 import pytest
+from hypothesis import given, settings, strategies as st
 
+from sim.kafka.clients import Producer
 from sim.kafka import ABORT, COMMIT, Consumer, InvalidTimeout, KafkaCluster, ProducerFenced, fetch
 
 
@@ -171,3 +173,48 @@ def test_a_plain_record_ahead_of_a_transaction_does_not_let_its_marker_through()
     for isolation in ("read_uncommitted", "read_committed"):
         assert fetch(p, 0, 9.0, isolation, 100) == ([0, 1, 3], 4)
         assert Consumer("r", c.topics["out"], isolation).poll_values(p, 9.0) == ["x", "y", "x2"]
+
+
+def _producer_world(one_by_one: bool, script: list) -> tuple:
+    """Run ``script`` on a fresh cluster, writing through ``send_one`` or ``send``; everything observable."""
+    c = cluster()
+    p = c.partition("out", 0)
+    heard = []
+    p.listeners += [(lambda part, t: heard.append(("committed", t)), "read_committed"),
+                    (lambda part, t: heard.append(("uncommitted", t)), "read_uncommitted")]
+    producer, txns, outcomes = Producer(c, p), [], []
+    for t, (op, arg) in enumerate(script):
+        if op == "begin":                       # a producer (re)initialises id ``arg``: fences its older one
+            epoch, _ = producer.init_transactions(f"id-{arg}", 60_000, t)
+            txns.append(producer.begin_transaction(f"T{len(txns)}", f"id-{arg}", epoch, 60_000))
+        elif op == "plain":
+            p.append(t, f"plain{t}")
+        elif txns:
+            txn = txns[arg % len(txns)]
+            try:
+                if op == "write":
+                    outcomes.append(producer.send_one(t, f"v{t}", txn, 7) if one_by_one
+                                    else producer.send(t, [f"v{t}"], None, txn, 7))
+                elif op == "commit":
+                    outcomes.append(producer.commit_transaction(txn, t, "test"))
+                else:
+                    outcomes.append(producer.abort_transaction(txn, t, "test"))
+            except ProducerFenced as exc:
+                outcomes.append(str(exc))
+    partition = (p.times, p.values, p.origins, p.attempts, p.txns, p.open_first, p.aborted, p.markers, p.transactional)
+    written = [(x.state, x.first_write, {str(q): n for q, n in x.partitions.items()}, x.records) for x in txns]
+    return partition, written, outcomes, heard
+
+
+def test_send_one_is_send_of_one_record():
+    """``Producer.send_one`` is ``send`` of one record without provenance, in every case: writes of
+    open, ended and fenced transactions, plain records between, commits and aborts; the log, the
+    transactions, what each call returned or raised and what every listener heard are the same."""
+    ops = st.tuples(st.sampled_from(["begin", "plain", "write", "write", "write", "commit", "abort"]),
+                    st.integers(0, 2))
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(ops, max_size=25))
+    def same(script):
+        assert _producer_world(True, script) == _producer_world(False, script)
+    same()

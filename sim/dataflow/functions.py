@@ -107,23 +107,28 @@ class PairColumns(Sequence):
     def __repr__(self) -> str:
         return f"PairColumns({list(self)!r})"
 
+    def count_texts(self):
+        """``format_count`` of these pairs in a form that knows a reader's digest without forming
+        the texts, or None (see :class:`~sim.dataflow.sums.RunningSums`)."""
+        return None
+
 
 # Column forms: the function over a whole sequence of values at once, for the ideal reference
 # (which keeps a window's values and their origins in separate lists). A map's gives the list
 # ``[fn(v) for v in values]``; a flat_map's gives ``(outputs, counts)``: every ``fn(v)``'s outputs
-# one after the other, and how many each value gave (a list, or a function of no arguments giving
-# it: called only if the outputs' origins are read). The values are a list or, for pairs, a
+# one after the other, and how many each value gave (a list, a function of no arguments giving
+# it, or an iterator of them: called or read only as far as the outputs' origins are read). The values are a list or, for pairs, a
 # :class:`PairColumns` (a column form may give one too). They loop in C (``map`` over C
 # callables) where ``fn`` costs a Python call per record; tests/test_functions.py pins each
 # against ``fn``.
 
-def split_words_columns(lines) -> tuple[PairColumns, Callable]:
-    """``split_words`` over lines: ``(pairs, pairs per line)``, the counts computed when asked."""
+def split_words_columns(lines) -> tuple[PairColumns, Iterable]:
+    """``split_words`` over lines: ``(pairs, pairs per line)``, the counts computed when read."""
     if set(map(type, lines)) <= {str}:
         # NOTE: as split_words_values: the lines joined by a space split into the words of each
         # line in turn, in one call; a str's split gives str words (plain pairs)
         keys = " ".join(lines).split()
-        return PairColumns(keys, [1] * len(keys), 1, True), lambda: list(map(len, map(str.split, lines)))
+        return PairColumns(keys, [1] * len(keys), 1, True), map(len, map(str.split, lines))
     words = list(map(_split, lines))
     keys = list(chain.from_iterable(words))
     return PairColumns(keys, [1] * len(keys), 1), list(map(len, words)).copy
@@ -144,6 +149,9 @@ def format_count_columns(pairs) -> list:
     """``format_count`` over pairs."""
     if not isinstance(pairs, PairColumns):
         return [f"{pair[0]}:::{pair[1]}" for pair in pairs]
+    lazy = pairs.count_texts()
+    if lazy is not None:
+        return lazy
     texts = [f"{word}:::{n}" for word, n in zip(pairs.keys, pairs.numbers)]     # tuples: unpacking is indexing
     if not pairs.plain:
         return texts

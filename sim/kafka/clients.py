@@ -164,6 +164,40 @@ class Producer:
             self.coordinator.write(txn, self.partition, now, len(values))
         return self.partition.append_many(now, values, origins, txn.id if txn is not None else None, attempt)
 
+    def send_one(self, now: float, value, txn: Transaction, attempt) -> int:
+        """``send(now, [value], None, txn, attempt)`` for one record in a transaction, in one call: a
+        sink at ``buffer_size: 1`` writes every record alone.
+
+        NOTE: the two calls of :meth:`send` inlined, with every check and effect they have for one
+        transactional data record: ``coordinator.write`` (a write of an ended or fenced transaction
+        is refused there; the first write starts the timer; records per partition) and
+        ``Partition.append_many`` (one entry, no provenance; never a marker, so the last stable
+        offset does not move: only read_uncommitted listeners hear of it). tests/test_kafka.py
+        pins both ways against each other.
+        """
+        coordinator, partition = self.coordinator, self.partition
+        if txn.state != "open" or coordinator.epochs.get(txn.transactional_id) != txn.epoch:
+            coordinator.write(txn, partition, now)           # raises ProducerFenced, as send() does
+        if txn.first_write is None:
+            txn.first_write = now
+        written = txn.partitions
+        written[partition] = written.get(partition, 0) + 1
+        txn.records += 1
+        name = txn.id
+        offset = partition.base + len(partition.values)
+        partition.times.append(now)
+        partition.values.append(value)
+        partition.origins.append(None)
+        partition.attempts.append(attempt)
+        partition.txns.append(name)
+        if name not in partition.open_first:
+            partition.open_first[name] = offset
+        partition.transactional = True
+        for listener, isolation in partition.listeners:
+            if isolation != "read_committed":
+                listener(partition, now)
+        return offset
+
     def can_commit(self, txn: Transaction) -> bool:
         """True if committing would commit ``txn`` now, False if it is committed already; else raises."""
         return self.coordinator.can_commit(txn)

@@ -71,6 +71,29 @@ class OperatorChain:
                 return records, due, n
         return records, due, n
 
+    def pure_prefix(self) -> tuple[list, int]:
+        """The pure steps ahead of the first external operator as ``(process, processing time,
+        time after)`` triples, and that operator's index (the number of steps if none): a chain
+        without fault checks, run by the task's hot loop (:meth:`StreamTask.run`).
+
+        Each triple adds ``processing time x records`` to ``due``, processes, stops if nothing is
+        left, then adds ``time after x records``. NOTE: the second step of a fused pair is folded
+        into the first's ``time after`` (no call to pass the buffer on): ``due`` grows by the same
+        amounts in the same order; elsewhere ``time after`` is 0.0, and adding 0.0 to a ``due``
+        that is never negative leaves it as it was.
+        """
+        steps = self.steps
+        first = next((k for k, s in enumerate(steps) if s[3]), len(steps))
+        out, k = [], 0
+        while k < first:
+            if k in self.fused and k + 1 < first:
+                out.append((steps[k][0], steps[k][1], steps[k + 1][1]))
+                k += 2
+            else:
+                out.append((steps[k][0], steps[k][1], 0.0))
+                k += 1
+        return out, first
+
     def set_check(self, position: int, check) -> None:
         """Put ``check(task, records) -> records`` (the fault plan's; it may cut) before an operator."""
         if position - 1 in self.fused:          # between two fused operators: call them one by one again

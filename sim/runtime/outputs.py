@@ -90,6 +90,15 @@ class Outputs:
                 except KeyError:
                     adds[self._route(edge, key)](rec)
         size, ready = self.size, self.ready
+        if size == 1:
+            # NOTE: the loop below at size 1: every record is a buffer of its own, channel by
+            # channel in record order, and no partial buffer is left
+            for i, buf in enumerate(bufs):
+                if buf:
+                    ch = chans[i]
+                    ready.extend([(ch, [rec]) for rec in buf])
+                    bufs[i] = []
+            return
         for i, buf in enumerate(bufs):
             if len(buf) >= size:
                 start = 0

@@ -177,19 +177,19 @@ class StreamTask:
         env, steps, advance, timeout = self.env, self.chain.steps, self.chain.advance, self.env.timeout
         n, outputs, ready, tally, full = len(steps), self.outputs, self.outputs.ready, self.tally, self.trace.full
         # NOTE: chain.advance from step 0 inlined: the pure operators ahead of the first external one
-        # (no fault checks on this path), as (process, processing time) pairs
-        first = next((k for k, s in enumerate(steps) if s[3]), n)
-        pure = [s[:2] for s in steps[:first]]
+        # (no fault checks on this path), see OperatorChain.pure_prefix
+        pure, first = self.chain.pure_prefix()
         try:
             while True:
                 step = mail_step(mailbox.popleft()) if mailbox else input_step()
                 if type(step) is list:
                     out, due = step, 0.0
-                    for process, ptime in pure:
+                    for process, ptime, after in pure:
                         due += ptime * len(out)
                         out = process(out)
                         if not out:
                             break
+                        due += after * len(out)
                     k = first if out else n
                     while k < n:                  # an external operator: it acts at its own time
                         due += steps[k][1] * len(out)

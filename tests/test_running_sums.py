@@ -1,0 +1,96 @@
+"""The keyed sum's windows of equal addends, held per key run (sim/dataflow/sums.py), give what
+the functions give record by record: the running sums of the loop, and ``format_count`` texts
+whose reader's digest (count, crc32 sum, last n per key) is the digest of the texts themselves."""
+from fractions import Fraction
+from zlib import crc32
+
+from hypothesis import given, settings, strategies as st
+
+from sim.dataflow import FunctionRegistry, format_count
+from sim.dataflow.functions import PairColumns
+from sim.dataflow.sums import Numerals, RunningCountTexts, RunningSums
+from sim.ideal_stream import _KeyedSum
+from sim.runtime.readers import ReadDigest
+
+FORMAT = FunctionRegistry().get("format_count").columns
+# keys: non-ASCII letters, ':' runs (':::' inside a key, or at its end), white space, the empty key
+KEY = st.lists(st.sampled_from(["a", "b", "é", "字", "😀", ":", ":::", " ", "\u2003", "9"]), max_size=4).map("".join)
+START = st.one_of(st.integers(0, 3000), st.integers(0, 10**12), st.integers(-50, -1),
+                  st.floats(0, 2.0**60, allow_nan=False), st.just(2.0**53), st.just(Fraction(1, 3)))
+
+
+def _digest(values) -> ReadDigest:
+    digest = ReadDigest("r", "read_uncommitted", None)
+    digest.add(values)
+    return digest
+
+
+def _same_digest(got: ReadDigest, expected: ReadDigest) -> None:
+    assert (got.count, got.digest, got.finals) == (expected.count, expected.digest, expected.finals)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(KEY, min_size=1, max_size=6, unique=True).flatmap(lambda keys: st.tuples(
+    st.lists(st.lists(st.sampled_from(keys), max_size=30), min_size=1, max_size=4),   # the windows
+    st.dictionaries(st.sampled_from(keys), START),                                   # sums before them
+    st.sampled_from([1, 1, 2, 3, 0, -1]))))                                            # the addend
+def test_windows_of_equal_addends_sum_and_digest_as_the_loop_and_format_count(case):
+    windows, starts, a = case
+    keyed = _KeyedSum(set())
+    keyed.state.update(starts)
+    keyed.addend = a
+    state = dict(starts)                  # the rule: each record adds a to its key's sum so far
+    for window in windows:
+        before = [state.get(key, 0) for key in window]
+        pairs = []
+        for key in window:
+            state[key] = state.get(key, 0) + a
+            pairs.append((key, state[key]))
+        out, _ = keyed(PairColumns(window, [a] * len(window), a, True), [("t", 0, k, 0.0) for k in range(len(window))])
+        texts = FORMAT(out)
+        shortcut = isinstance(texts, RunningCountTexts)
+        # the digest first (from the runs), then the texts and pairs formed from them
+        _same_digest(_digest(texts), _digest([format_count(p) for p in pairs]))
+        assert list(texts) == [format_count(p) for p in pairs] and list(out) == pairs
+        assert [type(n) for _, n in out] == [type(n) for _, n in pairs]
+        assert keyed.state == state
+        if a >= 1 and window and all(type(s) is int and 0 <= s <= 900 for s in before):
+            assert shortcut               # small int sums of a positive addend: no text formed
+        if shortcut:
+            assert a >= 1 and all(type(n) is int and n > 0 for _, n in pairs)
+
+
+def test_a_worked_window_of_running_counts():
+    # worked out: 'é:::' has no sum yet, 'b' has 9; adding 1 per record gives é::: 1, b 10, é::: 2;
+    # format_count gives 'é::::::1', 'b:::10', 'é::::::2' (a reader splits each at its last ':::':
+    # key 'é:::'), so the digest is the sum of their crc32s and the finals é::: 2, b 10
+    keyed = _KeyedSum(set())
+    keyed.state["b"] = 9
+    keyed.firsts["b"] = (1, "t", 0)
+    keys = ["é:::", "b", "é:::"]
+    out, _ = keyed(PairColumns(keys, [1, 1, 1], 1, True), [("t", 1, k, 0.0) for k in range(3)])
+    assert isinstance(out, RunningSums) and out.runs == (["é:::", "b"], [0, 9], [2, 1])
+    texts = FORMAT(out)
+    assert isinstance(texts, RunningCountTexts) and len(texts) == 3
+    assert texts.crc32_sum() == sum(crc32(t.encode()) for t in ("é::::::1", "b:::10", "é::::::2"))
+    assert texts.finals == {"é:::": "2", "b": "10"}
+    assert texts == ["é::::::1", "b:::10", "é::::::2"] and texts[1] == "b:::10"
+    assert keyed.state == {"é:::": 2, "b": 10} and keyed.firsts["é:::"] == (1, "t", 1)
+
+
+def test_the_numerals_of_a_reference_are_its_own_and_grow_as_sums_do():
+    # two references' tables are two lists; each holds str(i).encode() up to the largest sum asked
+    one, two = Numerals(), Numerals()
+    assert one.upto(12) is one and one == [str(i).encode() for i in range(13)] and two == []
+    assert one.upto(3) == [str(i).encode() for i in range(13)]
+
+
+def test_sums_too_far_for_the_table_or_of_keys_not_known_str_are_formatted():
+    # a key's sum so far is 10**9 (summed one by one earlier): a table that long would cost more
+    # than the texts, so they are formed; keys not known to be str are formatted too
+    keyed = _KeyedSum(set())
+    keyed.state["k"], keyed.firsts["k"], keyed.addend = 10**9, (1, "t", 0), 1
+    out, _ = keyed(PairColumns(["k", "k"], [1, 1], 1, True), [("t", 0, 0, 0.0)] * 2)
+    assert not isinstance(FORMAT(out), RunningCountTexts) and FORMAT(out) == ["k:::1000000001", "k:::1000000002"]
+    out, _ = keyed(PairColumns(["k"], [1], 1, False), [("t", 0, 2, 0.0)])
+    assert FORMAT(out) == ["k:::1000000003"] and not isinstance(FORMAT(out), RunningCountTexts)
