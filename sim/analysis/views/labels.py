@@ -122,6 +122,10 @@ class LabelLayer:
         x0, x1 = sorted(self.ax.get_xlim())
         px = self.ax.figure.dpi / 72
         for group in self._joins.values():
+            if len(group) == 1:                               # alone on its row: nothing to merge
+                x, _, label, join, parts, _ = group[0]
+                label.set_text(join.join(parts))
+                continue
             head = None                                       # [label, its parts, separator, where its text ends]
             for x, _, label, join, parts, dx in sorted(group, key=lambda g: g[:2]):
                 label.set_text(join.join(parts))              # its own text again (the figure may be redrawn)

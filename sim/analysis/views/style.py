@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["OKABE_ITO", "CHECKPOINT_COLORS", "TXN_COLORS", "RECORD", "REPLAY", "CRASH", "RESTORE", "COMMIT",
            "Style", "STYLES", "style_of", "cp_color", "tip", "clean_id", "finish_axes",
@@ -161,6 +162,7 @@ def _wrap(words: list[str], width: float, points: float) -> list[str]:
     return lines
 
 
+@lru_cache(maxsize=4096)
 def _text_inches(text: str, points: float, bold: bool = False) -> float:
     """The width of one line of text in DejaVu Sans (matplotlib's default font) at ``points``, in inches:
     measured from the font's glyphs, without drawing (so the same on every machine with that font)."""
