@@ -80,6 +80,10 @@ class InputGate:
         overtaken = [e[1] for e in list(ch.queue)[:pos] if type(e[1]) not in _EVENTS]
         return ch, ch.take(pos), overtaken
 
+    def has_priority(self, now: float) -> bool:
+        """Has a barrier the handler wants with priority arrived (without taking it)?"""
+        return self._find_priority(now) is not None
+
     def has_input(self, now: float) -> bool:
         """Could :meth:`poll` take something at ``now`` (without taking it)?"""
         handler = self.handler

@@ -17,6 +17,14 @@ from .errors import TaskFailure
 __all__ = ["SubtaskCheckpointer"]
 
 
+def _sends_at_once(outputs) -> bool:
+    """Would every ready buffer find a credit at once (``StreamTask.send_ready`` would not wait)?"""
+    need: dict = {}
+    for ch, _buf in outputs.ready:
+        need[ch] = need.get(ch, 0) + 1
+    return all(ch.n_data + n <= ch.capacity for ch, n in need.items())
+
+
 class SubtaskCheckpointer:
     """Progress of one task on each checkpoint; snapshots its chain and acknowledges."""
 
@@ -29,7 +37,6 @@ class SubtaskCheckpointer:
         self.first_barrier: dict[int, float] = {}
         self.aborted: set[int] = set()
         self.early_aligned: dict[int, Aligned] = {}
-        self.sending: int | None = None      # the checkpoint whose aligned barrier waits behind output buffers
 
     # --- barriers ------------------------------------------------------------------------------
     def barrier_received(self, cid: int, now: float) -> None:
@@ -86,25 +93,40 @@ class SubtaskCheckpointer:
     # credit holds back the ones behind it), and the barrier of every channel waits behind all of
     # them; at the deadline a channel with buffers still queued gets the unaligned barrier, the
     # others the aligned one they would already have sent.
+    # A later checkpoint's barrier taken during the wait (a priority event: StreamTask.urgent_work)
+    # triggers unaligned: its barrier goes ahead of the waiting one and the whole queue is its
+    # output state, as PipelinedSubpartition.processPriorityBuffer puts a priority barrier ahead of
+    # every non-priority element and copies every data buffer behind the priority ones. Only before
+    # 1.16 can that happen: from 1.16 the wait ends at this barrier's deadline, before any later
+    # barrier's (so Flink's cancelAlignmentTimer at the later trigger, in registerAlignmentTimer,
+    # has nothing left to cancel here).
     def _send_before(self, cid: int, deadline: float):
         """Send the ready buffers ahead of the barrier; True when some still wait at ``deadline``."""
         task, now = self.task, self.env.now
-        if now < deadline:
-            # NOTE: only an urgent task's credit wait can be woken; a source is urgent only when
-            # unaligned. Made urgent just for this wait, it runs no mail meanwhile (``stop_only``): a
-            # later checkpoint's trigger would otherwise send its barrier ahead of this one, where
-            # Flink queues barrier n before any later trigger can (SubtaskCheckpointCoordinatorImpl)
-            self.sending, urgent, task.urgent, task.stop_only = cid, task.urgent, True, not task.urgent
-            task.later(deadline - now, self._deadline, cid)
-            try:
-                yield from task.send_ready()
-            finally:
-                self.sending, task.urgent, task.stop_only = None, urgent, False
+        if now >= deadline:
+            return True
+        if _sends_at_once(task.outputs):
+            yield from task.send_ready()         # no credit wait: no deadline to set
+            return False
+        # NOTE: only an urgent task's credit wait can be woken; a source is urgent only when
+        # unaligned. Made urgent just for this wait, it runs no mail meanwhile (``stop_only``): a
+        # later checkpoint's trigger would otherwise send its barrier ahead of this one, where
+        # Flink queues barrier n before any later trigger can (SubtaskCheckpointCoordinatorImpl)
+        urgent, task.urgent, task.stop_only = task.urgent, True, not task.urgent
+        # NOTE: SimPy cannot take back a timeout: when the queue drains first, the deadline's
+        # callback is taken off it (``Event.callbacks``), so the timeout passes doing nothing
+        timer = self.env.timeout(deadline - now)
+        timer.callbacks.append(self._deadline)
+        try:
+            yield from task.send_ready()
+        finally:
+            task.urgent, task.stop_only = urgent, False
+            if timer.callbacks is not None:      # not yet due (SimPy sets None once processed)
+                timer.callbacks.remove(self._deadline)
         return bool(task.outputs.ready)
 
-    def _deadline(self, cid: int) -> None:
-        if self.sending == cid:
-            self.task.stop_sending()
+    def _deadline(self, _timer) -> None:
+        self.task.stop_sending()
 
     def _overtake(self, p: Progress, created: float) -> None:
         """The barrier timed out in the output queue: it overtakes each channel's queued buffers,
@@ -161,6 +183,8 @@ class SubtaskCheckpointer:
 
     def _send_barrier(self, ch, barrier: Barrier, overtook: int | None = None) -> None:
         arrival = ch.push(barrier, False, priority=barrier.unaligned)
+        if not barrier.unaligned:
+            ch.receiver.announce(barrier, arrival)
         # kept at every trace level (a few per checkpoint): pictures of summary traces still show barriers;
         # NOTE: two literal calls, not **fields: tests/test_trace_kinds.py checks each call's fields statically
         if overtook is None:

@@ -73,6 +73,7 @@ class StreamTask:
         self.stop_send = False             # set by stop_sending: send_ready returns after its credit wait
         #: urgent only so that stop_sending can wake its credit wait: no mail runs meanwhile
         self.stop_only = False
+        self.priority_due = False          # a priority barrier came while the task was busy (_priority_due)
         self.checkpointer = SubtaskCheckpointer(self)
         self.direct_credit = False         # see start() and send_on_credit()
         for ch in outputs.channels:
@@ -119,7 +120,28 @@ class StreamTask:
         """A priority event (unaligned barrier) arrives at ``arrival``: a back-pressured task still
         takes it then (Flink's mailbox runs it while the task waits for output buffers)."""
         if self.urgent:
-            self.later(arrival - self.env.now, self._unblock_urgent)
+            self.later(arrival - self.env.now, self._priority_due)
+
+    def announce(self, barrier, arrival: float) -> None:
+        """An aligned ``barrier`` arrives at ``arrival``: a task waiting for credits then is woken
+        when the barrier may overtake (its timeout), to take it as a priority event.
+
+        NOTE: Flink announces a timeoutable aligned barrier as soon as it reaches the input channel
+        (RemoteInputChannel.onBuffer: ``requiresAnnouncement`` -> a priority announcement); the
+        handler's timer (SingleCheckpointBarrierHandler.registerAlignmentTimer, due at the barrier's
+        timestamp + aligned timeout) then turns the queued barriers into priority events, which the
+        mailbox takes even while the task is back-pressured. A snapsim task that is not waiting for
+        credits finds such a barrier at its next read (``InputGate.poll``)."""
+        due = self.handler.priority_from(barrier)
+        if due < INF:
+            self.later(max(arrival, due) - self.env.now, self._priority_due)
+
+    def _priority_due(self) -> None:
+        """A priority barrier may be taken now: wake the credit wait, or have the next one take it first."""
+        if self.state == BLOCKED:
+            self._unblock_urgent()
+        else:
+            self.priority_due = True
 
     def _unblock_urgent(self) -> None:
         if self.state == BLOCKED and not self.dead:
@@ -381,6 +403,12 @@ class StreamTask:
 
     def _wait_credit(self, ch):
         """Backpressure: wait for a credit, handling urgent work meanwhile (an urgent task)."""
+        if (self.priority_due or self.mailbox or not self.handler.fast) and self._urgent_pending():
+            # NOTE: urgent work that came while the task was busy is done first, as Flink's
+            # mailbox runs its mail (priority events, timers) once the output is unavailable
+            # (StreamTask.processInput suspends the default action); then the credit is checked again
+            yield from self.urgent_work()
+            return
         self.state = BLOCKED
         try:
             yield ch.wait_credit()
@@ -392,8 +420,16 @@ class StreamTask:
                 yield from self.urgent_work()
         self.state = BUSY
 
+    def _urgent_pending(self) -> bool:
+        """Urgent mail, or an arrived priority barrier, waits (see :meth:`urgent_work`)."""
+        # NOTE: a barrier of a new checkpoint that may overtake came with a call to _priority_due;
+        # while a checkpoint is under way (the handler is not fast) one of it may become wanted later
+        return not self.stop_only and (self.priority_due or any(type(m) in self.URGENT for m in self.mailbox)
+                                       or not self.handler.fast and self.gate.has_priority(self.env.now))
+
     def urgent_work(self):
         """While back-pressured: urgent mail, and unaligned barriers that arrived (never data)."""
+        self.priority_due = False
         for message in [m for m in self.mailbox if type(m) in self.URGENT]:
             self.mailbox.remove(message)
             step = self.mail_step(message)

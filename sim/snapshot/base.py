@@ -37,7 +37,8 @@ class Handler:
     The caller must respect the attributes: it never delivers an item of a channel in
     :attr:`blocked` unless :attr:`reads_blocked`; it may skip the call for a data buffer while
     :attr:`fast` (the answer would be a plain ``Emit``); when :attr:`uses_priority` it asks
-    :meth:`wants_priority` about queued barriers and hands over the data a barrier overtakes.
+    :meth:`wants_priority` about queued barriers and hands over the data a barrier overtakes
+    (:meth:`priority_from` tells it when a queued aligned barrier may start to).
     A handler knows nothing of SimPy, channels or operators: it is unit-testable by plain calls.
     """
 
@@ -74,6 +75,10 @@ class Handler:
     def wants_priority(self, barrier: Barrier, now: float) -> bool:
         """Should ``barrier`` overtake the data queued ahead of it in its channel?"""
         return False
+
+    def priority_from(self, barrier: Barrier) -> float:
+        """From when a queued aligned ``barrier`` may overtake (``wants_priority``); inf: never."""
+        return float("inf")
 
     def _open(self) -> int:
         return self.n - len(self.closed)

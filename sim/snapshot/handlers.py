@@ -112,6 +112,10 @@ class Aligner(Handler):
             return self.pending and self.unaligned
         return barrier.id > self.current and now >= barrier.created + self.timeout
 
+    def priority_from(self, barrier: Barrier) -> float:
+        """A queued aligned barrier overtakes from its timeout on (a new checkpoint's, ``wants_priority``)."""
+        return float("inf") if self.timeout is None else barrier.created + self.timeout
+
     # -- one item ------------------------------------------------------------------------------
     def _dispatch(self, ch: int, item, now: float, out: list, replay: bool, overtaken=()) -> None:
         if ch in self.blocked:
