@@ -141,3 +141,18 @@ def test_a_title_too_long_for_a_slide_is_broken_between_words_and_stays_inside_t
         assert text.replace("\n", " ") == title and "280\nms" not in text
         assert ax._left_title.get_window_extent().x1 <= ax.figure.bbox.x1
         assert len(text.split("\n")) == lines if lines else len(text.split("\n")) >= 2
+
+
+def test_a_long_legend_entry_on_a_slide_goes_on_two_lines_rather_than_making_one_tall_column():
+    # Worked out: "record overtaken by an unaligned barrier (channel state): sent → processed" is 76
+    # characters, about 7 inches at 14 pt: with it on one line no two columns fit the slide's 10-inch
+    # figure. Broken at the space nearest its middle it is about 3.5 inches, and the entries take two columns.
+    trace = sim.run(SCENARIOS / "recovery" / "unaligned_inflight_restore.yaml").trace
+    drawn = timing_diagram(trace, window=(95, 112), style="slide")
+    ax = drawn["lanes"][0].axes
+    ax.figure.canvas.draw()
+    legend = ax.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert legend._ncols == 2
+    assert "record overtaken by an unaligned barrier\n(channel state): sent → processed" in texts
+    assert ax.figure.bbox.x0 <= legend.get_window_extent().x0 and legend.get_window_extent().x1 <= ax.figure.bbox.x1

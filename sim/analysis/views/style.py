@@ -113,11 +113,20 @@ def legend_below(ax, entries: dict, style: Style, ncol: int | None = None):
     left = _left_margin(ax, style) - 0.1
     # NOTE: a caller's ``ncol`` is the most it wants: a slide's larger text may fit fewer (a legend
     # wider than the figure would squeeze the axes to nothing)
-    ncol = _columns_that_fit(list(entries), fig.get_figwidth() - 0.3, style.legend, most=ncol or 4)
-    rows = math.ceil(len(entries) / ncol)
+    width, most = fig.get_figwidth() - 0.3, ncol or 4
+    labels = list(entries)
+    ncol = _columns_that_fit(labels, width, style.legend, most=most)
+    if ncol == 1 and most > 1 and len(labels) > 4:
+        # NOTE: one column only because a few labels are long (a slide's large text): those go on two
+        # lines and the legend takes two columns, half as tall, when that fits
+        half = width / 2 - (LEGEND_HANDLE + 0.8 + LEGEND_GAP) * style.legend / 72
+        wrapped = [_two_lines(k, half, style.legend) for k in labels]
+        if _columns_that_fit(wrapped, width, style.legend, most=2) == 2:
+            labels, ncol = wrapped, 2
+    rows = math.ceil((len(labels) + sum(k.count("\n") for k in labels)) / ncol)
     # below the tick labels and the axis label: a fixed offset in inches, whatever the figure size
     below = ax.transAxes + ScaledTranslation(-left, -(3.2 * style.tick) / 72, fig.dpi_scale_trans)
-    legend = ax.legend(handles=list(entries.values()), labels=list(entries.keys()), loc="upper left",
+    legend = ax.legend(handles=list(entries.values()), labels=labels, loc="upper left",
                        bbox_to_anchor=(0, 0), bbox_transform=below, ncol=ncol, fontsize=style.legend,
                        frameon=False, handlelength=LEGEND_HANDLE, columnspacing=LEGEND_GAP)
     if getattr(fig, "snapsim_fit", False):
@@ -128,6 +137,15 @@ def legend_below(ax, entries: dict, style: Style, ncol: int | None = None):
 
 #: the legend's handle length and the gap between its columns (in font sizes, as matplotlib takes them)
 LEGEND_HANDLE, LEGEND_GAP = 2.4, 1.5
+
+
+def _two_lines(label: str, width: float, points: float) -> str:
+    """``label`` as it is if it is at most ``width`` inches wide, else broken at the space nearest its middle."""
+    spaces = [i for i, ch in enumerate(label) if ch == " "]
+    if not spaces or _text_inches(label, points) <= width:
+        return label
+    cut = min(spaces, key=lambda i: abs(len(label) - 2 * i))
+    return label[:cut] + "\n" + label[cut + 1:]
 
 
 def set_title(ax, text: str, style: Style) -> None:
