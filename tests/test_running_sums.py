@@ -54,10 +54,8 @@ def test_windows_of_equal_addends_sum_and_digest_as_the_loop_and_format_count(ca
         assert list(texts) == [format_count(p) for p in pairs] and list(out) == pairs
         assert [type(n) for _, n in out] == [type(n) for _, n in pairs]
         assert keyed.state == state
-        if a >= 1 and window and all(type(s) is int and 0 <= s <= 900 for s in before):
-            assert shortcut               # small int sums of a positive addend: no text formed
-        if shortcut:
-            assert a >= 1 and all(type(n) is int and n > 0 for _, n in pairs)
+        # int sums of a nonzero addend (a table of the window's numbers, or each record's): no text formed
+        assert shortcut == (a != 0 and bool(window) and all(type(s) is int for s in before))
 
 
 def test_a_worked_window_of_running_counts():
@@ -78,19 +76,40 @@ def test_a_worked_window_of_running_counts():
     assert keyed.state == {"é:::": 2, "b": 10} and keyed.firsts["é:::"] == (1, "t", 1)
 
 
-def test_the_numerals_of_a_reference_are_its_own_and_grow_as_sums_do():
-    # two references' tables are two lists; each holds str(i).encode() up to the largest sum asked
-    one, two = Numerals(), Numerals()
-    assert one.upto(12) is one and one == [str(i).encode() for i in range(13)] and two == []
-    assert one.upto(3) == [str(i).encode() for i in range(13)]
-
-
-def test_sums_too_far_for_the_table_or_of_keys_not_known_str_are_formatted():
-    # a key's sum so far is 10**9 (summed one by one earlier): a table that long would cost more
-    # than the texts, so they are formed; keys not known to be str are formatted too
+def test_runs_far_apart_and_runs_that_overlap_give_the_same_digest():
+    # key 'k' has 10**9, 'j' 0 (runs far apart: each number's text made for its record) and, in a
+    # window of its own, 'j' 1 and 'i' 2 (runs overlapping: one table of 2..4): the sums k 10**9 + 1,
+    # j 1, k 10**9 + 2, then j 2, i 3, j 3, i 4; each digest is the sum of its texts' crc32s
     keyed = _KeyedSum(set())
-    keyed.state["k"], keyed.firsts["k"], keyed.addend = 10**9, (1, "t", 0), 1
-    out, _ = keyed(PairColumns(["k", "k"], [1, 1], 1, True), [("t", 0, 0, 0.0)] * 2)
-    assert not isinstance(FORMAT(out), RunningCountTexts) and FORMAT(out) == ["k:::1000000001", "k:::1000000002"]
-    out, _ = keyed(PairColumns(["k"], [1], 1, False), [("t", 0, 2, 0.0)])
-    assert FORMAT(out) == ["k:::1000000003"] and not isinstance(FORMAT(out), RunningCountTexts)
+    keyed.state.update(k=10**9, i=2)
+    keyed.firsts.update(k=(1, "t", 0), i=(1, "t", 0))
+    keyed.addend = 1
+    for window, texts in ((["k", "j", "k"], ["k:::1000000001", "j:::1", "k:::1000000002"]),
+                          (["j", "i", "j", "i"], ["j:::2", "i:::3", "j:::3", "i:::4"])):
+        out = FORMAT(keyed(PairColumns(window, [1] * len(window), 1, True), [("t", 0, 0, 0.0)] * len(window))[0])
+        assert isinstance(out, RunningCountTexts) and out.crc32_sum() == sum(crc32(t.encode()) for t in texts)
+        assert list(out) == texts
+
+
+def test_negative_addends_and_keys_not_known_str():
+    # an addend -2 from a sum 3: 1, -1 (texts 'k:::1', 'k:::-1', last n '-1'); keys not known to
+    # be str are formatted: their texts could split anywhere
+    keyed = _KeyedSum(set())
+    keyed.state["k"], keyed.firsts["k"], keyed.addend = 3, (-2, "t", 0), -2
+    texts = FORMAT(keyed(PairColumns(["k", "k"], [-2, -2], -2, True), [("t", 0, 0, 0.0)] * 2)[0])
+    assert isinstance(texts, RunningCountTexts) and texts.finals == {"k": "-1"}
+    assert texts.crc32_sum() == crc32(b"k:::1") + crc32(b"k:::-1") and texts == ["k:::1", "k:::-1"]
+    out, _ = keyed(PairColumns(["k"], [-2], -2, False), [("t", 0, 2, 0.0)])
+    assert FORMAT(out) == ["k:::-3"] and not isinstance(FORMAT(out), RunningCountTexts)
+
+
+def test_numerals_keep_a_span_of_texts_from_window_to_window():
+    # worked out: cover(3, 6) makes 3, 4, 5; cover(4, 8) drops 3 and makes 6, 7; cover(5, 6) keeps
+    # 5..7 (made already); cover(2, 4) is below the table and cover(20, 22) past its end: afresh
+    numerals = Numerals()
+    texts = lambda *ns: [str(n).encode() for n in ns]
+    assert numerals.cover(3, 6) == texts(3, 4, 5) and numerals.low == 3
+    assert numerals.cover(4, 8) == texts(4, 5, 6, 7) and numerals.low == 4
+    assert numerals.cover(5, 6) == texts(5, 6, 7)
+    assert numerals.cover(2, 4) == texts(2, 3) and numerals.low == 2
+    assert numerals.cover(20, 22) == texts(20, 21) and Numerals().texts == []

@@ -11,37 +11,54 @@ A summary reader keeps of what it reads only a count, the sum of the ``crc32`` o
 
 * ``format_count((k, n))`` is ``format(k) + ":::" + format(n)``, and ``zlib.crc32`` continues a
   checksum: ``crc32(x + y) == crc32(y, crc32(x))``. So a text's term is ``crc32(str(n).encode(),
-  crc32(f"{k}:::".encode()))``: one checksum of the key's prefix per key, and the numbers' texts
-  from one table (:class:`Numerals`), sliced per key (``table[s + a : s + c*a + 1 : a]``);
+  crc32(f"{k}:::".encode()))``: one checksum of the key's prefix per key, and the texts of the
+  numbers ``s + a ... s + c*a`` of each key. With ``a == 1`` the keys' runs mostly overlap (word
+  counts grow alike), so each number's text is made once, in a table (:class:`Numerals`) of the
+  span from the smallest first sum to the largest last one, kept from window to window, when that
+  span is no longer than the window;
 * the last text of a key holds its last sum ``s + c*a``.
 
 Exact for ints (no rounding); the reference takes it only for str keys (which format as
-themselves, so the last ':::' of a text is the one ``format_count`` put there), ``a >= 1`` and
-``s >= 0`` (sums index the table), and falls back to forming the texts otherwise.
+themselves, so the last ':::' of a text is the one ``format_count`` put there), int sums and
+``a != 0``, and forms the texts otherwise. The table holds a window's span at most: memory stays
+bounded.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import chain, count, repeat
-from operator import add, mul
+from operator import add, mul, sub
 from zlib import crc32
 
 from .functions import PairColumns
 
 __all__ = ["Numerals", "RunningSums", "RunningCountTexts"]
 
-SLACK = 1024          # numbers a table may grow by beyond a window's records, else form the texts
+_TEXT = b"%d".__mod__          # b"%d" % n == str(n).encode() for an int n
 
 
-class Numerals(list):
-    """``str(i).encode()`` for ``i`` = 0, 1, 2...: the texts of running sums, shared by the keys
-    of one reference (each reference makes its own: nothing is kept across runs)."""
+class Numerals:
+    """The texts ``str(n).encode()`` of the numbers ``low, low + 1...``, kept by one keyed sum of
+    one reference from window to window (each reference makes its own: nothing outlives a run)."""
 
-    def upto(self, n: int) -> "Numerals":
-        """This table, extended to hold ``n``'s text."""
-        if n >= len(self):
-            self += map(b"%d".__mod__, range(len(self), n + 1))      # b"%d" % i == str(i).encode()
-        return self
+    __slots__ = ("low", "texts")
+
+    def __init__(self) -> None:
+        self.low, self.texts = 0, []
+
+    def cover(self, low: int, high: int) -> list:
+        """The texts of ``low, low + 1...``, up to ``high - 1`` at least: those below ``low`` are
+        dropped, those from ``high`` on kept; below the table or past its end, it starts afresh."""
+        texts, top = self.texts, self.low + len(self.texts)
+        if not self.low <= low <= top:
+            texts.clear()
+            self.low = top = low
+        elif low > self.low:
+            del texts[:low - self.low]
+            self.low = low
+        if high > top:
+            texts += map(_TEXT, range(top, high))
+        return texts
 
 
 class RunningSums(PairColumns):
@@ -75,16 +92,11 @@ class RunningSums(PairColumns):
 
     def count_texts(self):
         """``format_count`` of these pairs as a :class:`RunningCountTexts`, or None when its
-        shortcut would not be exact or cheap (see the module docstring)."""
-        _, starts, counts = self.runs
-        a = self.addend
-        if not (self.plain and type(a) is int and a >= 1 and starts and set(map(type, starts)) == {int}
-                and min(starts) >= 0):
-            return None
-        ends = self.ends()
-        if max(ends) > len(self.numerals) + len(self.keys) + SLACK:
-            return None                   # a table that large would cost more than the texts
-        return RunningCountTexts(self, ends)
+        shortcut would not be exact (see the module docstring)."""
+        a, starts = self.addend, self.runs[1]
+        if self.plain and type(a) is int and a != 0 and starts and set(map(type, starts)) == {int}:
+            return RunningCountTexts(self, self.ends())
+        return None
 
 
 class RunningCountTexts(Sequence):
@@ -101,13 +113,20 @@ class RunningCountTexts(Sequence):
     def crc32_sum(self) -> int:
         """The sum of ``crc32(text.encode())`` over the texts (not reduced)."""
         distinct, starts, counts = self.pairs.runs
-        a = self.pairs.addend
-        numerals = self.pairs.numerals.upto(max(self.ends))
-        # NOTE: "{}:::".format(k) and format_count's f-string both start with format(k, "")
+        a, ends = self.pairs.addend, self.ends
+        firsts, stops = list(map(add, starts, repeat(a))), list(map(add, ends, repeat(a)))
+        low, high = min(firsts), max(ends) + 1
+        if a == 1 and high - low <= len(self.pairs.keys):
+            table = self.pairs.numerals.cover(low, high)         # each number's text, made once
+            runs = map(table.__getitem__, map(slice, map(sub, firsts, repeat(low)), map(sub, stops, repeat(low))))
+            numbers = chain.from_iterable(runs)
+        else:                             # runs far apart: each record's number, made for it
+            numbers = map(_TEXT, chain.from_iterable(map(range, firsts, stops, repeat(a))))
+        # NOTE: "{}:::".format(k) and format_count's f-string both start with format(k, ""); a
+        # text's crc32 is its number's text's, continued from its key's prefix's (utf-8 encodes
+        # the two parts apart: the text's bytes are theirs, one after the other)
         prefixes = map(crc32, map(str.encode, map("{}:::".format, distinct)))
-        numbers = map(numerals.__getitem__, map(slice, map(add, starts, repeat(a)), map(add, self.ends, repeat(1)),
-                                                repeat(a)))
-        return sum(map(crc32, chain.from_iterable(numbers), chain.from_iterable(map(repeat, prefixes, counts))))
+        return sum(map(crc32, numbers, chain.from_iterable(map(repeat, prefixes, counts))))
 
     @property
     def texts(self) -> list:
