@@ -156,3 +156,15 @@ def test_a_long_legend_entry_on_a_slide_goes_on_two_lines_rather_than_making_one
     assert legend._ncols == 2
     assert "record overtaken by an unaligned barrier\n(channel state): sent → processed" in texts
     assert ax.figure.bbox.x0 <= legend.get_window_extent().x0 and legend.get_window_extent().x1 <= ax.figure.bbox.x1
+
+
+def test_every_trigger_of_a_crowded_slide_is_labelled_at_least_with_its_number():
+    # stop_and_rescale.yaml triggers checkpoints 1 to 8 (two of them the stops' savepoints) within
+    # 8 s; on a slide the labels of close checkpoints take every place beside some stars: those
+    # stars are labelled with their number alone, none is left without a label
+    trace = sim.run(SCENARIOS / "lifecycle" / "stop_and_rescale.yaml").trace
+    assert [e["checkpoint"] for e in trace.of("checkpoint_trigger")] == list(range(1, 9))
+    drawn = timing_diagram(trace, style="slide")
+    drawn["lanes"][0].figure.canvas.draw()
+    shown = {t.get_text() for t in drawn["labels"] if t.get_visible()}
+    assert all({f"trigger {n}", f"{n}"} & shown for n in range(1, 9))

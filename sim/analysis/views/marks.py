@@ -90,9 +90,10 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
             # a star, not a triangle: the triangles are the acks and completion notices of the tasks
             _point(c, "triggers", e["t"], jm, "*", cp_color(cid), f"trigger-{cid}", f"checkpoint {cid} triggered")
             # NOTE: beside the star, not centred on it: the checkpoint's own completion rule, a few ms
-            # later, runs through the star and would push a centred label away
+            # later, runs through the star and would push a centred label away. Where every place
+            # beside it is taken by other labels (close checkpoints on a slide), its number alone
             c.label(c.x(e["t"]), jm, f"trigger {cid}", tuple((st.marker * 0.4, dy) for _, dy in _jm_places(st, (1, -1, 2))),
-                    2, color=cp_color(cid))
+                    2, short=f"{cid}", color=cp_color(cid))
             c.key("checkpoint triggered", Line2D([], [], color="#555", marker="*", lw=0, ms=st.marker * 1.3))
         elif kind == "checkpoint_complete":
             rule = c.ax.axvline(c.x(e["t"]), color=cp_color(cid), lw=1.2, ls=":", zorder=1)
