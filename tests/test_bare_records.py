@@ -108,6 +108,20 @@ def test_format_count_values_and_keyed_sum_match_their_origin_forms():
     assert format_count_batch(list(zip(expected[:3], ORIGINS))) == list(zip(["a:::11", "b:::2", "a:::14"], ORIGINS))
 
 
+def test_keyed_sum_of_one_pair_at_a_time_is_the_sum_of_the_buffer():
+    """Buffers of one pair (buffer_size 1) take their own path: the same sums and texts, pair by pair."""
+    pairs = [("a", 1), ("b", 2), ("a", 3), (("k", 1), 4), ("a", 1, "extra")]
+    whole, single = KeyedSum(bare=True), KeyedSum(bare=True)
+    # running sums per key: a 1, b 2, a 4, (k, 1) 4, a 5 (a pair's fields after the second are ignored)
+    expected = [("a", 1), ("b", 2), ("a", 4), (("k", 1), 4), ("a", 5)]
+    assert whole.process(pairs) == expected
+    assert [r for p in pairs for r in single.process([p])] == expected
+    texts = ["a:::1", "b:::2", "a:::4", "('k', 1):::4", "a:::5"]
+    count, fmt = KeyedSum(bare=True), Map(format_count, bare=True, values=format_count_values)
+    fused = count.fuse(fmt)
+    assert [r for p in pairs for r in fused([p])] == texts and count.state == single.state == whole.state
+
+
 def test_user_functions_without_a_batch_form_run_on_bare_values():
     twice = FlatMap(lambda v: [v, v], bare=True)
     assert twice.process(["x", "y"]) == ["x", "x", "y", "y"]
@@ -172,6 +186,8 @@ def test_a_chain_fuses_keyed_sum_and_format_count_until_a_check_comes_between():
     assert chain.fused and chain.steps[1][0] is not fmt.process
     # 3 records: due grows by 0.5 x 3, then by 0.25 x 3, as the two operators one after the other
     assert chain.advance([("a", 1), ("b", 1), ("a", 1)], 0, 0.0) == (["a:::1", "b:::1", "a:::2"], 2.25, 2)
+    # the task loop's view: one call doing both, format's 0.25 per record added after it; no external step
+    assert chain.pure_prefix() == ([(chain.steps[0][0], 0.5, 0.25)], 2)
     chain.set_check(1, lambda task, records: records)
     assert not chain.fused and chain.steps[0][0] == count.process and chain.steps[1][0] == fmt.process
     # one record: count alone (0.5 x 1), then the chain stops at the check before format (step 1)

@@ -20,7 +20,7 @@ from hypothesis import given, settings, strategies as st
 import sim
 from sim import simulate
 from sim.runtime.channel import Channel
-from sim.runtime.task import StreamTask
+from sim.runtime.task import IDLE, StreamTask
 
 
 class Receiver:
@@ -30,6 +30,7 @@ class Receiver:
         self.direct_credit = direct
         self.handler = SimpleNamespace(fast=fast)
         self.notified: list = []
+        self.state = IDLE                  # a state that hears every notice (Channel.push)
 
     def notify(self, arrival: float) -> None:
         self.notified.append(arrival)

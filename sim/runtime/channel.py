@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections import deque
 
+from .task import BUSY
+
 __all__ = ["Channel"]
 
 
@@ -64,9 +66,11 @@ class Channel:
         self.counters[0] += 1
         if data:
             self.n_data += 1
-        self.receiver.notify(arrival)
+        receiver = self.receiver
+        if receiver.state < BUSY:        # NOTE: StreamTask.notify does nothing to a busy or blocked task
+            receiver.notify(arrival)
         if priority:
-            self.receiver.notify_priority(arrival)
+            receiver.notify_priority(arrival)
         return arrival
 
     def take(self, pos: int = 0):

@@ -189,6 +189,11 @@ class KeyedSum(Operator):
         NOTE: one loop per output form, so the choice is made once per buffer, not per record.
         """
         state = self.state
+        if len(pairs) == 1:              # NOTE: the loops below for one pair (buffer_size 1), without a loop
+            pair = pairs[0]
+            key = pair[0]
+            state[key] = total = state.get(key, 0) + pair[1]
+            return [f"{key}:::{total}" if formatted else (key, total)]
         get = state.get
         out = []
         append = out.append

@@ -33,7 +33,8 @@ from .subtask_checkpointer import SubtaskCheckpointer
 
 __all__ = ["StreamTask", "TaskFailure", "WAKE", "CANCEL", "RECORD_KINDS"]
 
-IDLE, SLEEP, BUSY, BLOCKED = 0, 1, 2, 3      # BLOCKED: waiting for a credit (backpressure)
+#: BLOCKED: waiting for a credit (backpressure); only the states below BUSY hear notify (Channel.push)
+IDLE, SLEEP, BUSY, BLOCKED = 0, 1, 2, 3
 WAKE, CANCEL = "wake", "cancel"
 RECORD_KINDS = ("record_receive", "record_process", "record_send")     # StreamTask.tally's order
 
@@ -194,16 +195,35 @@ class StreamTask:
         cancelled; a TaskFailure fails the job over. Each turn asks for one *step*: a generator to
         run (it takes simulated time), None, or a data buffer to take through a chain without fault
         checks (the hot path). NOTE: that path is :meth:`process_buffer` inlined, and the loop is
-        here, not in a generator of its own: no generator per buffer, one frame less per resume."""
-        mailbox, mail_step, input_step = self.mailbox, self.mail_step, self.input_step
-        env, steps, advance, timeout = self.env, self.chain.steps, self.chain.advance, self.env.timeout
-        n, outputs, ready, tally, full = len(steps), self.outputs, self.outputs.ready, self.tally, self.trace.full
+        here, not in a generator of its own: no generator per buffer, one frame less per resume;
+        so is :meth:`input_step`'s fast path (one call less per buffer), where it is this class's."""
+        mailbox, mail_step, input_step, env, chain = self.mailbox, self.mail_step, self.input_step, self.env, self.chain
+        steps, advance, timeout, outputs, ready, tally = chain.steps, chain.advance, env.timeout, self.outputs, \
+            self.outputs.ready, self.tally
+        n, full, handler, channels = len(steps), self.trace.full, self.handler, self.gate.channels
         # NOTE: chain.advance from step 0 inlined: the pure operators ahead of the first external one
         # (no fault checks on this path), see OperatorChain.pure_prefix
-        pure, first = self.chain.pure_prefix()
+        pure, first = chain.pure_prefix()
+        inline = type(self).input_step is StreamTask.input_step and not full and not handler.uses_priority
         try:
             while True:
-                step = mail_step(mailbox.popleft()) if mailbox else input_step()
+                if mailbox:
+                    step = mail_step(mailbox.popleft())
+                elif inline and handler.fast and not chain.checked:
+                    ch, head = None, INF          # input_step's fast path (see there), below trace full
+                    for c in channels:
+                        q = c.queue
+                        if q and q[0][0] < head:
+                            ch, head = c, q[0][0]
+                    if head > env.now:
+                        step = self.wait(head)
+                    elif type(step := ch.take()) is list:
+                        self.hops += len(step)
+                        tally[0] += 1
+                    else:
+                        step = self.item_step(ch, step, env.now, None)
+                else:
+                    step = input_step()
                 if type(step) is list:
                     out, due = step, 0.0
                     for process, ptime, after in pure:
@@ -277,6 +297,10 @@ class StreamTask:
             if self.handler.fast:
                 return item if not self.chain.checked else self.process_buffer(item, False)
             return self.apply(self.handler.on_buffer(ch.gate_index, item, now))
+        return self.item_step(ch, item, now, overtaken)
+
+    def item_step(self, ch, item, now: float, overtaken):
+        """The step of an event ``item`` (barrier, cancellation marker, end of partition) taken from ``ch``."""
         if type(item) is Barrier:
             self.checkpointer.barrier_received(item.id, now)
             if self.trace.control:
