@@ -46,11 +46,7 @@ def checkpoint_chart(trace, ax=None, title: str | None = None, style="notebook")
     ax.set_xlabel("checkpoint", fontsize=st.tick)
     ax.set_ylabel("duration (ms)", fontsize=st.tick)
     ax.set_ylim(0, top * 1.15)
-    twin = _sizes(ax, cps, st, drawn, legend)
-    # NOTE: on the right axis (drawn after the size lines), on a white backing: a line never hides a value
-    for x, y, text in values:
-        twin.text(x, y, text, transform=ax.transData, ha="center", va="bottom", fontsize=st.label * 0.85,
-                  color="#333", zorder=5, bbox={"facecolor": "white", "alpha": 0.9, "edgecolor": "none", "pad": 0.5})
+    _write_values(ax, _sizes(ax, cps, st, drawn, legend), values, st)
     start = next((e for e in trace if e["kind"] == "run_start"), {})
     set_title(ax, title or f"{start.get('scenario', '')}: checkpoints", st)
     finish_axes(ax, st)
@@ -58,6 +54,14 @@ def checkpoint_chart(trace, ax=None, title: str | None = None, style="notebook")
     ax.tick_params(axis="y", length=4)
     legend_below(ax, legend, st, ncol=2)
     return drawn
+
+
+def _write_values(ax, twin, values: list[tuple], st) -> None:
+    """Each bar's value above it, in the bars' coordinates but on the right axis (drawn after the size
+    lines) and on a white backing: a line never hides a value."""
+    for x, y, text in values:
+        twin.text(x, y, text, transform=ax.transData, ha="center", va="bottom", fontsize=st.label * 0.85,
+                  color="#333", zorder=5, bbox={"facecolor": "white", "alpha": 0.9, "edgecolor": "none", "pad": 0.5})
 
 
 def _failed(ax, cps, top: float, width: float, st, drawn, legend) -> None:

@@ -90,16 +90,14 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
             # a star, not a triangle: the triangles are the acks and completion notices of the tasks
             _point(c, "triggers", e["t"], jm, "*", cp_color(cid), f"trigger-{cid}", f"checkpoint {cid} triggered")
             # NOTE: beside the star, not centred on it: the checkpoint's own completion rule, a few ms
-            # later, runs through the star and would push a centred label away. Where every place
-            # beside it is taken by other labels (close checkpoints on a slide), its number alone
+            # later, runs through the star and would push a centred label away (no room: its number)
             c.label(c.x(e["t"]), jm, f"trigger {cid}", tuple((st.marker * 0.4, dy) for _, dy in _jm_places(st, (1, -1, 2))),
                     2, short=f"{cid}", color=cp_color(cid))
             c.key("checkpoint triggered", Line2D([], [], color="#555", marker="*", lw=0, ms=st.marker * 1.3))
         elif kind == "checkpoint_complete":
             rule = c.ax.axvline(c.x(e["t"]), color=cp_color(cid), lw=1.2, ls=":", zorder=1)
             c.add("checkpoints", tip(rule, f"complete-{cid}", f"checkpoint {cid} completed at {c.ms(e['t'])}"))
-            # NOTE: "✓3" where "✓3 complete" has no room beside its rule (checkpoints close together,
-            # a slide's large text): near its rule, short, beats a line lower and out of order
+            # NOTE: "✓3" where "✓3 complete" has no room by its rule: near it, short, beats a line lower
             c.label(c.x(e["t"]), jm, (f"✓{cid} complete", f"✓{cid}"),
                     tuple((2, dy) for _, dy in _jm_places(st, (-1, -2, -3, 1))), 1, color=cp_color(cid),
                     fontweight="bold")
@@ -110,6 +108,15 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
             c.key("checkpoint aborted", Line2D([], [], color=CRASH, marker="x", lw=0, ms=st.marker))
         elif kind in ("checkpoint_ack", "checkpoint_notify") and detail and c.y(e.get("task")) is not None:
             acks.setdefault((kind, cid), []).append(e)
+    _acks(c, acks)
+
+
+def _acks(c: Canvas, acks: dict) -> None:
+    """The acks (hollow, above a task) and completion notices (filled, below) of each checkpoint, one
+    artist per (kind, checkpoint)."""
+    from matplotlib.lines import Line2D
+
+    st = c.style
     for (kind, cid), group in acks.items():
         ack = kind == "checkpoint_ack"
         xs, ys = [c.x(e["t"]) for e in group], [c.y(e["task"]) + (0.3 if ack else -0.3) for e in group]
