@@ -35,7 +35,7 @@ class StubTask:
 def stub(**cp):
     env = simpy.Environment()
     tasks = [StubTask("source[0]"), StubTask("sink[0]")]
-    attempt = SimpleNamespace(tasks=tasks, sources=tasks[:1], failing=False, failed=[],
+    attempt = SimpleNamespace(tasks=tasks, sources=tasks[:1], failing=False, failed=[], stopping=False,
                               resume_sources=lambda: None)
     attempt.fail = lambda task, reason: (attempt.failed.append(reason), setattr(attempt, "failing", True))
     version = cp.pop("flink_version", "1.20")

@@ -116,18 +116,6 @@ def test_an_obsolete_aligned_barrier_never_comes_due():
     assert h.priority_from(Barrier(1, 10.0)) == float("inf") and h.priority_from(Barrier(2, 20.0)) == 23.0
 
 
-def test_a_queued_stop_with_savepoint_still_finishes_the_job():
-    # the same with a stop at 15: periodic checkpoints stop at once, the stop's savepoint waits for
-    # checkpoint 1 and is triggered when it completes; the sources pause after its barrier, and the
-    # job finishes when it completes
-    plain = [o for o in BACKPRESSURED if not o.startswith("lifecycle")]
-    r = run(*plain, "lifecycle=[{at: 15, stop: {savepoint: sp1}}]", "run.until=drained")
-    done = {c["id"]: c for c in r.report["checkpoints"]}
-    assert (done[1]["status"], done[2]["status"], done[2]["savepoint"]) == ("completed", "completed", "sp1")
-    assert done[2]["trigger_time"] == first(r.trace, "checkpoint_complete", checkpoint=1)["t"]
-    assert first(r.trace, "job_finished")["t"] == first(r.trace, "checkpoint_complete", checkpoint=2)["t"]
-
-
 # ------------------------------------------------------- Flink 1.13: the timeout's origin per task
 def test_on_1_13_the_timeout_counts_from_the_first_arrival_at_the_task():
     # timeout 3, checkpoint 1 triggered at 0; its barriers are announced to arrive at 7 and at 5

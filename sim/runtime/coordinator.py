@@ -113,6 +113,8 @@ class Coordinator:
 
     def _after_finish(self) -> None:
         """A pending checkpoint ended: run a savepoint, else a trigger, that was queued behind it."""
+        if self.job.attempt is None or self.job.attempt.stopping:
+            return                             # a stop (or the final checkpoint) dropped the queue
         if self.queued_savepoints and len(self.pending) < self.effective_max_concurrent() and self.job.running():
             self._savepoint_now(*self.queued_savepoints.pop(0))
         if self.queued_trigger and len(self.pending) < self.effective_max_concurrent() and self.job.running():
@@ -151,6 +153,31 @@ class Coordinator:
         """Would a savepoint asked for now be queued (unaligned checkpoints, no free slot)?"""
         return self.spec.unaligned and (len(self.pending) >= self.effective_max_concurrent()
                                         or bool(self.queued_savepoints))
+
+    # NOTE: SchedulerBase.stopWithSavepoint calls stopCheckpointScheduler() before it triggers the
+    # stop's savepoint: CheckpointCoordinator.stopCheckpointScheduler aborts every pending checkpoint
+    # with CHECKPOINT_COORDINATOR_SUSPEND (not counted by CheckpointFailureManager) and, from 1.12,
+    # abortPendingAndQueuedCheckpoints also drops the queued savepoints and periodic requests
+    # (CheckpointRequestDecider.abortAll). The stop's savepoint then finds no pending checkpoint and
+    # is triggered at once, queued behind nothing.
+    def suspend_for_stop(self) -> None:
+        """A stop-with-savepoint: stop periodic triggering, drop every queued request and abort every
+        pending checkpoint (``coordinator_suspend``, not counted), so the stop's savepoint runs now."""
+        self.stop()
+        self.queued_trigger = False
+        self._drop_queued("coordinator_suspend")
+        for cid in sorted(self.pending):
+            self.pending[cid].stop = False     # an earlier stop is superseded: no restart of scheduling
+            self.abort(cid, "coordinator_suspend", counts=False)
+
+    def _drop_queued(self, reason: str) -> None:
+        """Drop the savepoints queued for a slot; a lifecycle event says each was never taken."""
+        for name, stop, _ in self.queued_savepoints:
+            what = "stop-with-savepoint" if stop else "savepoint"
+            self.trace.emit(self.env.now, "lifecycle", "jobmanager", action=what,
+                            detail=f"{name}: dropped ({reason}) while queued behind a pending checkpoint: no savepoint",
+                            savepoint=name)
+        self.queued_savepoints.clear()
 
     def _savepoint_now(self, name: str, stop: bool, on_trigger) -> None:
         self.trigger(savepoint=name, stop=stop)
@@ -300,21 +327,21 @@ class Coordinator:
                 return
         attempt.resume_sources()
         self._after_finish()
+        if pc.savepoint is not None or pc.stop:
+            self.job.check_drained()           # a drained run waited for this savepoint or stop
 
-    def job_failed(self, reason: str = "job_failed") -> None:
-        """The attempt is failing (or the job ends): pending checkpoints are aborted (not counted)."""
+    def job_failed(self, reason: str = "job_failed") -> bool:
+        """The attempt is failing (or the job ends): pending checkpoints are aborted (not counted).
+        True when one of them was a stop's savepoint (or the final checkpoint): the stop failed."""
         for cid in sorted(self.pending):
             self.trace.emit(self.env.now, "checkpoint_abort", "jobmanager", checkpoint=cid, reason=reason)
+        stopped = any(pc.stop for pc in self.pending.values())
         self.pending.clear()
-        for name, stop, _ in self.queued_savepoints:     # Flink: abortPendingAndQueuedCheckpoints
-            what = "stop-with-savepoint" if stop else "savepoint"
-            self.trace.emit(self.env.now, "lifecycle", "jobmanager", action=what,
-                            detail=f"{name}: dropped ({reason}) while queued behind a pending checkpoint: no savepoint",
-                            savepoint=name)
-        self.queued_savepoints.clear()
+        self._drop_queued(reason)                        # Flink: abortPendingAndQueuedCheckpoints
         self.stw_active = None
         self.queued_trigger = False
         self.stop()
+        return stopped
 
     def latest(self) -> CompletedCheckpoint | None:
         """The latest retained completed checkpoint, or None."""

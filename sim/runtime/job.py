@@ -112,7 +112,13 @@ class Job:
 
     def on_region_failure(self, attempt, names: set[str], reason: str) -> None:
         """A region of ``attempt`` failed: restart it after the strategy's delay, or give up."""
-        self.coordinator.job_failed()
+        if self.coordinator.job_failed():
+            # NOTE: the failover aborts the stop's savepoint, so the stop fails and the job goes on: the
+            # surviving sources leave the synchronous savepoint and read again (Flink:
+            # StopWithSavepointTerminationHandlerImpl restarts the checkpoint scheduler on a failed
+            # savepoint; StreamTask.notifyCheckpointAbortAsync ends a source's synchronous savepoint).
+            attempt.stopping = False
+            attempt.resume_sources()
         delay = self.restart.next_delay(self.env.now)
         if delay is None:
             self.give_up(f"{reason}; the restart strategy '{self.scenario.restart.strategy}' gives up")
@@ -211,6 +217,9 @@ class Job:
         if self.scenario.run.until != "drained" or self.stop_event.triggered or self.lifecycle.pending \
                 or self.coordinator.queued_savepoints:
             return
+        # a pending savepoint, stop or final checkpoint is still to end the job or to be kept
+        if any(pc.savepoint is not None or pc.stop for pc in self.coordinator.pending.values()):
+            return
         if self.input_producers is not None and self.input_producers.pending:
             return
         # a transaction with records still open on the broker (a cancelled job's, an old prefix's) holds
@@ -221,7 +230,8 @@ class Job:
             self.stop(self.state)
             return
         attempt = self.attempt
-        if attempt is None or attempt.failing or attempt.down or self.restart_pending or self.faults.pending_timed:
+        if attempt is None or attempt.failing or attempt.down or attempt.stopping or self.restart_pending \
+                or self.faults.pending_timed:
             return
         if not attempt.quiet() or not all(t.reader.exhausted() for t in attempt.sources):
             return

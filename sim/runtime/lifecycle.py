@@ -6,7 +6,9 @@
   unaligned); it ignores ``min_pause``, and ``max_concurrent`` too unless unaligned checkpoints are
   on (then it waits for the pending checkpoint to end, as Flink's unforced savepoints do); kept
   under its name, never deleted; the job goes on.
-* ``stop``: the sources inject the savepoint's barrier and stop reading; when the savepoint
+* ``stop``: every pending checkpoint is aborted and every queued request dropped (Flink suspends
+  the coordinator), then the savepoint is triggered at once; the sources inject its barrier and
+  stop reading; when the savepoint
   completes, the sinks commit its transactions and the job finishes -- nothing is left open. A stop
   whose savepoint fails leaves the job running.
 * ``cancel``: every task stops at once; open and pre-committed transactions stay open on the
@@ -56,12 +58,11 @@ class Lifecycle:
                            "running (failing over or failed): no savepoint", savepoint=name)
             return
         coordinator, attempt = job.coordinator, job.attempt
-        detail = f"{name}: queued until a pending checkpoint ends (not forced: unaligned checkpoints)" \
-            if coordinator.savepoint_waits() else name
+        detail = _queued_detail(name, coordinator) if coordinator.savepoint_waits() and not stop else name
         job.trace.emit(self.env.now, "lifecycle", "jobmanager", action=what, detail=detail, savepoint=name)
         if stop:
             attempt.stopping = True
-            coordinator.stop()                   # no periodic checkpoint may subsume the stop's savepoint
+            coordinator.suspend_for_stop()       # aborts the pending checkpoints: the stop runs now
         coordinator.request_savepoint(name, stop, lambda: self._triggered(attempt, stop))
 
     @staticmethod
@@ -104,6 +105,14 @@ class Lifecycle:
         if savepoint is None:
             return None, f"savepoint {source} never completed: there is nothing to submit from"
         return savepoint, None
+
+
+def _queued_detail(name: str, coordinator) -> str:
+    """The lifecycle detail of a savepoint that queues: behind a queued savepoint, else the pending checkpoint."""
+    if coordinator.queued_savepoints:
+        return (f"{name}: queued behind savepoint {coordinator.queued_savepoints[-1][0]}, itself waiting for a "
+                "pending checkpoint to end (not forced: unaligned checkpoints)")
+    return f"{name}: queued until a pending checkpoint ends (not forced: unaligned checkpoints)"
 
 
 def resubmitted_scenario(scenario, spec):
