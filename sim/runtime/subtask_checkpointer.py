@@ -188,7 +188,7 @@ class SubtaskCheckpointer:
     def _send_barrier(self, ch, barrier: Barrier, overtook: int | None = None) -> None:
         arrival = ch.push(barrier, False, priority=barrier.unaligned)
         # NOTE: only a barrier is a priority event for a back-pressured receiver; a cancellation
-        # marker, though it overtakes data too, is taken at the next read
+        # marker (send_cancel) is not one: the receiver takes it in channel order, at its next read
         if barrier.unaligned:
             ch.receiver.notify_priority(arrival)
         else:
@@ -203,7 +203,16 @@ class SubtaskCheckpointer:
                             channel=ch.name, unaligned=barrier.unaligned, arrive=arrival, overtook=overtook)
 
     def send_cancel(self, cid: int) -> None:
-        """Cancellation markers on every output channel (they overtake queued data)."""
+        """Cancellation markers on every output channel, on the wire at once: behind the data already
+        sent, ahead of this task's ready and partial output buffers (docs/rules.md: what snapsim
+        simplifies).
+
+        # NOTE: Flink's SubtaskCheckpointCoordinatorImpl (abortCheckpointOnBarrier, and checkpointState
+        # for a checkpoint already aborted) calls OperatorChain.broadcastEvent(marker), i.e.
+        # broadcastEvent(marker, false): not a priority event, so RecordWriter.broadcastEvent finishes
+        # the partial buffers and queues the marker behind every buffer still in the subpartition.
+        # snapsim keeps one output queue per task of data buffers only; the marker skips it.
+        """
         for ch in self.task.outputs.channels:
             ch.push(CancelMarker(cid), False, priority=True)
 
