@@ -69,8 +69,6 @@ class Channel:
         receiver = self.receiver
         if receiver.state < BUSY:        # NOTE: StreamTask.notify does nothing to a busy or blocked task
             receiver.notify(arrival)
-        if priority:
-            receiver.notify_priority(arrival)
         return arrival
 
     def take(self, pos: int = 0):

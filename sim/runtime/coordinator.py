@@ -19,7 +19,7 @@ import math
 
 from ..scenario.versions import release
 from .checkpoint_store import CompletedCheckpoint, TaskSnapshot
-from .mail import PauseInput, TriggerCheckpoint
+from .mail import PauseInput, TriggerCheckpoint, TriggerSavepoint
 
 __all__ = ["Coordinator", "PendingCheckpoint", "COUNTED"]
 
@@ -60,6 +60,7 @@ class Coordinator:
         self.last_completion = None
         self.consecutive_failures = 0
         self.queued_trigger = False
+        self.queued_savepoints: list = []                    # (name, stop, on_trigger) waiting for a slot
         self.generation = 0                                  # bumps at every (re)start of scheduling
         self.stw_active = None
 
@@ -111,7 +112,9 @@ class Coordinator:
         return 1 if self.spec.min_pause > 0 else self.spec.max_concurrent
 
     def _after_finish(self) -> None:
-        """A pending checkpoint ended: run a trigger that was queued behind it."""
+        """A pending checkpoint ended: run a savepoint, else a trigger, that was queued behind it."""
+        if self.queued_savepoints and len(self.pending) < self.effective_max_concurrent() and self.job.running():
+            self._savepoint_now(*self.queued_savepoints.pop(0))
         if self.queued_trigger and len(self.pending) < self.effective_max_concurrent() and self.job.running():
             self.queued_trigger = False
             if self.spec.min_pause and self.last_completion is not None:
@@ -129,6 +132,30 @@ class Coordinator:
             self.trigger()
 
     # --- triggering ----------------------------------------------------------------------------
+    # NOTE: CheckpointCoordinator.triggerSavepoint (and triggerSynchronousSavepoint, for a stop) asks
+    # for CheckpointProperties.forSavepoint(!unalignedCheckpointsEnabled): a savepoint is forced only
+    # while unaligned checkpoints are off. CheckpointRequestDecider.chooseRequestToExecute runs a
+    # forced request even with max_concurrent checkpoints pending and queues any other (savepoints
+    # first, by checkpointTriggerRequestsComparator) until one ends; min_pause holds back periodic
+    # requests only (``!isForce() && isPeriodic``), so a savepoint never waits for it.
+    def request_savepoint(self, name: str, stop: bool, on_trigger) -> bool:
+        """The user asks for savepoint ``name``: triggered now (True) or queued behind the pending
+        checkpoints (False, unaligned checkpoints only); ``on_trigger()`` runs once it is triggered."""
+        if self.savepoint_waits():
+            self.queued_savepoints.append((name, stop, on_trigger))
+            return False
+        self._savepoint_now(name, stop, on_trigger)
+        return True
+
+    def savepoint_waits(self) -> bool:
+        """Would a savepoint asked for now be queued (unaligned checkpoints, no free slot)?"""
+        return self.spec.unaligned and (len(self.pending) >= self.effective_max_concurrent()
+                                        or bool(self.queued_savepoints))
+
+    def _savepoint_now(self, name: str, stop: bool, on_trigger) -> None:
+        self.trigger(savepoint=name, stop=stop)
+        on_trigger()
+
     def trigger(self, savepoint: str | None = None, stop: bool = False) -> int:
         """Start checkpoint ``next_id`` now (a savepoint when ``savepoint`` names one)."""
         cid, now = self.next_id, self.env.now
@@ -148,8 +175,9 @@ class Coordinator:
                 task.post(PauseInput())
             attempt.when_quiet(lambda: self._stw_snapshot(pc))
         else:
+            mail = TriggerCheckpoint if savepoint is None else TriggerSavepoint
             for task in attempt.sources:
-                task.post(TriggerCheckpoint(cid))
+                task.post(mail(cid))
         return cid
 
     def _stw_snapshot(self, pc: PendingCheckpoint) -> None:
@@ -166,6 +194,11 @@ class Coordinator:
     def is_pending(self, cid: int) -> bool:
         """Is ``cid`` still pending (neither completed nor aborted)?"""
         return cid in self.pending
+
+    def is_savepoint(self, cid: int) -> bool:
+        """Is pending ``cid`` a savepoint (aligned with no timeout, whatever the configuration)?"""
+        pc = self.pending.get(cid)
+        return pc is not None and pc.savepoint is not None
 
     # --- acknowledgements ----------------------------------------------------------------------
     def ack(self, cid: int, task, progress) -> None:
@@ -273,6 +306,12 @@ class Coordinator:
         for cid in sorted(self.pending):
             self.trace.emit(self.env.now, "checkpoint_abort", "jobmanager", checkpoint=cid, reason=reason)
         self.pending.clear()
+        for name, stop, _ in self.queued_savepoints:     # Flink: abortPendingAndQueuedCheckpoints
+            what = "stop-with-savepoint" if stop else "savepoint"
+            self.trace.emit(self.env.now, "lifecycle", "jobmanager", action=what,
+                            detail=f"{name}: dropped ({reason}) while queued behind a pending checkpoint: no savepoint",
+                            savepoint=name)
+        self.queued_savepoints.clear()
         self.stw_active = None
         self.queued_trigger = False
         self.stop()

@@ -208,7 +208,8 @@ class Job:
     def check_drained(self) -> None:
         """Stop a ``until: drained`` run once input is consumed and all output committed."""
         self._end_of_input()
-        if self.scenario.run.until != "drained" or self.stop_event.triggered or self.lifecycle.pending:
+        if self.scenario.run.until != "drained" or self.stop_event.triggered or self.lifecycle.pending \
+                or self.coordinator.queued_savepoints:
             return
         if self.input_producers is not None and self.input_producers.pending:
             return
@@ -257,8 +258,11 @@ class Attempt(RegionFailoverMixin):
         self.unaligned_from_source = cp.unaligned and cp.aligned_timeout <= 0
         #: > 0: a barrier still queued behind output buffers this long after its trigger turns unaligned
         #: in the sender (the output side of aligned_timeout, Flink >= 1.16); 0: it waits for credits
+        rel = release(s.flink_version)
         self.output_timeout = cp.aligned_timeout if cp.unaligned and cp.aligned_timeout > 0 and \
-            release(s.flink_version).aligned_timeout_output else 0.0
+            rel.aligned_timeout_output else 0.0
+        #: Flink 1.13: the aligned timeout counts from the first barrier's arrival at each task
+        self.timeout_from_arrival = not rel.aligned_timeout_from_trigger
         self.checkpoint = checkpoint
         self.channels = [Channel(self.env, spec, net.latency, net.capacity, self.counters)
                          for spec in job.plan.channels]
@@ -325,7 +329,7 @@ class Attempt(RegionFailoverMixin):
         if cp.unaligned:
             kind = "alternating" if cp.aligned_timeout > 0 else "unaligned"
             return make_handler(kind, n, end_of_partition=cp.end_of_partition, aligned_timeout=cp.aligned_timeout,
-                                size_of=len)
+                                size_of=len, timeout_from_arrival=self.timeout_from_arrival)
         return make_handler("aligned", n, alignment=cp.alignment, end_of_partition=cp.end_of_partition, size_of=len)
 
     def alive(self) -> bool:

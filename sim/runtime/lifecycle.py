@@ -2,8 +2,10 @@
 
 :class:`Lifecycle` fires the scenario's actions at their times on the job:
 
-* ``savepoint``: a checkpoint the user triggers (it ignores ``max_concurrent`` and ``min_pause``,
-  as Flink's forced checkpoints do); kept under its name, never deleted; the job goes on.
+* ``savepoint``: a checkpoint the user triggers, always aligned (no ``aligned_timeout``, never
+  unaligned); it ignores ``min_pause``, and ``max_concurrent`` too unless unaligned checkpoints are
+  on (then it waits for the pending checkpoint to end, as Flink's unforced savepoints do); kept
+  under its name, never deleted; the job goes on.
 * ``stop``: the sources inject the savepoint's barrier and stop reading; when the savepoint
   completes, the sinks commit its transactions and the job finishes -- nothing is left open. A stop
   whose savepoint fails leaves the job running.
@@ -53,15 +55,21 @@ class Lifecycle:
             job.trace.emit(self.env.now, "lifecycle", "jobmanager", action=what, detail=f"{name}: the job is not "
                            "running (failing over or failed): no savepoint", savepoint=name)
             return
-        job.trace.emit(self.env.now, "lifecycle", "jobmanager", action=what, detail=name, savepoint=name)
-        attempt = job.attempt
+        coordinator, attempt = job.coordinator, job.attempt
+        detail = f"{name}: queued until a pending checkpoint ends (not forced: unaligned checkpoints)" \
+            if coordinator.savepoint_waits() else name
+        job.trace.emit(self.env.now, "lifecycle", "jobmanager", action=what, detail=detail, savepoint=name)
         if stop:
             attempt.stopping = True
-            job.coordinator.stop()               # no periodic checkpoint may subsume the stop's savepoint
-        job.coordinator.trigger(savepoint=name, stop=stop)
+            coordinator.stop()                   # no periodic checkpoint may subsume the stop's savepoint
+        coordinator.request_savepoint(name, stop, lambda: self._triggered(attempt, stop))
+
+    @staticmethod
+    def _triggered(attempt, stop: bool) -> None:
+        """The savepoint was triggered: a stop's sources read nothing more (after the barrier)."""
         if stop:
             for task in attempt.sources:
-                task.post(PauseInput())          # after the barrier: the sources read nothing more
+                task.post(PauseInput())
 
     # --- cancel ----------------------------------------------------------------------------------
     def _cancel(self) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Flush", "HandlerTimer", "Stall", "SnapshotNow", "TriggerCheckpoint", "DiscoverPartitions",
-           "PauseInput", "ResumeInput"]
+__all__ = ["Flush", "HandlerTimer", "Stall", "SnapshotNow", "TriggerCheckpoint", "TriggerSavepoint",
+           "DiscoverPartitions", "PauseInput", "ResumeInput"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,13 @@ class SnapshotNow:
 class TriggerCheckpoint:
     """To a source task: inject the barrier of ``checkpoint`` (Flink's triggerCheckpointAsync)."""
     checkpoint: int
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerSavepoint(TriggerCheckpoint):
+    """To a source task: inject a savepoint's barrier. Never urgent mail (not in ``URGENT``): its
+    barrier is aligned and goes after the output the task is waiting to send, and the source reads
+    nothing before its mail, so its offsets are those it would snapshot while waiting."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..kafka.clients import fetch
 from ..provenance import Origin
 from .input_gate import INF
-from .mail import DiscoverPartitions, PauseInput, ResumeInput, TriggerCheckpoint
+from .mail import DiscoverPartitions, PauseInput, ResumeInput, TriggerCheckpoint, TriggerSavepoint
 from .operators import Operator, bare_records, operator_type
 from .task import StreamTask
 
@@ -207,7 +207,8 @@ class SourceStreamTask(StreamTask):
         self.paused = False
         # an unaligned barrier can be injected while the source waits for output credits
         self.urgent = self.attempt.unaligned_from_source
-        self.on_mail.update({TriggerCheckpoint: self._trigger_checkpoint, DiscoverPartitions: self._discover,
+        self.on_mail.update({TriggerCheckpoint: self._trigger_checkpoint, TriggerSavepoint: self._trigger_checkpoint,
+                             DiscoverPartitions: self._discover,
                              PauseInput: self._pause, ResumeInput: self._resume})
         interval = self.reader.spec.partition_discovery_interval
         if interval and len(self.reader.partitions) < len(self.reader.assigned):

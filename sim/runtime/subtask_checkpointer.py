@@ -58,6 +58,10 @@ class SubtaskCheckpointer:
         now = self.env.now
         p = self.progress[cid] = Progress(cid, now, self.first_barrier.get(cid, now))
         created = coordinator.created(cid)
+        # NOTE: a savepoint is aligned with no timeout (CheckpointOptions.forConfig: alignedNoTimeout):
+        # a source does not inject it unaligned, and its barrier waits for the queued output here
+        savepoint = coordinator.is_savepoint(cid)
+        unaligned = unaligned and not savepoint
         outputs = task.outputs
         timed_out = False
         if unaligned:
@@ -66,7 +70,7 @@ class SubtaskCheckpointer:
         else:
             outputs.flush()
             if outputs.ready:
-                if self.attempt.output_timeout:
+                if self.attempt.output_timeout and not savepoint:
                     timed_out = yield from self._send_before(cid, created + self.attempt.output_timeout)
                 else:
                     yield from task.send_ready()
@@ -74,7 +78,7 @@ class SubtaskCheckpointer:
             self._overtake(p, created)
         else:
             for ch in outputs.channels:
-                self._send_barrier(ch, Barrier(cid, created, unaligned))
+                self._send_barrier(ch, Barrier(cid, created, unaligned, savepoint))
         yield from self.snapshot_phase(p, decline)
         if timed_out and outputs.ready:       # the overtaken buffers still go out, as credits come
             yield from task.send_ready()
@@ -183,7 +187,11 @@ class SubtaskCheckpointer:
 
     def _send_barrier(self, ch, barrier: Barrier, overtook: int | None = None) -> None:
         arrival = ch.push(barrier, False, priority=barrier.unaligned)
-        if not barrier.unaligned:
+        # NOTE: only a barrier is a priority event for a back-pressured receiver; a cancellation
+        # marker, though it overtakes data too, is taken at the next read
+        if barrier.unaligned:
+            ch.receiver.notify_priority(arrival)
+        else:
             ch.receiver.announce(barrier, arrival)
         # kept at every trace level (a few per checkpoint): pictures of summary traces still show barriers;
         # NOTE: two literal calls, not **fields: tests/test_trace_kinds.py checks each call's fields statically

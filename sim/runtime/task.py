@@ -127,13 +127,17 @@ class StreamTask:
         """An aligned ``barrier`` arrives at ``arrival``: a task waiting for credits then is woken
         when the barrier may overtake (its timeout), to take it as a priority event.
 
-        NOTE: Flink announces a timeoutable aligned barrier as soon as it reaches the input channel
-        (RemoteInputChannel.onBuffer: ``requiresAnnouncement`` -> a priority announcement); the
+        NOTE: Flink announces a timeoutable aligned barrier as soon as it reaches a remote input
+        channel (RemoteInputChannel.onBuffer: ``requiresAnnouncement`` -> a priority announcement;
+        LocalInputChannel announces nothing; snapsim models every channel as remote); the
         handler's timer (SingleCheckpointBarrierHandler.registerAlignmentTimer, due at the barrier's
         timestamp + aligned timeout) then turns the queued barriers into priority events, which the
         mailbox takes even while the task is back-pressured. A snapsim task that is not waiting for
-        credits finds such a barrier at its next read (``InputGate.poll``)."""
-        due = self.handler.priority_from(barrier)
+        credits finds such a barrier at its next read (``InputGate.poll``). The handler hears of it
+        first (Flink 1.13 counts the timeout from the first arrival: ``Aligner.on_announce``)."""
+        handler = self.handler
+        handler.on_announce(barrier, arrival)
+        due = handler.priority_from(barrier)
         if due < INF:
             self.later(max(arrival, due) - self.env.now, self._priority_due)
 

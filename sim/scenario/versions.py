@@ -49,6 +49,12 @@ class Release:
         return self.at_least(1, 13)
 
     @property
+    def aligned_timeout_from_trigger(self) -> bool:
+        """``aligned_timeout`` counts from the checkpoint's trigger (FLINK-23041, 1.14); in 1.13 from
+        the first arrival of the checkpoint's barrier at the task."""
+        return self.at_least(1, 14)
+
+    @property
     def aligned_timeout_output(self) -> bool:
         """``aligned_timeout`` also switches a barrier stuck in a sender's output queue (1.16)."""
         return self.at_least(1, 16)

@@ -11,10 +11,12 @@ __all__ = ["Barrier", "CancelMarker", "EndOfPartition", "EOP", "Emit", "Trigger"
 # ----------------------------------------------------------------------------- items in a channel
 @dataclass(frozen=True, slots=True)
 class Barrier:
-    """``barrier(id)``: ``created`` is the trigger time; ``unaligned`` if sent as a priority event."""
+    """``barrier(id)``: ``created`` is the trigger time; ``unaligned`` if sent as a priority event;
+    ``savepoint``: a savepoint's barrier, aligned with no timeout everywhere (docs/rules.md: savepoints)."""
     id: int
     created: float = 0.0
     unaligned: bool = False
+    savepoint: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,9 @@ class Handler:
         """A timer set with ``SetTimer`` is due (only the alternating handler sets them)."""
         return []
 
+    def on_announce(self, barrier: Barrier, arrival: float) -> None:
+        """An aligned ``barrier`` was sent to this task and arrives at ``arrival`` (Flink's announcement)."""
+
     def wants_priority(self, barrier: Barrier, now: float) -> bool:
         """Should ``barrier`` overtake the data queued ahead of it in its channel?"""
         return False

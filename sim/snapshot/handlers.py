@@ -15,7 +15,11 @@ Flink's variants (docs/rules.md: barriers):
   arrival order after the alignment (newest stored sequence first if an older replay is unfinished).
 * :class:`UnalignedHandler`: triggers on the first barrier, never blocks, persists in-flight data.
 * :class:`AlternatingHandler`: aligned, switching to unaligned when ``aligned_timeout`` has passed
-  since the checkpoint's creation (active timer, passive late barrier, unaligned barrier upstream).
+  since the checkpoint's creation (active timer, passive late barrier, unaligned barrier upstream);
+  in Flink 1.13 since its first barrier's arrival at the task (``from_arrival``).
+
+A savepoint's barrier (``Barrier.savepoint``) is aligned under every variant but the at-least-once
+tracker: the unaligned and alternating handlers block its channels as the aligner does, with no timer.
 * :class:`~sim.snapshot.tracker.AtLeastOnceTracker` (its own module): never blocks; counts barriers
   per checkpoint.
 """
@@ -39,12 +43,14 @@ class Aligner(Handler):
     """Aligned barriers (block or buffer), with an optional switch to unaligned after a timeout.
 
     ``aligned_timeout=None``: always aligned. ``0``: unaligned from the first barrier.
-    ``> 0``: aligned until ``created + aligned_timeout``, then unaligned for that checkpoint.
+    ``> 0``: aligned until ``created + aligned_timeout``, then unaligned for that checkpoint; with
+    ``from_arrival`` (Flink 1.13) until the first arrival of its barrier at this task (announced
+    with :meth:`on_announce`; ``created`` if none was) + ``aligned_timeout``.
     """
 
     def __init__(self, channels: int, alignment: str = "block", end_of_partition: str = "align",
                  max_buffered_bytes: int = 0, aligned_timeout: float | None = None,
-                 size_of: Callable = _one) -> None:
+                 size_of: Callable = _one, from_arrival: bool = False) -> None:
         super().__init__(channels, end_of_partition, size_of)
         if alignment not in ("block", "buffer"):
             raise ValueError(f"alignment must be 'block' or 'buffer', got {alignment!r}")
@@ -55,9 +61,12 @@ class Aligner(Handler):
         self.max_bytes = max_buffered_bytes
         self.timeout = aligned_timeout
         self.uses_priority = aligned_timeout is not None
+        self.from_arrival = from_arrival and aligned_timeout is not None
+        self.arrived: dict[int, float] = {}    # from_arrival: checkpoint -> first arrival of its barrier
         self.current = 0               # the latest checkpoint id seen (barrier or marker)
         self.pending = False           # barriers of ``current`` are still expected
         self.unaligned = False         # ``current`` runs unaligned at this task
+        self.savepoint = False         # ``current`` is a savepoint: aligned, no timeout
         self.received: set[int] = set()
         self.start = 0.0
         self.processed = 0
@@ -98,23 +107,45 @@ class Aligner(Handler):
     def on_timer(self, checkpoint: int, now: float) -> list:
         """The aligned timeout of ``checkpoint`` passed: switch to unaligned if still aligning."""
         out = []
-        if checkpoint == self.current and self.pending and not self.unaligned:
+        if checkpoint == self.current and self.pending and not self.unaligned and not self.savepoint:
             self._switch(now, out)
         return out
 
     def wants_priority(self, barrier: Barrier, now: float) -> bool:
-        """Unaligned barriers, and aligned ones whose timeout has passed, overtake queued data."""
-        if self.timeout is None:
+        """Unaligned barriers, and aligned ones whose timeout has passed, overtake queued data (never
+        a savepoint's: aligned, with no timeout)."""
+        if self.timeout is None or barrier.savepoint:
             return False
         if barrier.unaligned:
             return True
         if barrier.id == self.current:
             return self.pending and self.unaligned
-        return barrier.id > self.current and now >= barrier.created + self.timeout
+        return barrier.id > self.current and now >= self._origin(barrier) + self.timeout
 
     def priority_from(self, barrier: Barrier) -> float:
-        """A queued aligned barrier overtakes from its timeout on (a new checkpoint's, ``wants_priority``)."""
-        return float("inf") if self.timeout is None else barrier.created + self.timeout
+        """A queued aligned barrier overtakes from its timeout on (a new checkpoint's, ``wants_priority``);
+        a savepoint's never does, nor an obsolete one (older than the current checkpoint: ignored)."""
+        if self.timeout is None or barrier.savepoint or barrier.id < self.current:
+            return float("inf")
+        return self._origin(barrier) + self.timeout
+
+    def on_announce(self, barrier: Barrier, arrival: float) -> None:
+        """An aligned ``barrier`` will reach one of the channels at ``arrival`` (its announcement).
+
+        NOTE: Flink 1.13 counts the aligned timeout from the first barrier or announcement of a
+        checkpoint at the task (AlternatingController: ``firstBarrierArrivalTime``, and the timer of
+        ``scheduleSwitchToUnaligned``); 1.14 from the checkpoint's trigger (FLINK-23041). Every
+        barrier is announced when it is sent, before it arrives: the earliest arrival is kept."""
+        if self.from_arrival and barrier.id >= self.current and not barrier.savepoint:
+            first = self.arrived.get(barrier.id)
+            if first is None or arrival < first:
+                self.arrived[barrier.id] = arrival
+
+    def _origin(self, barrier: Barrier) -> float:
+        """When ``barrier``'s aligned timeout starts: its trigger, or (1.13) its first arrival here."""
+        if self.from_arrival:
+            return self.arrived.get(barrier.id, barrier.created)
+        return barrier.created
 
     # -- one item ------------------------------------------------------------------------------
     def _dispatch(self, ch: int, item, now: float, out: list, replay: bool, overtaken=()) -> None:
@@ -147,16 +178,22 @@ class Aligner(Handler):
         if b.id > self.current:
             if self.pending:
                 self._abort(self.current, "subsumed", out)
-            self.current, self.pending, self.unaligned = b.id, True, False
+            self.current, self.pending, self.unaligned, self.savepoint = b.id, True, False, b.savepoint
+            if self.arrived:
+                self.arrived = {k: v for k, v in self.arrived.items() if k >= b.id}
             self.received, self.start, self.processed = set(), now, 0
-            if self.timeout is not None:
-                if b.unaligned or now >= b.created + self.timeout:
+            # NOTE: a savepoint is aligned with no timeout, whatever the configuration: Flink's
+            # CheckpointOptions.forConfig gives a savepoint alignedNoTimeout (no announcement, no
+            # alignment timer, never a priority event; in 1.13 CheckpointOptions.create)
+            if self.timeout is not None and not b.savepoint:
+                if b.unaligned or now >= self._origin(b) + self.timeout:
                     self._switch(now, out)
                 else:
-                    out.append(SetTimer(b.created + self.timeout, b.id))
+                    out.append(SetTimer(self._origin(b) + self.timeout, b.id))
             self._receive(ch, now, out, overtaken)
         elif b.id == self.current and self.pending:
-            if self.timeout is not None and not self.unaligned and (b.unaligned or now >= b.created + self.timeout):
+            if self.timeout is not None and not self.unaligned and not b.savepoint and \
+                    (b.unaligned or now >= self._origin(b) + self.timeout):
                 self._switch(now, out)
             self._receive(ch, now, out, overtaken)
         # else: obsolete (older, cancelled or completed): ignored
@@ -259,15 +296,17 @@ class AlternatingHandler(Aligner):
     """Aligned checkpoints that turn unaligned after ``aligned_timeout`` (Flink >= 1.13)."""
 
     def __init__(self, channels: int, aligned_timeout: float, end_of_partition: str = "align",
-                 size_of: Callable = _one) -> None:
+                 size_of: Callable = _one, from_arrival: bool = False) -> None:
         if aligned_timeout <= 0:
             raise ValueError("aligned_timeout must be positive (0 is the unaligned handler)")
-        super().__init__(channels, "block", end_of_partition, 0, aligned_timeout, size_of)
+        super().__init__(channels, "block", end_of_partition, 0, aligned_timeout, size_of, from_arrival)
 
 
 def make_handler(kind: str, channels: int, *, alignment: str = "block", end_of_partition: str = "align",
-                 max_buffered_bytes: int = 0, aligned_timeout: float = 0.0, size_of: Callable = _one) -> Handler:
-    """Build a handler by name: aligned, at_least_once, unaligned, alternating."""
+                 max_buffered_bytes: int = 0, aligned_timeout: float = 0.0, size_of: Callable = _one,
+                 timeout_from_arrival: bool = False) -> Handler:
+    """Build a handler by name: aligned, at_least_once, unaligned, alternating (``timeout_from_arrival``:
+    Flink 1.13's origin of the aligned timeout, see :meth:`Aligner.on_announce`)."""
     if kind == "aligned":
         return Aligner(channels, alignment, end_of_partition, max_buffered_bytes, None, size_of)
     if kind == "at_least_once":
@@ -275,5 +314,5 @@ def make_handler(kind: str, channels: int, *, alignment: str = "block", end_of_p
     if kind == "unaligned":
         return UnalignedHandler(channels, end_of_partition, size_of)
     if kind == "alternating":
-        return AlternatingHandler(channels, aligned_timeout, end_of_partition, size_of)
+        return AlternatingHandler(channels, aligned_timeout, end_of_partition, size_of, timeout_from_arrival)
     raise ValueError(f"unknown handler {kind!r}")

@@ -164,13 +164,14 @@ class Canvas:
     def label(self, x: float, y: float, text, offsets, priority: int = 5, join: str | None = None, **kw):
         """A label (see :class:`LabelLayer`); in a dense picture only its first place is tried, so labels
         are dropped rather than stacked. With ``join``, a label on the same row at (nearly) the same
-        instant as the previous such one is appended to it ("p0@1,p0@2"), so values read in order."""
+        instant as the previous such one is appended to it ("p0@1,p0@2"), so values read in order; when
+        the figure is drawn, labels of the row that would touch are merged too (LabelLayer's ``join``)."""
         if join is not None:
             last = self._joinable.get((y, priority))
             if last is not None and x - last[0] <= self.visible:
-                last[1].set_text(last[1].get_text() + join + text)
+                self.labels.append(last[1], text)
                 return last[1]
-        label = self.labels.add(x, y, text, offsets[:1] if self.dense else offsets, priority, **kw)
+        label = self.labels.add(x, y, text, offsets[:1] if self.dense else offsets, priority, join=join, **kw)
         if join is not None:
             self._joinable[(y, priority)] = (x, label)
         return label

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .labels import ABOVE, AROUND
-from .style import axes_for, cp_color, finish_axes, legend_below, style_of, tip
+from .style import axes_for, cp_color, finish_axes, legend_below, set_title, style_of, tip
 
 __all__ = ["cl_diagram"]
 
@@ -47,7 +47,7 @@ def cl_diagram(trace, ax=None, window=None, title: str | None = None, style="not
         for artist in drawn[category]:
             keep_clear(labels, artist)             # the token counts go beside arrows, dots and cuts, not on them
     start = next((e for e in events if e["kind"] == "run_start"), {})
-    ax.set_title(title or start.get("scenario", "chandy-lamport"), loc="left", fontsize=st.title, fontweight="bold")
+    set_title(ax, title or start.get("scenario", "chandy-lamport"), st)
     ax.set_xlabel("time (ticks); numbers on arrows = tokens sent", fontsize=st.tick)
     finish_axes(ax, st)
     legend_below(ax, legend, st, ncol=2)
@@ -126,7 +126,8 @@ def _markers(ax, events, lanes, st, drawn) -> None:
 def _cuts(ax, labels, events, lanes, st, drawn) -> dict:
     from matplotlib.lines import Line2D
 
-    legend: dict = {"token message": Line2D([], [], color="#8c8c8c", lw=1.2)}
+    # NOTE: only what is drawn: a run whose every message is channel state has no grey arrow
+    legend: dict = {"token message": Line2D([], [], color="#8c8c8c", lw=1.2)} if drawn["messages"] else {}
     points: dict[int, list] = {}
     for e in events:
         if e["kind"] == "cl_record":

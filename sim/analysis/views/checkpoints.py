@@ -9,7 +9,7 @@ chart, never on the bars.
 from __future__ import annotations
 
 from ..metrics import checkpoints
-from .style import CRASH, OKABE_ITO, axes_for, finish_axes, legend_below, style_of, tip
+from .style import CRASH, OKABE_ITO, axes_for, finish_axes, legend_below, set_title, style_of, tip
 
 __all__ = ["checkpoint_chart"]
 
@@ -27,6 +27,7 @@ def checkpoint_chart(trace, ax=None, title: str | None = None, style="notebook")
     drawn = {"end_to_end": [], "alignment": [], "start_delay": [], "size": [], "failed": []}
     legend: dict = {}
     width = 0.26
+    values: list[tuple] = []                       # (x, y, text): each bar's value, written over the size lines
     top = max((c.get(key) or 0 for c in cps for key, _, _ in BARS), default=0) or 1.0
     for k, (key, name, color) in enumerate(BARS):
         shown = [(i, c[key]) for i, c in enumerate(cps) if c.get(key) is not None]
@@ -38,22 +39,29 @@ def checkpoint_chart(trace, ax=None, title: str | None = None, style="notebook")
             drawn[key.replace("_duration", "")].append(tip(bar, f"{key}-{cps[i]['id']}", f"checkpoint {cps[i]['id']}: "
                                                            f"{name} {value:.1f} ms"))
             if len(cps) <= 12:                        # the value on the bar (a zero bar is otherwise invisible)
-                ax.text(i + (k - 1) * width, value + top * 0.01, f"{value:.3g}", ha="center", va="bottom",
-                        fontsize=st.label * 0.85, color="#333")
+                values.append((i + (k - 1) * width, value + top * 0.01, f"{value:.3g}"))
     _failed(ax, cps, top, 3 * width, st, drawn, legend)
     step = max(1, -(-len(cps) // 25))                # at most ~25 tick labels: they never overprint
     ax.set_xticks(range(0, len(cps), step), [str(c["id"]) for c in cps[::step]])
     ax.set_xlabel("checkpoint", fontsize=st.tick)
     ax.set_ylabel("duration (ms)", fontsize=st.tick)
     ax.set_ylim(0, top * 1.15)
-    _sizes(ax, cps, st, drawn, legend)
+    _write_values(ax, _sizes(ax, cps, st, drawn, legend), values, st)
     start = next((e for e in trace if e["kind"] == "run_start"), {})
-    ax.set_title(title or f"{start.get('scenario', '')}: checkpoints", loc="left", fontsize=st.title, fontweight="bold")
+    set_title(ax, title or f"{start.get('scenario', '')}: checkpoints", st)
     finish_axes(ax, st)
     ax.spines["left"].set_visible(True)
     ax.tick_params(axis="y", length=4)
     legend_below(ax, legend, st, ncol=2)
     return drawn
+
+
+def _write_values(ax, twin, values: list[tuple], st) -> None:
+    """Each bar's value above it, in the bars' coordinates but on the right axis (drawn after the size
+    lines) and on a white backing: a line never hides a value."""
+    for x, y, text in values:
+        twin.text(x, y, text, transform=ax.transData, ha="center", va="bottom", fontsize=st.label * 0.85,
+                  color="#333", zorder=5, bbox={"facecolor": "white", "alpha": 0.9, "edgecolor": "none", "pad": 0.5})
 
 
 def _failed(ax, cps, top: float, width: float, st, drawn, legend) -> None:
@@ -62,34 +70,40 @@ def _failed(ax, cps, top: float, width: float, st, drawn, legend) -> None:
 
     for i, c in enumerate(cps):
         if c["status"] != "completed":
-            bar = ax.bar(i, top, width, facecolor="none", edgecolor=CRASH, hatch="//", lw=1)[0]
+            # NOTE: behind the checkpoint's own bars (the time it ran until it failed), its status on a
+            # white backing: the hatching marks the group, it hides none of it
+            bar = ax.bar(i, top, width, facecolor="none", edgecolor=CRASH, hatch="//", lw=1, zorder=0.5)[0]
             drawn["failed"].append(tip(bar, f"failed-{c['id']}", f"checkpoint {c['id']} {c['status']}: {c.get('reason')}"))
             ax.text(i, top * 0.5, c["status"], color=CRASH, rotation=90, fontsize=st.label, ha="center", va="center",
-                    fontweight="bold")
+                    fontweight="bold", zorder=4, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5})
             legend.setdefault("did not complete", Patch(facecolor="none", edgecolor=CRASH, hatch="//"))
 
 
-def _sizes(ax, cps, st, drawn, legend) -> None:
-    """Sizes on a right axis that starts at zero (KiB, or MiB when large)."""
+def _sizes(ax, cps, st, drawn, legend):
+    """Sizes on a right axis that starts at zero (KiB, or MiB when large); returns that axis."""
     from matplotlib.lines import Line2D
 
-    sizes = [(c.get("checkpointed_size") or 0) for c in cps]
-    persisted = [(c.get("persisted_in_flight") or 0) for c in cps]
-    big = max(sizes + persisted, default=0) > 10 * 1024 * 1024
+    # NOTE: a checkpoint that did not complete has no size: a gap in the lines, not a drop to zero
+    nan = float("nan")
+    sizes = [(c.get("checkpointed_size") or 0) if c["status"] == "completed" else nan for c in cps]
+    persisted = [(c.get("persisted_in_flight") or 0) if c["status"] == "completed" else nan for c in cps]
+    known = [v for v in sizes + persisted if v == v]
+    big = max(known, default=0) > 10 * 1024 * 1024
     unit, div = ("MiB", 1024 * 1024) if big else ("KiB", 1024)
     twin = ax.twinx()
     xs = range(len(cps))
     line = twin.plot(xs, [s / div for s in sizes], color="black", marker="o", ms=st.marker * 0.8, lw=1.5)[0]
     drawn["size"].append(tip(line, "checkpointed-size", "checkpointed size: " + ", ".join(
-        f"{c['id']}: {s / div:.2f} {unit}" for c, s in zip(cps, sizes))))
+        f"{c['id']}: {s / div:.2f} {unit}" if s == s else f"{c['id']}: none ({c['status']})" for c, s in zip(cps, sizes))))
     legend[f"checkpointed size ({unit}, right)"] = Line2D([], [], color="black", marker="o", lw=1.5)
-    if any(persisted):
+    if any(p == p and p for p in persisted):
         line = twin.plot(xs, [p / div for p in persisted], color=OKABE_ITO["purple"], marker="D", ms=st.marker * 0.7,
                          ls="--", lw=1.5)[0]
         drawn["size"].append(tip(line, "persisted-in-flight", "persisted in-flight data per checkpoint"))
         legend[f"persisted in-flight ({unit}, right)"] = Line2D([], [], color=OKABE_ITO["purple"],
                                                                            marker="D", ls="--", lw=1.5)
-    twin.set_ylim(0, max(sizes + persisted, default=0) / div * 1.15 or 1.0)
+    twin.set_ylim(0, max(known, default=0) / div * 1.15 or 1.0)
     twin.set_ylabel(f"size ({unit})", fontsize=st.tick)
     twin.tick_params(labelsize=st.tick)
     twin.spines["top"].set_visible(False)
+    return twin

@@ -11,7 +11,7 @@ are marked on the item itself, snapshots and aborts are vertical rules.
 from __future__ import annotations
 
 from .labels import ABOVE, BELOW
-from .style import CRASH, RECORD, axes_for, cp_color, finish_axes, legend_below, style_of, tip
+from .style import CRASH, RECORD, axes_for, cp_color, finish_axes, legend_below, set_title, style_of, tip
 
 __all__ = ["gate_diagram"]
 
@@ -67,7 +67,7 @@ def gate_diagram(trace, ax=None, title: str | None = None, style="notebook") -> 
         for artist in drawn[category]:
             keep_clear(labels, artist)             # labels go beside marks and lines, never over them
     start = next((e for e in events if e["kind"] == "run_start"), {})
-    ax.set_title(title or start.get("scenario", "gate"), loc="left", fontsize=st.title, fontweight="bold")
+    set_title(ax, title or start.get("scenario", "gate"), st)
     ax.set_xlabel("time (ms; items that arrive together stand side by side)", fontsize=st.tick)
     ax.set_ylim(out_y - 0.7, 0.9)
     ax.set_xlim(-0.5, max([t_end, *arrive_x.values(), *[x for x, _ in processed.values()]], default=1) + 0.8)

@@ -14,6 +14,12 @@ short piece of a line, never a whole event), then its short wording (if it has o
 place, and only when every place covers a mark does it take the first place free of other labels;
 any other label that finds none, or whose anchor lies outside the visible time window, is hidden
 for that drawing. The axes' title is taken like a label. So labels stay readable when the figure is resized, zoomed or cut to a window.
+
+Labels added with a ``join`` (the values of records on one lane) are first merged, in time order,
+while the next one's anchor falls on the text before it: "p0@0,p0@1,p0@2" is one label in reading
+order, where three would stack above each other, out of order (more than :data:`JOIN_MOST` values
+merged are cut in the middle: "p1@0,p1@1,p1@2,…,p1@7"; the hover titles keep every value). The
+values of one instant (a reader's one poll) stay one label written out in full.
 """
 from __future__ import annotations
 
@@ -25,6 +31,8 @@ INSIST = 2
 OVER_RECORDS = 4
 #: grid cell (px) of the placement index; sample step (px) along a line obstacle
 CELL, STEP = 64, 5.0
+#: the most values a merged label writes out: beyond, the first ones, "…" and the last
+JOIN_MOST = 4
 #: extra rightward shifts (points) tried after a label's own offsets
 SLIDE = (8, 18, 32)
 #: pixels around a label that must be free too
@@ -66,17 +74,22 @@ class LabelLayer:
         self.texts: list = []
         self._items: list[tuple] = []          # (priority, seq, text, x, y, places (dx, dy, mirrored))
         self._avoid: list[tuple] = []          # (xs, ys, half size in points, joined, soft): marks and lines
+        self._joins: dict[tuple, list] = {}    # (row y, priority) -> [(x, seq, label, separator, parts, dx)]
+        self._parts: dict[int, tuple] = {}     # id of a join label -> its entry in _joins
+        self._boxes: list[tuple] = []          # (x0, x1, y0, y1) in data coordinates: bars
         self.artist = _layer_class()(self)
         self.artist.set_zorder(30)
         ax.add_artist(self.artist)
 
     def add(self, x: float, y: float, text, offsets=ABOVE, priority: int = 5, mirror: bool = True,
-            short: str | None = None, **kw):
+            short: str | None = None, join: str | None = None, **kw):
         """A label anchored at data (x, y); lower ``priority`` numbers are placed first. Its places are
         ``offsets`` (points), then each slid right; with ``mirror`` then all of them left of the anchor.
         ``text`` may be a tuple of wordings of the same label (say one line, then two): in each place
         each wording is tried in turn. ``short``: a last wording, used only in a free place where
-        every other wording would cover a mark (or, for a label that does not insist, be hidden)."""
+        every other wording would cover a mark (or, for a label that does not insist, be hidden).
+        ``join``: the separator with which this label merges into the one before it on its row (same
+        ``y`` and priority) when they would touch (see :meth:`append`)."""
         from matplotlib.text import Text
 
         variants = None if isinstance(text, str) else tuple(text)      # None: the label's text, as set last
@@ -86,15 +99,62 @@ class LabelLayer:
         label.set_clip_on(False)
         own = tuple(offsets) + tuple((dx + s, dy) for s in SLIDE for dx, dy in offsets)
         places = tuple((dx, dy, False) for dx, dy in own) + (tuple((dx, dy, True) for dx, dy in own) if mirror else ())
+        if join is not None:
+            entry = (x, len(self._items), label, join, [label.get_text()], own[0][0])
+            self._joins.setdefault((y, priority), []).append(entry)
+            self._parts[id(label)] = entry
         self._items.append((priority, len(self._items), label, x, y, places, variants, short))
         self.texts.append(label)
         return label
+
+    def append(self, label, text: str) -> None:
+        """One more part of a ``join`` label (a value at the same instant): "p0@1" becomes "p0@1,p0@2"."""
+        _, _, _, join, parts, _ = self._parts[id(label)]
+        parts.append(text)
+        label.set_text(join.join(parts))
+
+    def _merge(self, renderer) -> tuple[set[int], dict[int, tuple]]:
+        """Merge each row's ``join`` labels, in time order, while the next one's anchor lies on the
+        text of the one before it (at its first place); returns the ids of the labels merged away and,
+        for each label they merged into, its wordings: on one line, then one part a line."""
+        merged: set[int] = set()
+        wordings: dict[int, tuple] = {}
+        x0, x1 = sorted(self.ax.get_xlim())
+        px = self.ax.figure.dpi / 72
+        for group in self._joins.values():
+            if len(group) == 1:                               # alone on its row: nothing to merge
+                x, _, label, join, parts, _ = group[0]
+                label.set_text(join.join(parts))
+                continue
+            head = None                                       # [label, its parts, separator, where its text ends]
+            for x, _, label, join, parts, dx in sorted(group, key=lambda g: g[:2]):
+                label.set_text(join.join(parts))              # its own text again (the figure may be redrawn)
+                if not x0 <= x <= x1:
+                    continue
+                anchor = self.ax.transData.transform((x, 0))[0]
+                # NOTE: the head does not move and its text stops growing at JOIN_MOST values, so a
+                # merge spans at most one label's width of time, however dense the records
+                if head is not None and anchor <= head[3]:
+                    head[1].extend(parts)
+                    head[0].set_text(_joined(head[2], head[1]))
+                    merged.add(id(label))
+                    wordings[id(head[0])] = (head[0].get_text(), _joined("\n", head[1]))
+                else:
+                    head = [label, list(parts), join, 0.0]
+                # NOTE: a gap of half a letter: values closer than that would read as one anyway
+                head[3] = self._measure(head[0], renderer)[2] + (dx + self.size * 0.5) * px
+        return merged, wordings
 
     def avoid(self, xs, ys, size: float = 4.0, joined: bool = False, soft: bool = False) -> None:
         """Keep labels off these data points (a mark ``size`` points across) or, ``joined``, off the
         line through them; a ``None`` y is a vertical rule over the whole axes. ``soft``: a thin line
         that labels about marks may cross when nothing else is free."""
         self._avoid.append((tuple(xs), tuple(ys), size / 2, joined, soft))
+
+    def avoid_box(self, x0: float, x1: float, y0: float, y1: float) -> None:
+        """Keep labels off a bar (data coordinates: from ``x0`` to ``x1``, ``y0`` to ``y1``), as off a line:
+        an important label may still cross it when nothing else is free."""
+        self._boxes.append((x0, x1, y0, y1))
 
     def _obstacles(self) -> tuple[dict, dict, dict]:
         """(marks, lines, soft lines): 64-px cell -> display boxes ``(x0, y0, x1, y1)`` of the registered
@@ -120,6 +180,11 @@ class LabelLayer:
                 box = (sx - h, sy - h, sx + h, sy + h)
                 for cell in _cells(box):      # every cell it reaches: a label in the next cell sees it too
                     grid.setdefault(cell, []).append(box)
+        for bx0, bx1, by0, by1 in self._boxes:
+            (px0, py0), (px1, py1) = ax.transData.transform([(bx0, by0), (bx1, by1)])
+            box = (min(px0, px1), min(py0, py1), max(px0, px1), max(py0, py1))
+            for cell in _cells(box):
+                lines.setdefault(cell, []).append(box)
         return marks, lines, soft_grid
 
     def place(self, renderer) -> None:
@@ -133,10 +198,12 @@ class LabelLayer:
                 for c in _cells(box):
                     grid.setdefault(c, []).append(box)
         obstacles = self._obstacles()
+        merged, wordings = self._merge(renderer) if self._joins else (set(), {})
         for priority, _, label, x, y, places, variants, short in sorted(self._items, key=lambda item: item[:2]):
-            label.set_visible(x0 <= x <= x1 and y0 <= y <= y1)     # measured only while visible
+            label.set_visible(x0 <= x <= x1 and y0 <= y <= y1 and id(label) not in merged)   # measured only while visible
             if not label.get_visible():
                 continue
+            variants = wordings.get(id(label), variants)
             free, over_records, over_lines, over_marks = self._search(label, x, y, places, variants, grid, obstacles,
                                                                       renderer)
             found = free or (over_records if priority <= OVER_RECORDS else None) or \
@@ -161,6 +228,7 @@ class LabelLayer:
         another label)."""
         marks, lines, records = obstacles
         left = self.ax.bbox.x0                    # a label never runs into the lane names
+        top = self.ax.figure.bbox.y1 - EDGE / 4   # nor past the figure's top (the layout makes no room for it)
         anchor = self.ax.transData.transform((x, y))[0]
         over_records = over_lines = over_marks = None
         texts = variants or (label.get_text(),)
@@ -176,7 +244,7 @@ class LabelLayer:
             for text, base in zip(texts, at_anchor):
                 box = self._moved(base, anchor, *place)
                 cells = _cells(box)
-                if box[0] < left or any(_overlap(box, other) for c in cells for other in grid.get(c, ())):
+                if box[0] < left or box[3] > top or any(_overlap(box, other) for c in cells for other in grid.get(c, ())):
                     continue
                 if any(_overlap(box, m) for c in cells for m in marks.get(c, ())):
                     over_marks = over_marks or (text, place)
@@ -219,6 +287,12 @@ class LabelLayer:
         shift_x = (box[0] + PAD - base[0]) * 72 / fig.dpi          # points: the offset and any shift
         label.set_transform(offset_copy(self.ax.transData, fig=fig, x=shift_x, y=dy, units="points"))
         return box
+
+
+def _joined(join: str, parts: list) -> str:
+    """``parts`` joined, cut in the middle beyond :data:`JOIN_MOST`: the first ones, "…", the last."""
+    shown = parts if len(parts) <= JOIN_MOST else parts[:JOIN_MOST - 1] + ["…", parts[-1]]
+    return join.join(shown)
 
 
 def _overlap(a: tuple, b: tuple) -> bool:

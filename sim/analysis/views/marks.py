@@ -12,7 +12,7 @@ from .canvas import Canvas
 from .labels import ABOVE, BELOW
 from .style import CHECKPOINT_COLORS, CRASH, cp_color, tip
 
-__all__ = ["barriers", "waiting", "checkpoints", "alignment", "snapshots"]
+__all__ = ["barriers", "waiting", "checkpoints", "alignment", "snapshots", "labels_states"]
 
 
 def barriers(c: Canvas, events, detail: bool) -> None:
@@ -90,15 +90,17 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
             # a star, not a triangle: the triangles are the acks and completion notices of the tasks
             _point(c, "triggers", e["t"], jm, "*", cp_color(cid), f"trigger-{cid}", f"checkpoint {cid} triggered")
             # NOTE: beside the star, not centred on it: the checkpoint's own completion rule, a few ms
-            # later, runs through the star and would push a centred label away
+            # later, runs through the star and would push a centred label away (no room: its number)
             c.label(c.x(e["t"]), jm, f"trigger {cid}", tuple((st.marker * 0.4, dy) for _, dy in _jm_places(st, (1, -1, 2))),
-                    2, color=cp_color(cid))
+                    2, short=f"{cid}", color=cp_color(cid))
             c.key("checkpoint triggered", Line2D([], [], color="#555", marker="*", lw=0, ms=st.marker * 1.3))
         elif kind == "checkpoint_complete":
             rule = c.ax.axvline(c.x(e["t"]), color=cp_color(cid), lw=1.2, ls=":", zorder=1)
             c.add("checkpoints", tip(rule, f"complete-{cid}", f"checkpoint {cid} completed at {c.ms(e['t'])}"))
-            c.label(c.x(e["t"]), jm, f"✓{cid} complete", tuple((2, dy) for _, dy in _jm_places(st, (-1, -2, -3, 1))),
-                    1, color=cp_color(cid), fontweight="bold")
+            # NOTE: "✓3" where "✓3 complete" has no room by its rule: near it, short, beats a line lower
+            c.label(c.x(e["t"]), jm, (f"✓{cid} complete", f"✓{cid}"),
+                    tuple((2, dy) for _, dy in _jm_places(st, (-1, -2, -3, 1))), 1, color=cp_color(cid),
+                    fontweight="bold")
             c.key("checkpoint completed", Line2D([], [], color="#555", lw=1.2, ls=":"))
         elif kind == "checkpoint_abort" and e.get("task") == "jobmanager":
             _point(c, "checkpoints", e["t"], jm, "x", CRASH, f"abort-{cid}", f"checkpoint {cid} aborted: {e['reason']}")
@@ -106,6 +108,15 @@ def checkpoints(c: Canvas, events, detail: bool) -> None:
             c.key("checkpoint aborted", Line2D([], [], color=CRASH, marker="x", lw=0, ms=st.marker))
         elif kind in ("checkpoint_ack", "checkpoint_notify") and detail and c.y(e.get("task")) is not None:
             acks.setdefault((kind, cid), []).append(e)
+    _acks(c, acks)
+
+
+def _acks(c: Canvas, acks: dict) -> None:
+    """The acks (hollow, above a task) and completion notices (filled, below) of each checkpoint, one
+    artist per (kind, checkpoint)."""
+    from matplotlib.lines import Line2D
+
+    st = c.style
     for (kind, cid), group in acks.items():
         ack = kind == "checkpoint_ack"
         xs, ys = [c.x(e["t"]) for e in group], [c.y(e["task"]) + (0.3 if ack else -0.3) for e in group]
@@ -214,7 +225,7 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
     from matplotlib.patches import Patch
 
     sync: dict[tuple, tuple] = {}
-    few = sum(e["kind"] == "snapshot_sync_start" and c.inside(e["t"]) for e in spans) <= 16
+    labelled = labels_states(spans, c.lo, c.hi, annotate)
     for e in spans:
         key, y = (e.get("task"), e.get("checkpoint")), c.y(e.get("task"))
         if y is None:
@@ -233,7 +244,7 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
             c.add("snapshots", tip(bar, f"snapshot-{key[1]}-{key[0]}", title))
             c.add("snapshots", tip(dot, f"snapshot-dot-{key[1]}-{key[0]}", title))
             c.key("snapshot (state copied)", Line2D([], [], color="#555", marker="o", lw=0, ms=c.style.marker * 0.8))
-            if (annotate or few) and state not in (None, {}, []):
+            if labelled and state not in (None, {}, []):
                 c.label(c.x(t0), y, _state_wordings(state, c.style.name == "slide"), STATE_PLACES, 4, color=color,
                         linespacing=1.1)
         elif e["kind"] == "snapshot_async_end" and key in sync:
@@ -245,7 +256,14 @@ def snapshots(c: Canvas, spans, detail: bool, annotate: bool) -> None:
                                     edgecolor=cp_color(key[1]), hatch="////", lw=0.5, zorder=5)
             c.add("snapshots", tip(bar, f"upload-{key[1]}-{key[0]}", f"{key[0]} uploads snapshot {key[1]} "
                                    f"(async) until {c.ms(e['t'])}"))
+            c.labels.avoid_box(c.x(span[0]), c.x(span[1]), y - 0.07, y + 0.07)     # no "kept …" over the hatching
             c.key("snapshot upload (async)", Patch(facecolor="none", edgecolor="#555", hatch="////"))
+
+
+def labels_states(spans, lo: float, hi: float, annotate: bool) -> bool:
+    """Whether snapshot states are written: when values are (``annotate``), or the window holds at most
+    16 snapshots (their states are the point of a short run)."""
+    return annotate or sum(e["kind"] == "snapshot_sync_start" and lo <= e["t"] <= hi for e in spans) <= 16
 
 
 def _state_wordings(state, narrow_first: bool) -> tuple[str, ...]:

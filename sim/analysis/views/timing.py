@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .canvas import Canvas, has_any, lane_labels, lanes_of, split, window_end, window_slice
 from .lifecycle import MARK_KINDS, ROOM, lifecycle
-from .marks import alignment, barriers, checkpoints, snapshots, waiting
+from .marks import alignment, barriers, checkpoints, labels_states, snapshots, waiting
 from .queues import QUEUE_KINDS, overtaken, overtaken_records
 from .records import density, records, upstream
 from .style import axes_for, style_of
@@ -61,26 +61,44 @@ def timing_diagram(trace, ax=None, window=None, aggregate: bool | None = None, a
     """
     st = style_of(style)
     events = trace.events if hasattr(trace, "events") else list(trace)
-    lanes = lanes_of(events, st.sink_room)          # every submission's subtasks (a rescaled job has more)
     t_end = max((e["t"] for e in events[-3:]), default=1.0) or 1.0
     lo, hi, shown, spans = _select(events, window, t_end)
-    room = ROOM if has_any(events, MARK_KINDS) else 0.0          # a row for the job's lifecycle
-    ax = axes_for(ax, st.width, st.lane * (1 + room - min(lanes.values())) + 1.2)
-    c = Canvas(ax, st, lanes, lo, hi)
-    c.top += room
-    c.open_end = not (window and window[1] is not None)       # room after the last event for its labels
     part = split(shown, PARTS)
     span = split(spans, PARTS) if window else part
     n_records = sum(len(part[k]) for k in ("sends", "sources", "appends", "reads"))   # the RECORD_KINDS
     if aggregate is None:                # many records, or so many checkpoints that their details would blur
         aggregate = n_records > AGGREGATE_ABOVE or len(part["barriers"]) > BARRIERS_ABOVE
     annotate = n_records <= 80 if annotate is None else annotate
+    # NOTE: the room under a sink's lane beyond its transaction rows is for the snapshot states
+    # written above the next lane: none written, none needed
+    states = not aggregate and labels_states(span["snapshots"], lo, hi, annotate)
+    lanes = lanes_of(events, st.sink_room if states else min(st.sink_room, 0.3))   # every submission's subtasks
+    room = ROOM if has_any(events, MARK_KINDS) else 0.0          # a row for the job's lifecycle
+    units = 1 + room - min(lanes.values())
+    ax = axes_for(ax, st.width, _pitch(st, units, states) * units + 1.2)
+    c = Canvas(ax, st, lanes, lo, hi)
+    c.top += room
+    c.open_end = not (window and window[1] is not None)       # room after the last event for its labels
     c.dense = aggregate
     _lanes(c, lane_labels(events[:1] if events and events[0]["kind"] == "run_start" else events, lanes))
     _layers(c, events, part, span, t_end, aggregate, annotate)
     _frame(c, events, title)
     c.drawn["labels"] = c.labels.texts
     return c.drawn
+
+
+#: a slide's lanes together are at most this tall (inches), each at least LEAST of the style's lane,
+#: when no snapshot state is written between them: a picture of many lanes then fits a 16:9 slide
+#: better, its text as large (fewer labels fit; the states, where written, need the full room)
+SLIDE_LANES, LEAST = 7.0, 0.7
+
+
+def _pitch(st, units: float, states: bool) -> float:
+    """Inches per lane: the style's, or on a slide with many lanes and no states written, less (down
+    to LEAST of it)."""
+    if st.name != "slide" or states:
+        return st.lane
+    return max(st.lane * LEAST, min(st.lane, SLIDE_LANES / units))
 
 
 def _layers(c: Canvas, events, part: dict, span: dict, t_end: float, aggregate: bool, annotate: bool) -> None:
@@ -127,7 +145,7 @@ def _lanes(c: Canvas, names: list[str]) -> None:
 
 
 def _frame(c: Canvas, events, title) -> None:
-    from .style import finish_axes, legend_below
+    from .style import finish_axes, legend_below, set_title
 
     ax, st = c.ax, c.style
     ax.set_xlim(c.x(c.lo), c.x(c.hi) + (st.end_room * (c.x(c.hi) - c.x(c.lo)) if c.open_end else 0))
@@ -137,6 +155,6 @@ def _frame(c: Canvas, events, title) -> None:
     start = next((e for e in events[:1] if e["kind"] == "run_start"), {})
     if not title and (c.lo > 0 or not c.open_end):          # a window says which part of the run it shows
         title = f"{start.get('scenario', '')}: {c.x(c.lo):g}–{c.x(c.hi):g} {c.unit} of the run"
-    ax.set_title(title or start.get("scenario", ""), loc="left", fontsize=st.title, fontweight="bold")
+    set_title(ax, title or start.get("scenario", ""), st)
     if c.legend:
         legend_below(ax, c.legend, st)
