@@ -101,7 +101,7 @@ def plain_pipeline(partitions: list[list[str]], buffer_size: int, parallelism: i
                     state[word] = total = get(word, 0) + one
                     append(f"{word}:::{total}")
                 logs[i].append(out)
-                digest.add(logs[i].read_all(), i)
+                digest.add(logs[i].read_all())
     # a record entering an operator (the unit before chaining): each line enters source and split,
     # each word enters count, format and sink
     lines = sum(len(p) for p in partitions)
