@@ -41,8 +41,9 @@ BATCH = st.tuples(st.lists(VALUE, max_size=3 * LINES_MIN), st.sampled_from([None
 # long batches of key:::n values: of plain keys, or of any (a key holding another and ':::')
 PLAIN = st.tuples(st.lists(st.tuples(st.sampled_from(["alpha", "beta", "é", "a b", ""]), st.integers(0, 99).map(str))
                            .map(":::".join), min_size=LINES_MIN, max_size=3 * LINES_MIN), st.sampled_from([0, 1]))
-LINES = st.tuples(st.lists(st.tuples(st.sampled_from(["alpha", "alpha:::beta", "a:b", "a"]), st.integers(0, 99).map(str))
-                           .map(":::".join), min_size=LINES_MIN, max_size=2 * LINES_MIN), st.sampled_from([0, 1]))
+ANY_KEYS = st.sampled_from(["alpha", "alpha:::beta", "a:b", "a"])
+LINES = st.tuples(st.lists(st.tuples(ANY_KEYS, st.integers(0, 99).map(str)).map(":::".join),
+                           min_size=LINES_MIN, max_size=2 * LINES_MIN), st.sampled_from([0, 1]))
 
 
 @settings(max_examples=100, deadline=None)

@@ -111,24 +111,22 @@ class _Lines:
     """The keys a reader met in one partition, to take the last n per key of a batch without
     splitting every value.
 
-    NOTE: while every key met is *plain* (no ':', no newline), a batch's values joined by
-    newlines behind one more, with one newline per value, that are all lines ``KEY:::N`` (KEY a
-    key met, N with no ':' nor newline; ``PATTERN`` matches a run of such lines, and stops
-    before a line it cannot match or at a ':' in N) are values
-    whose last ':::' is the one after the key (a later one would need a ':' in N): splitting
-    every value gives these very pairs. A key's last value is then the last line starting with
-    a newline, the key and ':::' (a plain key ends at its line's first ':'): one ``rfind`` from
-    the end per key. The keys of a batch's first values are learnt before matching it; a line
-    of a new plain key stops the match, its key is learnt and the match goes on from there.
-    Any other batch (a value without ':::' or with a ':' after it, a key that is not plain, too
-    few values to be worth it) is split value by value; too many keys or too many such batches
-    end the shortcut for the partition.
+    NOTE: while every key met is *plain* (no ':', no newline), a batch whose values, joined by
+    newlines behind one more (one newline per value), are all lines ``KEY:::N`` (KEY a key met,
+    N with no ':' nor newline; ``PATTERN`` matches a run of such lines and stops before a line it
+    cannot match or at a ':' in N) holds values whose last ':::' is the one after the key (a later
+    one would need a ':' in N): splitting every value gives these very pairs. A key's last value
+    is then the last line starting with a newline, the key and ':::' (a plain key ends at its
+    line's first ':'): one ``rfind`` from the end per key. The keys of a batch's first values are
+    learnt before matching it; a line of a new plain key stops the match, its key is learnt and
+    the match goes on from there. Any other batch (a value without ':::' or with a ':' after it,
+    a key that is not plain, too few values to be worth it) is split value by value; too many
+    keys or too many such batches end the shortcut for the partition.
     """
 
     __slots__ = ("keys", "pattern", "misses")
 
     PATTERN = "(?:\n(?:%s):::[^:\n]*)*"      # stops at a newline (a line it cannot match) or a ':'
-
 
     def __init__(self) -> None:
         self.keys, self.pattern, self.misses = {}, None, 0
