@@ -134,7 +134,7 @@ class TwoPhaseCommitSink(Operator):
         if txn is None or len(records) != 1:
             return TwoPhaseCommitSink.process(self, records)
         try:
-            self.producer.send_one(self.env.now, records[0], txn, self.number)
+            self.producer.send_one(self.env._now, records[0], txn, self.number)   # NOTE: env.now, see Channel.push
         except KafkaError as exc:
             raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
         return []

@@ -237,7 +237,7 @@ class SourceStreamTask(StreamTask):
         them (the buffer itself for the task loop's hot path, see :meth:`StreamTask.run`)."""
         if self.paused:
             return self.wait()
-        now = self.env.now
+        now = self.env._now                  # NOTE: env.now, see Channel.push
         records = self.reader.poll(now, self.attempt.buffer_size)
         if not records:
             nxt = self.reader.next_time()

@@ -179,7 +179,7 @@ class StreamTask:
         else:
             self.state = SLEEP
             self.sleep_until = until
-            event = self.env.timeout(until - self.env.now)
+            event = self.env.timeout(until - self.env._now)     # NOTE: env.now, see Channel.push
         try:
             yield event
         except simpy.Interrupt as intr:
@@ -219,13 +219,13 @@ class StreamTask:
                         q = c.queue
                         if q and q[0][0] < head:
                             ch, head = c, q[0][0]
-                    if head > env.now:
+                    if head > env._now:        # NOTE: env.now, see Channel.push
                         step = self.wait(head)
                     elif type(step := ch.take()) is list:
                         self.hops += len(step)
                         tally[0] += 1
                     else:
-                        step = self.item_step(ch, step, env.now, None)
+                        step = self.item_step(ch, step, env._now, None)
                 else:
                     step = input_step()
                 if type(step) is list:
@@ -421,7 +421,7 @@ class StreamTask:
         if nxt.n_data + (nxt is ch) < nxt.capacity:
             return False                     # it would send more: its process does
         env = self.env
-        if env.peek() <= env.now:
+        if env.peek() <= env._now:          # NOTE: env.now, see Channel.push
             return False
         ready.popleft()
         ch.push(buf, True)
