@@ -24,23 +24,23 @@ import simpy
 
 from ..snapshot.actions import Abort, Aligned, Barrier, Block, CancelMarker, Emit, Persist, SetTimer, Store, Trigger, \
     Unblock
+from .backpressure import BLOCKED, BUSY, CANCEL, IDLE, SLEEP, WAKE, Backpressure
 from .chain import show
 from .errors import TaskFailure
 from .input_gate import INF, InputGate, interpret
 from .scheduling import call_later
 from .mail import Flush, HandlerTimer, SnapshotNow, Stall
 from .subtask_checkpointer import SubtaskCheckpointer
+from .task_effects import HandlerEffects
 
-__all__ = ["StreamTask", "TaskFailure", "WAKE", "CANCEL", "RECORD_KINDS"]
+__all__ = ["StreamTask", "TaskFailure", "WAKE", "CANCEL", "RECORD_KINDS", "IDLE", "SLEEP", "BUSY", "BLOCKED"]
 
-#: BLOCKED: waiting for a credit (backpressure); only the states below BUSY hear notify (Channel.push)
-IDLE, SLEEP, BUSY, BLOCKED = 0, 1, 2, 3
-WAKE, CANCEL = "wake", "cancel"
 RECORD_KINDS = ("record_receive", "record_process", "record_send")     # StreamTask.tally's order
 
 
-class StreamTask:
-    """A running (chained) subtask of one job attempt."""
+class StreamTask(Backpressure, HandlerEffects):
+    """A running (chained) subtask of one job attempt (waiting for credits: :mod:`sim.runtime.backpressure`;
+    what the handler's actions and the mail do: :mod:`sim.runtime.task_effects`)."""
 
     #: mail a back-pressured task handles at once: a timer that switches to unaligned
     URGENT: frozenset = frozenset({HandlerTimer})
@@ -114,42 +114,6 @@ class StreamTask:
             self.attempt.active += 1
             self.wake.succeed()
         elif self.state == SLEEP and arrival < self.sleep_until:
-            self.state = BUSY
-            self.process.interrupt(WAKE)
-
-    def notify_priority(self, arrival: float) -> None:
-        """A priority event (unaligned barrier) arrives at ``arrival``: a back-pressured task still
-        takes it then (Flink's mailbox runs it while the task waits for output buffers)."""
-        if self.urgent:
-            self.later(arrival - self.env.now, self._priority_due)
-
-    def announce(self, barrier, arrival: float) -> None:
-        """An aligned ``barrier`` arrives at ``arrival``: a task waiting for credits then is woken
-        when the barrier may overtake (its timeout), to take it as a priority event.
-
-        NOTE: Flink announces a timeoutable aligned barrier as soon as it reaches a remote input
-        channel (RemoteInputChannel.onBuffer: ``requiresAnnouncement`` -> a priority announcement;
-        LocalInputChannel announces nothing; snapsim models every channel as remote); the
-        handler's timer (SingleCheckpointBarrierHandler.registerAlignmentTimer, due at the barrier's
-        timestamp + aligned timeout) then turns the queued barriers into priority events, which the
-        mailbox takes even while the task is back-pressured. A snapsim task that is not waiting for
-        credits finds such a barrier at its next read (``InputGate.poll``). The handler hears of it
-        first (Flink 1.13 counts the timeout from the first arrival: ``Aligner.on_announce``)."""
-        handler = self.handler
-        handler.on_announce(barrier, arrival)
-        due = handler.priority_from(barrier)
-        if due < INF:
-            self.later(max(arrival, due) - self.env.now, self._priority_due)
-
-    def _priority_due(self) -> None:
-        """A priority barrier may be taken now: wake the credit wait, or have the next one take it first."""
-        if self.state == BLOCKED:
-            self._unblock_urgent()
-        else:
-            self.priority_due = True
-
-    def _unblock_urgent(self) -> None:
-        if self.state == BLOCKED and not self.dead:
             self.state = BUSY
             self.process.interrupt(WAKE)
 
@@ -391,11 +355,6 @@ class StreamTask:
             else:
                 self.tally[2] += 1
 
-    def stop_sending(self) -> None:
-        """Make the :meth:`send_ready` that waits for a credit return (urgent tasks: aligned_timeout)."""
-        self.stop_send = True
-        self._unblock_urgent()
-
     def send_on_credit(self, waiter) -> bool:
         """A receiver freed a credit of the channel this task waits on (``waiter``, its event): send
         now, with no SimPy event, and True; or False, and nothing was done (the waiter must fire).
@@ -429,106 +388,9 @@ class StreamTask:
         nxt.credit_waiter = waiter
         return True
 
-    def _wait_credit(self, ch):
-        """Backpressure: wait for a credit, handling urgent work meanwhile (an urgent task)."""
-        if (self.priority_due or self.mailbox or not self.handler.fast) and self._urgent_pending():
-            # NOTE: urgent work that came while the task was busy is done first, as Flink's
-            # mailbox runs its mail (priority events, timers) once the output is unavailable
-            # (StreamTask.processInput suspends the default action); then the credit is checked again
-            yield from self.urgent_work()
-            return
-        self.state = BLOCKED
-        try:
-            yield ch.wait_credit()
-        except simpy.Interrupt as intr:
-            if intr.cause != WAKE:
-                raise
-            self.state = BUSY
-            if not self.stop_only:
-                yield from self.urgent_work()
-        self.state = BUSY
-
-    def _urgent_pending(self) -> bool:
-        """Urgent mail, or an arrived priority barrier, waits (see :meth:`urgent_work`)."""
-        # NOTE: a barrier of a new checkpoint that may overtake came with a call to _priority_due;
-        # while a checkpoint is under way (the handler is not fast) one of it may become wanted later
-        return not self.stop_only and (self.priority_due or any(type(m) in self.URGENT for m in self.mailbox)
-                                       or not self.handler.fast and self.gate.has_priority(self.env.now))
-
-    def urgent_work(self):
-        """While back-pressured: urgent mail, and unaligned barriers that arrived (never data)."""
-        self.priority_due = False
-        for message in [m for m in self.mailbox if type(m) in self.URGENT]:
-            self.mailbox.remove(message)
-            step = self.mail_step(message)
-            if step is not None:
-                yield from step
-        now = self.env.now
-        found = self.gate.poll_priority(now)
-        while found is not None:
-            ch, barrier, overtaken = found
-            self.checkpointer.barrier_received(barrier.id, now)
-            if self.trace.control:
-                self.trace.emit(now, "barrier_receive", self.name, checkpoint=barrier.id, channel=ch.name,
-                                unaligned=barrier.unaligned)
-            yield from self.apply(self.gate.dispatch(ch, barrier, now, overtaken))
-            found = self.gate.poll_priority(now)
-
     def _flush_due(self) -> None:
         self.flush_timer = False
         self.post(Flush())
-
-    # --- effects of the handler's actions ------------------------------------------------------
-    def _emit(self, a: Emit):
-        if type(a.item) is list:
-            return self.process_buffer(a.item, a.replay)
-        if self.trace.control:
-            self.trace.emit(self.env.now, "end_of_partition", self.name, channel=self.gate.channels[a.channel].name)
-        return None
-
-    def _trigger(self, a: Trigger):
-        return self.checkpointer.trigger(a.id, a.unaligned)
-
-    def _abort(self, a: Abort) -> None:
-        self.checkpointer.abort_local(a.id, a.reason)
-
-    def _persist(self, a: Persist) -> None:
-        self.checkpointer.persist(a, self.gate.channels[a.channel])
-
-    def _block(self, a: Block) -> None:
-        trace = self.trace
-        if trace.control:
-            channel, now = self.gate.channels[a.channel].name, self.env.now
-            if a.id not in self.checkpointer.progress and len(self.handler.blocked) == 1:
-                trace.emit(now, "alignment_start", self.name, checkpoint=a.id, channel=channel)
-            trace.emit(now, "channel_block", self.name, channel=channel, checkpoint=a.id)
-
-    def _unblock(self, a: Unblock) -> None:
-        if self.trace.control:
-            self.trace.emit(self.env.now, "channel_unblock", self.name, channel=self.gate.channels[a.channel].name)
-
-    def _store(self, a: Store) -> None:
-        if self.trace.control:
-            n = len(a.item) if type(a.item) is list else 0
-            self.trace.emit(self.env.now, "record_buffered", self.name, channel=self.gate.channels[a.channel].name,
-                            n=n, checkpoint=a.id)
-
-    def _set_timer(self, a: SetTimer) -> None:
-        self.later(a.at - self.env.now, self.post, HandlerTimer(a.id))
-
-    # --- mailbox actions -------------------------------------------------------------------------
-    def _flush(self, _m: Flush):
-        self.outputs.flush()
-        return self.send_ready()
-
-    def _handler_timer(self, m: HandlerTimer):
-        return self.apply(self.handler.on_timer(m.checkpoint, self.env.now))
-
-    def _stall(self, m: Stall):
-        yield self.env.timeout(m.duration)
-
-    def _snapshot_now(self, m: SnapshotNow):
-        return self.checkpointer.snapshot_now(m.checkpoint)
 
     # --- the coordinator's notices -------------------------------------------------------------
     def notify_aborted(self, cid: int) -> None:
