@@ -17,6 +17,7 @@ end, what became visible since its last wake-up.
 """
 from __future__ import annotations
 
+import re
 from itertools import repeat
 from zlib import crc32
 
@@ -26,6 +27,9 @@ __all__ = ["consumer_specs", "attach_consumers", "ReadDigest", "Readers"]
 
 MASK = (1 << 64) - 1
 BATCH = 1024          # records written ahead that a summary reader reads per wake-up
+LINES_MIN = 32        # values in a batch worth matching as one text (class _Lines)
+LINES_KEYS = 64       # keys of one partition a batch's pattern names at most
+LINES_MISSES = 8      # batches of a partition that may fail to match before the shortcut ends
 _SEP = ":::"
 
 
@@ -34,6 +38,20 @@ def _int(text: str):
         return int(text)
     except ValueError:
         return text
+
+
+def _split(values: list) -> dict:
+    """The last n per key of ``values``, each split at its last ':::' (a value without: skipped)."""
+    met: dict = {}
+    try:
+        # NOTE: in C: ``[key, n]`` of every value (split at its last ':::', as rpartition
+        # splits), added in order; a value without ':::' is one item and stops the update
+        met.update(map(str.rsplit, values, repeat(_SEP), repeat(1)))
+    except ValueError:                    # ... and the loop skips it (redoing the rest alike)
+        for key, sep, n in map(str.rpartition, values, repeat(_SEP)):
+            if sep:
+                met[key] = n
+    return met
 
 
 def consumer_specs(scenario) -> list[tuple[str, str, str]]:
@@ -54,9 +72,11 @@ class ReadDigest:
         self.count = 0
         self.digest = 0
         self.finals: dict = {}
+        self._lines: dict = {}            # partition -> _Lines: the keys met there
 
-    def add(self, values: list) -> None:
-        """Fold a batch of read values into the count, the digest and the last count per key."""
+    def add(self, values: list, part=None) -> None:
+        """Fold a batch of read values into the count, the digest and the last count per key
+        (``part``: the partition they were read from, when one; see :class:`_Lines`)."""
         self.count += len(values)
         crc32_sum = getattr(values, "crc32_sum", None)
         if crc32_sum is not None:         # the ideal reference's running count texts: none formed
@@ -72,21 +92,87 @@ class ReadDigest:
         if finals is not None:            # the ideal reference's format_count texts know theirs
             self.finals.update(finals)
             return
-        try:
-            # NOTE: in C: ``[key, n]`` of every value (split at its last ':::', as rpartition
-            # splits), added in order; a value without ':::' is one item and stops the update
-            self.finals.update(map(str.rsplit, values, repeat(_SEP), repeat(1)))
-        except ValueError:                # ... and the loop skips it (redoing the rest alike)
-            finals = self.finals
-            for key, sep, n in map(str.rpartition, values, repeat(_SEP)):
-                if sep:
-                    finals[key] = n
+        lines = self._lines.get(part)
+        if lines is None:
+            lines = self._lines[part] = _Lines()
+        if not lines.update(self.finals, values):
+            met = _split(values)
+            self.finals.update(met)
+            lines.learn(met)
 
     def close(self, t: float) -> None:
         """Write the ``consumer_summary`` event."""
         self.trace.emit(t, "consumer_summary", None, consumer=self.name, isolation=self.isolation,
                         count=self.count, digest=self.digest,
                         final_counts={k: _int(n) for k, n in sorted(self.finals.items())})
+
+
+class _Lines:
+    """The keys a reader met in one partition, to take the last n per key of a batch without
+    splitting every value.
+
+    NOTE: while every key met is *plain* (no ':', no newline), a batch whose values, joined by
+    newlines behind one more (one newline per value), are all lines ``KEY:::N`` (KEY a key met,
+    N with no ':' nor newline; ``PATTERN`` matches a run of such lines and stops before a line it
+    cannot match or at a ':' in N) holds values whose last ':::' is the one after the key (a later
+    one would need a ':' in N): splitting every value gives these very pairs. A key's last value
+    is then the last line starting with a newline, the key and ':::' (a plain key ends at its
+    line's first ':'): one ``rfind`` from the end per key. The keys of a batch's first values are
+    learnt before matching it; a line of a new plain key stops the match, its key is learnt and
+    the match goes on from there. Any other batch (a value without ':::' or with a ':' after it,
+    a key that is not plain, too few values to be worth it) is split value by value; too many
+    keys or too many such batches end the shortcut for the partition.
+    """
+
+    __slots__ = ("keys", "pattern", "misses")
+
+    PATTERN = "(?:\n(?:%s):::[^:\n]*)*"      # stops at a newline (a line it cannot match) or a ':'
+
+    def __init__(self) -> None:
+        self.keys, self.pattern, self.misses = {}, None, 0
+
+    def update(self, finals: dict, values) -> bool:
+        """Put the last n per key of ``values`` into ``finals`` if every value is a line of a
+        plain key (True), in the order the split would."""
+        if self.misses >= LINES_MISSES or len(values) < LINES_MIN:
+            return False
+        text = "\n" + "\n".join(values)          # str values: add made them so
+        pos, end = 0, len(text)
+        # NOTE: one newline per value: no value holds one, so no key does
+        if text.count("\n") == len(values) and self.learn(_split(values[:LINES_MIN])) >= 0 and self.pattern:
+            while (pos := self.pattern.match(text, pos).end()) < end and text[pos] == "\n" and \
+                    self.learn(_line(text, pos)) > 0:
+                pass                      # a line of a new key: learnt, match on from it
+        if pos < end:
+            self.misses += 1
+            return False
+        rfind, find = text.rfind, text.find
+        for key in self.keys:             # in finals already, or new here in the order met
+            start = rfind(f"\n{key}{_SEP}")
+            if start >= 0:
+                stop = find("\n", start + 1)
+                finals[key] = text[start + len(key) + 4:stop if stop >= 0 else None]
+        return True
+
+    def learn(self, met: dict) -> int:
+        """Add the keys of ``met`` new to the partition: how many, or -1 if one is not plain or
+        they would be too many (which ends the shortcut)."""
+        new = [key for key in met if key not in self.keys]
+        if any(":" in key for key in new):
+            return -1
+        if len(self.keys) + len(new) > LINES_KEYS:
+            self.misses = LINES_MISSES
+            return -1
+        if new:
+            self.keys.update(dict.fromkeys(new))
+            self.pattern = re.compile(self.PATTERN % "|".join(map(re.escape, self.keys)))
+        return len(new)
+
+
+def _line(text: str, pos: int) -> dict:
+    """``{key: n}`` of the line after the newline at ``pos`` (empty: no ':::' in it)."""
+    stop = text.find("\n", pos + 1)
+    return _split([text[pos + 1:stop if stop >= 0 else None]])
 
 
 class Readers:
@@ -163,6 +249,6 @@ def _summary_listener(consumer: Consumer, digest: ReadDigest):
     def listener(partition, t):
         values = consumer.poll_values(partition, t)
         if values:
-            digest.add(values)
+            digest.add(values, partition.index)
             partition.release()
     return listener
