@@ -298,6 +298,8 @@ class _Repeated(Sequence):
     def __getitem__(self, index: int):
         if index < 0:
             index += len(self)
+            if index < 0:
+                raise IndexError(index)
         ends, known = self.ends, self.known
         while not ends or ends[-1] <= index:
             if len(ends) == len(known) and not self._read(max(64, len(known))):

@@ -89,3 +89,13 @@ def test_too_many_misses_end_the_shortcut_for_the_partition_only():
     # a batch of LINES_MIN + 1 values, LINES_MISSES + 1 times, then two of LINES_MIN
     assert digest.count == (LINES_MISSES + 1) * (LINES_MIN + 1) + 2 * LINES_MIN
     assert digest.finals == {"a": str(LINES_MIN - 1)}
+
+
+def test_a_key_with_a_newline_is_never_learnt():
+    # 'a\nb:::5' splits into key 'a\nb' (n 5); were it learnt, a later batch's values 'a' (no ':::')
+    # then 'b:::2' would join into the line 'a\nb:::2' and overwrite its final with 2. Split value by
+    # value, 'a' is skipped and 'b' gets 2: finals {'a\nb': '5', 'x': '1', 'b': '2'}.
+    digest = ReadDigest("r", "read_committed", None)
+    digest.add(["a\nb:::5"], 0)
+    digest.add(["x:::1"] * LINES_MIN + ["a", "b:::2"], 0)
+    assert digest.finals == {"a\nb": "5", "x": "1", "b": "2"}

@@ -102,3 +102,35 @@ def test_a_savepoint_queued_behind_a_queued_savepoint_names_it():
     assert first(r.trace, "checkpoint_trigger", checkpoint=2)["t"] == first(r.trace, "checkpoint_complete", checkpoint=1)["t"]
     assert first(r.trace, "checkpoint_trigger", checkpoint=3)["t"] == first(r.trace, "checkpoint_complete", checkpoint=2)["t"]
     assert [(c["id"], c.get("savepoint")) for c in r.report["checkpoints"]] == [(1, None), (2, "sp1"), (3, "sp2")]
+
+
+FINAL = "scenarios/connectors/bounded_final_checkpoint.yaml"
+
+
+def _final(*overrides):
+    r = sim.run(sim.load_scenario(FINAL, overrides=["run.until=drained", "run.max_time=60s",
+                                                    "state_backend.async_base=50ms",
+                                                    "checkpointing.interval=100ms", *overrides]))
+    return r, [(c["id"], c["status"]) for c in r.report["checkpoints"]]
+
+
+def test_a_failed_stop_during_the_final_checkpoint_is_followed_by_another_final_checkpoint():
+    # The input ends at 2.1 and final checkpoint 1 is pending (its snapshot uploads for 50 ms). The
+    # stop at 20 suspends the coordinator: checkpoint 1 aborted (coordinator_suspend); count declines
+    # the stop's savepoint 2, so the stop fails and the job goes on. Finished tasks still need a
+    # checkpoint completed after their end of input (FLIP-147): a new final checkpoint, 3, is
+    # triggered at once (the input has ended, the job is quiet), and the job finishes when it completes.
+    r, cps = _final("lifecycle=[{at: 20, stop: {savepoint: sp1}}]", "faults=[{task: count, decline: 2}]",
+                    "checkpointing.tolerable_failures=5")
+    assert cps == [(1, "aborted"), (2, "declined"), (3, "completed")]
+    assert r.report["run_end"] == "finished" and len(list(r.trace.of("job_finished"))) == 1
+    assert r.report["exactly_once"]["ok"]
+
+
+def test_a_failover_during_the_final_checkpoint_is_followed_by_another_final_checkpoint():
+    # The crash at 20 aborts final checkpoint 1 (job_failed); the job restarts, replays to the end
+    # of its input, and takes final checkpoint 2, which completes: the job finishes.
+    r, cps = _final("faults=[{at: 20, crash: count}]")
+    assert cps == [(1, "aborted"), (2, "completed")]
+    assert r.report["run_end"] == "finished" and len(list(r.trace.of("job_finished"))) == 1
+    assert r.report["exactly_once"]["ok"]

@@ -167,8 +167,18 @@ class Coordinator:
         self.queued_trigger = False
         self._drop_queued("coordinator_suspend")
         for cid in sorted(self.pending):
+            self._final_lost(self.pending[cid])
             self.pending[cid].stop = False     # an earlier stop is superseded: no restart of scheduling
             self.abort(cid, "coordinator_suspend", counts=False)
+
+    def _final_lost(self, pc: PendingCheckpoint) -> None:
+        """``pc`` is aborted: if it was the final checkpoint after the end of bounded input, the job
+        needs another one to finish, taken once the input has ended again (``Job._end_of_input``).
+
+        NOTE: FLIP-147: finished tasks wait for a checkpoint completed after their end of input
+        (StreamTask's ``finalCheckpointCompleted``); a failed one is followed by the next."""
+        if pc.stop and pc.savepoint is None:
+            self.job.input_ended = False
 
     def _drop_queued(self, reason: str) -> None:
         """Drop the savepoints queued for a slot; a lifecycle event says each was never taken."""
@@ -315,6 +325,7 @@ class Coordinator:
         attempt = self.job.attempt
         for task in attempt.tasks:
             task.notify_aborted(cid)
+        self._final_lost(pc)
         if pc.stop:                    # the stop failed: the job goes on (Flink's stop-with-savepoint)
             attempt.stopping = False
             self.start()
@@ -336,6 +347,8 @@ class Coordinator:
         for cid in sorted(self.pending):
             self.trace.emit(self.env.now, "checkpoint_abort", "jobmanager", checkpoint=cid, reason=reason)
         stopped = any(pc.stop for pc in self.pending.values())
+        for pc in self.pending.values():
+            self._final_lost(pc)
         self.pending.clear()
         self._drop_queued(reason)                        # Flink: abortPendingAndQueuedCheckpoints
         self.stw_active = None

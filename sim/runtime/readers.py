@@ -158,7 +158,7 @@ class _Lines:
         """Add the keys of ``met`` new to the partition: how many, or -1 if one is not plain or
         they would be too many (which ends the shortcut)."""
         new = [key for key in met if key not in self.keys]
-        if any(":" in key for key in new):
+        if any(":" in key or "\n" in key for key in new):     # not plain: a newline would match a line break
             return -1
         if len(self.keys) + len(new) > LINES_KEYS:
             self.misses = LINES_MISSES
