@@ -117,8 +117,8 @@ class PairColumns(Sequence):
 # (which keeps a window's values and their origins in separate lists). A map's gives the list
 # ``[fn(v) for v in values]``; a flat_map's gives ``(outputs, counts)``: every ``fn(v)``'s outputs
 # one after the other, and how many each value gave (a list, a function of no arguments giving
-# it, or an iterator of them: called or read only as far as the outputs' origins are read). The values are a list or, for pairs, a
-# :class:`PairColumns` (a column form may give one too). They loop in C (``map`` over C
+# it, or an iterator of them: called or read only as far as the outputs' origins are read). The
+# values are a list or, for pairs, a :class:`PairColumns` (a column form may give one too). They loop in C (``map`` over C
 # callables) where ``fn`` costs a Python call per record; tests/test_functions.py pins each
 # against ``fn``.
 
@@ -127,6 +127,8 @@ def split_words_columns(lines) -> tuple[PairColumns, Iterable]:
     if set(map(type, lines)) <= {str}:
         # NOTE: as split_words_values: the lines joined by a space split into the words of each
         # line in turn, in one call; a str's split gives str words (plain pairs)
+        # NOTE: the counts are a lazy map over ``lines``: the reference never changes a window's
+        # list after handing it on (windows, inputs and merges all build new lists)
         keys = " ".join(lines).split()
         return PairColumns(keys, [1] * len(keys), 1, True), map(len, map(str.split, lines))
     words = list(map(_split, lines))

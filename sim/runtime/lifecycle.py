@@ -51,6 +51,8 @@ class Lifecycle:
 
     # --- savepoints and stop ---------------------------------------------------------------------
     def _savepoint(self, name: str, stop: bool) -> None:
+        """The user asks for savepoint ``name`` (``stop``: then the job finishes): triggered now, or
+        queued for a slot (Coordinator.request_savepoint), or refused if the job is not running."""
         job = self.job
         what = "stop-with-savepoint" if stop else "savepoint"
         if not job.running():

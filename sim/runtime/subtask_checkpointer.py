@@ -186,6 +186,8 @@ class SubtaskCheckpointer:
             self._aligned(p, Aligned(cid, 0.0, 0))
 
     def _send_barrier(self, ch, barrier: Barrier, overtook: int | None = None) -> None:
+        """Put ``barrier`` on ``ch`` (a priority event if unaligned; ``overtook``: output buffers it
+        went ahead of) and tell the receiver: wake it for a priority barrier, announce an aligned one."""
         arrival = ch.push(barrier, False, priority=barrier.unaligned)
         # NOTE: only a barrier is a priority event for a back-pressured receiver; a cancellation
         # marker (send_cancel) is not one: the receiver takes it in channel order, at its next read
