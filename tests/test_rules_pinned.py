@@ -46,6 +46,45 @@ def test_a_declining_task_sends_cancellation_markers_downstream():
     assert r.trace.first("barrier_send", checkpoint=1) is None
 
 
+
+def test_a_cancellation_marker_leaves_behind_the_senders_queued_output():
+    # docs/rules.md: cancellation markers travel in channel order. buffer_size 4, buffer_timeout 1s,
+    # latency 1 ms: split turns "hello" (read at 100 ms) into one record, which waits in a partial
+    # buffer (1 of 4) until its timer (100 + 1000 ms). At 150 ms checkpoint 1 is triggered and split
+    # declines: the partial buffer is finished and sent first (record_send at 150, arriving 151),
+    # and the marker behind it, with no credit; the receiver takes the buffer (151) before the marker.
+    # Were the marker to skip the queue it would arrive at 151 and the buffer only at 1100.
+    r = simulate(load_text(HELLO.replace("interval: 1s", "interval: 150ms, initial_delay: 150ms, "
+                                         "tolerable_failures: 1")
+                           .replace("  parallelism: 1\n", "  parallelism: 1\n  network: {latency: 1ms, "
+                                    "buffer_size: 4, buffer_timeout: 1s, capacity: 8}\n") +
+                           "faults:\n  - {task: split, decline: 1}\n"))
+    send = r.trace.first("record_send")
+    assert (send["t"], send["arrive"], send["values"]) == (150.0, 151.0, [["hello", 1]])
+    events = list(r.trace)
+    receive = next(i for i, e in enumerate(events) if e["kind"] == "record_receive")
+    marker = next(i for i, e in enumerate(events) if e["kind"] == "cancel_marker")
+    assert events[receive]["t"] == 151.0 and receive < marker and events[marker]["t"] >= 151.0
+    assert events[marker]["checkpoint"] == 1
+
+
+def test_a_back_pressured_senders_cancellation_marker_waits_behind_its_queued_buffers():
+    # aligned_timeout_output's pipeline (4 words a buffer, one credit, count 10 ms a word, latency
+    # 1 ms), unaligned with no aligned_timeout, split declining checkpoint 1. At 0 the 13 words make
+    # [a-d] [e-h] [i-l] and a partial [m]: [a-d] goes at 0 (count 1 -> 41), [e-h] at 1, [i-l] at 41
+    # (when count takes [e-h], 41 -> 81). The trigger at 10 reaches the back-pressured source at once
+    # (unaligned); it declines: [m] is finished behind [i-l] and the marker queued behind [m]. [m]
+    # gets the credit freed at 81 (count takes [i-l], 81 -> 121) and leaves at 81, arriving 82; the
+    # marker, needing no credit, right behind it. count takes [m] at 121 (121 -> 131), then the
+    # marker at 131. (Skipping the queue, it would arrive at 11 behind [e-h] and be taken at 81.)
+    text = (SCENARIOS / "recovery" / "aligned_timeout_output.yaml").read_text()
+    r = simulate(load_text(text.replace("aligned_timeout: 40ms}", "tolerable_failures: 1}")
+                           .replace("  - {at: 130, crash: count}", "  - {task: split, decline: 1}")))
+    sends = [(e["t"], e["n"], e["arrive"]) for e in r.trace.of("record_send")]
+    assert sends == [(0, 4, 1.0), (1.0, 4, 2.0), (41.0, 4, 42.0), (81.0, 1, 82.0)]
+    marker = r.trace.first("cancel_marker")
+    assert (marker["t"], marker["checkpoint"]) == (131.0, 1)
+
 def test_the_job_values_of_a_checkpoint_come_from_its_tasks():
     # shuffle_crash_exactly_once (chaining off): count[0] aligns two channels. Per task, from the
     # trace alone: start_delay = first barrier - trigger; alignment_duration = last barrier - first;

@@ -141,7 +141,7 @@ class Outputs:
 
     def pending(self) -> list:
         """(channel, buffer) not yet on the wire: ready ones, then partial ones."""
-        out = list(self.ready)
+        out = [e for e in self.ready if type(e[1]) is list]
         for edge in self.edges:
             for i, buf in enumerate(edge.bufs):
                 if buf:

@@ -13,6 +13,7 @@ from ..snapshot.actions import Aligned, Barrier, CancelMarker, Persist
 from .chain import show
 from .checkpoint_store import Progress
 from .errors import TaskFailure
+from .mail import Flush
 
 __all__ = ["SubtaskCheckpointer"]
 
@@ -20,8 +21,9 @@ __all__ = ["SubtaskCheckpointer"]
 def _sends_at_once(outputs) -> bool:
     """Would every ready buffer find a credit at once (``StreamTask.send_ready`` would not wait)?"""
     need: dict = {}
-    for ch, _buf in outputs.ready:
-        need[ch] = need.get(ch, 0) + 1
+    for ch, buf in outputs.ready:
+        if type(buf) is list:            # a cancellation marker needs no credit
+            need[ch] = need.get(ch, 0) + 1
     return all(ch.n_data + n <= ch.capacity for ch, n in need.items())
 
 
@@ -205,18 +207,29 @@ class SubtaskCheckpointer:
                             channel=ch.name, unaligned=barrier.unaligned, arrive=arrival, overtook=overtook)
 
     def send_cancel(self, cid: int) -> None:
-        """Cancellation markers on every output channel, on the wire at once: behind the data already
-        sent, ahead of this task's ready and partial output buffers (docs/rules.md: what snapsim
-        simplifies).
+        """Cancellation markers on every output channel, behind this task's queued output: its partial
+        buffers become ready, and the markers go out, with no credit, once the buffers ahead are sent.
 
         # NOTE: Flink's SubtaskCheckpointCoordinatorImpl (abortCheckpointOnBarrier, and checkpointState
         # for a checkpoint already aborted) calls OperatorChain.broadcastEvent(marker), i.e.
-        # broadcastEvent(marker, false): not a priority event, so RecordWriter.broadcastEvent finishes
-        # the partial buffers and queues the marker behind every buffer still in the subpartition.
-        # snapsim keeps one output queue per task of data buffers only; the marker skips it.
+        # broadcastEvent(marker, false): not a priority event, so BufferWritingResultPartition.broadcastEvent
+        # finishes the partial buffers and adds the marker behind every buffer queued in each subpartition.
+        # An event needs no credit (apache/flink CreditBasedSequenceNumberingViewReader.getNextDataType:
+        # credits > 0 or the next buffer is an event; getNextBuffer takes a credit only for a buffer),
+        # but it leaves only from the head of its queue. snapsim's one ready queue holds the markers as
+        # (channel, CancelMarker) entries: StreamTask.send_ready puts them on the wire without credit.
         """
-        for ch in self.task.outputs.channels:
-            ch.push(CancelMarker(cid), False, priority=True)
+        task = self.task
+        outputs = task.outputs
+        outputs.flush()
+        if not outputs.ready:                # nothing queued: on the wire at once
+            for ch in outputs.channels:
+                ch.push(CancelMarker(cid), False, priority=True)
+            return
+        outputs.ready.extend([(ch, CancelMarker(cid)) for ch in outputs.channels])
+        # NOTE: a task must not go idle with markers queued (a receiver aligning would wait forever):
+        # the Flush mail sends them (and any buffer ahead) when the task is not already sending
+        task.post(Flush())
 
     def _async_done(self, cid: int, fail: bool) -> None:
         p = self.progress.get(cid)

@@ -338,6 +338,10 @@ class StreamTask(Backpressure, HandlerEffects):
         ready, trace, name = self.outputs.ready, self.trace, self.name
         while ready:
             ch, buf = ready[0]
+            if type(buf) is not list:        # a cancellation marker (send_cancel): no credit needed
+                ready.popleft()
+                ch.push(buf, False, priority=True)
+                continue
             if ch.n_data >= ch.capacity:
                 if self.urgent:
                     yield from self._wait_credit(ch)
@@ -373,6 +377,8 @@ class StreamTask(Backpressure, HandlerEffects):
         if len(ready) < 2 or self.urgent or self.dead:
             return False                     # its last buffer: then it goes on with other work
         ch, buf = ready[0]
+        if type(buf) is not list or type(ready[1][1]) is not list:
+            return False                     # a cancellation marker goes next: its process sends it
         if ch.n_data >= ch.capacity:         # still full (more data than credits was restored)
             ch.credit_waiter = waiter
             return True
