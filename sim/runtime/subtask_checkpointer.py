@@ -210,7 +210,7 @@ class SubtaskCheckpointer:
         """Cancellation markers on every output channel, behind this task's queued output: its partial
         buffers become ready, and the markers go out, with no credit, once the buffers ahead are sent.
 
-        # NOTE: Flink's SubtaskCheckpointCoordinatorImpl (abortCheckpointOnBarrier, and checkpointState
+        NOTE: Flink's SubtaskCheckpointCoordinatorImpl (abortCheckpointOnBarrier, and checkpointState
         # for a checkpoint already aborted) calls OperatorChain.broadcastEvent(marker), i.e.
         # broadcastEvent(marker, false): not a priority event, so BufferWritingResultPartition.broadcastEvent
         # finishes the partial buffers and adds the marker behind every buffer queued in each subpartition.
@@ -224,7 +224,7 @@ class SubtaskCheckpointer:
         outputs.flush()
         if not outputs.ready:                # nothing queued: on the wire at once
             for ch in outputs.channels:
-                ch.push(CancelMarker(cid), False, priority=True)
+                ch.push(CancelMarker(cid), False)
             return
         outputs.ready.extend([(ch, CancelMarker(cid)) for ch in outputs.channels])
         # NOTE: a task must not go idle with markers queued (a receiver aligning would wait forever):

@@ -340,7 +340,7 @@ class StreamTask(Backpressure, HandlerEffects):
             ch, buf = ready[0]
             if type(buf) is not list:        # a cancellation marker (send_cancel): no credit needed
                 ready.popleft()
-                ch.push(buf, False, priority=True)
+                ch.push(buf, False)          # in channel order, as data (not a priority event)
                 continue
             if ch.n_data >= ch.capacity:
                 if self.urgent:
