@@ -179,13 +179,18 @@ def test_no_grant_without_an_event_when_the_receiver_may_act_at_once(why, kw):
     assert control == full, why
 
 
+#: generated word-count jobs (``wordcount``'s parameters): every kind of checkpoint, crashes, stalls, flush timers
+JOBS = dict(seed=st.integers(1, 50), parallelism=st.sampled_from([1, 2, 3]),
+            chaining=st.sampled_from(["true", "false"]),
+            latency=st.sampled_from([0, 0.05, 1]), buffer_size=st.sampled_from([1, 2, 5]),
+            buffer_timeout=st.sampled_from([0, 0.1]), capacity=st.sampled_from([1, 2, 8]),
+            ptime=st.sampled_from([0, 0.01, 0.02]), count_ptime=st.sampled_from([0, 0.03]),
+            checkpoints=st.sampled_from(sorted(CHECKPOINTS)),
+            faults=st.sampled_from(["[]", "[{at: 1.3, crash: count}]", "[{at: 0.7, crash: split}]",
+                                    "[{at: 0.5, stall: count, for: 0.4ms}]", "[{task: count, on_record: 300}]"]))
+
+
 @settings(max_examples=int(os.environ.get("SNAPSIM_CREDIT_EXAMPLES", "12")), deadline=None, derandomize=True)
-@given(seed=st.integers(1, 50), parallelism=st.sampled_from([1, 2, 3]), chaining=st.sampled_from(["true", "false"]),
-       latency=st.sampled_from([0, 0.05, 1]), buffer_size=st.sampled_from([1, 2, 5]),
-       buffer_timeout=st.sampled_from([0, 0.1]), capacity=st.sampled_from([1, 2, 8]),
-       ptime=st.sampled_from([0, 0.01, 0.02]), count_ptime=st.sampled_from([0, 0.03]),
-       checkpoints=st.sampled_from(sorted(CHECKPOINTS)),
-       faults=st.sampled_from(["[]", "[{at: 1.3, crash: count}]", "[{at: 0.7, crash: split}]",
-                               "[{at: 0.5, stall: count, for: 0.4ms}]", "[{task: count, on_record: 300}]"]))
+@given(**JOBS)
 def test_any_job_is_the_same_run_at_full_and_below(**kw):
     same_runs(wordcount(duration=0.5, **kw))

@@ -74,18 +74,19 @@ def gc_paused():
 
 
 def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trace_level: str | None = None,
-             instants: set | None = None) -> Result:
+             instants: set | None = None, *, _fold: bool = True) -> Result:
     """Run a scenario of any kind and return its Result.
 
     For jobs, a read_committed reader named ``_checker`` is added on every sink topic that no
     declared read_committed consumer reads (the checker judges what such a reader saw against the
-    ideal reference of ``sim.ideal``).
+    ideal reference of ``sim.ideal``). ``_fold=False`` (for tests) makes a job's tasks wait for every
+    timeout with SimPy, even one certainly next (:mod:`sim.runtime.scheduling`): the same run.
     """
     with gc_paused():
-        return _simulate(scenario, functions, trace_level, instants)
+        return _simulate(scenario, functions, trace_level, instants, _fold)
 
 
-def _simulate(scenario, functions, trace_level, instants) -> Result:
+def _simulate(scenario, functions, trace_level, instants, fold=True) -> Result:
     wall = time.perf_counter()
     if scenario.kind == "gate":
         from .gate_driver import run_gate
@@ -101,13 +102,13 @@ def _simulate(scenario, functions, trace_level, instants) -> Result:
         trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level)
         stats = run_chandy_lamport(scenario, trace)
     else:
-        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level, instants)
+        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level, instants, fold)
     stats["wall_seconds"] = round(time.perf_counter() - wall, 6)
     trace.close(stats.get("sim_time_ms", 0.0))
     return Result(scenario, trace, stats)
 
 
-def _run_job(scenario, functions, trace_level, instants=None):
+def _run_job(scenario, functions, trace_level, instants=None, fold=True):
     from .job import Job
     from .task import RECORD_KINDS
 
@@ -115,6 +116,8 @@ def _run_job(scenario, functions, trace_level, instants=None):
     trace = Trace(level)
     rng = random.Random(scenario.seed)
     env = simpy.Environment() if instants is None else _InstantEnvironment(instants)
+    # NOTE: a folded timeout is an event SimPy never processes: not with instants noted per event
+    env.fold = fold and instants is None
     specs = consumer_specs(scenario)
     graph = JobGraph.build(scenario, functions)
     plan = graph.expand()

@@ -36,6 +36,8 @@ from .task_effects import HandlerEffects
 __all__ = ["StreamTask", "TaskFailure", "WAKE", "CANCEL", "RECORD_KINDS", "IDLE", "SLEEP", "BUSY", "BLOCKED"]
 
 RECORD_KINDS = ("record_receive", "record_process", "record_send")     # StreamTask.tally's order
+#: a queue whose head is always due first: the task loop's stand-in for SimPy's when it folds nothing
+_NEVER = ((-INF,),)
 
 
 class StreamTask(Backpressure, HandlerEffects):
@@ -77,6 +79,8 @@ class StreamTask(Backpressure, HandlerEffects):
         self.priority_due = False          # a priority barrier came while the task was busy (_priority_due)
         self.checkpointer = SubtaskCheckpointer(self)
         self.direct_credit = False         # see start() and send_on_credit()
+        #: run on instead of waiting for a timeout certainly next (see sim.runtime.scheduling)
+        self.fold = getattr(self.env, "fold", False)
         for ch in outputs.channels:
             ch.sender = self
         self.effects = {Emit: self._emit, Trigger: self._trigger, Abort: self._abort, Aligned: self.checkpointer.on_aligned,
@@ -135,7 +139,19 @@ class StreamTask(Backpressure, HandlerEffects):
         self.post(SnapshotNow(cid))
 
     def wait(self, until: float = INF):
-        """Wait for a sender or the mailbox (``until`` INF) or until ``until``; mail wakes early."""
+        """The step that waits for a sender or the mailbox (``until`` INF) or until ``until`` (mail
+        wakes early); None when the sleep was folded (see :mod:`sim.runtime.scheduling`): the
+        clock is at its end, and the task goes on in this resume."""
+        if until < INF:
+            env = self.env
+            at = env._now + (until - env._now)      # NOTE: SimPy's own sum (Environment.schedule)
+            q = env._queue                          # NOTE: the fold's test, see sim.runtime.scheduling
+            if self.fold and (not q or q[0][0] > at):
+                env._now = at                       # nothing can post or notify meanwhile: no SLEEP
+                return None
+        return self._wait(until)
+
+    def _wait(self, until: float):
         if until == INF:
             self.state = IDLE
             self.wake = event = self.env.event()
@@ -159,16 +175,16 @@ class StreamTask(Backpressure, HandlerEffects):
 
     # --- the mailbox loop --------------------------------------------------------------------
     def run(self):
-        """The process: mail first, then input (Flink's ``MailboxProcessor.runMailboxLoop``) until
-        cancelled; a TaskFailure fails the job over. Each turn asks for one *step*: a generator to
-        run (it takes simulated time), None, or a data buffer to take through a chain without fault
-        checks (the hot path). NOTE: that path is :meth:`process_buffer` inlined, and the loop is
-        here, not in a generator of its own: no generator per buffer, one frame less per resume;
-        so is :meth:`input_step`'s fast path (one call less per buffer), where it is this class's."""
+        """The process: mail first, then input (Flink's ``MailboxProcessor.runMailboxLoop``) until cancelled; a
+        TaskFailure fails the job over. Each turn asks for one *step*: a generator to run (it takes simulated time),
+        None, or a data buffer to take through a chain without fault checks (the hot path). NOTE: that path is
+        :meth:`process_buffer` inlined here (no generator per buffer, one frame less per resume), so is
+        :meth:`input_step`'s fast path where it is this class's, and a processing timeout certainly next is folded."""
         mailbox, mail_step, input_step, env, chain = self.mailbox, self.mail_step, self.input_step, self.env, self.chain
         steps, advance, timeout, outputs, ready, tally = chain.steps, chain.advance, env.timeout, self.outputs, \
             self.outputs.ready, self.tally
-        n, full, handler, channels = len(steps), self.trace.full, self.handler, self.gate.channels
+        n, full, handler, channels, queue = len(steps), self.trace.full, self.handler, self.gate.channels, \
+            env._queue if self.fold else _NEVER         # NOTE: the fold's test, see sim.runtime.scheduling
         # NOTE: chain.advance from step 0 inlined: the pure operators ahead of the first external one
         # (no fault checks on this path), see OperatorChain.pure_prefix
         pure, first = chain.pure_prefix()
@@ -201,17 +217,17 @@ class StreamTask(Backpressure, HandlerEffects):
                             break
                         due += after * len(out)
                     k = first if out else n
-                    while k < n:                  # an external operator: it acts at its own time
-                        due += steps[k][1] * len(out)
-                        if due:
-                            yield timeout(due)
+                    while True:                   # an external operator (k < n) acts at its own time
+                        due += steps[k][1] * len(out) if k < n else 0.0
+                        if due:                   # the timeout, or folded when it is certainly next
+                            if queue and queue[0][0] <= env._now + due:
+                                yield timeout(due)
+                            else:
+                                env._now += due
                             due = 0.0
-                        out = steps[k][0](out)
-                        if not out:
+                        if k >= n or not (out := steps[k][0](out)):
                             break
                         out, due, k = advance(out, k + 1, 0.0)
-                    if due:
-                        yield timeout(due)
                     if out or full or outputs.dirty:
                         self._processed(step, out, False)
                     else:                         # NOTE: _processed's whole work here (a chain ending in a sink)

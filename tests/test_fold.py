@@ -1,0 +1,110 @@
+"""Folded timeouts (``sim.runtime.scheduling``): a task that would wait for a timeout SimPy would
+certainly process next sets the clock itself and goes on. The test that decides it is pinned
+here on its own (strict: an event queued at the very time comes first), then whole runs: every
+job scenario shipped, and generated jobs of every kind (checkpoints of every kind, crashes,
+stalls, flush timers, backpressure), give the same trace with folding on and off at every trace
+level; only the ``events`` statistic (SimPy events processed) may be smaller with it on.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import simpy
+from hypothesis import given, settings
+
+import sim
+from sim import simulate
+from sim.runtime.task import BUSY, SLEEP, StreamTask
+from tests.test_credit_grants import JOBS, wordcount
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted(p for p in (ROOT / "scenarios").rglob("*.yaml") if "kind: job" in p.read_text())
+LEVELS = ("full", "control", "summary")
+
+
+class Sleeper:
+    """The parts of a task ``StreamTask.wait`` reads (the method is StreamTask's own)."""
+
+    wait, _wait = StreamTask.wait, StreamTask._wait
+
+    def __init__(self, env, fold: bool = True) -> None:
+        self.env = env
+        self.fold = fold
+        self.state = BUSY
+
+
+def test_a_sleep_certainly_next_is_folded():
+    env = simpy.Environment()
+    env.timeout(2.0)                       # the next event queued comes after the end of the sleep
+    task = Sleeper(env)
+    assert task.wait(1.5) is None
+    # the clock is at the sleep's end, and the task never slept (nobody could have woken it)
+    assert env.now == 1.5 and task.state == BUSY and len(env._queue) == 1
+
+
+def test_the_clock_is_simpys_own_sum():
+    env = simpy.Environment()
+    env._now = 1.0
+    until = 2.0 ** 53 + 2
+    task = Sleeper(env)
+    assert task.wait(until) is None
+    # SimPy's timeout of (until - now) is due at now + (until - now), and its step sets the clock
+    # to that time. Here until - now (2**53 + 1) rounds to 2**53 (ties to even), and 1 + 2**53
+    # again to 2**53: the sleep ends at 2**53, before ``until``, and so must the folded one
+    assert env.now == 2.0 ** 53 != until
+
+
+@pytest.mark.parametrize("case", ["an event at the very time", "an event before", "folding off"])
+def test_otherwise_the_task_sleeps_with_simpy(case):
+    env = simpy.Environment()
+    if case != "folding off":
+        # at the very time: that event has a smaller eid than the sleep's timeout would, so it runs first
+        env.timeout(1.5 if case == "an event at the very time" else 1.0)
+    task = Sleeper(env, fold=case != "folding off")
+    step = task.wait(1.5)
+    assert step is not None and env.now == 0.0
+    env.process(step)
+    env.run(until=0.5)
+    assert task.state == SLEEP and task.sleep_until == 1.5
+
+
+def _same_runs(scenario, levels=LEVELS) -> None:
+    """Each trace level, folding on and off: the same trace and statistics, fewer or as many events."""
+    for level in levels:
+        on = simulate(scenario, trace_level=level)
+        off = simulate(scenario, trace_level=level, _fold=False)
+        assert on.trace.dumps() == off.trace.dumps(), level
+        assert {k: v for k, v in on.stats.items() if k not in ("events", "wall_seconds")} == \
+            {k: v for k, v in off.stats.items() if k not in ("events", "wall_seconds")}
+        assert on.stats["events"] <= off.stats["events"]
+
+
+def test_a_busy_pipeline_folds_timeouts():
+    scenario = sim.load_text(wordcount())
+    on = simulate(scenario, trace_level="summary")
+    off = simulate(scenario, trace_level="summary", _fold=False)
+    # 400 lines of 5 words at buffer 1: each of the 2 000 words is processed by the count chain
+    # (a timeout each, foldable when no other task's event is due before it); at least a tenth fold
+    assert off.stats["events"] - on.stats["events"] >= 2000 // 10
+
+
+def test_runs_noting_instants_fold_nothing():
+    scenario = sim.load_text(wordcount())
+    noted_on, noted_off = set(), set()
+    on = simulate(scenario, trace_level="summary", instants=noted_on)
+    off = simulate(scenario, trace_level="summary", instants=noted_off, _fold=False)
+    # sim.explore's crash points are the instants of SimPy events: a folded timeout would hide one
+    assert on.stats["events"] == off.stats["events"] and noted_on == noted_off
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_shipped_job_is_the_same_run(path):
+    _same_runs(sim.load_scenario(path), levels=("control",))
+
+
+@settings(max_examples=int(os.environ.get("SNAPSIM_FOLD_EXAMPLES", "10")), deadline=None, derandomize=True)
+@given(**JOBS)
+def test_any_job_is_the_same_run_folded_or_not(**kw):
+    _same_runs(sim.load_text(wordcount(duration=0.5, **kw)))
