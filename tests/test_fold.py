@@ -1,21 +1,26 @@
-"""Folded timeouts (``sim.runtime.scheduling``): a task that would wait for a timeout SimPy would
-certainly process next sets the clock itself and goes on. The test that decides it is pinned
-here on its own (strict: an event queued at the very time comes first), then whole runs: every
-job scenario shipped, and generated jobs of every kind (checkpoints of every kind, crashes,
-stalls, flush timers, backpressure), give the same trace with folding on and off at every trace
-level; only the ``events`` statistic (SimPy events processed) may be smaller with it on.
+"""Folded and inlined timeouts (``sim.runtime.scheduling``): a task that would wait for a timeout
+SimPy would certainly process next sets the clock itself and goes on; any other processing time
+is scheduled without SimPy's Timeout. The test that decides a fold is pinned here on its own
+(strict: an event queued at the very time comes first), so is the inlined timeout's queue entry;
+then whole runs: every job scenario shipped, and generated jobs of every kind (checkpoints of
+every kind, crashes, stalls, flush timers, backpressure), give the same trace at every trace
+level as with SimPy's own timeouts (``simulate(_fold=False)``); only the ``events`` statistic
+(SimPy events processed) may be smaller.
 """
 from __future__ import annotations
 
 import os
+from heapq import heappush
 from pathlib import Path
 
 import pytest
 import simpy
+from simpy.events import NORMAL
 from hypothesis import given, settings
 
 import sim
 from sim import simulate
+from sim.runtime.scheduling import timeout_event
 from sim.runtime.task import BUSY, SLEEP, StreamTask
 from tests.test_credit_grants import JOBS, wordcount
 
@@ -68,6 +73,35 @@ def test_otherwise_the_task_sleeps_with_simpy(case):
     env.process(step)
     env.run(until=0.5)
     assert task.state == SLEEP and task.sleep_until == 1.5
+
+
+def test_an_inlined_timeout_is_queued_and_processed_as_simpys():
+    env = simpy.Environment()
+    order = []
+
+    def simpy_timeouts():
+        for _ in range(3):
+            yield env.timeout(0.5)
+            order.append(("simpy", env.now))
+
+    def inlined():                               # as StreamTask.run schedules its processing time
+        tick = timeout_event(env)
+        for _ in range(3):
+            tick.callbacks = []
+            heappush(env._queue, (env._now + 0.5, 1, next(env._eid), tick))
+            got = yield tick
+            order.append(("inlined", env.now, got))
+
+    env.process(simpy_timeouts())
+    env.process(inlined())
+    env.run()
+    # SimPy's timeout at 0.5 was scheduled first (smaller eid, the same NORMAL priority): it comes
+    # first at each instant, and each timeout succeeds with None
+    assert order == [("simpy", 0.5), ("inlined", 0.5, None), ("simpy", 1.0), ("inlined", 1.0, None),
+                     ("simpy", 1.5), ("inlined", 1.5, None)]
+    # the shape of the entry the loop copies: (now + delay, NORMAL = 1, eid, event)
+    timeout = env.timeout(2.0)
+    assert env._queue == [(3.5, 1, env._queue[0][2], timeout)] and NORMAL == 1
 
 
 def _same_runs(scenario, levels=LEVELS) -> None:

@@ -1,4 +1,4 @@
-"""Scheduling helpers on SimPy's public API: late callbacks, counted runs, the end of an instant.
+"""Scheduling helpers: late callbacks, counted runs, the end of an instant; timeouts folded or inlined.
 
 ``call_later``: SimPy cannot take back a scheduled timeout. A timer set by a task (an upload finishing, a flush,
 a handler timer, partition discovery, a producer batch) may come due after the task was cancelled
@@ -7,9 +7,11 @@ by a failover; the callback must then do nothing, or a dead attempt would touch 
 ``run_counted`` runs an environment and counts the events it processed (SimPy keeps its own
 counter private); ``call_after_instant`` calls back once every other event of an instant has run.
 
-NOTE: here only SimPy's public API (``step``, ``peek``, ``Event.callbacks``). Inlining ``step`` over the
-environment's private queue was measured at 1 % of a run at ``buffer_size: 1`` (best of 9, CPU
-time): not worth reading SimPy's private attributes for that.
+NOTE: those three use only SimPy's public API (``step``, ``peek``, ``Event.callbacks``). Inlining
+``step`` over the environment's private queue was measured at 1 % of a run at ``buffer_size: 1``
+(best of 9, CPU time): not worth reading SimPy's private attributes for that. The task loop's
+timeouts below read ``Environment._now``, ``_queue`` and ``_eid`` (SimPy 4, pinned by pyproject.toml
+and by ``tests/test_fold.py``): most of a ``buffer_size: 1`` run's SimPy events are those timeouts.
 
 *Folding* a timeout (the task loop's processing time and its sleep until the head of its queues,
 ``StreamTask.run`` and ``StreamTask.wait``; on when the engine sets ``env.fold``): a task that would
@@ -29,7 +31,17 @@ and resume this process with nothing run in between, and that resume does what t
 * nothing reads the clock between steps: ``run_counted`` only counts steps (the ``events``
   statistic is smaller when timeouts are folded), and the engine turns folding off for
   ``_InstantEnvironment``, which notes the time of every step (``sim.explore``'s crash points).
-``tests/test_fold.py`` runs generated jobs with folding on and off and finds the same traces.
+A timeout the task loop cannot fold is inlined: ``timeout_event`` makes one event per task, reused
+for every processing time, and the loop schedules it as ``Timeout.__init__`` and
+``Environment.schedule`` do (``callbacks = []``, then ``(now + delay, NORMAL, next(eid), event)``
+pushed on the queue). NOTE: the same queue entry as ``env.timeout(delay)``, without its two calls
+and a new object (a SimPy timeout with its process resumed costs about 0.4 µs, the inlined one
+0.24 µs). Reusing the event is safe: the loop waits on it only (nothing else keeps it), and
+yields it again only after SimPy processed it. An interrupt while it is queued (a task waits for
+processing time BUSY: only ``cancel``'s) ends the process, so the entry left queued resumes nobody.
+The loop reads ``env._queue[0]`` without testing for an empty queue: while a job runs, the run's
+``max_time`` (or ``until``) timeout stays queued (``engine._run_job``).
+``tests/test_fold.py`` runs generated jobs folded and inlined, and with neither, and finds the same traces.
 """
 from __future__ import annotations
 
@@ -37,8 +49,9 @@ from itertools import count
 from typing import Callable
 
 from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import NORMAL, Event
 
-__all__ = ["call_later", "run_counted", "call_after_instant"]
+__all__ = ["call_later", "run_counted", "call_after_instant", "timeout_event"]
 
 
 def call_later(env, delay: float, alive: Callable[[], bool], fn: Callable, *args) -> None:
@@ -81,3 +94,12 @@ def call_after_instant(env, delay: float, fn: Callable) -> None:
         else:
             fn()
     env.timeout(max(0.0, delay)).callbacks.append(fire)
+
+
+def timeout_event(env) -> Event:
+    """An event to schedule as a timeout again and again: ``callbacks = []``, then push ``(env._now + delay,
+    NORMAL, next(env._eid), event)`` on ``env._queue`` (what ``env.timeout(delay)`` does; see the module's NOTE)."""
+    assert NORMAL == 1                           # the task loop pushes the priority as a constant
+    event = Event(env)
+    event._ok, event._value = True, None         # as a Timeout's: it succeeds with the value None
+    return event

@@ -19,6 +19,7 @@ SimPy event per buffer. Checkpointing is the :class:`SubtaskCheckpointer` the ta
 from __future__ import annotations
 
 from collections import deque
+from heapq import heappush
 
 import simpy
 
@@ -28,7 +29,7 @@ from .backpressure import BLOCKED, BUSY, CANCEL, IDLE, SLEEP, WAKE, Backpressure
 from .chain import show
 from .errors import TaskFailure
 from .input_gate import INF, InputGate, interpret
-from .scheduling import call_later
+from .scheduling import call_later, timeout_event
 from .mail import Flush, HandlerTimer, SnapshotNow, Stall
 from .subtask_checkpointer import SubtaskCheckpointer
 from .task_effects import HandlerEffects
@@ -177,17 +178,13 @@ class StreamTask(Backpressure, HandlerEffects):
     def run(self):
         """The process: mail first, then input (Flink's ``MailboxProcessor.runMailboxLoop``) until cancelled; a
         TaskFailure fails the job over. Each turn asks for one *step*: a generator to run (it takes simulated time),
-        None, or a data buffer to take through a chain without fault checks (the hot path). NOTE: that path is
-        :meth:`process_buffer` inlined here (no generator per buffer, one frame less per resume), so is
-        :meth:`input_step`'s fast path where it is this class's, and a processing timeout certainly next is folded."""
+        None, or a data buffer for a chain without fault checks. NOTE: that hot path is :meth:`process_buffer` and
+        :meth:`input_step`'s fast path inlined (no generator per buffer, a frame less per resume), its timeouts folded."""
         mailbox, mail_step, input_step, env, chain = self.mailbox, self.mail_step, self.input_step, self.env, self.chain
-        steps, advance, timeout, outputs, ready, tally = chain.steps, chain.advance, env.timeout, self.outputs, \
-            self.outputs.ready, self.tally
-        n, full, handler, channels, queue = len(steps), self.trace.full, self.handler, self.gate.channels, \
-            env._queue if self.fold else _NEVER         # NOTE: the fold's test, see sim.runtime.scheduling
-        # NOTE: chain.advance from step 0 inlined: the pure operators ahead of the first external one
-        # (no fault checks on this path), see OperatorChain.pure_prefix
-        pure, first = chain.pure_prefix()
+        steps, advance, outputs, ready, tally = chain.steps, chain.advance, self.outputs, self.outputs.ready, self.tally
+        n, full, handler, channels, fold = len(steps), self.trace.full, self.handler, self.gate.channels, self.fold
+        queue, eid, tick = env._queue if fold else _NEVER, env._eid, timeout_event(env)   # see sim.runtime.scheduling
+        pure, first = chain.pure_prefix()       # NOTE: chain.advance from step 0 inlined (no fault checks here)
         inline = type(self).input_step is StreamTask.input_step and not full and not handler.uses_priority
         try:
             while True:
@@ -219,11 +216,15 @@ class StreamTask(Backpressure, HandlerEffects):
                     k = first if out else n
                     while True:                   # an external operator (k < n) acts at its own time
                         due += steps[k][1] * len(out) if k < n else 0.0
-                        if due:                   # the timeout, or folded when it is certainly next
-                            if queue and queue[0][0] <= env._now + due:
-                                yield timeout(due)
+                        if due:                   # NOTE: the timeout, folded or inlined (sim.runtime.scheduling)
+                            if queue[0][0] > (at := env._now + due):
+                                env._now = at
+                            elif fold:
+                                tick.callbacks = []
+                                heappush(queue, (at, 1, next(eid), tick))
+                                yield tick
                             else:
-                                env._now += due
+                                yield env.timeout(due)
                             due = 0.0
                         if k >= n or not (out := steps[k][0](out)):
                             break
