@@ -403,7 +403,7 @@ class StreamTask(Backpressure, HandlerEffects):
         if nxt.n_data + (nxt is ch) < nxt.capacity:
             return False                     # it would send more: its process does
         env = self.env
-        if env.peek() <= env._now:          # NOTE: env.now, see Channel.push
+        if env._queue and env._queue[0][0] <= env._now:     # NOTE: env.peek(), read as the fold reads it
             return False
         ready.popleft()
         ch.push(buf, True)
