@@ -373,14 +373,16 @@ class _Job:
         return (min(s.first for s in read), max(s.last for s in read)) if read else ()
 
 
-def stream_outputs(scenario, graph, order: list, functions, rng, committed) -> tuple:
+def stream_outputs(scenario, graph, order: list, functions, rng, committed, shared=None) -> tuple:
     """``({sink topic: ReadDigest}, {operator: records it gives}, order-dependent keys, span)``:
     the job evaluated in ``order`` (topological, every sink before the sources reading its topic)
     a window at a time; ``committed(op)``: what a source reads of transactional input, as
-    ``(values, origins)``; ``span``: the first and last append time of what the sources read."""
+    ``(values, origins)``; ``span``: the first and last append time of what the sources read;
+    ``shared``: see :class:`~sim.runtime.inputs.SharedInput`."""
     job = _Job(scenario, graph, order, functions, committed)
     read = {(s.topic, index) for s in job.sources.values() for index, _ in s.partitions}
-    parts = {key: _Partition(chunks) for key, chunks in stream_partitions(scenario, rng).items() if key in read}
+    parts = {key: _Partition(chunks) for key, chunks in stream_partitions(scenario, rng, shared).items()
+             if key in read}
     end = -INF
     while end < INF:
         end = _window_end(parts.values())
