@@ -59,8 +59,8 @@ class _Partition:
 
 
 def window_end(parts) -> float:
-    """The end of the next window: records appended before it are all buffered (see the module
-    docstring), at most about ``WINDOW`` per partition; refills the partitions until the window
+    """The end of the next window: records appended before it are all buffered (see
+    :mod:`sim.ideal_stream`'s docstring), at most about ``WINDOW`` per partition; refills the partitions until the window
     holds a record or the input is done."""
     while True:
         for p in parts:

@@ -98,6 +98,20 @@ def test_a_shared_input_draws_each_item_once_for_two_readings(lazy, monkeypatch)
     assert _written(scenario, lazy, shared) == plain and len(made) == 5 + 4
 
 
+def test_a_shared_input_keeps_only_items_read_to_their_end(monkeypatch):
+    # an item read in part by the first reading (one chunk of CHUNK = 4096 lines of 9 000) is
+    # drawn again by the second, which gets the same lines; one read to its end is kept
+    spec = sim.load_text(TWO_ITEMS).input[2].generate
+    rng = lambda: random.Random(4)
+    whole = list(inputs.generate_chunks(spec, rng()))
+    made = _counting(monkeypatch)
+    shared = SharedInput()
+    assert next(shared.chunks(2, spec, rng())) == whole[0]
+    assert list(shared.chunks(2, spec, rng())) == whole and len(made) == 2
+    assert list(shared.chunks(2, spec, rng())) == whole and len(made) == 2       # kept by the second
+    assert list(shared.chunks(2, spec, random.Random(5))) != whole and len(made) == 3     # another state
+
+
 def test_sim_run_draws_the_input_once_for_reference_and_simulation(monkeypatch):
     # the workload's one generate item (4 000 lines): drawn once by a run that computes its
     # reference, and the verdict is the one of a run whose reference drew it again

@@ -152,8 +152,9 @@ class SharedInput:
     """The generated lines of one ``sim.run``, drawn once for its ideal reference and its simulation.
 
     Both read the same ``generate`` items from the same RNG states, so the second reading takes
-    the chunks the first one drew (then they are forgotten). Only items of at most
-    :data:`SHARED_LINES` lines are kept, so memory stays bounded; longer ones are drawn twice.
+    the chunks the first one drew to the end (then they are forgotten). Only items of at most
+    :data:`SHARED_LINES` lines are kept, so memory stays bounded; longer ones are drawn twice,
+    and so is an item the first reading did not read to its end (a topic no source reads).
 
     NOTE: exact: an item's chunks depend only on its spec and its RNG's state (the key), and no
     reader changes a chunk's lists (the reference copies them into its partitions' buffers, the
@@ -170,9 +171,17 @@ class SharedInput:
             return generate_chunks(spec, rng)
         key = (index, rng.getstate())
         kept = self._kept.pop(key, None)
-        if kept is None or kept[0] is not spec:
-            kept = self._kept[key] = (spec, list(generate_chunks(spec, rng)))
-        return iter(kept[1])
+        if kept is not None and kept[0] is spec:
+            return iter(kept[1])
+        return self._keep(key, spec, rng)
+
+    def _keep(self, key, spec, rng):
+        """``generate_chunks``, kept for the next reading once read to the end."""
+        drawn = []
+        for chunk in generate_chunks(spec, rng):
+            drawn.append(chunk)
+            yield chunk
+        self._kept[key] = (spec, drawn)
 
 
 def _item_rngs(scenario, rng) -> list:
