@@ -17,7 +17,7 @@ import simpy
 from ..dataflow import FunctionRegistry, JobGraph
 from ..kafka import KafkaCluster
 from ..trace import Trace
-from .inputs import InputProducers, input_rng, trim_inputs, write_inputs
+from .inputs import InputProducers, SharedInput, input_rng, trim_inputs, write_inputs
 from .readers import attach_consumers, consumer_specs
 from .scheduling import run_counted
 
@@ -74,8 +74,9 @@ def gc_paused():
 
 
 def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trace_level: str | None = None,
-             instants: set | None = None, *, _fold: bool = True) -> Result:
-    """Run a scenario of any kind and return its Result.
+             instants: set | None = None, shared: SharedInput | None = None, *, _fold: bool = True) -> Result:
+    """Run a scenario of any kind and return its Result (``shared``: the generated input lines
+    its ideal reference drew, see :class:`~sim.runtime.inputs.SharedInput`).
 
     For jobs, a read_committed reader named ``_checker`` is added on every sink topic that no
     declared read_committed consumer reads (the checker judges what such a reader saw against the
@@ -83,10 +84,10 @@ def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trac
     timeout with SimPy, even one certainly next (:mod:`sim.runtime.scheduling`): the same run.
     """
     with gc_paused():
-        return _simulate(scenario, functions, trace_level, instants, _fold)
+        return _simulate(scenario, functions, trace_level, instants, shared, _fold)
 
 
-def _simulate(scenario, functions, trace_level, instants, fold=True) -> Result:
+def _simulate(scenario, functions, trace_level, instants, shared=None, fold=True) -> Result:
     wall = time.perf_counter()
     if scenario.kind == "gate":
         from .gate_driver import run_gate
@@ -102,13 +103,13 @@ def _simulate(scenario, functions, trace_level, instants, fold=True) -> Result:
         trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level)
         stats = run_chandy_lamport(scenario, trace)
     else:
-        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level, instants, fold)
+        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level, instants, shared, fold)
     stats["wall_seconds"] = round(time.perf_counter() - wall, 6)
     trace.close(stats.get("sim_time_ms", 0.0))
     return Result(scenario, trace, stats)
 
 
-def _run_job(scenario, functions, trace_level, instants=None, fold=True):
+def _run_job(scenario, functions, trace_level, instants=None, shared=None, fold=True):
     from .job import Job
     from .task import RECORD_KINDS
 
@@ -127,7 +128,7 @@ def _run_job(scenario, functions, trace_level, instants=None, fold=True):
                tasks=plan.describe(), connectors=_connectors(ops),
                topics={"input": sorted({op.topic for op in ops if op.type == "kafka_source"}),
                        "output": sorted({op.topic for op in ops if op.type == "kafka_sink"})})
-    cluster = _cluster(scenario, input_rng(rng))
+    cluster = _cluster(scenario, input_rng(rng), shared)
     readers = attach_consumers(specs, cluster, trace, env)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
@@ -165,7 +166,7 @@ def _connectors(ops) -> list[dict]:
     return out
 
 
-def _cluster(scenario, rng) -> KafkaCluster:
+def _cluster(scenario, rng, shared=None) -> KafkaCluster:
     """The Kafka cluster with the scenario's topics (partitions added by ``grow`` at their times) and input."""
     cluster = KafkaCluster({n: t.total() for n, t in scenario.kafka.topics.items()},
                            scenario.kafka.transaction_max_timeout, scenario.kafka.abort_scan_interval)
@@ -173,7 +174,7 @@ def _cluster(scenario, rng) -> KafkaCluster:
         for partition in cluster.topics[name].partitions:
             partition.created = spec.created(partition.index)
     sink_topics = {op.topic for op in scenario.job.operators if op.type == "kafka_sink"}
-    write_inputs(scenario, cluster, rng, set(scenario.kafka.topics) - sink_topics)
+    write_inputs(scenario, cluster, rng, set(scenario.kafka.topics) - sink_topics, shared)
     return cluster
 
 
