@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -421,6 +422,12 @@ def main(argv: list[str] | None = None) -> None:
     """
     if argv is not None:
         return _main(list(argv))
+    # NOTE: pydantic looks for plugins (the ``pydantic`` entry points of every installed
+    # distribution) when it builds its first model: 1.5 % of a small run's instructions here, more
+    # with more packages installed. This process validates only snapsim's own scenario models,
+    # so the program (not the library) turns the search off; PYDANTIC_DISABLE_PLUGINS set by the
+    # user, even empty (no plugin disabled), wins. Dask workers it starts inherit it.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     # NOTE: the process is one command. What it imported (modules, classes, the scenario models)
     # lives until it ends, so the cyclic collector need not walk it again: freeze moves it to
     # the permanent generation. At exit, Python's final collection walks every object still
