@@ -13,7 +13,7 @@ dataclass's generated ``__init__`` does).
 """
 from dataclasses import FrozenInstanceError
 
-__all__ = ["Value", "FrozenInstanceError"]
+__all__ = ["Value", "Record", "set_field", "FrozenInstanceError"]
 
 set_field = object.__setattr__
 """``set_field(self, name, value)``: how an ``__init__`` sets a field of a frozen value."""
@@ -54,3 +54,13 @@ class Value:
 
     def __reduce__(self):
         return self.__class__, self._values()
+
+
+class Record(Value):
+    """A mutable value: a plain ``@dataclass`` (equality by type and fields, the same repr, no hash),
+    its fields still its ``__slots__``."""
+
+    __slots__ = ()
+    __hash__ = None
+    __setattr__ = object.__setattr__
+    __delattr__ = object.__delattr__

@@ -54,3 +54,18 @@ def test_pickled_and_copied_equal():
         for twin in (pickle.loads(pickle.dumps(value)), copy.copy(value), copy.deepcopy(value)):
             assert twin == value and type(twin) is type(value)
     assert pickle.loads(pickle.dumps(Release("1.13", 1, 13))).at_least(1, 13)
+
+
+def test_a_record_is_a_mutable_value_without_a_hash():
+    # a plain @dataclass: fields assignable, equal by type and fields, unhashable, each its own lists
+    from sim.dataflow.graph import PhysicalPlan, TaskSpec
+
+    a, b = TaskSpec("count[0]", ["count"], 0, 1, []), TaskSpec("count[0]", ["count"], 0, 1, [])
+    assert a == b and a.inputs == [] and a.inputs is not b.inputs
+    a.inputs.append("channel")
+    a.parallelism = 2
+    assert a != b and a.parallelism == 2
+    with pytest.raises(TypeError):
+        hash(a)
+    assert repr(PhysicalPlan([], [])) == "PhysicalPlan(tasks=[], channels=[])"
+    assert pickle.loads(pickle.dumps(a)) == a
