@@ -8,7 +8,6 @@ also prints ``{"ok": false, "error": {...}}`` on stdout.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import sys
 from pathlib import Path
@@ -59,6 +58,14 @@ def _output(path: str | None, option: str, suffixes=()) -> None:
         raise BadInput(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
 
 
+def _echo_json(obj, ensure_ascii: bool = False) -> None:
+    """Print ``obj`` as one JSON document (``--json``). NOTE: json is imported here, not at the top:
+    a run without ``--json`` never needs it (and no other module of a small run imports it)."""
+    import json
+
+    click.echo(json.dumps(obj, ensure_ascii=ensure_ascii))
+
+
 PICTURES = (".png", ".svg", ".pdf")
 ROWS = (".jsonl", ".ndjson", ".csv")           # explore/sweep --out: one row per run
 
@@ -102,7 +109,7 @@ def run(file, seed, overrides, trace_out, trace_level, diagram_out, style, html_
         from .report import to_html
         _write(html_out, to_html(outcome))
     if as_json:
-        click.echo(json.dumps(outcome.report, ensure_ascii=False))
+        _echo_json(outcome.report)
     elif not quiet:
         from .cli_render import print_report
         print_report(outcome.report, topics={c.name: c.topic for c in getattr(scenario, "consumers", ())})
@@ -292,7 +299,7 @@ def sweep(file, vary, workers, scheduler, seed, rows_out, as_json, quiet, output
         from .cli_render import plot_sweep
         plot_sweep(rows, next(iter(grid)), output)
     if as_json:
-        click.echo(json.dumps(rows))
+        _echo_json(rows, ensure_ascii=True)
     elif not quiet:
         from .cli_render import print_rows
         print_rows(rows, f"sweep of {', '.join(grid)}: {len(rows)} runs in {rows.wall_seconds:.2f} s on "
@@ -332,7 +339,7 @@ def explore(file, points, pairs, tasks, no_faults, no_skip, workers, scheduler, 
         from .analysis.views.crash_map import save_crash_map
         save_crash_map(found, output)
     if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False))
+        _echo_json(summary)
     elif not quiet:
         from .cli_render import print_exploration
         print_exploration(summary)
@@ -448,7 +455,7 @@ def _main(args: list[str]) -> None:
     except click.ClickException as exc:
         if "--json" in args:
             error = getattr(exc, "error", None) or {"message": exc.format_message()}
-            click.echo(json.dumps({"ok": False, "error": error}, ensure_ascii=False))
+            _echo_json({"ok": False, "error": error})
         exc.show()
         sys.exit(exc.exit_code)
     except SystemExit:

@@ -103,3 +103,14 @@ def test_the_program_skips_pydantics_plugin_search_unless_the_user_set_it():
     as_call = ("try:\n    main(['run', 'hello_world_crash', '--quiet'])\n"
                "except SystemExit as exc:\n    assert exc.code == 0\n")
     assert _plugin_search(as_call, None) == "True None"
+
+
+def test_a_small_run_without_json_output_imports_no_json():
+    """json is imported where JSON is written or read (``--json``, ``--trace``, reading a trace):
+    nothing else of a small run needs it."""
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print('json' in sys.modules))\n"
+            "from sim.cli import main\n"
+            "sys.argv[1:] = ['run', 'hello_world_crash', '--quiet']\n"
+            "main()\n")
+    assert _program(code) == "False"
