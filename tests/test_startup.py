@@ -52,6 +52,16 @@ _BUILT = ("from pydantic import BaseModel\n"
           "and c.__pydantic_complete__)\n")
 
 
+def test_importing_the_cli_imports_neither_pydantic_nor_the_models():
+    """``sim`` imports its names on first use and ``sim.cli`` names ScenarioError from
+    ``sim.errors``: importing the CLI leaves the heavy imports to ``main``, which makes them with
+    the collector off and freezes them (see test_the_program_freezes_what_it_imported)."""
+    code = ("import sys\nimport sim.cli\n"
+            "print(sorted(m for m in ('pydantic', 'yaml', 'simpy', 'sim.scenario', 'sim.api', 'sim.runtime') "
+            "if m in sys.modules))")
+    assert _program(code) == "[]"
+
+
 def test_importing_builds_no_scenario_model():
     """The scenario models defer their build (``defer_build``; default sub-objects are made with
     ``model_construct``, which needs no validator): importing the CLI builds none of them and
