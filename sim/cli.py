@@ -457,12 +457,14 @@ def _import_quietly() -> None:
     ``import sim.cli`` imports none of them (``sim`` imports its names on first use), so this is
     where they are imported.
     """
+    collecting = gc.isenabled()
     gc.disable()
     try:
         from . import api  # noqa: F401  (load, run and judge: pydantic, the models, the runtime's entry)
     finally:
         gc.freeze()
-        gc.enable()
+        if collecting:
+            gc.enable()
 
 
 def _main(args: list[str]) -> None:

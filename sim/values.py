@@ -1,15 +1,17 @@
-"""Small immutable values (what travels in a channel, a task's mail, a handler's actions).
+"""Small value classes: what travels in a channel, a task's mail, a handler's actions, the job's
+plan, a run's result.
 
 :class:`Value` gives a class with ``__slots__`` what ``@dataclass(frozen=True, slots=True)``
 gave it: equality and hashing by type and field values, a ``Name(field=value, ...)`` repr,
 ``dataclasses.FrozenInstanceError`` on assignment, pickling and copying, ``__match_args__``.
 Each class writes its own ``__init__`` (fields set with ``object.__setattr__``, as a frozen
-dataclass's generated ``__init__`` does).
+dataclass's generated ``__init__`` does). :class:`Record` is the mutable kind (a plain
+``@dataclass``: no hash).
 
-# NOTE: a dataclass compiles five to eight generated functions per class when its module is
-# imported, and ``slots=True`` builds the class twice: about 3.5 M instructions a class, a few
-# per cent of a small ``snapsim run``'s whole process for the twenty value classes it loads
-# (docs/performance.md). These methods are written once here instead.
+NOTE: a dataclass compiles five to eight generated functions per class when its module is
+imported (``slots=True`` also builds the class twice): 2 to 7 M instructions a class, about 8 %
+of a small ``snapsim run``'s whole process for the thirty classes it loads (docs/performance.md).
+These methods are written once here instead.
 """
 from dataclasses import FrozenInstanceError
 
