@@ -9,6 +9,7 @@ from .dataflow import FunctionRegistry, JobGraph
 from .dataflow.types import check_record_types
 from .ideal import Reference, ideal_reference as _ideal, reference_signature
 from .runtime.engine import Result, gc_paused, simulate
+from .runtime.inputs import SharedInput
 from .scenario import ScenarioError, blame_option, load_file, parse_scenario, parse_variants, read_text
 from .values import Record
 
@@ -88,19 +89,20 @@ def run(scenario: Scenario | str | Path, functions: FunctionRegistry | None = No
     reference (``reference``: one computed earlier for the same input and job, else computed here)."""
     if not hasattr(scenario, "kind"):
         scenario = load_scenario(scenario, functions=functions)
-    ref_trace = None
+    ref_trace, shared = None, None
     if scenario.kind == "job":
         level = trace_level or scenario.run.trace
         if reference is None:
+            shared = SharedInput()           # the input lines are drawn once, for both
             with gc_paused():                # a summary trace is judged by digests: stream them
-                reference = _ideal(scenario, functions, summary=level == "summary")
+                reference = _ideal(scenario, functions, summary=level == "summary", shared=shared)
         elif reference.signature != reference_signature(scenario):
             raise ValueError("this reference was computed for another input or job: "
                              "compute it with ideal_reference(scenario) for this scenario")
         else:
             reference = reference.timed(scenario)
         ref_trace = reference.trace(level)
-    result = simulate(scenario, functions, trace_level)
+    result = simulate(scenario, functions, trace_level, shared=shared)
     with gc_paused():
         report = build_report(scenario, result.trace, result.stats, ref_trace)
     return Run(scenario, result, reference, report)

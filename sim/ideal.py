@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from .dataflow import FunctionRegistry, JobGraph
 from .digraph import lexicographic_order
 from .ideal_stream import by_arrival, stream_outputs
-from .runtime.inputs import committed_transaction_records, input_rng, partition_records
+from .runtime.inputs import SharedInput, committed_transaction_records, input_rng, partition_records
 from .runtime.readers import READ_FIELDS, ReadDigest
 from .scenario import JobScenario
 from .trace import Trace
@@ -98,17 +98,18 @@ def reference_signature(scenario: JobScenario) -> str:
 
 
 def ideal_reference(scenario: JobScenario, functions: FunctionRegistry | None = None,
-                    summary: bool = False) -> Reference:
+                    summary: bool = False, shared: SharedInput | None = None) -> Reference:
     """The ideal run's output of a job scenario, computed by evaluating the job on its input.
 
     ``summary``: keep only what a summary trace's checker compares (count, digest and final
     counts per sink topic), streamed in bounded memory; such a reference judges summary traces only.
+    ``shared``: keeps the generated input lines for the run's simulation (``sim.run``).
     """
     functions = functions or FunctionRegistry()
     graph = JobGraph.build(scenario, functions).dag
     if summary:
-        return _streamed(scenario, graph, functions)
-    records = partition_records(scenario, input_rng(random.Random(scenario.seed)))
+        return _streamed(scenario, graph, functions, shared)
+    records = partition_records(scenario, input_rng(random.Random(scenario.seed)), shared)
     flows, order_dependent, written = _evaluate(scenario, graph, functions, records)
     outputs = _outputs(graph, written)
     work, span = _work(scenario, graph, flows)
@@ -155,12 +156,13 @@ def _outputs(graph, written: dict) -> dict:
     return outputs
 
 
-def _streamed(scenario, graph, functions) -> Reference:
+def _streamed(scenario, graph, functions, shared) -> Reference:
     """The summary reference, evaluated a window at a time (``sim.ideal_stream``)."""
     order = _topological(graph)
     committed = committed_transaction_records(scenario)
     digests, given, order_dependent, span = stream_outputs(
-        scenario, graph, order, functions, input_rng(random.Random(scenario.seed)), lambda op: _committed(op, committed))
+        scenario, graph, order, functions, input_rng(random.Random(scenario.seed)), lambda op: _committed(op, committed),
+        shared)
     work = []
     for name, data in graph.nodes(data=True):      # records in, counted as _work counts them
         op = data["op"]

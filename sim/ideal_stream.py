@@ -36,7 +36,7 @@ arrival order (append time, topic, partition, offset) and an operator's inputs a
 """
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from itertools import accumulate, chain, filterfalse, islice, repeat
@@ -44,125 +44,11 @@ from operator import is_, itemgetter
 
 from .dataflow.functions import PairColumns
 from .dataflow.sums import Numerals, RunningSums
+from .ideal_sources import INF, _Partition, _Source, by_arrival, window_end
 from .runtime.inputs import stream_partitions
 from .runtime.readers import MASK, ReadDigest
 
 __all__ = ["stream_outputs", "by_arrival"]
-
-INF = float("inf")
-WINDOW = 1024          # records per partition and window, about (a chunk of input is 4096 lines)
-
-
-def by_arrival(values: list, origins: list) -> tuple[list, list]:
-    """``values`` and their ``origins`` sorted stably by arrival: append time, then topic,
-    partition, offset. An origin is ``(topic, partition, offset, time)``, so comparing
-    ``(time, origin)`` compares just those; the keys are built in C, not by a function per record."""
-    keys = list(zip(map(itemgetter(3), origins), origins))
-    order = sorted(range(len(keys)), key=keys.__getitem__)
-    return list(map(values.__getitem__, order)), list(map(origins.__getitem__, order))
-
-
-class _Partition:
-    """One input partition, read a chunk at a time: the buffered append times and values, and
-    the offset of the first buffered record."""
-
-    __slots__ = ("chunks", "times", "values", "offset", "done")
-
-    def __init__(self, chunks) -> None:
-        self.chunks, self.times, self.values, self.offset, self.done = iter(chunks), [], [], 0, False
-
-    def fill(self) -> None:
-        """Buffer the next chunk (``done`` when there is none)."""
-        chunk = next(self.chunks, None)
-        if chunk is None:
-            self.done = True
-        else:
-            self.times += chunk[0]
-            self.values += chunk[1]
-
-    def take(self, end: float) -> tuple[list, list, int]:
-        """``(times, values, first offset)`` of the buffered records appended before ``end``, dropped."""
-        n = bisect_left(self.times, end)
-        times, values, offset = self.times[:n], self.values[:n], self.offset
-        del self.times[:n], self.values[:n]
-        self.offset += n
-        return times, values, offset
-
-
-def _window_end(parts) -> float:
-    """The end of the next window: records appended before it are all buffered (see the module
-    docstring), at most about ``WINDOW`` per partition; refills the partitions until the window
-    holds a record or the input is done."""
-    while True:
-        for p in parts:
-            while not p.times and not p.done:
-                p.fill()
-        pending = [p for p in parts if not p.done]
-        end = min(p.times[-1] for p in pending) if pending else INF
-        cap = min((p.times[WINDOW] for p in parts if len(p.times) > WINDOW), default=INF)
-        for candidate in (min(end, cap), end):      # any earlier end is as safe: prefer a small window
-            if any(p.times and p.times[0] < candidate for p in parts) or candidate == INF:
-                return candidate
-        for p in pending:                # every buffered record is at ``end`` or later: read on
-            if p.times[-1] == end:
-                p.fill()
-
-
-class _Source:
-    """What a source reads: its partitions (see ``ideal._source``) and its committed transactional
-    input (``ideal._committed``'s ``(values, origins)``, in arrival order), a window at a time."""
-
-    def __init__(self, scenario, op, committed) -> None:
-        spec = scenario.kafka.topics[op.topic]
-        mode = op.start_from if op.start_from != "group_offsets" else op.auto_offset_reset
-        # NOTE: as ideal._source: 'latest' skips what was written at or before 0 ms; partitions
-        # added later are read (from the earliest offset) only with discovery
-        self.topic = op.topic
-        self.partitions = [(index, mode == "latest" and index < spec.partitions) for index in range(spec.total())
-                           if index < spec.partitions or op.partition_discovery_interval]
-        self.committed = by_arrival(*committed) if committed[0] else ([], [])
-        self.committed_times = [origin[3] for origin in self.committed[1]]
-        self.next = 0                    # the first committed record not yet read
-        self.first = self.last = None
-
-    def window(self, taken: dict, end: float, written: list) -> tuple[list, list]:
-        """The ``(values, origins)`` of this window, in arrival order (``written``: the window's
-        output of the job's sinks into this topic)."""
-        values, origins, stamps, topic = [], [], [], self.topic
-        parts = 0                        # how many non-empty parts: one is in arrival order already
-        for index, skip in self.partitions:
-            times, vals, offset = taken.get((topic, index), ((), (), 0))
-            if skip:
-                kept = [k for k, t in enumerate(times) if t > 0]
-                vals, times, offset = [vals[k] for k in kept], [times[k] for k in kept], [offset + k for k in kept]
-            else:
-                offset = range(offset, offset + len(times))
-            values += vals
-            origins += zip(repeat(topic), repeat(index), offset, times)
-            stamps += times
-            parts += bool(vals)
-        committed, their = self.committed
-        first, last = self.next, bisect_left(self.committed_times, end, self.next)
-        n = last - first                 # committed records appended before ``end``, read now
-        if n:
-            values += committed[first:last]
-            origins += their[first:last]
-            self.next = last
-        for vals, origs in written:
-            values += vals
-            origins += origs
-            parts += bool(vals)
-        if parts + bool(n) > 1 and len(stamps) == len(values):
-            # NOTE: only the partitions', each in offset order, one partition after the other:
-            # records of one time are in by_arrival's order already, so a stable sort by time is it
-            order = sorted(range(len(stamps)), key=stamps.__getitem__)
-            values, origins = list(map(values.__getitem__, order)), list(map(origins.__getitem__, order))
-        elif parts + bool(n) > 1:
-            values, origins = by_arrival(values, origins)
-        if origins:
-            self.first = origins[0][3] if self.first is None else self.first
-            self.last = origins[-1][3]
-        return values, origins
 
 
 class _KeyedSum:
@@ -373,17 +259,19 @@ class _Job:
         return (min(s.first for s in read), max(s.last for s in read)) if read else ()
 
 
-def stream_outputs(scenario, graph, order: list, functions, rng, committed) -> tuple:
+def stream_outputs(scenario, graph, order: list, functions, rng, committed, shared=None) -> tuple:
     """``({sink topic: ReadDigest}, {operator: records it gives}, order-dependent keys, span)``:
     the job evaluated in ``order`` (topological, every sink before the sources reading its topic)
     a window at a time; ``committed(op)``: what a source reads of transactional input, as
-    ``(values, origins)``; ``span``: the first and last append time of what the sources read."""
+    ``(values, origins)``; ``span``: the first and last append time of what the sources read;
+    ``shared``: see :class:`~sim.runtime.inputs.SharedInput`."""
     job = _Job(scenario, graph, order, functions, committed)
     read = {(s.topic, index) for s in job.sources.values() for index, _ in s.partitions}
-    parts = {key: _Partition(chunks) for key, chunks in stream_partitions(scenario, rng).items() if key in read}
+    parts = {key: _Partition(chunks) for key, chunks in stream_partitions(scenario, rng, shared).items()
+             if key in read}
     end = -INF
     while end < INF:
-        end = _window_end(parts.values())
+        end = window_end(parts.values())
         job.window({key: p.take(end) for key, p in parts.items()}, end)
     return _by_topic(job.ops, job.sinks), job.given, job.order_dependent, job.span()
 

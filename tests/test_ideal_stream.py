@@ -96,9 +96,9 @@ def test_tiny_windows_split_ties_as_the_lists_order_them(monkeypatch):
     # partitions read 2 records at a time: windows end inside runs of equal append times (the
     # explicit records at 0 ms, lines of both items at the same ms), so the window rule (records
     # before the smallest last buffered time, refilling on ties) decides the order
-    def tiny(scenario, rng):
+    def tiny(scenario, rng, shared=None):
         out = {}
-        for key, chunks in stream_partitions(scenario, rng).items():
+        for key, chunks in stream_partitions(scenario, rng, shared).items():
             rows = [r for times, values in chunks for r in zip(times, values)]
             out[key] = [([t for t, _ in rows[i:i + 2]], [v for _, v in rows[i:i + 2]]) for i in range(0, len(rows), 2)]
         return out

@@ -8,7 +8,8 @@ import pytest
 
 import sim
 from sim.kafka import KafkaCluster, Partition
-from sim.runtime.inputs import generate_lines, write_inputs
+from sim.runtime import inputs
+from sim.runtime.inputs import SharedInput, generate_lines, write_inputs
 
 TWO_ITEMS = """
 kind: job
@@ -27,15 +28,15 @@ job:
 """
 
 
-def _cluster(scenario, lazy: bool) -> KafkaCluster:
+def _cluster(scenario, lazy: bool, shared=None) -> KafkaCluster:
     cluster = KafkaCluster({n: t.total() for n, t in scenario.kafka.topics.items()}, 1e9, 1e9)
-    write_inputs(scenario, cluster, random.Random(9), set(scenario.kafka.topics) if lazy else set())
+    write_inputs(scenario, cluster, random.Random(9), set(scenario.kafka.topics) if lazy else set(), shared)
     return cluster
 
 
-def _written(scenario, lazy: bool) -> dict:
+def _written(scenario, lazy: bool, shared=None) -> dict:
     out = {}
-    for name, topic in _cluster(scenario, lazy).topics.items():
+    for name, topic in _cluster(scenario, lazy, shared).topics.items():
         for p in topic.partitions:
             p.ensure(p.end(float("inf")))            # a reader at the end of time: everything is stored
             out[(name, p.index)] = (list(p.times), list(p.values))
@@ -62,6 +63,65 @@ def test_lazy_input_writes_the_records_written_at_once():
             assert lazy_p.end(-1.0) == 0 and lazy_p.lso() == len(eager_p.values)
     times, lines = generate_lines(scenario.input[2].generate, random.Random(0))
     assert len(lines) == 9000 and times[1] - times[0] == pytest.approx(1 / 3)
+
+
+def _counting(monkeypatch) -> list:
+    """Count the chunk generators made (one per generate item drawn, plus the advance of the
+    shared RNG past every item but the last)."""
+    made, real = [], inputs.generate_chunks
+
+    def counted(spec, rng, chunk=inputs.CHUNK):
+        made.append(spec)
+        return real(spec, rng, chunk)
+    monkeypatch.setattr(inputs, "generate_chunks", counted)
+    return made
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+def test_a_shared_input_draws_each_item_once_for_two_readings(lazy, monkeypatch):
+    # Two readings of TWO_ITEMS with one SharedInput (as sim.run's reference and simulation):
+    # both write what a reading without it writes; the second takes the first's chunks. Drawn:
+    # the first reading draws 3 items plus 2 advances of the shared RNG (past items 0 and 2,
+    # not past the last), the second only the 2 advances; a third reading draws them all again.
+    scenario = sim.load_text(TWO_ITEMS)
+    plain = _written(scenario, lazy)
+    made = _counting(monkeypatch)
+    shared = SharedInput()
+    assert _written(scenario, lazy, shared) == plain and len(made) == 5
+    assert _written(scenario, lazy, shared) == plain and len(made) == 7
+    assert _written(scenario, lazy, shared) == plain and len(made) == 12
+    # items longer than SHARED_LINES (14 000, 9 000 and 500 lines here) are not kept
+    monkeypatch.setattr(inputs, "SHARED_LINES", 1000)
+    made.clear()
+    shared = SharedInput()
+    assert _written(scenario, lazy, shared) == plain and len(made) == 5
+    assert _written(scenario, lazy, shared) == plain and len(made) == 5 + 4
+
+
+def test_a_shared_input_keeps_only_items_read_to_their_end(monkeypatch):
+    # an item read in part by the first reading (one chunk of CHUNK = 4096 lines of 9 000) is
+    # drawn again by the second, which gets the same lines; one read to its end is kept
+    spec = sim.load_text(TWO_ITEMS).input[2].generate
+    rng = lambda: random.Random(4)
+    whole = list(inputs.generate_chunks(spec, rng()))
+    made = _counting(monkeypatch)
+    shared = SharedInput()
+    assert next(shared.chunks(2, spec, rng())) == whole[0]
+    assert list(shared.chunks(2, spec, rng())) == whole and len(made) == 2
+    assert list(shared.chunks(2, spec, rng())) == whole and len(made) == 2       # kept by the second
+    assert list(shared.chunks(2, spec, random.Random(5))) != whole and len(made) == 3     # another state
+
+
+def test_sim_run_draws_the_input_once_for_reference_and_simulation(monkeypatch):
+    # the workload's one generate item (4 000 lines): drawn once by a run that computes its
+    # reference, and the verdict is the one of a run whose reference drew it again
+    scenario = sim.load_scenario("benchmarks/workload.yaml", overrides=["job.network.buffer_size=100"])
+    apart = sim.run(scenario, reference=sim.ideal_reference(scenario, summary=True))
+    made = _counting(monkeypatch)
+    once = sim.run(scenario)
+    assert len(made) == 1 and once.ok and apart.ok
+    summary = [e for e in once.trace.events if e["kind"] == "consumer_summary"]
+    assert summary == [e for e in apart.trace.events if e["kind"] == "consumer_summary"]
 
 
 CRASH = """

@@ -1,11 +1,12 @@
 """A summary reader's digest: the count, the sum of the values' crc32 and the last n per key of
 what it read, batch by batch, whichever way it finds them (value by value, or a batch's lines of
 keys it met in the partition before: sim/runtime/readers.py's ``_Lines``)."""
+import re
 from zlib import crc32
 
 from hypothesis import given, settings, strategies as st
 
-from sim.runtime.readers import LINES_MIN, LINES_MISSES, MASK, ReadDigest
+from sim.runtime.readers import LINES_MIN, LINES_MISSES, MASK, ReadDigest, _Lines
 
 
 def _simple(batches):
@@ -99,3 +100,18 @@ def test_a_key_with_a_newline_is_never_learnt():
     digest.add(["a\nb:::5"], 0)
     digest.add(["x:::1"] * LINES_MIN + ["a", "b:::2"], 0)
     assert digest.finals == {"a\nb": "5", "x": "1", "b": "2"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a", "al", "alpha", "", "b", "a b"]), min_size=1, max_size=4, unique=True),
+       st.lists(st.tuples(st.sampled_from(["a", "al", "alpha", "", "b", "a b", "c"]), st.sampled_from([":::", "::", ":"]),
+                          st.text(alphabet="12:\n", max_size=4)).map("".join), max_size=12))
+def test_the_possessive_pattern_ends_where_the_greedy_one_does(keys, lines):
+    # the rule: _Lines.PATTERN's match ends after the last of the leading lines that are a known
+    # key, ':::' and no ':' (keys prefixes of one another: a branch that fails is retried)
+    text = "\n" + "\n".join(lines)
+    names = "|".join(map(re.escape, keys))
+    greedy = re.compile("(?:\n(?:%s):::[^:\n]*)*" % names)
+    ours = re.compile(_Lines.PATTERN % names)
+    for pos in range(len(text) + 1):
+        assert ours.match(text, pos).end() == greedy.match(text, pos).end()

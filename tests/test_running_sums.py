@@ -8,7 +8,8 @@ from hypothesis import given, settings, strategies as st
 
 from sim.dataflow import FunctionRegistry, format_count
 from sim.dataflow.functions import PairColumns
-from sim.dataflow.sums import Numerals, RunningCountTexts, RunningSums
+from sim.dataflow import sums
+from sim.dataflow.sums import Numerals, RunningCountTexts, RunningSums, _BitPlanes
 from sim.ideal_stream import _KeyedSum
 from sim.runtime.readers import ReadDigest
 
@@ -113,3 +114,37 @@ def test_numerals_keep_a_span_of_texts_from_window_to_window():
     assert numerals.cover(5, 6) == texts(5, 6, 7)
     assert numerals.cover(2, 4) == texts(2, 3) and numerals.low == 2
     assert numerals.cover(20, 22) == texts(20, 21) and Numerals().texts == []
+    assert numerals.crcs == [crc32(b"20"), crc32(b"21")]           # each text's crc32 beside it
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=80).flatmap(lambda crcs: st.tuples(
+    st.just(crcs), st.integers(0, len(crcs) - 1), st.integers(0, len(crcs)), st.integers(0, 2**32 - 1))))
+def test_bit_planes_sum_xors_as_the_loop(case):
+    # the rule: the sum of crcs[k] ^ f over a slice, summed one by one
+    crcs, i, n, f = case
+    n = min(n, len(crcs) - i)
+    assert _BitPlanes(crcs).xor_sum(i, n, f) == sum(x ^ f for x in crcs[i:i + n])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(KEY, st.integers(0, 1200), st.integers(1, 300)), min_size=1, max_size=5, unique_by=lambda r: r[0]),
+       st.sampled_from([1, 3, 64]))
+def test_long_runs_of_counts_digest_as_their_texts(runs, long_run):
+    # keys with sums s before the window and c records in it: their texts are k:::s+1 ... k:::s+c
+    # (runs crossing 9 -> 10, 99 -> 100 and 999 -> 1000 change the numbers' length); the digest
+    # is the sum of the texts' crc32s, whichever runs are summed by bit sets (long_run: from
+    # which length on), and so are the finals (k: s + c)
+    window = [key for key, _, c in runs for _ in range(c)]
+    starts = {key: s for key, s, _ in runs}
+    texts = [f"{key}:::{starts[key] + j}" for key, _, c in runs for j in range(1, c + 1)]
+    keyed = _KeyedSum(set())
+    keyed.state.update(starts)
+    keyed.addend = 1
+    old, sums.LONG_RUN = sums.LONG_RUN, long_run
+    try:
+        out = FORMAT(keyed(PairColumns(window, [1] * len(window), 1, True), [("t", 0, 0, 0.0)] * len(window))[0])
+        assert isinstance(out, RunningCountTexts)
+        _same_digest(_digest(out), _digest(texts))
+    finally:
+        sums.LONG_RUN = old

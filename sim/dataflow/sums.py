@@ -16,7 +16,13 @@ A summary reader keeps of what it reads only a count, the sum of the ``crc32`` o
   counts grow alike), so each number's text is made once, in a table (:class:`Numerals`) of the
   span from the smallest first sum to the largest last one, kept from window to window, when that
   span is no longer than the window;
-* the last text of a key holds its last sum ``s + c*a``.
+* the last text of a key holds its last sum ``s + c*a``;
+* a CRC is affine over GF(2): ``crc32(d, p) ^ crc32(d)`` depends only on ``p`` and ``len(d)``
+  (zlib's ``crc32_combine`` rests on this), so within a run of numbers of one length a key's
+  term is ``crc32(str(n).encode()) ^ f``, one ``f`` for the run, and the sum of ``x ^ f`` over
+  the run is the sum of ``x`` plus ``f`` per number minus twice the sum of ``x & f``: with the
+  numbers' CRCs held as bit sets, that is a few big-int operations per run and bit of ``f``
+  (:class:`_BitPlanes`), not a CRC per record.
 
 Exact for ints (no rounding); the reference takes it only for str keys (which format as
 themselves, so the last ':::' of a text is the one ``format_count`` put there), int sums and
@@ -25,9 +31,11 @@ bounded.
 """
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Sequence
-from itertools import chain, count, repeat
-from operator import add, mul, sub
+from itertools import accumulate, chain, count, repeat
+from operator import add, mul, sub, xor
 from zlib import crc32
 
 from .functions import PairColumns
@@ -35,30 +43,79 @@ from .functions import PairColumns
 __all__ = ["Numerals", "RunningSums", "RunningCountTexts"]
 
 _TEXT = b"%d".__mod__          # b"%d" % n == str(n).encode() for an int n
+LONG_RUN = 64                  # numbers of one length in a key's run, from which bit sets sum their CRCs
+_U32 = next((code for code in "IL" if array(code).itemsize == 4), None)     # an array of 32-bit words
+_BYTES = range(4) if sys.byteorder == "little" else range(3, -1, -1)       # a word's bytes, lowest first
 
 
 class Numerals:
     """The texts ``str(n).encode()`` of the numbers ``low, low + 1...``, kept by one keyed sum of
     one reference from window to window (each reference makes its own: nothing outlives a run)."""
 
-    __slots__ = ("low", "texts")
+    __slots__ = ("low", "texts", "crcs")
 
     def __init__(self) -> None:
-        self.low, self.texts = 0, []
+        self.low, self.texts, self.crcs = 0, [], []        # crcs: each text's crc32
 
     def cover(self, low: int, high: int) -> list:
         """The texts of ``low, low + 1...``, up to ``high - 1`` at least: those below ``low`` are
         dropped, those from ``high`` on kept; below the table or past its end, it starts afresh."""
-        texts, top = self.texts, self.low + len(self.texts)
+        texts, crcs, top = self.texts, self.crcs, self.low + len(self.texts)
         if not self.low <= low <= top:
             texts.clear()
+            crcs.clear()
             self.low = top = low
         elif low > self.low:
-            del texts[:low - self.low]
+            del texts[:low - self.low], crcs[:low - self.low]
             self.low = low
         if high > top:
-            texts += map(_TEXT, range(top, high))
+            made = list(map(_TEXT, range(top, high)))
+            texts += made
+            crcs += map(crc32, made)
         return texts
+
+
+class _BitPlanes:
+    """A list of 32-bit CRCs as 32 bit sets (bit ``b`` of ``crcs[i]`` is bit ``8i + b % 8`` of
+    ``sets[b]``: one byte per CRC, made in C) and their prefix sums."""
+
+    __slots__ = ("sets", "sums")
+
+    def __init__(self, crcs: list) -> None:
+        raw = array(_U32, crcs).tobytes()
+        planes = [int.from_bytes(raw[j::4], "little") for j in _BYTES]      # byte j of every CRC
+        bits = [int.from_bytes(bytes((1 << t,)) * len(crcs), "little") for t in range(8)]
+        self.sets = [planes[b >> 3] & bits[b & 7] for b in range(32)]
+        self.sums = list(accumulate(crcs, initial=0))
+
+    def xor_sum(self, i: int, n: int, f: int) -> int:
+        """The sum of ``crcs[k] ^ f`` for ``i <= k < i + n``: ``x ^ f == x + f - 2 * (x & f)``, and
+        the sum of ``x & f`` is, per bit of ``f``, its weight times how many ``x`` have it."""
+        span = ((1 << 8 * n) - 1) << 8 * i
+        sets = self.sets
+        ands = sum((sets[b] & span).bit_count() << b for b in range(32) if f >> b & 1)
+        return self.sums[i + n] - self.sums[i] + n * f - 2 * ands
+
+
+def _runs_crc32_sum(numerals: Numerals, low: int, prefixes, firsts: list, lasts: list) -> int:
+    """The sum of ``crc32(str(n).encode(), p)`` for ``n`` from ``first`` to ``last``, over the keys'
+    ``(p, first, last)``, from the table of ``numerals`` (``low >= 0``, covered up to every last)."""
+    texts, crcs = numerals.texts, numerals.crcs
+    planes, total = None, 0
+    for p, n, last in zip(prefixes, firsts, lasts):
+        while n <= last:                          # a run of numbers of one length at a time
+            length = len(texts[n - low])
+            stop = min(last, 10 ** length - 1)
+            zeros = b"0" * length
+            f = crc32(zeros, p) ^ crc32(zeros)    # NOTE: the same for any text of this length
+            i, k = n - low, stop - n + 1
+            if k < LONG_RUN or _U32 is None:
+                total += sum(map(xor, crcs[i:i + k], repeat(f)))
+            else:
+                planes = planes or _BitPlanes(crcs)
+                total += planes.xor_sum(i, k, f)
+            n = stop + 1
+    return total
 
 
 class RunningSums(PairColumns):
@@ -116,16 +173,18 @@ class RunningCountTexts(Sequence):
         a, ends = self.pairs.addend, self.ends
         firsts, stops = list(map(add, starts, repeat(a))), list(map(add, ends, repeat(a)))
         low, high = min(firsts), max(ends) + 1
-        if a == 1 and high - low <= len(self.pairs.keys):
-            table = self.pairs.numerals.cover(low, high)         # each number's text, made once
-            runs = map(table.__getitem__, map(slice, map(sub, firsts, repeat(low)), map(sub, stops, repeat(low))))
-            numbers = chain.from_iterable(runs)
-        else:                             # runs far apart: each record's number, made for it
-            numbers = map(_TEXT, chain.from_iterable(map(range, firsts, stops, repeat(a))))
         # NOTE: "{}:::".format(k) and format_count's f-string both start with format(k, ""); a
         # text's crc32 is its number's text's, continued from its key's prefix's (utf-8 encodes
         # the two parts apart: the text's bytes are theirs, one after the other)
         prefixes = map(crc32, map(str.encode, map("{}:::".format, distinct)))
+        if a == 1 and high - low <= len(self.pairs.keys):
+            table = self.pairs.numerals.cover(low, high)         # each number's text, made once
+            if low >= 0:                  # no sign: a text's length grows with its number
+                return _runs_crc32_sum(self.pairs.numerals, low, prefixes, firsts, ends)
+            runs = map(table.__getitem__, map(slice, map(sub, firsts, repeat(low)), map(sub, stops, repeat(low))))
+            numbers = chain.from_iterable(runs)
+        else:                             # runs far apart: each record's number, made for it
+            numbers = map(_TEXT, chain.from_iterable(map(range, firsts, stops, repeat(a))))
         return sum(map(crc32, numbers, chain.from_iterable(map(repeat, prefixes, counts))))
 
     @property

@@ -17,7 +17,7 @@ from ..dataflow import FunctionRegistry, JobGraph
 from ..kafka import KafkaCluster
 from ..trace import Trace
 from ..values import Record
-from .inputs import InputProducers, input_rng, trim_inputs, write_inputs
+from .inputs import InputProducers, SharedInput, input_rng, trim_inputs, write_inputs
 from .readers import attach_consumers, consumer_specs
 from .scheduling import run_counted
 
@@ -76,18 +76,19 @@ def gc_paused():
 
 
 def simulate(scenario: Scenario, functions: FunctionRegistry | None = None, trace_level: str | None = None,
-             instants: set | None = None) -> Result:
-    """Run a scenario of any kind and return its Result.
+             instants: set | None = None, shared: SharedInput | None = None) -> Result:
+    """Run a scenario of any kind and return its Result (``shared``: the generated input lines
+    its ideal reference drew, see :class:`~sim.runtime.inputs.SharedInput`).
 
     For jobs, a read_committed reader named ``_checker`` is added on every sink topic that no
     declared read_committed consumer reads (the checker judges what such a reader saw against the
     ideal reference of ``sim.ideal``).
     """
     with gc_paused():
-        return _simulate(scenario, functions, trace_level, instants)
+        return _simulate(scenario, functions, trace_level, instants, shared)
 
 
-def _simulate(scenario, functions, trace_level, instants) -> Result:
+def _simulate(scenario, functions, trace_level, instants, shared=None) -> Result:
     wall = time.perf_counter()
     if scenario.kind == "gate":
         from .gate_driver import run_gate
@@ -103,13 +104,13 @@ def _simulate(scenario, functions, trace_level, instants) -> Result:
         trace.emit(0.0, "run_start", None, scenario=scenario.name, seed=scenario.seed, level=level)
         stats = run_chandy_lamport(scenario, trace)
     else:
-        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level, instants)
+        trace, stats = _run_job(scenario, functions or FunctionRegistry(), trace_level, instants, shared)
     stats["wall_seconds"] = round(time.perf_counter() - wall, 6)
     trace.close(stats.get("sim_time_ms", 0.0))
     return Result(scenario, trace, stats)
 
 
-def _run_job(scenario, functions, trace_level, instants=None):
+def _run_job(scenario, functions, trace_level, instants=None, shared=None):
     from .job import Job
     from .task import RECORD_KINDS
 
@@ -126,7 +127,7 @@ def _run_job(scenario, functions, trace_level, instants=None):
                tasks=plan.describe(), connectors=_connectors(ops),
                topics={"input": sorted({op.topic for op in ops if op.type == "kafka_source"}),
                        "output": sorted({op.topic for op in ops if op.type == "kafka_sink"})})
-    cluster = _cluster(scenario, input_rng(rng))
+    cluster = _cluster(scenario, input_rng(rng), shared)
     readers = attach_consumers(specs, cluster, trace, env)
     stop = env.event()
     job = Job(env, scenario, plan, functions, rng, trace, cluster, stop)
@@ -164,7 +165,7 @@ def _connectors(ops) -> list[dict]:
     return out
 
 
-def _cluster(scenario, rng) -> KafkaCluster:
+def _cluster(scenario, rng, shared=None) -> KafkaCluster:
     """The Kafka cluster with the scenario's topics (partitions added by ``grow`` at their times) and input."""
     cluster = KafkaCluster({n: t.total() for n, t in scenario.kafka.topics.items()},
                            scenario.kafka.transaction_max_timeout, scenario.kafka.abort_scan_interval)
@@ -172,7 +173,7 @@ def _cluster(scenario, rng) -> KafkaCluster:
         for partition in cluster.topics[name].partitions:
             partition.created = spec.created(partition.index)
     sink_topics = {op.topic for op in scenario.job.operators if op.type == "kafka_sink"}
-    write_inputs(scenario, cluster, rng, set(scenario.kafka.topics) - sink_topics)
+    write_inputs(scenario, cluster, rng, set(scenario.kafka.topics) - sink_topics, shared)
     return cluster
 
 

@@ -28,9 +28,10 @@ from zlib import crc32
 from ..kafka.transactions import KafkaError
 
 __all__ = ["write_inputs", "partition_records", "stream_partitions", "input_rng", "generate_lines", "generate_chunks",
-           "trim_inputs", "InputProducers", "committed_transaction_records"]
+           "trim_inputs", "InputProducers", "committed_transaction_records", "SharedInput"]
 
 CHUNK = 4096          # lines produced at a time
+SHARED_LINES = 1 << 16      # a generate item's lines that a SharedInput keeps between two readings, at most
 _TOP_BYTE = 3 if sys.byteorder == "little" else 0      # the most significant byte of a native 32-bit word
 
 
@@ -147,6 +148,42 @@ class _Fed:
         return self.chunks
 
 
+class SharedInput:
+    """The generated lines of one ``sim.run``, drawn once for its ideal reference and its simulation.
+
+    Both read the same ``generate`` items from the same RNG states, so the second reading takes
+    the chunks the first one drew to the end (then they are forgotten). Only items of at most
+    :data:`SHARED_LINES` lines are kept, so memory stays bounded; longer ones are drawn twice,
+    and so is an item the first reading did not read to its end (a topic no source reads).
+
+    NOTE: exact: an item's chunks depend only on its spec and its RNG's state (the key), and no
+    reader changes a chunk's lists (the reference copies them into its partitions' buffers, the
+    runtime slices them per partition). An item's RNG is its own copy and is not read after its
+    chunks are drawn (``_streams``), so a reading that takes kept chunks leaves nothing behind.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict = {}           # (item index, RNG state) -> (spec, chunks)
+
+    def chunks(self, index: int, spec, rng):
+        """The ``(times, lines)`` chunks of input item ``index`` (``spec``), as ``generate_chunks``."""
+        if int(round(spec.rate * spec.duration)) > SHARED_LINES:
+            return generate_chunks(spec, rng)
+        key = (index, rng.getstate())
+        kept = self._kept.pop(key, None)
+        if kept is not None and kept[0] is spec:
+            return iter(kept[1])
+        return self._keep(key, spec, rng)
+
+    def _keep(self, key, spec, rng):
+        """``generate_chunks``, kept for the next reading once read to the end."""
+        drawn = []
+        for chunk in generate_chunks(spec, rng):
+            drawn.append(chunk)
+            yield chunk
+        self._kept[key] = (spec, drawn)
+
+
 def _item_rngs(scenario, rng) -> list:
     """A RNG per input item: generate items start where drawing them one after another would."""
     rngs = []
@@ -170,18 +207,20 @@ def input_rng(run_rng):
     return random.Random(run_rng.random())
 
 
-def _streams(scenario, rng) -> dict:
+def _streams(scenario, rng, shared: SharedInput | None = None) -> dict:
     """``{(topic, partition): [stream, ...]}``: each partition's input items in scenario order;
-    a stream iterates ``(times, values)`` chunks (a generate item's share is a :class:`_Fed`)."""
+    a stream iterates ``(times, values)`` chunks (a generate item's share is a :class:`_Fed`;
+    ``shared``: where the run's other reading of generated lines keeps them)."""
     per_partition: dict[tuple[str, int], list] = {}
     rr: dict[str, int] = {}
-    for item, item_rng in zip(scenario.input, _item_rngs(scenario, rng)):
+    for index, (item, item_rng) in enumerate(zip(scenario.input, _item_rngs(scenario, rng))):
         if item_rng is not None:
             spec = item.generate
             n = scenario.kafka.topics[spec.topic].partitions      # the partitions that exist from the start
             count = int(round(spec.rate * spec.duration))
             first = rr.get(spec.topic, 0)
-            spread = _Spread(spec, generate_chunks(spec, item_rng), n, first)
+            chunks = shared.chunks(index, spec, item_rng) if shared is not None else generate_chunks(spec, item_rng)
+            spread = _Spread(spec, chunks, n, first)
             for j in range(min(n, count)):
                 p = (first + j) % n
                 per_partition.setdefault((spec.topic, p), []).append(spread.partition(p))
@@ -201,18 +240,18 @@ def _streams(scenario, rng) -> dict:
     return dict(sorted(per_partition.items()))
 
 
-def partition_records(scenario, rng) -> dict:
+def partition_records(scenario, rng, shared: SharedInput | None = None) -> dict:
     """``{(topic, partition): (times, values)}``: every input record in its partition, in time
-    order (ties: scenario order)."""
+    order (ties: scenario order; ``shared``: as for :func:`write_inputs`)."""
     return {key: _merged([[x for chunk in s for x in zip(*chunk)] for s in streams])
-            for key, streams in _streams(scenario, rng).items()}
+            for key, streams in _streams(scenario, rng, shared).items()}
 
 
-def stream_partitions(scenario, rng) -> dict:
+def stream_partitions(scenario, rng, shared: SharedInput | None = None) -> dict:
     """``{(topic, partition): iterator of (times, values) chunks}``: what :func:`partition_records`
     gives, produced lazily a chunk at a time (read the partitions of one item side by side, or its
     lines pile up)."""
-    return {key: _merged_lazily(streams) for key, streams in _streams(scenario, rng).items()}
+    return {key: _merged_lazily(streams) for key, streams in _streams(scenario, rng, shared).items()}
 
 
 def _merged_lazily(streams: list):
@@ -226,8 +265,9 @@ def _merged_lazily(streams: list):
         yield [r[0] for r in rows], [r[1] for r in rows]
 
 
-def write_inputs(scenario, cluster, rng, lazy_topics) -> None:
-    """Write every input record into its partition, in time order (ties: scenario order).
+def write_inputs(scenario, cluster, rng, lazy_topics, shared: SharedInput | None = None) -> None:
+    """Write every input record into its partition, in time order (ties: scenario order;
+    ``shared``: the generated lines of the run's reference, when it drew them, see :class:`SharedInput`).
 
     A partition of a topic in ``lazy_topics`` fed by a single ``generate`` item is fed lazily;
     others (several items, explicit records) are written at once, merged by time. The partitions
@@ -238,7 +278,7 @@ def write_inputs(scenario, cluster, rng, lazy_topics) -> None:
     for topic in sources:
         for partition in cluster.topics[topic].partitions:
             partition.hold = 0
-    for (topic, p), streams in _streams(scenario, rng).items():
+    for (topic, p), streams in _streams(scenario, rng, shared).items():
         partition = cluster.topics[topic].partitions[p]
         if len(streams) == 1 and isinstance(streams[0], _Fed) and topic in lazy_topics:
             partition.feed(streams[0])

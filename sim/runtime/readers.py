@@ -18,6 +18,7 @@ end, what became visible since its last wake-up.
 from __future__ import annotations
 
 import re
+import sys
 from itertools import repeat
 from zlib import crc32
 
@@ -127,6 +128,11 @@ class _Lines:
     __slots__ = ("keys", "pattern", "misses")
 
     PATTERN = "(?:\n(?:%s):::[^:\n]*)*"      # stops at a newline (a line it cannot match) or a ':'
+    # NOTE: possessive (Python 3.11+) where it can: the same end, faster (no state saved per line
+    # to backtrack to). Nothing follows the repeats, so the greedy pattern never backtracks into
+    # them either: once a line cannot be matched, the lines before it are the match
+    if sys.version_info >= (3, 11):
+        PATTERN = "(?:\n(?:%s):::[^:\n]*+)*+"
 
     def __init__(self) -> None:
         self.keys, self.pattern, self.misses = {}, None, 0
