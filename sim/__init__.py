@@ -9,27 +9,39 @@
     found.violations                    # where a crash breaks exactly-once, as sentences
     sim.report.to_html(run)             # the one-page HTML report
 
-``sim.explore``, ``sim.sweep`` and ``sim.report`` are imported on first use: a single run (the
-CLI's ``snapsim run``) does not pay for explorations and pictures.
+Every name is imported on first use: a single run (the CLI's ``snapsim run``) does not pay for
+explorations and pictures, and ``import sim`` alone imports nothing.
 """
 from importlib import import_module
-
-from .api import Reference, Run, ideal_reference, load_scenario, load_text, run
-from .dataflow import FunctionRegistry
-from .runtime.engine import Result, simulate
-from .scenario import ScenarioError
-from .trace import KINDS, Trace
 
 __all__ = ["run", "Run", "load_scenario", "load_text", "simulate", "Result", "Trace", "KINDS", "ScenarioError",
            "FunctionRegistry", "ideal_reference", "Reference", "explore", "sweep", "report"]
 __version__ = "0.1.0"
 
+#: name -> the module that defines it. NOTE: imported on first use (PEP 562), so that ``import
+#: sim.cli`` does not import pydantic, the scenario models and the runtime before the program
+#: has paused the garbage collector for its imports (sim/cli.py, ``main``).
+_EXPORTS = {"run": ".api", "Run": ".api", "load_scenario": ".api", "load_text": ".api", "ideal_reference": ".api",
+            "Reference": ".api", "FunctionRegistry": ".dataflow", "simulate": ".runtime.engine",
+            "Result": ".runtime.engine", "ScenarioError": ".errors", "KINDS": ".trace", "Trace": ".trace",
+            "sweep": ".explore"}
+
 
 def __getattr__(name: str):
-    """``sim.explore`` (a package that can be called: ``sim.explore(path)``), ``sim.report`` and
-    ``sim.sweep``, imported on first use (PEP 562)."""
-    if name in ("explore", "report"):
-        return import_module(f".{name}", __name__)     # the import binds it on this package
-    if name == "sweep":
-        return import_module(".explore", __name__).sweep
+    """The package's names, and its modules (``sim.explore``, a package that can be called:
+    ``sim.explore(path)``; ``sim.report``; ``sim.analysis``, ...), imported on first use."""
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("__"):
+        try:
+            return import_module(f".{name}", __name__)     # the import binds it on this package
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,7 +1,6 @@
 """The Python entry points: load a scenario, run it, get the report (what the CLI calls)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +11,7 @@ from .ideal import Reference, ideal_reference as _ideal, reference_signature
 from .runtime.engine import Result, gc_paused, simulate
 from .runtime.inputs import SharedInput
 from .scenario import ScenarioError, blame_option, load_file, parse_scenario, parse_variants, read_text
+from .values import Record
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -48,14 +48,16 @@ def load_text(text: str, name: str = "<scenario>", overrides=(), seed: int | Non
     return _validate(parse_scenario(text, name, overrides, seed), functions, overrides)
 
 
-@dataclass
-class Run:
+class Run(Record):
     """A finished run: the result, the ideal reference it was judged against (jobs) and the report."""
 
-    scenario: Scenario
-    result: Result
-    reference: Reference | None
-    report: dict
+    __slots__ = ("scenario", "result", "reference", "report")
+
+    def __init__(self, scenario: Scenario, result: Result, reference: Reference | None, report: dict) -> None:
+        self.scenario = scenario
+        self.result = result
+        self.reference = reference
+        self.report = report
 
     @property
     def trace(self):

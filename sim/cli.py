@@ -8,13 +8,13 @@ also prints ``{"ok": false, "error": {...}}`` on stdout.
 from __future__ import annotations
 
 import gc
-import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from .scenario import ScenarioError
+from .errors import ScenarioError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -56,6 +56,14 @@ def _output(path: str | None, option: str, suffixes=()) -> None:
             p.unlink()
     except OSError as exc:
         raise BadInput(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
+
+
+def _echo_json(obj, ensure_ascii: bool = False) -> None:
+    """Print ``obj`` as one JSON document (``--json``). NOTE: json is imported here, not at the top:
+    a run without ``--json`` never needs it (and no other module of a small run imports it)."""
+    import json
+
+    click.echo(json.dumps(obj, ensure_ascii=ensure_ascii))
 
 
 PICTURES = (".png", ".svg", ".pdf")
@@ -101,7 +109,7 @@ def run(file, seed, overrides, trace_out, trace_level, diagram_out, style, html_
         from .report import to_html
         _write(html_out, to_html(outcome))
     if as_json:
-        click.echo(json.dumps(outcome.report, ensure_ascii=False))
+        _echo_json(outcome.report)
     elif not quiet:
         from .cli_render import print_report
         print_report(outcome.report, topics={c.name: c.topic for c in getattr(scenario, "consumers", ())})
@@ -291,7 +299,7 @@ def sweep(file, vary, workers, scheduler, seed, rows_out, as_json, quiet, output
         from .cli_render import plot_sweep
         plot_sweep(rows, next(iter(grid)), output)
     if as_json:
-        click.echo(json.dumps(rows))
+        _echo_json(rows, ensure_ascii=True)
     elif not quiet:
         from .cli_render import print_rows
         print_rows(rows, f"sweep of {', '.join(grid)}: {len(rows)} runs in {rows.wall_seconds:.2f} s on "
@@ -331,7 +339,7 @@ def explore(file, points, pairs, tasks, no_faults, no_skip, workers, scheduler, 
         from .analysis.views.crash_map import save_crash_map
         save_crash_map(found, output)
     if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False))
+        _echo_json(summary)
     elif not quiet:
         from .cli_render import print_exploration
         print_exploration(summary)
@@ -421,16 +429,42 @@ def main(argv: list[str] | None = None) -> None:
     """
     if argv is not None:
         return _main(list(argv))
+    # NOTE: pydantic looks for plugins (the ``pydantic`` entry points of every installed
+    # distribution) when it builds its first model: 1.5 % of a small run's instructions here, more
+    # with more packages installed. This process validates only snapsim's own scenario models,
+    # so the program (not the library) turns the search off; PYDANTIC_DISABLE_PLUGINS set by the
+    # user, even empty (no plugin disabled), wins. Dask workers it starts inherit it.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     # NOTE: the process is one command. What it imported (modules, classes, the scenario models)
     # lives until it ends, so the cyclic collector need not walk it again: freeze moves it to
-    # the permanent generation. At exit, Python's final collection walks every object still
-    # tracked; freezing them first skips that walk (about a fifth of a small run's process).
-    # Objects made in between are collected as usual (an exploration's many runs).
-    gc.freeze()
+    # the permanent generation (_import_quietly). At exit, Python's final collection walks every
+    # object still tracked; freezing them first skips that walk (about a fifth of a small run's
+    # process). Objects made in between are collected as usual (an exploration's many runs).
+    _import_quietly()
     try:
         _main(sys.argv[1:])
     finally:
         gc.freeze()
+
+
+def _import_quietly() -> None:
+    """Import what every command uses with the cyclic collector off, then freeze it.
+
+    NOTE: the imports make some hundred thousand objects (pydantic's schemas, the scenario models,
+    classes, functions) that live until the process ends. With the collector on, its passes
+    over them while they are made find no garbage; turned back on after them, its first pass would
+    walk them all at once. Frozen first, it never walks them (about 6 % of a small run's process).
+    ``import sim.cli`` imports none of them (``sim`` imports its names on first use), so this is
+    where they are imported.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        from . import api  # noqa: F401  (load, run and judge: pydantic, the models, the runtime's entry)
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
 
 
 def _main(args: list[str]) -> None:
@@ -441,7 +475,7 @@ def _main(args: list[str]) -> None:
     except click.ClickException as exc:
         if "--json" in args:
             error = getattr(exc, "error", None) or {"message": exc.format_message()}
-            click.echo(json.dumps({"ok": False, "error": error}, ensure_ascii=False))
+            _echo_json({"ok": False, "error": error})
         exc.show()
         sys.exit(exc.exit_code)
     except SystemExit:

@@ -16,7 +16,6 @@ picture of any run shows its snapshots).
 from __future__ import annotations
 
 import heapq
-import json
 from array import array
 from collections import Counter
 from typing import IO, Iterable, Iterator
@@ -349,11 +348,15 @@ class Trace:
     # --- JSON Lines ---
     def dumps(self) -> str:
         """The trace as JSON Lines text (deterministic: fixed key order, no spaces)."""
+        import json             # NOTE: here, not at the top: a run that writes no trace never needs it
+
         encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
         return "".join([encode(e.to_dict()) + "\n" for e in self.events])
 
     def write(self, fp: IO[str]) -> None:
         """Write the trace as JSON Lines to an open text file."""
+        import json
+
         encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
         for e in self.events:
             fp.write(encode(e.to_dict()))
@@ -390,6 +393,8 @@ class Trace:
         # NOTE: equal strings are kept once (a dict for the load): task, reader, topic and
         # transaction names repeat in every record's events, and a record's value in its write
         # and its reads; a loaded trace then takes about half the memory
+        import json
+
         shared: dict = {}
         keep = shared.setdefault
         decode = json.JSONDecoder().decode

@@ -13,11 +13,11 @@ first access for code that wants networkx's algorithms.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..digraph import Dag, is_acyclic
 from ..scenario import JobScenario
+from ..values import Record, Value, set_field
 from .functions import FunctionRegistry
 
 if TYPE_CHECKING:
@@ -28,16 +28,20 @@ __all__ = ["JobGraph", "TaskSpec", "ChannelSpec", "PhysicalPlan", "PARTITIONERS"
 PARTITIONERS = ("forward", "rebalance", "hash", "broadcast")
 
 
-@dataclass(frozen=True)
-class ChannelSpec:
-    """One network channel of the physical plan, between two tasks."""
+class ChannelSpec(Value):
+    """One network channel of the physical plan, between two tasks: ``index`` its global number,
+    ``edge`` the logical graph's edge number, ``src`` the sending task (``source->split[0]``),
+    ``dst`` the receiving one (``count[1]``), ``gate_index`` its position in dst's input gate."""
 
-    index: int                # global channel number
-    edge: int                 # edge number in the logical graph
-    src: str                  # "source->split[0]"
-    dst: str                  # "count[1]"
-    partitioner: str
-    gate_index: int = 0       # position of this channel in dst's input gate
+    __slots__ = ("index", "edge", "src", "dst", "partitioner", "gate_index")
+
+    def __init__(self, index: int, edge: int, src: str, dst: str, partitioner: str, gate_index: int = 0) -> None:
+        set_field(self, "index", index)
+        set_field(self, "edge", edge)
+        set_field(self, "src", src)
+        set_field(self, "dst", dst)
+        set_field(self, "partitioner", partitioner)
+        set_field(self, "gate_index", gate_index)
 
     @property
     def name(self) -> str:
@@ -45,17 +49,20 @@ class ChannelSpec:
         return f"{self.src}->{self.dst}"
 
 
-@dataclass
-class TaskSpec:
+class TaskSpec(Record):
     """One (chained) subtask: its operators, in chain order, and its channels."""
 
-    name: str                 # "source->split[0]", "count[1]"
-    operators: list[str]      # ["source", "split"]
-    index: int
-    parallelism: int
-    ops: list                 # the operators' scenario models, in chain order
-    inputs: list[ChannelSpec] = field(default_factory=list)
-    outputs: list[list[ChannelSpec]] = field(default_factory=list)   # per out-edge, by dst index
+    __slots__ = ("name", "operators", "index", "parallelism", "ops", "inputs", "outputs")
+
+    def __init__(self, name: str, operators: list[str], index: int, parallelism: int, ops: list,
+                 inputs: list[ChannelSpec] | None = None, outputs: list[list[ChannelSpec]] | None = None) -> None:
+        self.name = name                  # "source->split[0]", "count[1]"
+        self.operators = operators        # ["source", "split"]
+        self.index = index
+        self.parallelism = parallelism
+        self.ops = ops                    # the operators' scenario models, in chain order
+        self.inputs = [] if inputs is None else inputs
+        self.outputs = [] if outputs is None else outputs     # per out-edge, by dst index
 
     @property
     def head(self):
@@ -63,12 +70,14 @@ class TaskSpec:
         return self.ops[0]
 
 
-@dataclass
-class PhysicalPlan:
+class PhysicalPlan(Record):
     """Every task of the job and every channel between them."""
 
-    tasks: list[TaskSpec]
-    channels: list[ChannelSpec]
+    __slots__ = ("tasks", "channels")
+
+    def __init__(self, tasks: list[TaskSpec], channels: list[ChannelSpec]) -> None:
+        self.tasks = tasks
+        self.channels = channels
 
     def describe(self) -> list[dict]:
         """``[{name, operators, subtask, parallelism}]`` for the trace's ``run_start``."""

@@ -7,19 +7,20 @@ resolve through :func:`resolve`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..scenario.common import TASK_REF
+from ..values import Value, set_field
 
 __all__ = ["TaskRef", "resolve", "TASK_REF"]
 
 
-@dataclass(frozen=True)
-class TaskRef:
+class TaskRef(Value):
     """``operator`` or ``operator[index]``."""
 
-    operator: str
-    index: int | None = None
+    __slots__ = ("operator", "index")
+
+    def __init__(self, operator: str, index: int | None = None) -> None:
+        set_field(self, "operator", operator)
+        set_field(self, "index", index)
 
     @classmethod
     def parse(cls, text: str) -> "TaskRef":

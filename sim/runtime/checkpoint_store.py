@@ -1,7 +1,7 @@
 """Snapshot bookkeeping: a task's progress on one checkpoint, storage timing, completed checkpoints."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..values import Record, Value, set_field
 
 __all__ = ["Progress", "StateBackend", "CompletedCheckpoint", "TaskSnapshot"]
 
@@ -46,15 +46,18 @@ class Progress:
         return self.state_bytes + self.inflight_records() * record_bytes
 
 
-@dataclass(frozen=True)
-class StateBackend:
+class StateBackend(Value):
     """How long snapshots take: a fixed cost plus bytes over a speed, per phase."""
 
-    sync_base: float
-    sync_bytes_per_ms: float
-    async_base: float
-    async_bytes_per_ms: float
-    record_bytes: int
+    __slots__ = ("sync_base", "sync_bytes_per_ms", "async_base", "async_bytes_per_ms", "record_bytes")
+
+    def __init__(self, sync_base: float, sync_bytes_per_ms: float, async_base: float, async_bytes_per_ms: float,
+                 record_bytes: int) -> None:
+        set_field(self, "sync_base", sync_base)
+        set_field(self, "sync_bytes_per_ms", sync_bytes_per_ms)
+        set_field(self, "async_base", async_base)
+        set_field(self, "async_bytes_per_ms", async_bytes_per_ms)
+        set_field(self, "record_bytes", record_bytes)
 
     @classmethod
     def from_spec(cls, spec) -> "StateBackend":
@@ -75,22 +78,27 @@ class StateBackend:
         return records * self.record_bytes / self.async_bytes_per_ms
 
 
-@dataclass
-class TaskSnapshot:
+class TaskSnapshot(Record):
     """The part of a completed checkpoint that belongs to one subtask."""
 
-    state: object
-    inflight_in: dict = field(default_factory=dict)
-    inflight_out: dict = field(default_factory=dict)
+    __slots__ = ("state", "inflight_in", "inflight_out")
+
+    def __init__(self, state: object, inflight_in: dict | None = None, inflight_out: dict | None = None) -> None:
+        self.state = state
+        self.inflight_in = {} if inflight_in is None else inflight_in
+        self.inflight_out = {} if inflight_out is None else inflight_out
 
 
-@dataclass
-class CompletedCheckpoint:
+class CompletedCheckpoint(Record):
     """A completed checkpoint: its id, times, and every task's snapshot."""
-    id: int
-    trigger_time: float
-    completion_time: float
-    tasks: dict[str, TaskSnapshot]
+
+    __slots__ = ("id", "trigger_time", "completion_time", "tasks")
+
+    def __init__(self, id: int, trigger_time: float, completion_time: float, tasks: dict[str, TaskSnapshot]) -> None:
+        self.id = id
+        self.trigger_time = trigger_time
+        self.completion_time = completion_time
+        self.tasks = tasks
 
     def inflight(self) -> dict[int, list]:
         """Channel index -> buffers to restore, receiver-recorded first (they were sent earlier)."""

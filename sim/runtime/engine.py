@@ -9,7 +9,6 @@ import gc
 import random
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import simpy
@@ -17,6 +16,7 @@ import simpy
 from ..dataflow import FunctionRegistry, JobGraph
 from ..kafka import KafkaCluster
 from ..trace import Trace
+from ..values import Record
 from .inputs import InputProducers, SharedInput, input_rng, trim_inputs, write_inputs
 from .readers import attach_consumers, consumer_specs
 from .scheduling import run_counted
@@ -27,13 +27,15 @@ if TYPE_CHECKING:
 __all__ = ["simulate", "Result", "gc_paused"]
 
 
-@dataclass
-class Result:
+class Result(Record):
     """What a run produced: the scenario, its trace, and run statistics."""
 
-    scenario: Scenario
-    trace: Trace
-    stats: dict = field(default_factory=dict)
+    __slots__ = ("scenario", "trace", "stats")
+
+    def __init__(self, scenario: Scenario, trace: Trace, stats: dict | None = None) -> None:
+        self.scenario = scenario
+        self.trace = trace
+        self.stats = {} if stats is None else stats
 
 
 class _InstantEnvironment(simpy.Environment):

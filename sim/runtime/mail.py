@@ -6,58 +6,65 @@ kinds (:attr:`StreamTask.URGENT`) while it waits for credits, as Flink's mailbox
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..values import Value, set_field
 
 __all__ = ["Flush", "HandlerTimer", "Stall", "SnapshotNow", "TriggerCheckpoint", "TriggerSavepoint",
            "DiscoverPartitions", "PauseInput", "ResumeInput"]
 
 
-@dataclass(frozen=True, slots=True)
-class Flush:
+class _OfCheckpoint(Value):
+    """Mail about one checkpoint (each kind is its own class: a task dispatches by type)."""
+    __slots__ = ("checkpoint",)
+
+    def __init__(self, checkpoint: int) -> None:
+        set_field(self, "checkpoint", checkpoint)
+
+
+class Flush(Value):
     """``buffer_timeout`` passed: every partial output buffer goes out."""
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class HandlerTimer:
+class HandlerTimer(_OfCheckpoint):
     """A timer the barrier handler set (``SetTimer``) is due: call ``on_timer(checkpoint)``."""
-    checkpoint: int
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Stall:
+class Stall(Value):
     """The fault plan stalls the task: it does nothing for ``duration`` ms."""
-    duration: float
+    __slots__ = ("duration",)
+
+    def __init__(self, duration: float) -> None:
+        set_field(self, "duration", duration)
 
 
-@dataclass(frozen=True, slots=True)
-class SnapshotNow:
+class SnapshotNow(_OfCheckpoint):
     """Stop the world: snapshot ``checkpoint`` without a barrier (nothing is in flight)."""
-    checkpoint: int
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class TriggerCheckpoint:
+class TriggerCheckpoint(_OfCheckpoint):
     """To a source task: inject the barrier of ``checkpoint`` (Flink's triggerCheckpointAsync)."""
-    checkpoint: int
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
 class TriggerSavepoint(TriggerCheckpoint):
     """To a source task: inject a savepoint's barrier. Never urgent mail (not in ``URGENT``): its
     barrier is aligned and goes after the output the task is waiting to send, and the source reads
     nothing before its mail, so its offsets are those it would snapshot while waiting."""
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class DiscoverPartitions:
+class DiscoverPartitions(Value):
     """To a source task: look for partitions added to its topic."""
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class PauseInput:
+class PauseInput(Value):
     """To a source task: stop reading (stop-the-world checkpoints)."""
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ResumeInput:
+class ResumeInput(Value):
     """To a source task: read again."""
+    __slots__ = ()

@@ -60,10 +60,10 @@ class ChandyLamportScenario(Strict):
     seed: int = 0
     nodes: dict[str, int] = Field(min_length=1)
     links: list[tuple[str, str]] = []
-    delay: Annotated[DelaySpec, BeforeValidator(_delay)] = DelaySpec()
+    delay: Annotated[DelaySpec, BeforeValidator(_delay)] = DelaySpec.model_construct()
     events: list[Event] = []
     run: dict[Literal["trace"], Literal["full", "control", "summary"]] = {}
-    expect: CLExpect = CLExpect()
+    expect: CLExpect = CLExpect.model_construct()
     source: str = Field("<scenario>", exclude=True)
 
     def delay_range(self) -> tuple[float, float, bool]:

@@ -85,7 +85,7 @@ class GateScenario(Strict):
     step: Duration = 1.0
     created: dict[int, Duration] = {}
     sequence: list[Annotated[TimedItem, BeforeValidator(_timed)]] = Field(min_length=1)
-    expect: GateExpect = GateExpect()
+    expect: GateExpect = GateExpect.model_construct()
     source: str = Field("<scenario>", exclude=True)
 
     def items(self) -> list[GateItem]:

@@ -1,11 +1,11 @@
 """Schema of ``kind: job``: a Kafka -> Flink -> Kafka pipeline (DESIGN.md, "kind: job")."""
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
+from pydantic import Discriminator, Field, Tag, field_validator
 
 from pydantic import BaseModel
 
-from .common import Comparison, Duration, Rate, Strict
+from .common import Before, Comparison, Duration, Rate, Strict
 from .lifecycle import LifecycleAction
 from .limits import MAX_COUNT, MAX_PARALLELISM, MAX_PARTITIONS
 from .units import parse_duration
@@ -185,7 +185,7 @@ class JobSpec(Strict):
     edges: list[EdgeSpec] = []
     #: Flink chains forward edges of equal parallelism into one task (docs/architecture.md); ``false`` turns it off
     chaining: bool = True
-    network: NetworkSpec = NetworkSpec()
+    network: NetworkSpec = NetworkSpec.model_construct()
     processing_time: dict[str, Duration] = Field(default_factory=lambda: {"default": 0.1})
     failover: Literal["region", "full"] = "region"    # absent: by flink_version (full before 1.10)
 
@@ -232,7 +232,7 @@ def version_string(value):
     return parse_version(value)[2]
 
 
-FlinkVersion = Annotated[str, BeforeValidator(version_string)]
+FlinkVersion = Annotated[str, Before(version_string)]
 
 
 class RestartSpec(Strict):
@@ -303,7 +303,7 @@ def _until(value):
 
 
 class RunSpec(Strict):
-    until: Annotated[Union[str, float], BeforeValidator(_until)] = "drained"
+    until: Annotated[Union[str, float], Before(_until)] = "drained"
     max_time: Duration = 3_600_000.0   # safety stop for drained runs
     trace: Literal["full", "control", "summary"] = "full"
 
@@ -336,15 +336,15 @@ class JobScenario(Strict):
     description: str = ""
     seed: int = 0
     flink_version: FlinkVersion = DEFAULT_VERSION
-    kafka: KafkaSpec = KafkaSpec()
+    kafka: KafkaSpec = KafkaSpec.model_construct()
     input: list[InputItem] = []
     job: JobSpec
-    checkpointing: CheckpointingSpec = CheckpointingSpec()
-    state_backend: StateBackendSpec = StateBackendSpec()
-    restart: RestartSpec = RestartSpec()
+    checkpointing: CheckpointingSpec = CheckpointingSpec.model_construct()
+    state_backend: StateBackendSpec = StateBackendSpec.model_construct()
+    restart: RestartSpec = RestartSpec.model_construct()
     faults: list[Fault] = []
     lifecycle: list[LifecycleAction] = []
     consumers: list[ConsumerSpec] = []
-    run: RunSpec = RunSpec()
-    expect: JobExpect = JobExpect()
+    run: RunSpec = RunSpec.model_construct()
+    expect: JobExpect = JobExpect.model_construct()
     source: str = Field("<scenario>", exclude=True)

@@ -13,7 +13,8 @@ scenario with its defaults filled in (the runtime reads only the filled-in scena
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from ..values import Value, set_field
 
 __all__ = ["Release", "release", "parse_version", "apply_release", "DEFAULT_VERSION", "LATEST"]
 
@@ -22,13 +23,15 @@ LATEST = {1: 20, 2: 2}                  # the newest minor release of each major
 _VERSION = re.compile(r"^\s*([0-9]+)\.([0-9]+)(?:\.([0-9]+))?\s*$")
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(Value):
     """What one Flink release does where releases differ (docs/rules.md: the release table)."""
 
-    version: str
-    major: int
-    minor: int
+    __slots__ = ("version", "major", "minor")
+
+    def __init__(self, version: str, major: int, minor: int) -> None:
+        set_field(self, "version", version)
+        set_field(self, "major", major)
+        set_field(self, "minor", minor)
 
     def at_least(self, major: int, minor: int) -> bool:
         return (self.major, self.minor) >= (major, minor)

@@ -2,27 +2,31 @@
 barrier handler answers with. Plain frozen values: no SimPy, no behaviour."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..values import Value, set_field
 
 __all__ = ["Barrier", "CancelMarker", "EndOfPartition", "EOP", "Emit", "Trigger", "Abort", "Block", "Unblock",
            "Persist", "Store", "SetTimer", "Aligned"]
 
 
 # ----------------------------------------------------------------------------- items in a channel
-@dataclass(frozen=True, slots=True)
-class Barrier:
+class Barrier(Value):
     """``barrier(id)``: ``created`` is the trigger time; ``unaligned`` if sent as a priority event;
     ``savepoint``: a savepoint's barrier, aligned with no timeout everywhere (docs/rules.md: savepoints)."""
-    id: int
-    created: float = 0.0
-    unaligned: bool = False
-    savepoint: bool = False
+    __slots__ = ("id", "created", "unaligned", "savepoint")
+
+    def __init__(self, id: int, created: float = 0.0, unaligned: bool = False, savepoint: bool = False) -> None:
+        set_field(self, "id", id)
+        set_field(self, "created", created)
+        set_field(self, "unaligned", unaligned)
+        set_field(self, "savepoint", savepoint)
 
 
-@dataclass(frozen=True, slots=True)
-class CancelMarker:
+class CancelMarker(Value):
     """Sent downstream instead of a barrier by a task that declined or aborted checkpoint ``id``."""
-    id: int
+    __slots__ = ("id",)
+
+    def __init__(self, id: int) -> None:
+        set_field(self, "id", id)
 
 
 class EndOfPartition:
@@ -37,67 +41,85 @@ EOP = EndOfPartition()
 
 
 # ----------------------------------------------------------------------------------- actions
-@dataclass(frozen=True, slots=True)
-class Emit:
+class Emit(Value):
     """Hand ``item`` (data or EOP) to the operator; ``replay`` if it comes from the alignment buffer."""
-    channel: int
-    item: object
-    replay: bool = False
+    __slots__ = ("channel", "item", "replay")
+
+    def __init__(self, channel: int, item: object, replay: bool = False) -> None:
+        set_field(self, "channel", channel)
+        set_field(self, "item", item)
+        set_field(self, "replay", replay)
 
 
-@dataclass(frozen=True, slots=True)
-class Trigger:
+class Trigger(Value):
     """Take the snapshot of checkpoint ``id`` now and forward the barrier."""
-    id: int
-    unaligned: bool = False
+    __slots__ = ("id", "unaligned")
+
+    def __init__(self, id: int, unaligned: bool = False) -> None:
+        set_field(self, "id", id)
+        set_field(self, "unaligned", unaligned)
 
 
-@dataclass(frozen=True, slots=True)
-class Abort:
+class Abort(Value):
     """Checkpoint ``id`` is aborted at this task (reason: subsumed, cancelled, end_of_stream, alignment_limit)."""
-    id: int
-    reason: str
+    __slots__ = ("id", "reason")
+
+    def __init__(self, id: int, reason: str) -> None:
+        set_field(self, "id", id)
+        set_field(self, "reason", reason)
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
+class Block(Value):
     """Block ``channel`` during the alignment of checkpoint ``id``."""
-    channel: int
-    id: int = 0
+    __slots__ = ("channel", "id")
+
+    def __init__(self, channel: int, id: int = 0) -> None:
+        set_field(self, "channel", channel)
+        set_field(self, "id", id)
 
 
-@dataclass(frozen=True, slots=True)
-class Unblock:
+class Unblock(Value):
     """Release ``channel``."""
-    channel: int
+    __slots__ = ("channel",)
+
+    def __init__(self, channel: int) -> None:
+        set_field(self, "channel", channel)
 
 
-@dataclass(frozen=True, slots=True)
-class Persist:
+class _HeldItem(Value):
+    """``item`` of ``channel`` kept during checkpoint ``id`` (two kinds: a handler dispatches by type)."""
+    __slots__ = ("id", "channel", "item")
+
+    def __init__(self, id: int, channel: int, item: object) -> None:
+        set_field(self, "id", id)
+        set_field(self, "channel", channel)
+        set_field(self, "item", item)
+
+
+class Persist(_HeldItem):
     """Record ``item`` of ``channel`` as in-flight channel state of checkpoint ``id`` (unaligned)."""
-    id: int
-    channel: int
-    item: object
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Store:
+class Store(_HeldItem):
     """``alignment: buffer``: ``item`` of blocked ``channel`` is kept for replay."""
-    id: int
-    channel: int
-    item: object
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class SetTimer:
+class SetTimer(Value):
     """Call ``on_timer(id, now)`` at time ``at`` (the alternating handler's active timeout)."""
-    at: float
-    id: int
+    __slots__ = ("at", "id")
+
+    def __init__(self, at: float, id: int) -> None:
+        set_field(self, "at", at)
+        set_field(self, "id", id)
 
 
-@dataclass(frozen=True, slots=True)
-class Aligned:
+class Aligned(Value):
     """Every open channel delivered barrier ``id``: alignment statistics of this task."""
-    id: int
-    duration: float
-    processed_bytes: int
+    __slots__ = ("id", "duration", "processed_bytes")
+
+    def __init__(self, id: int, duration: float, processed_bytes: int) -> None:
+        set_field(self, "id", id)
+        set_field(self, "duration", duration)
+        set_field(self, "processed_bytes", processed_bytes)
