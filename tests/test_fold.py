@@ -20,7 +20,7 @@ from hypothesis import given, settings
 
 import sim
 from sim import simulate
-from sim.runtime.scheduling import timeout_event
+from sim.runtime.scheduling import run_counted, timeout_event
 from sim.runtime.task import BUSY, SLEEP, StreamTask
 from tests.test_credit_grants import JOBS, wordcount
 
@@ -75,7 +75,24 @@ def test_otherwise_the_task_sleeps_with_simpy(case):
     assert task.state == SLEEP and task.sleep_until == 1.5
 
 
-def test_an_inlined_timeout_is_queued_and_processed_as_simpys():
+def _ticking(env, order: list, end: str):
+    """Three processing times as StreamTask.run schedules them, then the generator ends as ``end`` says."""
+    tick = timeout_event(env, env.active_process)
+    for _ in range(3):
+        tick.callbacks = []
+        heappush(env._queue, (env._now + 0.5, 1, next(env._eid), tick))
+        got = yield tick
+        order.append(("inlined", env.now, got))
+    done = env.event().succeed("done")       # processed before the process looks: _resume goes on at once
+    yield env.timeout(0)
+    order.append(("processed", (yield done)))
+    if end == "raise":
+        raise ValueError("the task's own error")
+    return end
+
+
+@pytest.mark.parametrize("runner", ["simpy", "run_counted"])
+def test_an_inlined_timeout_is_queued_and_processed_as_simpys(runner):
     env = simpy.Environment()
     order = []
 
@@ -84,24 +101,46 @@ def test_an_inlined_timeout_is_queued_and_processed_as_simpys():
             yield env.timeout(0.5)
             order.append(("simpy", env.now))
 
-    def inlined():                               # as StreamTask.run schedules its processing time
-        tick = timeout_event(env)
-        for _ in range(3):
-            tick.callbacks = []
-            heappush(env._queue, (env._now + 0.5, 1, next(env._eid), tick))
-            got = yield tick
-            order.append(("inlined", env.now, got))
-
     env.process(simpy_timeouts())
-    env.process(inlined())
-    env.run()
+    proc = env.process(_ticking(env, order, "returned"))
+    env.run() if runner == "simpy" else run_counted(env)
     # SimPy's timeout at 0.5 was scheduled first (smaller eid, the same NORMAL priority): it comes
     # first at each instant, and each timeout succeeds with None
     assert order == [("simpy", 0.5), ("inlined", 0.5, None), ("simpy", 1.0), ("inlined", 1.0, None),
-                     ("simpy", 1.5), ("inlined", 1.5, None)]
+                     ("simpy", 1.5), ("inlined", 1.5, None), ("processed", "done")]
+    assert proc.ok and proc.value == "returned" and env.active_process is None
     # the shape of the entry the loop copies: (now + delay, NORMAL = 1, eid, event)
     timeout = env.timeout(2.0)
     assert env._queue == [(3.5, 1, env._queue[0][2], timeout)] and NORMAL == 1
+
+
+def test_run_counted_resumes_a_tick_as_simpy_does():
+    """run_counted's own resume of a Tick: the same outcomes as SimPy's (``Process._resume``) when the
+    task's generator returns, raises (the run crashes with it, as ``env.run`` does), or is interrupted
+    while its Tick is queued (the Tick then resumes nobody); the same count of events as ``env.step``."""
+    def world(end: str, runner: str):
+        env, order = simpy.Environment(), []
+        proc = env.process(_ticking(env, order, end))
+        watcher = []
+        proc.callbacks.append(lambda e: watcher.append((e.ok, repr(e.value))))
+        if end == "interrupt":
+            def interrupter():
+                yield env.timeout(0.7)
+                proc.interrupt("stop")
+            env.process(interrupter())
+        steps = 0
+        try:
+            if runner == "simpy":
+                while env.peek() < float("inf"):
+                    env.step()
+                    steps += 1
+            else:
+                steps = run_counted(env)
+        except Exception as exc:               # the failed process crashes the run: its error, copied
+            return order, watcher, type(exc).__name__, str(exc), env.now
+        return order, watcher, steps, env.now
+    for end in ("returned", "raise", "interrupt"):
+        assert world(end, "run_counted") == world(end, "simpy")
 
 
 def _same_runs(scenario, levels=LEVELS) -> None:

@@ -176,23 +176,26 @@ class Producer:
         pins both ways against each other.
         """
         coordinator, partition = self.coordinator, self.partition
-        if txn.state != "open" or coordinator.epochs.get(txn.transactional_id) != txn.epoch:
-            coordinator.write(txn, partition, now)           # raises ProducerFenced, as send() does
-        if txn.first_write is None:
-            txn.first_write = now
         written = txn.partitions
-        written[partition] = written.get(partition, 0) + 1
-        txn.records += 1
-        name = txn.id
-        offset = partition.base + len(partition.values)
+        before = written.get(partition)
+        # NOTE: after its first record here (``before``), ``first_write`` is set, ``open_first`` holds the
+        # transaction and the partition is transactional: the write that put ``partition`` in ``written``
+        # did all three, and only the transaction's end undoes one of them, emptying ``written`` with it
+        if before is None or txn.state != "open" or coordinator.epochs.get(txn.transactional_id) != txn.epoch:
+            coordinator.write(txn, partition, now)           # refuses (ProducerFenced) as send() does; counts
+        else:
+            written[partition] = before + 1
+            txn.records += 1
+        name, values = txn.id, partition.values
+        offset = partition.base + len(values)
         partition.times.append(now)
-        partition.values.append(value)
+        values.append(value)
         partition.origins.append(None)
         partition.attempts.append(attempt)
         partition.txns.append(name)
-        if name not in partition.open_first:
+        if before is None:
             partition.open_first[name] = offset
-        partition.transactional = True
+            partition.transactional = True
         for listener, isolation in partition.listeners:
             if isolation != "read_committed":
                 listener(partition, now)

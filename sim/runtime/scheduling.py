@@ -7,11 +7,21 @@ by a failover; the callback must then do nothing, or a dead attempt would touch 
 ``run_counted`` runs an environment and counts the events it processed (SimPy keeps its own
 counter private); ``call_after_instant`` calls back once every other event of an instant has run.
 
-NOTE: those three use only SimPy's public API (``step``, ``peek``, ``Event.callbacks``). Inlining
-``step`` over the environment's private queue was measured at 1 % of a run at ``buffer_size: 1``
-(best of 9, CPU time): not worth reading SimPy's private attributes for that. The task loop's
-timeouts below read ``Environment._now``, ``_queue`` and ``_eid`` (SimPy 4, pinned by pyproject.toml
-and by ``tests/test_fold.py``): most of a ``buffer_size: 1`` run's SimPy events are those timeouts.
+NOTE: ``call_later`` and ``call_after_instant`` use only SimPy's public API. ``run_counted`` does
+what ``Environment.step`` does, inlined over the environment's private ``_queue`` (an environment
+with a ``step`` of its own, ``engine._InstantEnvironment``, is stepped through it): pop, set
+``_now``, take the callbacks, call them, crash on a failed event nobody defused, and on
+``StopSimulation`` leave the rest of the callbacks rescheduled first. A task's :class:`Tick` (its
+processing time, below) has one callback, its process's ``_resume``, put there when the task
+yielded it: the loop does that resume itself, as ``Process._resume`` does it for an event that
+succeeded with None (``_active_proc`` set, the generator sent None, the next target registered;
+an end or an exception of the generator scheduled as the process's outcome; a target already
+processed handed to ``_resume``, which goes on exactly there). A Tick whose callback an interrupt
+removed (``cancel``) has none, and is passed over as SimPy would. Both read SimPy's private
+attributes for about 1.5 % of a ``buffer_size: 1`` run (valgrind; inlining ``step`` alone was
+measured at 1 % of the time in the third round and not kept then). The task loop's timeouts below
+read ``Environment._now``, ``_queue`` and ``_eid`` (SimPy 4, pinned by pyproject.toml and by
+``tests/test_fold.py``): most of a ``buffer_size: 1`` run's SimPy events are those timeouts.
 
 *Folding* a timeout (the task loop's processing time and its sleep until the head of its queues,
 ``StreamTask.run`` and ``StreamTask.wait``; on when the engine sets ``env.fold``): a task that would
@@ -45,13 +55,14 @@ The loop reads ``env._queue[0]`` without testing for an empty queue: while a job
 """
 from __future__ import annotations
 
+from heapq import heappop
 from itertools import count
 from typing import Callable
 
-from simpy.core import EmptySchedule, StopSimulation
-from simpy.events import NORMAL, Event
+from simpy.core import EmptySchedule, Environment, StopSimulation
+from simpy.events import NORMAL, Event, EventPriority
 
-__all__ = ["call_later", "run_counted", "call_after_instant", "timeout_event"]
+__all__ = ["call_later", "run_counted", "call_after_instant", "timeout_event", "Tick"]
 
 
 def call_later(env, delay: float, alive: Callable[[], bool], fn: Callable, *args) -> None:
@@ -68,19 +79,88 @@ def run_counted(env, until=None) -> int:
     Returns the number of events processed: the run's ``events`` statistic.
     """
     # NOTE: as SimPy's own ``run``: ``until`` ends the loop by raising StopSimulation from its last
-    # callback, so the loop itself tests nothing per event; ``n`` counts the step under way
+    # callback, so the loop itself tests nothing per event
     if until is not None:
         if until.callbacks is None:              # SimPy sets an event's callbacks to None once processed
             return 0
         until.callbacks.append(StopSimulation.callback)
+    if type(env).step is not Environment.step:   # a subclass's own step (the engine's _InstantEnvironment)
+        return _run_stepping(env)
+    return _run_inline(env)
+
+
+def _run_inline(env) -> int:
+    """``run_counted``'s loop with ``Environment.step`` inlined, and ``Process._resume`` for a task's
+    :class:`Tick` (see the module's NOTE on both)."""
+    queue, n = env._queue, 0
+    try:
+        while queue:                             # step(): an empty queue is its EmptySchedule
+            env._now, _, _, event = heappop(queue)
+            n += 1
+            callbacks, event.callbacks = event.callbacks, None
+            if type(event) is Tick and callbacks:    # [its task's _resume]: that task yielded it
+                proc = event.process
+                env._active_proc = proc
+                try:
+                    target = proc._generator.send(None)     # a Tick succeeds with None
+                except BaseException as exc:
+                    _ended(env, proc, exc)
+                    continue
+                if target.callbacks is None:         # processed already: _resume sends its value at once
+                    proc._resume(target)
+                else:
+                    target.callbacks.append(proc._resume)
+                    proc._target = target
+                    env._active_proc = None
+                continue
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                _crash(event)
+    except StopSimulation:
+        _stopped(env, event, callbacks, callback)
+    return n
+
+
+def _run_stepping(env) -> int:
+    """``run_counted``'s loop over ``env.step()``, for an environment with a step of its own."""
     step, n = env.step, 0
     try:
-        for n in count(1):
+        for n in count(1):                       # ``n`` counts the step under way
             step()
     except StopSimulation:
         return n
     except EmptySchedule:
         return n - 1                             # the last call found nothing to process
+
+
+def _ended(env, proc, exc: BaseException) -> None:
+    """The task's generator ended (returned or raised) in a resume by a Tick: as ``Process._resume``
+    ends a process, the process event is scheduled with the outcome."""
+    proc._target = None
+    if isinstance(exc, StopIteration):
+        proc._ok = True
+        proc._value = exc.args[0] if len(exc.args) else None
+    else:
+        proc._ok = False
+        exc.__traceback__ = exc.__traceback__.tb_next     # run_counted's frame, as _resume strips its own
+        proc._value = exc
+    env.schedule(proc)
+    env._active_proc = None
+
+
+def _crash(event) -> None:
+    """A failed event nobody defused crashes the run, as in ``Environment.step``."""
+    exc = type(event._value)(*event._value.args)
+    exc.__cause__ = event._value
+    raise exc
+
+
+def _stopped(env, event, callbacks: list, callback) -> None:
+    """``callback`` of ``event`` stopped the run: the rest of its callbacks stay with it, rescheduled
+    as ``Environment.step`` reschedules them (at once, first), for a later run of ``env``."""
+    event.callbacks = callbacks[callbacks.index(callback) + 1:]
+    env.schedule(event, EventPriority(-1))
 
 
 def call_after_instant(env, delay: float, fn: Callable) -> None:
@@ -96,10 +176,18 @@ def call_after_instant(env, delay: float, fn: Callable) -> None:
     env.timeout(max(0.0, delay)).callbacks.append(fire)
 
 
-def timeout_event(env) -> Event:
+class Tick(Event):
+    """A task loop's processing time: an event it schedules as a timeout again and again (``timeout_event``)."""
+
+    def __init__(self, env, process) -> None:
+        super().__init__(env)
+        self.process = process               # the task's process: the only one that waits on it
+        self._ok, self._value = True, None   # as a Timeout's: it succeeds with the value None
+
+
+def timeout_event(env, process) -> Tick:
     """An event to schedule as a timeout again and again: ``callbacks = []``, then push ``(env._now + delay,
-    NORMAL, next(env._eid), event)`` on ``env._queue`` (what ``env.timeout(delay)`` does; see the module's NOTE)."""
+    NORMAL, next(env._eid), event)`` on ``env._queue`` (what ``env.timeout(delay)`` does; see the module's NOTE).
+    Only ``process`` may wait on it."""
     assert NORMAL == 1                           # the task loop pushes the priority as a constant
-    event = Event(env)
-    event._ok, event._value = True, None         # as a Timeout's: it succeeds with the value None
-    return event
+    return Tick(env, process)

@@ -183,7 +183,7 @@ class StreamTask(Backpressure, HandlerEffects):
         mailbox, mail_step, input_step, env, chain = self.mailbox, self.mail_step, self.input_step, self.env, self.chain
         steps, advance, outputs, ready, tally = chain.steps, chain.advance, self.outputs, self.outputs.ready, self.tally
         n, full, handler, channels, fold = len(steps), self.trace.full, self.handler, self.gate.channels, self.fold
-        queue, eid, tick = env._queue if fold else _NEVER, env._eid, timeout_event(env)   # see sim.runtime.scheduling
+        queue, eid, tick = env._queue if fold else _NEVER, env._eid, timeout_event(env, self.process)   # see sim.runtime.scheduling
         pure, first = chain.pure_prefix()       # NOTE: chain.advance from step 0 inlined (no fault checks here)
         inline = type(self).input_step is StreamTask.input_step and not full and not handler.uses_priority
         try:
