@@ -11,14 +11,16 @@ NOTE: ``call_later`` and ``call_after_instant`` use only SimPy's public API. ``r
 what ``Environment.step`` does, inlined over the environment's private ``_queue`` (an environment
 with a ``step`` of its own, ``engine._InstantEnvironment``, is stepped through it): pop, set
 ``_now``, take the callbacks, call them, crash on a failed event nobody defused, and on
-``StopSimulation`` leave the rest of the callbacks rescheduled first. A task's :class:`Tick` (its
-processing time, below) has one callback, its process's ``_resume``, put there when the task
-yielded it: the loop does that resume itself, as ``Process._resume`` does it for an event that
-succeeded with None (``_active_proc`` set, the generator sent None, the next target registered;
-an end or an exception of the generator scheduled as the process's outcome; a target already
-processed handed to ``_resume``, which goes on exactly there). A Tick whose callback an interrupt
-removed (``cancel``) has none, and is passed over as SimPy would. Both read SimPy's private
-attributes for about 1.5 % of a ``buffer_size: 1`` run (valgrind; inlining ``step`` alone was
+``StopSimulation`` leave the rest of the callbacks rescheduled first. A :class:`Tick` is an event
+only one task's process waits on (its processing time, below; its sleep, ``sleep_event``; its
+wake-up when idle; the credit it waits for, ``Channel.wait_credit``): once processed it has at
+most one callback, that process's ``_resume``, put there when the task yielded it. The loop does
+that resume itself, as ``Process._resume`` does it for an event that succeeded (``_active_proc``
+set, the generator sent the event's value, the next target registered; an end or an exception of
+the generator scheduled as the process's outcome; a target already processed handed to
+``_resume``, which goes on exactly there). A Tick whose callback an interrupt removed (``cancel``,
+a wake from a sleep) has none, and is passed over as SimPy would. Both read SimPy's private
+attributes for about 2 % of a ``buffer_size: 1`` run (valgrind; inlining ``step`` alone was
 measured at 1 % of the time in the third round and not kept then). The task loop's timeouts below
 read ``Environment._now``, ``_queue`` and ``_eid`` (SimPy 4, pinned by pyproject.toml and by
 ``tests/test_fold.py``): most of a ``buffer_size: 1`` run's SimPy events are those timeouts.
@@ -55,14 +57,14 @@ The loop reads ``env._queue[0]`` without testing for an empty queue: while a job
 """
 from __future__ import annotations
 
-from heapq import heappop
+from heapq import heappop, heappush
 from itertools import count
 from typing import Callable
 
 from simpy.core import EmptySchedule, Environment, StopSimulation
-from simpy.events import NORMAL, Event, EventPriority
+from simpy.events import NORMAL, PENDING, Event, EventPriority
 
-__all__ = ["call_later", "run_counted", "call_after_instant", "timeout_event", "Tick"]
+__all__ = ["call_later", "run_counted", "call_after_instant", "timeout_event", "sleep_event", "Tick"]
 
 
 def call_later(env, delay: float, alive: Callable[[], bool], fn: Callable, *args) -> None:
@@ -98,11 +100,11 @@ def _run_inline(env) -> int:
             env._now, _, _, event = heappop(queue)
             n += 1
             callbacks, event.callbacks = event.callbacks, None
-            if type(event) is Tick and callbacks:    # [its task's _resume]: that task yielded it
+            if type(event) is Tick and callbacks and event._ok:    # [its task's _resume]: it yielded it
                 proc = event.process
                 env._active_proc = proc
                 try:
-                    target = proc._generator.send(None)     # a Tick succeeds with None
+                    target = proc._generator.send(event._value)
                 except BaseException as exc:
                     _ended(env, proc, exc)
                     continue
@@ -177,12 +179,15 @@ def call_after_instant(env, delay: float, fn: Callable) -> None:
 
 
 class Tick(Event):
-    """A task loop's processing time: an event it schedules as a timeout again and again (``timeout_event``)."""
+    """An event only its task's ``process`` waits on (processing time, a sleep, a wake-up, a credit):
+    ``run_counted`` resumes that process itself (see the module's NOTE)."""
 
-    def __init__(self, env, process) -> None:
-        super().__init__(env)
+    def __init__(self, env, process, value=PENDING) -> None:
+        self.env = env                       # NOTE: what Event.__init__ sets, without its call
+        self.callbacks = []
         self.process = process               # the task's process: the only one that waits on it
-        self._ok, self._value = True, None   # as a Timeout's: it succeeds with the value None
+        if value is not PENDING:             # succeeded already (a timeout's None), else by succeed()
+            self._ok, self._value = True, value
 
 
 def timeout_event(env, process) -> Tick:
@@ -190,4 +195,12 @@ def timeout_event(env, process) -> Tick:
     NORMAL, next(env._eid), event)`` on ``env._queue`` (what ``env.timeout(delay)`` does; see the module's NOTE).
     Only ``process`` may wait on it."""
     assert NORMAL == 1                           # the task loop pushes the priority as a constant
-    return Tick(env, process)
+    return Tick(env, process, None)              # as a Timeout: it succeeds with the value None
+
+
+def sleep_event(env, process, delay: float) -> Tick:
+    """``env.timeout(delay)`` for ``process`` alone: a new :class:`Tick` each time (an interrupted sleep
+    leaves its entry queued; with its callback removed it resumes nobody)."""
+    tick = Tick(env, process, None)
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), tick))
+    return tick
