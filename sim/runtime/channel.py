@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .scheduling import Tick
+from .scheduling import own_event
 from .task import BUSY
 
 __all__ = ["Channel"]
@@ -48,7 +48,7 @@ class Channel:
     def wait_credit(self):
         """An event that fires when the receiver frees a credit."""
         if self.credit_waiter is None:
-            self.credit_waiter = Tick(self.env, self.env.active_process)    # the sender: only it waits on it
+            self.credit_waiter = own_event(self.env)     # the sender's process: only it waits on it
         return self.credit_waiter
 
     def push(self, item, data: bool, priority: bool = False) -> float:

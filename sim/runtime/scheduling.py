@@ -64,7 +64,7 @@ from typing import Callable
 from simpy.core import EmptySchedule, Environment, StopSimulation
 from simpy.events import NORMAL, PENDING, Event, EventPriority
 
-__all__ = ["call_later", "run_counted", "call_after_instant", "timeout_event", "sleep_event", "Tick"]
+__all__ = ["call_later", "run_counted", "call_after_instant", "timeout_event", "sleep_event", "own_event", "Tick"]
 
 
 def call_later(env, delay: float, alive: Callable[[], bool], fn: Callable, *args) -> None:
@@ -111,7 +111,7 @@ def _run_inline(env) -> int:
                 if target.callbacks is None:         # processed already: _resume sends its value at once
                     proc._resume(target)
                 else:
-                    target.callbacks.append(proc._resume)
+                    target.callbacks.append(event.resume)
                     proc._target = target
                     env._active_proc = None
                 continue
@@ -186,6 +186,9 @@ class Tick(Event):
         self.env = env                       # NOTE: what Event.__init__ sets, without its call
         self.callbacks = []
         self.process = process               # the task's process: the only one that waits on it
+        # NOTE: its ``_resume`` made once: a bound method equals any other of the same function and
+        # process, so an interrupt's ``callbacks.remove(process._resume)`` finds it as before
+        self.resume = process._resume
         if value is not PENDING:             # succeeded already (a timeout's None), else by succeed()
             self._ok, self._value = True, value
 
@@ -196,6 +199,13 @@ def timeout_event(env, process) -> Tick:
     Only ``process`` may wait on it."""
     assert NORMAL == 1                           # the task loop pushes the priority as a constant
     return Tick(env, process, None)              # as a Timeout: it succeeds with the value None
+
+
+def own_event(env) -> Event:
+    """A pending event only the running process will wait on: a :class:`Tick` of it (an Event outside
+    any process, where a caller could hand it to anyone)."""
+    process = env.active_process
+    return Event(env) if process is None else Tick(env, process)
 
 
 def sleep_event(env, process, delay: float) -> Tick:

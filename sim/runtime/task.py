@@ -29,7 +29,7 @@ from .backpressure import BLOCKED, BUSY, CANCEL, IDLE, SLEEP, WAKE, Backpressure
 from .chain import show
 from .errors import TaskFailure
 from .input_gate import INF, InputGate, interpret
-from .scheduling import Tick, call_later, sleep_event, timeout_event
+from .scheduling import call_later, own_event, sleep_event, timeout_event
 from .mail import Flush, HandlerTimer, SnapshotNow, Stall
 from .subtask_checkpointer import SubtaskCheckpointer
 from .task_effects import HandlerEffects
@@ -155,7 +155,7 @@ class StreamTask(Backpressure, HandlerEffects):
     def _wait(self, until: float):
         if until == INF:
             self.state = IDLE
-            self.wake = event = Tick(self.env, self.env.active_process)
+            self.wake = event = own_event(self.env)
             self.attempt.went_idle(self)
         else:
             self.state = SLEEP
