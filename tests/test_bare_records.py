@@ -149,6 +149,27 @@ def test_keyed_sum_of_known_pairs_is_the_indexing_loop(pairs, cuts):
             for plain, known in calls:
                 assert known(list(buffer)) == plain(list(buffer))
     assert [known.state for _, known in forms] == [plain.state for plain, _ in forms]
+    # records with origins: the same sums, each keeping its origin
+    plain, known = KeyedSum(), KeyedSum(pairs=True)
+    records = [(pair, ORIGINS[i % 4]) for i, pair in enumerate(pairs)]
+    assert known.process(records) == plain.process(records) and known.state == plain.state
+
+
+@pytest.mark.parametrize("size", [1, 3, 100])
+@pytest.mark.parametrize("bare", [True, False])
+def test_hash_outputs_of_known_pairs_are_those_of_the_general_loop(size, bare):
+    pairs = [("a", 5), ("c", 1), ("b", 2), ("zz", 1), (("k", 1), 3), ("a", 1), ("c", 2)] * 3
+    records = pairs if bare else [(p, ORIGINS[i % 4]) for i, p in enumerate(pairs)]
+    chans = [_Channel(name=f"ch{i}") for i in range(3)]
+    rng = SimpleNamespace(randrange=lambda n: 0)
+    general, known = (Outputs([(chans, "hash", 128)], size, rng, bare, pairs) for pairs in (False, True))
+    for part in (records[:5], records[5:]):
+        general.add(part)
+        known.add(part)
+    general.flush()
+    known.flush()
+    assert [(ch.name, buf) for ch, buf in known.ready] == [(ch.name, buf) for ch, buf in general.ready]
+    assert len({ch.name for ch, _ in known.ready}) > 1          # the keys went to several channels
 
 
 def test_only_the_builtin_pair_makers_give_pairs():
@@ -170,13 +191,15 @@ def test_a_keyed_sum_unpacks_only_known_pairs(monkeypatch):
     whose tuples have three fields it indexes them (a pair's fields after the second are ignored),
     and the summary run is still the control run."""
     unpacked = []
-    pair_sums = KeyedSum._pair_sums
+    pair_sums, process_pairs = KeyedSum._pair_sums, KeyedSum._process_pairs
     monkeypatch.setattr(KeyedSum, "_pair_sums", lambda self, f, pairs: unpacked.append(len(pairs)) or
                         pair_sums(self, f, pairs))
+    monkeypatch.setattr(KeyedSum, "_process_pairs", lambda self, records: unpacked.append(-len(records)) or
+                        process_pairs(self, records))
     text = HELLO.replace("value: world}", "value: world hello world}").replace(
         "  parallelism: 1\n", "  parallelism: 1\n  network: {buffer_size: 10, buffer_timeout: 0}\n")
     _same_run(load_text(text))
-    assert 3 in unpacked            # the second line's three words in one buffer
+    assert 3 in unpacked and -3 in unpacked       # the second line's three words in one buffer, bare or not
     unpacked.clear()
     triples = FunctionRegistry().with_function("triples", lambda line: [(w, 1, "x") for w in line.split()],
                                                kind="flat_map")

@@ -46,11 +46,12 @@ _PAIR_FUNCTIONS = {"flat_map": split_words, "map": pair_one}
 
 
 def gives_pairs(op_spec, functions) -> bool:
-    """Is every bare record that ``op_spec``'s operator gives a tuple of two? True for the built-in
-    ``split_words`` (flat_map) and ``pair_one`` (map), whatever their batch forms (each makes
-    ``(value, 1)`` tuples), and for a keyed_sum (its ``(key, sum)``; fused with ``format_count`` it
-    is neither a chain's last operator nor followed by another). Its receivers may then take a
-    record apart by unpacking and skip testing its type (``KeyedSum._pair_sums``, ``Outputs._hash``)."""
+    """Is every payload (a bare record: the record) that ``op_spec``'s operator gives a tuple of
+    two? True for the built-in ``split_words`` (flat_map) and ``pair_one`` (map), whatever their
+    batch forms (each makes ``(value, 1)`` tuples), and for a keyed_sum (its ``(key, sum)``; fused
+    with ``format_count`` it is neither a chain's last operator nor followed by another). Its
+    receivers may then take a payload apart by unpacking and skip testing its type
+    (``KeyedSum._pair_sums`` and ``_process_pairs``, ``Outputs._hash``)."""
     if op_spec.type == "keyed_sum":
         return True
     maker = _PAIR_FUNCTIONS.get(op_spec.type)
@@ -173,10 +174,12 @@ class KeyedSum(Operator):
     def __init__(self, bare: bool = False, pairs: bool = False) -> None:
         self.state: dict = {}
         self.bare = bare
-        #: every bare record it is given is a tuple of two (``gives_pairs`` of each operator feeding it)
+        #: every payload it is given is a tuple of two (``gives_pairs`` of each operator feeding it)
         self.pairs = pairs
         if bare:
             self.process = partial(self._summer(), False)      # NOTE: no Python frame of its own per buffer
+        elif pairs:
+            self.process = self._process_pairs
 
     def process(self, records: list) -> list:
         """Add each pair's value to its key's sum; emit ``(key, new sum)``."""
@@ -188,6 +191,18 @@ class KeyedSum(Operator):
             key = pair[0]
             total = get(key, 0) + pair[1]
             state[key] = total
+            append(((key, total), origin))
+        return out
+
+    def _process_pairs(self, records: list) -> list:
+        """``process`` of records whose payloads are tuples of two (``self.pairs``): unpacked,
+        not indexed (the same sums: see ``_pair_sums``)."""
+        state = self.state
+        get = state.get
+        out = []
+        append = out.append
+        for (key, n), origin in records:
+            state[key] = total = get(key, 0) + n
             append(((key, total), origin))
         return out
 
@@ -283,9 +298,9 @@ def _function_operator(attempt, task_spec, op_spec, restored) -> Operator:
 @operator_type("keyed_sum")
 def _keyed_sum(attempt, task_spec, op_spec, restored) -> Operator:
     bare = bare_records(attempt.trace)
-    # NOTE: buffers of one pair (buffer_size 1) gain nothing from unpacking: they keep _sums's own path
-    pairs = bare and attempt.buffer_size > 1 and all(gives_pairs(up, attempt.job.functions)
-                                                     for up in _feeding(attempt, task_spec, op_spec))
+    # NOTE: bare buffers of one pair (buffer_size 1) gain nothing from unpacking: they keep _sums's own path
+    pairs = (not bare or attempt.buffer_size > 1) and all(gives_pairs(up, attempt.job.functions)
+                                                          for up in _feeding(attempt, task_spec, op_spec))
     op = KeyedSum(bare, pairs)
     op.restore(restored)
     return op
