@@ -96,6 +96,20 @@ def test_a_shared_input_draws_each_item_once_for_two_readings(lazy, monkeypatch)
     shared = SharedInput()
     assert _written(scenario, lazy, shared) == plain and len(made) == 5
     assert _written(scenario, lazy, shared) == plain and len(made) == 5 + 4
+    # SHARED_LINES bounds the lines kept for the whole run, not per item: with 10 000, item 0
+    # (14 000) is drawn twice, item 1 (9 000) is kept and leaves 1 000, item 2 (500) fits in
+    # them; the second reading draws item 0 and the 2 advances again (3)
+    monkeypatch.setattr(inputs, "SHARED_LINES", 10_000)
+    made.clear()
+    shared = SharedInput()
+    assert _written(scenario, lazy, shared) == plain and len(made) == 5
+    assert _written(scenario, lazy, shared) == plain and len(made) == 5 + 3
+    # ... and with 9 400, item 2 no longer fits once item 1 is kept: 2 items drawn again
+    monkeypatch.setattr(inputs, "SHARED_LINES", 9_400)
+    made.clear()
+    shared = SharedInput()
+    assert _written(scenario, lazy, shared) == plain and len(made) == 5
+    assert _written(scenario, lazy, shared) == plain and len(made) == 5 + 4
 
 
 def test_a_shared_input_keeps_only_items_read_to_their_end(monkeypatch):

@@ -31,7 +31,7 @@ __all__ = ["write_inputs", "partition_records", "stream_partitions", "input_rng"
            "trim_inputs", "InputProducers", "committed_transaction_records", "SharedInput"]
 
 CHUNK = 4096          # lines produced at a time
-SHARED_LINES = 1 << 16      # a generate item's lines that a SharedInput keeps between two readings, at most
+SHARED_LINES = 1 << 16      # generated lines a SharedInput keeps between two readings, at most, all items together
 _TOP_BYTE = 3 if sys.byteorder == "little" else 0      # the most significant byte of a native 32-bit word
 
 
@@ -152,9 +152,10 @@ class SharedInput:
     """The generated lines of one ``sim.run``, drawn once for its ideal reference and its simulation.
 
     Both read the same ``generate`` items from the same RNG states, so the second reading takes
-    the chunks the first one drew to the end (then they are forgotten). Only items of at most
-    :data:`SHARED_LINES` lines are kept, so memory stays bounded; longer ones are drawn twice,
-    and so is an item the first reading did not read to its end (a topic no source reads).
+    the chunks the first one drew to the end (then they are forgotten). At most
+    :data:`SHARED_LINES` lines are kept for the whole run (items in scenario order while they fit),
+    so memory stays bounded however many items there are; the others are drawn twice, and so is
+    an item the first reading did not read to its end (a topic no source reads).
 
     NOTE: exact: an item's chunks depend only on its spec and its RNG's state (the key), and no
     reader changes a chunk's lists (the reference copies them into its partitions' buffers, the
@@ -164,15 +165,18 @@ class SharedInput:
 
     def __init__(self) -> None:
         self._kept: dict = {}           # (item index, RNG state) -> (spec, chunks)
+        self._budget = SHARED_LINES     # lines the first reading may still keep
 
     def chunks(self, index: int, spec, rng):
         """The ``(times, lines)`` chunks of input item ``index`` (``spec``), as ``generate_chunks``."""
-        if int(round(spec.rate * spec.duration)) > SHARED_LINES:
-            return generate_chunks(spec, rng)
         key = (index, rng.getstate())
         kept = self._kept.pop(key, None)
         if kept is not None and kept[0] is spec:
             return iter(kept[1])
+        lines = int(round(spec.rate * spec.duration))
+        if lines > self._budget:
+            return generate_chunks(spec, rng)
+        self._budget -= lines
         return self._keep(key, spec, rng)
 
     def _keep(self, key, spec, rng):

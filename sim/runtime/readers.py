@@ -128,10 +128,12 @@ class _Lines:
     __slots__ = ("keys", "pattern", "misses")
 
     PATTERN = "(?:\n(?:%s):::[^:\n]*)*"      # stops at a newline (a line it cannot match) or a ':'
-    # NOTE: possessive (Python 3.11+) where it can: the same end, faster (no state saved per line
+    # NOTE: possessive (Python 3.11.5+) where it can: the same end, faster (no state saved per line
     # to backtrack to). Nothing follows the repeats, so the greedy pattern never backtracks into
-    # them either: once a line cannot be matched, the lines before it are the match
-    if sys.version_info >= (3, 11):
+    # them either: once a line cannot be matched, the lines before it are the match. Before 3.11.5
+    # a possessive repeat over a body that can backtrack (the keys' alternation) could keep part
+    # of an iteration (CPython gh-106052): "\nhello:::1\nworld" over hello|world ended at 11, not 10
+    if sys.version_info >= (3, 11, 5):
         PATTERN = "(?:\n(?:%s):::[^:\n]*+)*+"
 
     def __init__(self) -> None:
