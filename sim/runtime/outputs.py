@@ -71,7 +71,8 @@ class Outputs:
 
     def _hash(self, edge, records: list) -> None:
         """Each record into the partial buffer of its key's channel; then the full buffers, channel by
-        channel, become ready (the key: a pair's first field, else the value itself)."""
+        channel, become ready (the key: a pair's first field, else the value itself; with origins,
+        the same of the payload)."""
         chans, bufs, cache = edge.channels, edge.bufs, edge.key_cache
         adds = [b.append for b in bufs]
         # NOTE: with pairs (a tuple's key is its first field) the loops below without their type
@@ -106,6 +107,10 @@ class Outputs:
                     adds[cache[key]](rec)
                 except KeyError:
                     adds[self._route(edge, key)](rec)
+        self._ready_full(chans, bufs)
+
+    def _ready_full(self, chans, bufs) -> None:
+        """The full buffers among ``bufs`` become ready, channel by channel; the rest stay partial."""
         size, ready = self.size, self.ready
         if size == 1:
             # NOTE: the loop below at size 1: every record is a buffer of its own, channel by
