@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import sim
 from sim import FunctionRegistry, load_text, simulate
@@ -10,7 +11,7 @@ from sim.dataflow.functions import (format_count, format_count_batch, format_cou
                                     split_words_values)
 from sim.provenance import Origin
 from sim.runtime.chain import OperatorChain
-from sim.runtime.operators import FlatMap, KeyedSum, Map
+from sim.runtime.operators import FlatMap, KeyedSum, Map, gives_pairs
 from sim.runtime.outputs import Outputs
 from sim.runtime.readers import ReadDigest
 from sim.trace import KINDS, SUMMARY
@@ -120,6 +121,93 @@ def test_keyed_sum_of_one_pair_at_a_time_is_the_sum_of_the_buffer():
     count, fmt = KeyedSum(bare=True), Map(format_count, bare=True, values=format_count_values)
     fused = count.fuse(fmt)
     assert [r for p in pairs for r in fused([p])] == texts and count.state == single.state == whole.state
+
+
+# --- known pairs (operators.gives_pairs): unpacking instead of indexing -------------------------------
+#: keys of every kind a pair may hold (a str, a tuple, an int) and sums of ints and floats
+PAIRS = st.lists(st.tuples(st.sampled_from(["a", "b", "über", ("k", 1), 7]),
+                           st.one_of(st.integers(-3, 10**12), st.floats(-1e3, 1e3))), max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(PAIRS, st.lists(st.integers(1, 7), min_size=1, max_size=8))
+def test_keyed_sum_of_known_pairs_is_the_indexing_loop(pairs, cuts):
+    """``_pair_sums`` (pairs unpacked) gives the sums, texts and state of ``_sums`` (pairs indexed),
+    buffer by buffer, for buffers of one pair too (their own path), from a restored state."""
+    forms = [(KeyedSum(bare=True), KeyedSum(bare=True, pairs=True)) for _ in range(2)]
+    fmt = Map(format_count, bare=True, values=format_count_values)
+    calls = [(plain.process, known.process) for plain, known in forms[:1]]
+    calls += [(plain.fuse(fmt), known.fuse(fmt)) for plain, known in forms[1:]]
+    for plain, known in forms:
+        plain.restore({"a": 5, ("k", 1): 0.5})
+        known.restore({"a": 5, ("k", 1): 0.5})
+    start = 0
+    for cut in cuts * 8:
+        buffer = pairs[start:start + cut]
+        start += cut
+        if buffer:
+            for plain, known in calls:
+                assert known(list(buffer)) == plain(list(buffer))
+    assert [known.state for _, known in forms] == [plain.state for plain, _ in forms]
+    # records with origins: the same sums, each keeping its origin
+    plain, known = KeyedSum(), KeyedSum(pairs=True)
+    records = [(pair, ORIGINS[i % 4]) for i, pair in enumerate(pairs)]
+    assert known.process(records) == plain.process(records) and known.state == plain.state
+
+
+@pytest.mark.parametrize("size", [1, 3, 100])
+@pytest.mark.parametrize("bare", [True, False])
+def test_hash_outputs_of_known_pairs_are_those_of_the_general_loop(size, bare):
+    pairs = [("a", 5), ("c", 1), ("b", 2), ("zz", 1), (("k", 1), 3), ("a", 1), ("c", 2)] * 3
+    records = pairs if bare else [(p, ORIGINS[i % 4]) for i, p in enumerate(pairs)]
+    chans = [_Channel(name=f"ch{i}") for i in range(3)]
+    rng = SimpleNamespace(randrange=lambda n: 0)
+    general, known = (Outputs([(chans, "hash", 128)], size, rng, bare, pairs) for pairs in (False, True))
+    for part in (records[:5], records[5:]):
+        general.add(part)
+        known.add(part)
+    general.flush()
+    known.flush()
+    assert [(ch.name, buf) for ch, buf in known.ready] == [(ch.name, buf) for ch, buf in general.ready]
+    assert len({ch.name for ch, _ in known.ready}) > 1          # the keys went to several channels
+
+
+def test_only_the_builtin_pair_makers_give_pairs():
+    builtins = FunctionRegistry()
+    ops = {op.name: op for op in load_text(HELLO).job.operators}
+    # split_words (flat_map) gives (word, 1) tuples, a keyed_sum its (key, sum); a source's lines, a
+    # format_count's texts do not
+    assert [gives_pairs(ops[n], builtins) for n in ("source", "split", "count", "format")] == [False, True, True, False]
+    # a user function under the built-in's name, or the built-in registered as a map, is not known
+    mine = builtins.with_function("split_words", lambda line: [(w, 1, "x") for w in line.split()], kind="flat_map")
+    assert not gives_pairs(ops["split"], mine)
+    pair_map = SimpleNamespace(type="map", function="split_words")
+    assert not gives_pairs(pair_map, builtins.with_function("split_words", split_words_values, kind="map"))
+    assert gives_pairs(SimpleNamespace(type="map", function="pair_one"), builtins)
+
+
+def test_a_keyed_sum_unpacks_only_known_pairs(monkeypatch):
+    """The word count's keyed_sum gets split_words's pairs and unpacks them; fed by a user function
+    whose tuples have three fields it indexes them (a pair's fields after the second are ignored),
+    and the summary run is still the control run."""
+    unpacked = []
+    pair_sums, process_pairs = KeyedSum._pair_sums, KeyedSum._process_pairs
+    monkeypatch.setattr(KeyedSum, "_pair_sums", lambda self, f, pairs: unpacked.append(len(pairs)) or
+                        pair_sums(self, f, pairs))
+    monkeypatch.setattr(KeyedSum, "_process_pairs", lambda self, records: unpacked.append(-len(records)) or
+                        process_pairs(self, records))
+    text = HELLO.replace("value: world}", "value: world hello world}").replace(
+        "  parallelism: 1\n", "  parallelism: 1\n  network: {buffer_size: 10, buffer_timeout: 0}\n")
+    _same_run(load_text(text))
+    assert 3 in unpacked and -3 in unpacked       # the second line's three words in one buffer, bare or not
+    unpacked.clear()
+    triples = FunctionRegistry().with_function("triples", lambda line: [(w, 1, "x") for w in line.split()],
+                                               kind="flat_map")
+    mine = load_text(text.replace("function: split_words", "function: triples"), functions=triples)
+    _same_run(mine, triples)
+    assert unpacked == []
+    assert _summaries(simulate(mine, trace_level="summary", functions=triples).trace) == \
+        _summaries(simulate(load_text(text), trace_level="summary").trace)
 
 
 def test_user_functions_without_a_batch_form_run_on_bare_values():

@@ -19,9 +19,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Callable
 
-from ..dataflow.functions import format_count
+from ..dataflow.functions import format_count, pair_one, split_words
 
-__all__ = ["Operator", "FlatMap", "Map", "KeyedSum", "OPERATORS", "operator_type", "build_operator", "bare_records"]
+__all__ = ["Operator", "FlatMap", "Map", "KeyedSum", "OPERATORS", "operator_type", "build_operator", "bare_records",
+           "gives_pairs"]
 
 #: scenario operator type -> ``builder(attempt, task_spec, op_spec, restored) -> Operator``
 OPERATORS: dict[str, Callable] = {}
@@ -38,6 +39,24 @@ def operator_type(name: str):
 def bare_records(trace) -> bool:
     """Are records bare payloads in a run with ``trace`` (no origin can reach it), not ``(payload, origin)``?"""
     return not trace.control
+
+
+#: operator type -> the built-in function whose every output is a tuple ``(value, 1)``
+_PAIR_FUNCTIONS = {"flat_map": split_words, "map": pair_one}
+
+
+def gives_pairs(op_spec, functions) -> bool:
+    """Is every payload (a bare record: the record) that ``op_spec``'s operator gives a tuple of
+    two? True for the built-in ``split_words`` (flat_map) and ``pair_one`` (map), whatever their
+    batch forms (each makes ``(value, 1)`` tuples), and for a keyed_sum (its ``(key, sum)``; fused
+    with ``format_count`` it is neither a chain's last operator nor followed by another). Its
+    receivers may then take a payload apart by unpacking and skip testing its type
+    (``KeyedSum._pair_sums`` and ``_process_pairs``, ``Outputs._hash``)."""
+    if op_spec.type == "keyed_sum":
+        return True
+    maker = _PAIR_FUNCTIONS.get(op_spec.type)
+    f = functions.get(op_spec.function) if maker is not None else None
+    return f is not None and f.fn is maker and f.kind == op_spec.type
 
 
 def build_operator(attempt, task_spec, op_spec, restored):
@@ -152,11 +171,15 @@ class KeyedSum(Operator):
 
     stateful = True
 
-    def __init__(self, bare: bool = False) -> None:
+    def __init__(self, bare: bool = False, pairs: bool = False) -> None:
         self.state: dict = {}
         self.bare = bare
+        #: every payload it is given is a tuple of two (``gives_pairs`` of each operator feeding it)
+        self.pairs = pairs
         if bare:
-            self.process = partial(self._sums, False)      # NOTE: no Python frame of its own per buffer
+            self.process = partial(self._summer(), False)      # NOTE: no Python frame of its own per buffer
+        elif pairs:
+            self.process = self._process_pairs
 
     def process(self, records: list) -> list:
         """Add each pair's value to its key's sum; emit ``(key, new sum)``."""
@@ -171,6 +194,18 @@ class KeyedSum(Operator):
             append(((key, total), origin))
         return out
 
+    def _process_pairs(self, records: list) -> list:
+        """``process`` of records whose payloads are tuples of two (``self.pairs``): unpacked,
+        not indexed (the same sums: see ``_pair_sums``)."""
+        state = self.state
+        get = state.get
+        out = []
+        append = out.append
+        for (key, n), origin in records:
+            state[key] = total = get(key, 0) + n
+            append(((key, total), origin))
+        return out
+
     def process_values(self, pairs: list) -> list:
         """``process`` for bare pairs: emit ``(key, new sum)`` per pair."""
         return self._sums(False, pairs)
@@ -179,8 +214,12 @@ class KeyedSum(Operator):
         """With bare records, followed by the built-in ``format_count`` map: sum and format each
         record in one loop (no ``(key, sum)`` pair made in between)."""
         if self.bare and type(following) is Map and following.fn is format_count:
-            return partial(self._sums, True)
+            return partial(self._summer(), True)
         return None
+
+    def _summer(self):
+        """``_sums``, or ``_pair_sums`` when every record is known to be a tuple of two."""
+        return self._pair_sums if self.pairs else self._sums
 
     def _sums(self, formatted: bool, pairs: list) -> list:
         """Add each pair's value to its key's sum; emit ``(key, sum)`` per pair, or ``"key:::sum"``
@@ -206,6 +245,29 @@ class KeyedSum(Operator):
             for pair in pairs:
                 key = pair[0]
                 state[key] = total = get(key, 0) + pair[1]
+                append((key, total))
+        return out
+
+    def _pair_sums(self, formatted: bool, pairs: list) -> list:
+        """``_sums`` of tuples of two (``self.pairs``), which unpacking takes apart faster than indexing.
+
+        NOTE: for a tuple of two ``key, n = pair`` is ``pair[0], pair[1]``: the same sums and
+        texts (tests/test_bare_records.py runs both on the same buffers); a buffer of one pair
+        (buffer_size 1, flushes) takes ``_sums``'s own path for it.
+        """
+        if len(pairs) == 1:
+            return self._sums(formatted, pairs)
+        state = self.state
+        get = state.get
+        out = []
+        append = out.append
+        if formatted:
+            for key, n in pairs:
+                state[key] = total = get(key, 0) + n
+                append(f"{key}:::{total}")
+        else:
+            for key, n in pairs:
+                state[key] = total = get(key, 0) + n
                 append((key, total))
         return out
 
@@ -235,6 +297,21 @@ def _function_operator(attempt, task_spec, op_spec, restored) -> Operator:
 
 @operator_type("keyed_sum")
 def _keyed_sum(attempt, task_spec, op_spec, restored) -> Operator:
-    op = KeyedSum(bare_records(attempt.trace))
+    bare = bare_records(attempt.trace)
+    # NOTE: bare buffers of one pair (buffer_size 1) gain nothing from unpacking: they keep _sums's own path
+    pairs = (not bare or attempt.buffer_size > 1) and all(gives_pairs(up, attempt.job.functions)
+                                                          for up in _feeding(attempt, task_spec, op_spec))
+    op = KeyedSum(bare, pairs)
     op.restore(restored)
     return op
+
+
+def _feeding(attempt, task_spec, op_spec) -> list:
+    """The scenario models of the operators whose records reach ``op_spec``: the one before it in
+    its chain, else the last of each sending task's chain (a chain's other operators have no
+    edge out of it: sim/dataflow/graph.py ``chains``)."""
+    i = task_spec.operators.index(op_spec.name)
+    if i > 0:
+        return [task_spec.ops[i - 1]]
+    tasks = attempt.job.tasks_by_name
+    return [tasks[ch.src].ops[-1] for ch in task_spec.inputs]
