@@ -160,7 +160,8 @@ class StreamTask(Backpressure, HandlerEffects):
         else:
             self.state = SLEEP
             self.sleep_until = until
-            event = sleep_event(self.env, self.env.active_process, until - self.env._now)    # NOTE: env.now, Channel.push
+            env = self.env
+            event = sleep_event(env, env.active_process, until - env._now)     # NOTE: env.now, see Channel.push
         try:
             yield event
         except simpy.Interrupt as intr:
@@ -183,7 +184,7 @@ class StreamTask(Backpressure, HandlerEffects):
         mailbox, mail_step, input_step, env, chain = self.mailbox, self.mail_step, self.input_step, self.env, self.chain
         steps, advance, outputs, ready, tally = chain.steps, chain.advance, self.outputs, self.outputs.ready, self.tally
         n, full, handler, channels, fold = len(steps), self.trace.full, self.handler, self.gate.channels, self.fold
-        queue, eid, tick = env._queue if fold else _NEVER, env._eid, timeout_event(env, self.process)   # see sim.runtime.scheduling
+        queue, eid, tick = env._queue if fold else _NEVER, env._eid, timeout_event(env, self.process)  # scheduling.py
         pure, first = chain.pure_prefix()       # NOTE: chain.advance from step 0 inlined (no fault checks here)
         inline = type(self).input_step is StreamTask.input_step and not full and not handler.uses_priority
         try:
