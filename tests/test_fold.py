@@ -2,9 +2,9 @@
 SimPy would certainly process next sets the clock itself and goes on; any other processing time
 is scheduled without SimPy's Timeout. The test that decides a fold is pinned here on its own
 (strict: an event queued at the very time comes first), so is the inlined timeout's queue entry;
-then whole runs: every job scenario shipped, and generated jobs of every kind (checkpoints of
-every kind, crashes, stalls, flush timers, backpressure), give the same trace at every trace
-level as with SimPy's own timeouts (``simulate(_fold=False)``); only the ``events`` statistic
+then whole runs: every job scenario shipped (at ``control``), and generated jobs of every kind
+(checkpoints of every kind, crashes, stalls, flush timers, backpressure, at every trace level),
+give the same trace as with SimPy's own timeouts (``simulate(_fold=False)``); only the ``events`` statistic
 (SimPy events processed) may be smaller.
 """
 from __future__ import annotations
@@ -59,6 +59,18 @@ def test_the_clock_is_simpys_own_sum():
     # to that time. Here until - now (2**53 + 1) rounds to 2**53 (ties to even), and 1 + 2**53
     # again to 2**53: the sleep ends at 2**53, before ``until``, and so must the folded one
     assert env.now == 2.0 ** 53 != until
+
+
+@pytest.mark.parametrize("fold", [True, False])
+def test_a_sleep_into_the_past_is_refused_as_simpy_refuses_it(fold):
+    # SimPy's Timeout raises on a negative delay; neither the folded sleep nor the inlined one may
+    # move the clock back instead (no caller does this: a bug would)
+    env = simpy.Environment()
+    env.timeout(5.0)
+    env._now = 2.0
+    with pytest.raises(ValueError, match="Negative delay"):
+        Sleeper(env, fold).wait(1.0)
+    assert env.now == 2.0
 
 
 @pytest.mark.parametrize("case", ["an event at the very time", "an event before", "folding off"])

@@ -143,6 +143,8 @@ def _run_job(scenario, functions, trace_level, instants=None, shared=None, fold=
     job.start()
     until = scenario.run.until
     limit = scenario.run.max_time if until == "drained" else until
+    # NOTE: load-bearing for the task loop: this timeout (or, once it fired, the stop it ends) stays queued
+    # while tasks run, so they read env._queue[0] without testing for an empty queue (sim.runtime.scheduling)
     events = run_counted(env, simpy.AnyOf(env, [stop, env.timeout(limit)]))
     reason = job.stopped_reason or ("until" if until != "drained" else "max_time")
     for kind, n in zip(RECORD_KINDS, job.record_tally):

@@ -145,6 +145,8 @@ class StreamTask(Backpressure, HandlerEffects):
         clock is at its end, and the task goes on in this resume."""
         if until < INF:
             env = self.env
+            if until < env._now:                    # as SimPy's Timeout: the folded and inlined sleeps would not say
+                raise ValueError(f"Negative delay {until - env._now}")
             at = env._now + (until - env._now)      # NOTE: SimPy's own sum (Environment.schedule)
             q = env._queue                          # NOTE: the fold's test, see sim.runtime.scheduling
             if self.fold and (not q or q[0][0] > at):
