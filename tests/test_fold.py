@@ -20,7 +20,7 @@ from hypothesis import given, settings
 
 import sim
 from sim import simulate
-from sim.runtime.scheduling import run_counted, timeout_event
+from sim.runtime.scheduling import own_event, run_counted, timeout_event
 from sim.runtime.task import BUSY, SLEEP, StreamTask
 from tests.test_credit_grants import JOBS, wordcount
 
@@ -153,6 +153,47 @@ def test_run_counted_resumes_a_tick_as_simpy_does():
         return order, watcher, steps, env.now
     for end in ("returned", "raise", "interrupt"):
         assert world(end, "run_counted") == world(end, "simpy")
+
+
+
+@pytest.mark.parametrize("case", ["a condition too", "a second process", "the run's until"])
+def test_a_tick_someone_else_waits_on_goes_simpys_way(case):
+    # run_counted resumes a Tick itself only when its own process alone waits on it: here a
+    # Condition, a second process or run_counted's until waits too, and each is served as SimPy
+    # serves it (the same order of resumes and the same end) -- none is skipped
+    def world(runner: str):
+        env, seen = simpy.Environment(), []
+
+        def owner():
+            tick = own_event(env)
+            env.timeout(1.0).callbacks.append(lambda _: tick.succeed("v"))
+            if case == "a condition too":
+                env.process(watcher(simpy.AnyOf(env, [tick, env.timeout(10.0)]), "condition"))
+            elif case == "a second process":
+                env.process(watcher(tick, "second"))
+            box.append(tick)
+            seen.append(("owner", (yield tick), env.now))
+            yield env.timeout(5.0)
+            seen.append(("owner done", env.now))
+
+        def watcher(event, name):
+            yield event
+            seen.append((name, env.now))
+
+        box: list = []
+        env.process(owner())
+        if case == "the run's until":
+            env.step()                         # the owner starts and makes its Tick
+            env.step()
+            until = box[0]
+        else:
+            until = None
+        if runner == "simpy":
+            env.run(until)
+        else:
+            run_counted(env, until)
+        return seen, env.now
+    assert world("run_counted") == world("simpy")
 
 
 def _same_runs(scenario, levels=LEVELS) -> None:

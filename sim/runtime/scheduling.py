@@ -100,7 +100,9 @@ def _run_inline(env) -> int:
             env._now, _, _, event = heappop(queue)
             n += 1
             callbacks, event.callbacks = event.callbacks, None
-            if type(event) is Tick and callbacks and event._ok:    # [its task's _resume]: it yielded it
+            # NOTE: only [its task's _resume], the task waiting on it (a Tick is its task's own; anything
+            # else, e.g. a Condition or a second process waiting too, goes SimPy's way below)
+            if type(event) is Tick and event._ok and len(callbacks) == 1 and event.process._target is event:
                 proc = event.process
                 env._active_proc = proc
                 try:
