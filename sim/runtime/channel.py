@@ -86,15 +86,18 @@ class Channel:
         self.counters[0] -= 1
         if type(entry[1]) is list:
             self.n_data -= 1
-            waiter = self.credit_waiter
-            if waiter is not None:
-                self.credit_waiter = None
-                receiver = self.receiver
-                # NOTE: a grant without a SimPy event when nothing can tell the difference (see
-                # StreamTask.send_on_credit); otherwise the waiting sender resumes at this instant
-                if not (receiver.direct_credit and receiver.handler.fast and self.sender.send_on_credit(waiter)):
-                    waiter.succeed()
+            if self.credit_waiter is not None:
+                self.grant()
         return entry[1]
+
+    def grant(self) -> None:
+        """A data buffer was taken and the sender waits for a credit: it gets it."""
+        waiter, self.credit_waiter = self.credit_waiter, None
+        receiver = self.receiver
+        # NOTE: a grant without a SimPy event when nothing can tell the difference (see
+        # StreamTask.send_on_credit); otherwise the waiting sender resumes at this instant
+        if not (receiver.direct_credit and receiver.handler.fast and self.sender.send_on_credit(waiter)):
+            waiter.succeed()
 
     def restore(self, buffers) -> None:
         """Put persisted in-flight buffers back (unaligned recovery), ahead of any new data."""

@@ -183,12 +183,8 @@ class StreamTask(Backpressure, HandlerEffects):
         TaskFailure fails the job over. Each turn asks for one *step*: a generator to run (it takes simulated time),
         None, or a data buffer for a chain without fault checks. NOTE: that hot path is :meth:`process_buffer` and
         :meth:`input_step`'s fast path inlined (no generator per buffer, a frame less per resume), its timeouts folded."""
-        mailbox, mail_step, input_step, env, chain = self.mailbox, self.mail_step, self.input_step, self.env, self.chain
-        steps, advance, outputs, ready, tally = chain.steps, chain.advance, self.outputs, self.outputs.ready, self.tally
-        n, full, handler, channels, fold = len(steps), self.trace.full, self.handler, self.gate.channels, self.fold
-        queue, eid, tick = env._queue if fold else _NEVER, env._eid, timeout_event(env, self.process)  # scheduling.py
-        pure, first = chain.pure_prefix()       # NOTE: chain.advance from step 0 inlined (no fault checks here)
-        inline = type(self).input_step is StreamTask.input_step and not full and not handler.uses_priority
+        (mailbox, mail_step, input_step, env, chain, steps, advance, outputs, ready, tally, n, full, handler, channels,
+         fold, queue, eid, tick, pure, first, inline) = self._loop_locals()
         try:
             while True:
                 if mailbox:
@@ -201,10 +197,17 @@ class StreamTask(Backpressure, HandlerEffects):
                             ch, head = c, q[0][0]
                     if head > env._now:        # NOTE: env.now, see Channel.push
                         step = self.wait(head)
-                    elif type(step := ch.take()) is list:
+                    elif type(step := ch.queue.popleft()[1]) is list:   # NOTE: Channel.take and .grant inlined
+                        ch.counters[0] -= 1
+                        ch.n_data -= 1
+                        if (w := ch.credit_waiter) is not None:     # (handler.fast here, the receiver is self)
+                            ch.credit_waiter = None
+                            if not (self.direct_credit and ch.sender.send_on_credit(w)):
+                                w.succeed()
                         self.hops += len(step)
                         tally[0] += 1
                     else:
+                        ch.counters[0] -= 1
                         step = self.item_step(ch, step, env._now, None)
                 else:
                     step = input_step()
@@ -245,6 +248,17 @@ class StreamTask(Backpressure, HandlerEffects):
                 raise
         except TaskFailure as failure:
             self.fail(failure.reason)
+
+    def _loop_locals(self) -> tuple:
+        """What :meth:`run` reads per turn, as locals (see there)."""
+        mailbox, mail_step, input_step, env, chain = self.mailbox, self.mail_step, self.input_step, self.env, self.chain
+        steps, advance, outputs, ready, tally = chain.steps, chain.advance, self.outputs, self.outputs.ready, self.tally
+        n, full, handler, channels, fold = len(steps), self.trace.full, self.handler, self.gate.channels, self.fold
+        queue, eid, tick = env._queue if fold else _NEVER, env._eid, timeout_event(env, self.process)  # scheduling.py
+        pure, first = chain.pure_prefix()       # NOTE: chain.advance from step 0 inlined (no fault checks here)
+        inline = type(self).input_step is StreamTask.input_step and not full and not handler.uses_priority
+        return (mailbox, mail_step, input_step, env, chain, steps, advance, outputs, ready, tally, n, full, handler,
+                channels, fold, queue, eid, tick, pure, first, inline)
 
     def fail(self, reason: str) -> None:
         """This task failed: the job fails over."""
