@@ -49,7 +49,7 @@ class _Busy:
 def test_push_arrival_follows_the_fifo_rule(delays, latency):
     env = simpy.Environment()
     spec = type("Spec", (), {"name": "a->b", "index": 0, "gate_index": 0})()
-    ch = Channel(env, spec, latency, capacity=len(delays) + 1, counters=[0])
+    ch = Channel(env, spec, latency, capacity=len(delays) + 1)
     ch.receiver = _Busy()
     got, want = [], []
 

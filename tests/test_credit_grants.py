@@ -51,7 +51,7 @@ class Sender:
 
 def full_channel(env, name: str, sender, receiver=None) -> Channel:
     """A channel of capacity 1 (latency 1 ms) holding one data buffer: full."""
-    ch = Channel(env, SimpleNamespace(name=name, index=0, gate_index=0), 1.0, 1, [0])
+    ch = Channel(env, SimpleNamespace(name=name, index=0, gate_index=0), 1.0, 1)
     ch.receiver = receiver or Receiver()
     ch.sender = sender
     ch.push([("queued", None)], True)

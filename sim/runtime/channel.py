@@ -24,9 +24,9 @@ class Channel:
     """One FIFO channel ``src -> dst`` of the physical plan."""
 
     __slots__ = ("spec", "name", "index", "gate_index", "latency", "capacity", "queue", "n_data",
-                 "last_arrival", "receiver", "sender", "credit_waiter", "env", "counters")
+                 "last_arrival", "receiver", "sender", "credit_waiter", "env")
 
-    def __init__(self, env, spec, latency: float, capacity: int, counters) -> None:
+    def __init__(self, env, spec, latency: float, capacity: int) -> None:
         self.env = env
         self.spec = spec
         self.name = spec.name
@@ -40,7 +40,6 @@ class Channel:
         self.receiver = None
         self.sender = None                # the task writing into it (it waits on credit_waiter)
         self.credit_waiter = None
-        self.counters = counters          # the attempt's shared counters (in-flight items)
 
     def __repr__(self) -> str:
         return f"Channel({self.name}, {len(self.queue)} queued)"
@@ -68,7 +67,6 @@ class Channel:
         else:
             self.last_arrival = arrival
         self.queue.append([arrival, item])
-        self.counters[0] += 1
         if data:
             self.n_data += 1
         receiver = self.receiver
@@ -83,7 +81,6 @@ class Channel:
         else:
             entry = self.queue[pos]
             del self.queue[pos]
-        self.counters[0] -= 1
         if type(entry[1]) is list:
             self.n_data -= 1
             if self.credit_waiter is not None:
@@ -103,5 +100,4 @@ class Channel:
         """Put persisted in-flight buffers back (unaligned recovery), ahead of any new data."""
         for buf in buffers:
             self.queue.append([self.env.now, buf])
-            self.counters[0] += 1
             self.n_data += 1

@@ -23,7 +23,7 @@ __all__ = ["RegionFailoverMixin"]
 
 
 class RegionFailoverMixin:
-    """Region restarts for :class:`sim.runtime.job.Attempt` (uses its tasks, channels, counters)."""
+    """Region restarts for :class:`sim.runtime.job.Attempt` (uses its tasks and channels)."""
 
     def region_to_restart(self, task) -> set[str] | None:
         """The names of the tasks a failure of ``task`` restarts, or None for all of them."""
@@ -50,7 +50,6 @@ class RegionFailoverMixin:
             if sink.task_name in names:
                 sink.dead = True             # its producer's batch dies with it
         for ch in channels:
-            self.counters[0] -= len(ch.queue)
             ch.queue.clear()
         self.down |= names
         self.job.on_region_failure(self, names, reason)
@@ -61,7 +60,7 @@ class RegionFailoverMixin:
         net = self.job.scenario.job.network
         specs = [c for c in self.job.plan.channels if c.dst in names]
         for spec in specs:
-            self.channels[spec.index] = Channel(self.env, spec, net.latency, net.capacity, self.counters)
+            self.channels[spec.index] = Channel(self.env, spec, net.latency, net.capacity)
         self.sources = [t for t in self.sources if t.name not in names]
         self.sinks = [s for s in self.sinks if s.task_name not in names]
         fresh = []

@@ -198,7 +198,6 @@ class StreamTask(Backpressure, HandlerEffects):
                     if head > env._now:        # NOTE: env.now, see Channel.push
                         step = self.wait(head)
                     elif type(step := ch.queue.popleft()[1]) is list:   # NOTE: Channel.take and .grant inlined
-                        ch.counters[0] -= 1
                         ch.n_data -= 1
                         if (w := ch.credit_waiter) is not None:     # (handler.fast here, the receiver is self)
                             ch.credit_waiter = None
@@ -207,7 +206,6 @@ class StreamTask(Backpressure, HandlerEffects):
                         self.hops += len(step)
                         tally[0] += 1
                     else:
-                        ch.counters[0] -= 1
                         step = self.item_step(ch, step, env._now, None)
                 else:
                     step = input_step()
