@@ -183,18 +183,18 @@ class StreamTask(Backpressure, HandlerEffects):
         TaskFailure fails the job over. Each turn asks for one *step*: a generator to run (it takes simulated time),
         None, or a data buffer for a chain without fault checks. NOTE: that hot path is :meth:`process_buffer` and
         :meth:`input_step`'s fast path inlined (no generator per buffer, a frame less per resume), its timeouts folded."""
-        (mailbox, mail_step, input_step, env, chain, steps, advance, outputs, ready, tally, n, full, handler, channels,
-         fold, queue, eid, tick, pure, first, inline) = self._loop_locals()
+        (mailbox, mail_step, input_step, env, inf, steps, advance, ready, tally, n, watch, handler, channels, fold,
+         queue, eid, tick, pure, first, inline) = self._loop_locals()
         try:
             while True:
                 if mailbox:
                     step = mail_step(mailbox.popleft())
-                elif inline and handler.fast and not chain.checked:
-                    ch, head = None, INF          # input_step's fast path (see there), below trace full
+                elif inline and handler.fast:
+                    ch, head = None, inf          # input_step's fast path (see there), below trace full
                     for c in channels:
                         q = c.queue
-                        if q and q[0][0] < head:
-                            ch, head = c, q[0][0]
+                        if q and (h := q[0][0]) < head:
+                            ch, head = c, h
                     if head > env._now:        # NOTE: env.now, see Channel.push
                         step = self.wait(head)
                     elif type(step := ch.queue.popleft()[1]) is list:   # NOTE: Channel.take and .grant inlined
@@ -233,7 +233,7 @@ class StreamTask(Backpressure, HandlerEffects):
                         if k >= n or not (out := steps[k][0](out)):
                             break
                         out, due, k = advance(out, k + 1, 0.0)
-                    if out or full or outputs.dirty:
+                    if out or watch:
                         self._processed(step, out, False)
                     else:                         # NOTE: _processed's whole work here (a chain ending in a sink)
                         tally[1] += 1
@@ -250,13 +250,17 @@ class StreamTask(Backpressure, HandlerEffects):
     def _loop_locals(self) -> tuple:
         """What :meth:`run` reads per turn, as locals (see there)."""
         mailbox, mail_step, input_step, env, chain = self.mailbox, self.mail_step, self.input_step, self.env, self.chain
-        steps, advance, outputs, ready, tally = chain.steps, chain.advance, self.outputs, self.outputs.ready, self.tally
-        n, full, handler, channels, fold = len(steps), self.trace.full, self.handler, self.gate.channels, self.fold
+        steps, advance, ready, tally, handler = chain.steps, chain.advance, self.outputs.ready, self.tally, self.handler
+        n, full, channels, fold = len(steps), self.trace.full, self.gate.channels, self.fold
         queue, eid, tick = env._queue if fold else _NEVER, env._eid, timeout_event(env, self.process)  # scheduling.py
         pure, first = chain.pure_prefix()       # NOTE: chain.advance from step 0 inlined (no fault checks here)
-        inline = type(self).input_step is StreamTask.input_step and not full and not handler.uses_priority
-        return (mailbox, mail_step, input_step, env, chain, steps, advance, outputs, ready, tally, n, full, handler,
-                channels, fold, queue, eid, tick, pure, first, inline)
+        # NOTE: fault checks are put in the chain before its task starts (Job.start, redeploy_region)
+        inline = type(self).input_step is StreamTask.input_step and not full and not handler.uses_priority \
+            and not chain.checked
+        # NOTE: else _processed only tallies: no out-edge and buffers of one record (never ``dirty``: Outputs.add)
+        watch = full or bool(self.outputs.edges) or self.outputs.size > 1
+        return (mailbox, mail_step, input_step, env, INF, steps, advance, ready, tally, n, watch, handler, channels,
+                fold, queue, eid, tick, pure, first, inline)
 
     def fail(self, reason: str) -> None:
         """This task failed: the job fails over."""
