@@ -180,8 +180,8 @@ def _producer_world(one_by_one: bool, script: list) -> tuple:
     c = cluster()
     p = c.partition("out", 0)
     heard = []
-    p.listeners += [(lambda part, t: heard.append(("committed", t)), "read_committed"),
-                    (lambda part, t: heard.append(("uncommitted", t)), "read_uncommitted")]
+    p.listen(lambda part, t: heard.append(("committed", t)), "read_committed")
+    p.listen(lambda part, t: heard.append(("uncommitted", t)), "read_uncommitted")
     producer, txns, outcomes = Producer(c, p), [], []
     for t, (op, arg) in enumerate(script):
         if op == "begin":                       # a producer (re)initialises id ``arg``: fences its older one
@@ -218,3 +218,23 @@ def test_send_one_is_send_of_one_record():
     def same(script):
         assert _producer_world(True, script) == _producer_world(False, script)
     same()
+
+
+def test_listeners_hear_appends_in_the_order_they_listened_and_unlisten_undoes_one_listen():
+    from sim.kafka.log import Partition
+    p, heard = Partition("t", 0), []
+    a, b = (lambda part, t: heard.append(("a", t))), (lambda part, t: heard.append(("b", t)))
+    p.listen(a, "read_committed")
+    p.listen(b, "read_uncommitted")
+    p.listen(b, "read_uncommitted")
+    # a record of an open transaction cannot move the last stable offset: only read_uncommitted
+    # listeners hear it, b once per listen
+    p.append(1.0, "x", txn="T")
+    assert heard == [("b", 1.0), ("b", 1.0)]
+    p.unlisten(b, "read_uncommitted")
+    assert p.uncommitted == (b,)
+    # a plain record may move it: every listener hears it, in the order they listened
+    p.append(2.0, "y")
+    assert heard[2:] == [("a", 2.0), ("b", 2.0)]
+    with pytest.raises(ValueError):
+        p.unlisten(a, "read_uncommitted")           # a listened as read_committed

@@ -196,8 +196,8 @@ class Producer:
         if before is None:
             partition.open_first[name] = offset
             partition.transactional = True
-        for listener, isolation in partition.listeners:
-            if isolation != "read_committed":
+        if partition.uncommitted:                   # (read_committed ones: the LSO did not move)
+            for listener in partition.uncommitted:
                 listener(partition, now)
         return offset
 

@@ -212,7 +212,7 @@ def attach_consumers(specs, cluster, trace, env=None) -> Readers:
         else:
             listener = _detailed_listener(consumer, trace)
         for partition in cluster.topics[topic].partitions:
-            partition.listeners.append((listener, isolation))
+            partition.listen(listener, isolation)
             partition.readers.append(consumer)
             if partition.ahead and env is not None:
                 readers.ahead.append((partition, listener))

@@ -137,7 +137,7 @@ class TwoPhaseCommitSink(Operator):
             self.producer.send_one(self.env._now, records[0], txn, self.number)   # NOTE: env.now, see Channel.push
         except KafkaError as exc:
             raise TaskFailure(f"write to {txn.id} failed: {exc}") from None
-        return []
+        return ()                                # NOTE: nothing to hand on, as [] says it, without a new list
 
     def alive(self) -> bool:
         """Neither its task nor its attempt was cancelled."""

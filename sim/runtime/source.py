@@ -216,7 +216,7 @@ class SourceStreamTask(StreamTask):
         # records written live (transactional input) and transaction ends wake the task
         self.listening = [(p, (self._appended, self.reader.isolation)) for p in self.reader.assigned]
         for p, listener in self.listening:
-            p.listeners.append(listener)
+            p.listen(*listener)
 
     def _appended(self, _partition, t: float) -> None:
         if not self.dead:
@@ -224,7 +224,7 @@ class SourceStreamTask(StreamTask):
 
     def cancel(self) -> None:
         for p, listener in self.listening:
-            p.listeners.remove(listener)
+            p.unlisten(*listener)
         super().cancel()
 
     def _discovery_due(self) -> None:
