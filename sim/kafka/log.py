@@ -88,7 +88,7 @@ class Partition:
 
     def _listeners(self, entries: tuple) -> None:
         # NOTE: tuples, set here only: a writer of one record (Producer.send_one) calls ``uncommitted``
-        # without a test per listener (1.2 % of a buffer_size 1 run), and nothing can change one list
+        # without a test per listener (about 1 % of a buffer_size 1 run), and nothing can change one
         # without the other
         self.listeners = entries
         self.uncommitted = tuple(callback for callback, isolation in entries if isolation != "read_committed")
