@@ -62,8 +62,9 @@ def _joined(drawn: list, k: int) -> list:
 def _lines(words: list, indexes, k: int) -> list:
     """The lines of ``k`` words each, the words picked by ``indexes`` one after the other.
 
-    NOTE: when the indexes are bytes of a vocabulary of at most 16 words (``_indexes``) and a
-    line has three words or more, every two neighbours of a line are picked as one: their
+    NOTE: when the indexes are bytes (``_indexes``: a vocabulary of a power of two words), of 2
+    to 16 words, a line has three words or more and the chunk has at least as many lines as
+    there are pairs of words (so the pairs' table pays for itself), every two neighbours of a line are picked as one: their
     codes ``a * len(words) + b`` fit a byte, made for all lines at once by ``bytes.translate``
     and an OR of two ints; a table of the pairs' texts (" ".join, the later ones led by their
     space) gives a line's texts, joined by "".join: half the picks, a shorter join, the same
