@@ -22,7 +22,7 @@ from typing import Callable
 from ..dataflow.functions import format_count, pair_one, split_words
 
 __all__ = ["Operator", "FlatMap", "Map", "KeyedSum", "OPERATORS", "operator_type", "build_operator", "bare_records",
-           "gives_pairs"]
+           "gives_pairs", "gives_words", "split_words_keys"]
 
 #: scenario operator type -> ``builder(attempt, task_spec, op_spec, restored) -> Operator``
 OPERATORS: dict[str, Callable] = {}
@@ -57,6 +57,38 @@ def gives_pairs(op_spec, functions) -> bool:
     maker = _PAIR_FUNCTIONS.get(op_spec.type)
     f = functions.get(op_spec.function) if maker is not None else None
     return f is not None and f.fn is maker and f.kind == op_spec.type
+
+
+def gives_words(attempt, task_spec, op_spec) -> bool:
+    """Does ``op_spec`` (in ``task_spec``'s chain) give its receivers bare words, each standing for
+    the pair ``(word, 1)`` that the built-in ``split_words`` makes (no tuple per word)?
+
+    True only where nothing else can see a record: records are bare (a summary trace), buffers
+    hold more than one record (buffer_size 1 keeps its one-pair paths), ``op_spec`` is the
+    built-in ``split_words`` flat_map, and every operator it feeds is a keyed_sum that it alone
+    feeds. Such a keyed_sum asks the same of its feeders (``KeyedSum._word_sums``), and the
+    outputs route a word by itself (``Outputs._hash``): both ends of every edge agree, in every
+    attempt of the run (the answer depends only on the job, the trace level and the buffer size).
+    """
+    if not (bare_records(attempt.trace) and attempt.buffer_size > 1 and op_spec.type == "flat_map"):
+        return False
+    f = attempt.job.functions.get(op_spec.function)
+    if f is None or f.fn is not split_words or f.kind != "flat_map":
+        return False
+    receivers = _receiving(attempt, task_spec, op_spec)
+    return bool(receivers) and all(
+        op.type == "keyed_sum" and {o.name for _, o in _feeders(attempt, task, op)} == {op_spec.name}
+        for task, op in receivers)
+
+
+def split_words_keys(lines: list) -> list:
+    """``split_words`` over a buffer of bare lines, each pair ``(word, 1)`` given as its word
+    (:func:`gives_words`): the same words in the same order as ``split_words_values``'s pairs
+    (the lines joined by a space split as each line alone; not ``str``: one by one)."""
+    try:
+        return " ".join(lines).split()
+    except TypeError:
+        return [word for line in lines for word in line.split()]
 
 
 def build_operator(attempt, task_spec, op_spec, restored):
@@ -171,11 +203,13 @@ class KeyedSum(Operator):
 
     stateful = True
 
-    def __init__(self, bare: bool = False, pairs: bool = False) -> None:
+    def __init__(self, bare: bool = False, pairs: bool = False, words: bool = False) -> None:
         self.state: dict = {}
         self.bare = bare
         #: every payload it is given is a tuple of two (``gives_pairs`` of each operator feeding it)
         self.pairs = pairs
+        #: every payload it is given is a bare word standing for ``(word, 1)`` (``gives_words``)
+        self.words = words
         if bare:
             self.process = partial(self._summer(), False)      # NOTE: no Python frame of its own per buffer
         elif pairs:
@@ -218,7 +252,10 @@ class KeyedSum(Operator):
         return None
 
     def _summer(self):
-        """``_sums``, or ``_pair_sums`` when every record is known to be a tuple of two."""
+        """``_sums``, or ``_pair_sums`` when every record is known to be a tuple of two, or
+        ``_word_sums`` when every record is a word standing for ``(word, 1)``."""
+        if self.words:
+            return self._word_sums
         return self._pair_sums if self.pairs else self._sums
 
     def _sums(self, formatted: bool, pairs: list) -> list:
@@ -271,6 +308,24 @@ class KeyedSum(Operator):
                 append((key, total))
         return out
 
+    def _word_sums(self, formatted: bool, words: list) -> list:
+        """``_sums`` of records that are words, each standing for the pair ``(word, 1)``
+        (``self.words``, see :func:`gives_words`): the same sums and texts, with no tuple made or
+        taken apart per word."""
+        state = self.state
+        get = state.get
+        out = []
+        append = out.append
+        if formatted:
+            for key in words:
+                state[key] = total = get(key, 0) + 1
+                append(f"{key}:::{total}")
+        else:
+            for key in words:
+                state[key] = total = get(key, 0) + 1
+                append((key, total))
+        return out
+
     def snapshot(self, checkpoint: int):
         """A copy of ``{key: sum}``."""
         return dict(self.state)
@@ -292,7 +347,8 @@ class KeyedSum(Operator):
 @operator_type("map")
 def _function_operator(attempt, task_spec, op_spec, restored) -> Operator:
     f = attempt.job.functions.get(op_spec.function)
-    return (FlatMap if op_spec.type == "flat_map" else Map)(f.fn, f.batch, bare_records(attempt.trace), f.values)
+    values = split_words_keys if gives_words(attempt, task_spec, op_spec) else f.values
+    return (FlatMap if op_spec.type == "flat_map" else Map)(f.fn, f.batch, bare_records(attempt.trace), values)
 
 
 @operator_type("keyed_sum")
@@ -301,17 +357,34 @@ def _keyed_sum(attempt, task_spec, op_spec, restored) -> Operator:
     # NOTE: bare buffers of one pair (buffer_size 1) gain nothing from unpacking: they keep _sums's own path
     pairs = (not bare or attempt.buffer_size > 1) and all(gives_pairs(up, attempt.job.functions)
                                                           for up in _feeding(attempt, task_spec, op_spec))
-    op = KeyedSum(bare, pairs)
+    feeders = _feeders(attempt, task_spec, op_spec)
+    words = bool(feeders) and all(gives_words(attempt, task, op) for task, op in feeders)
+    op = KeyedSum(bare, pairs, words)
     op.restore(restored)
     return op
 
 
 def _feeding(attempt, task_spec, op_spec) -> list:
-    """The scenario models of the operators whose records reach ``op_spec``: the one before it in
-    its chain, else the last of each sending task's chain (a chain's other operators have no
-    edge out of it: sim/dataflow/graph.py ``chains``)."""
+    """The scenario models of the operators whose records reach ``op_spec`` (see :func:`_feeders`)."""
+    return [op for _, op in _feeders(attempt, task_spec, op_spec)]
+
+
+def _feeders(attempt, task_spec, op_spec) -> list:
+    """``(task spec, scenario model)`` of the operators whose records reach ``op_spec``: the one
+    before it in its chain, else the last of each sending task's chain (a chain's other
+    operators have no edge out of it: sim/dataflow/graph.py ``chains``)."""
     i = task_spec.operators.index(op_spec.name)
     if i > 0:
-        return [task_spec.ops[i - 1]]
+        return [(task_spec, task_spec.ops[i - 1])]
     tasks = attempt.job.tasks_by_name
-    return [tasks[ch.src].ops[-1] for ch in task_spec.inputs]
+    return [(tasks[ch.src], tasks[ch.src].ops[-1]) for ch in task_spec.inputs]
+
+
+def _receiving(attempt, task_spec, op_spec) -> list:
+    """``(task spec, scenario model)`` of the operators that ``op_spec``'s records reach: the one
+    after it in its chain, else the head of each receiving task's chain."""
+    i = task_spec.operators.index(op_spec.name)
+    if i + 1 < len(task_spec.ops):
+        return [(task_spec, task_spec.ops[i + 1])]
+    tasks = attempt.job.tasks_by_name
+    return [(tasks[ch.dst], tasks[ch.dst].ops[0]) for chs in task_spec.outputs for ch in chs]
