@@ -11,7 +11,7 @@ from sim.dataflow.functions import (format_count, format_count_batch, format_cou
                                     split_words_values)
 from sim.provenance import Origin
 from sim.runtime.chain import OperatorChain
-from sim.runtime.operators import FlatMap, KeyedSum, Map, gives_pairs, split_words_keys
+from sim.runtime.operators import NUMERALS, FlatMap, KeyedSum, Map, gives_pairs, split_words_keys
 from sim.runtime.outputs import Outputs
 from sim.runtime.readers import ReadDigest
 from sim.trace import KINDS, SUMMARY
@@ -399,3 +399,18 @@ def test_words_move_the_same_values_through_crashes_restores_and_rescales(name, 
     scenario = sim.load_scenario(SCENARIOS / name, overrides=["job.network.buffer_size=4"])
     assert True in _word_flags(monkeypatch, scenario, "summary")[0]
     _same_run(scenario)
+
+
+@pytest.mark.parametrize("restored", [None, {"a": NUMERALS - 150}, {"a": 2.5}, {"a": -3}, {"a": True}, {"a": 10**20}])
+def test_keyed_sum_of_words_texts_its_sums_as_the_pairs_do(restored):
+    """The numbers' texts (``KeyedSum.numerals``) give ``str(total)`` as they grow, past their
+    largest (``NUMERALS``) and from restored sums that are no count from 0 (a float, a negative
+    int, a bool, a huge int): the texts and state of ``_pair_sums`` over ``(word, 1)``."""
+    fmt = Map(format_count, bare=True, values=format_count_values)
+    pairs, words = KeyedSum(bare=True, pairs=True), KeyedSum(bare=True, words=True)
+    pairs.restore(restored)
+    words.restore(restored)
+    by_pairs, by_words = pairs.fuse(fmt), words.fuse(fmt)
+    for buffer in _cut(["a"] * 170 + ["b", "a"] * 60 + ["c"] * 40, [100, 7, 1, 33]):
+        assert by_words(list(buffer)) == by_pairs([(w, 1) for w in buffer])
+    assert words.state == pairs.state

@@ -41,6 +41,8 @@ def bare_records(trace) -> bool:
     return not trace.control
 
 
+#: the most texts of numbers a keyed sum of words keeps (``KeyedSum._numeral``): about 230 KB
+NUMERALS = 4096
 #: operator type -> the built-in function whose every output is a tuple ``(value, 1)``
 _PAIR_FUNCTIONS = {"flat_map": split_words, "map": pair_one}
 
@@ -210,6 +212,8 @@ class KeyedSum(Operator):
         self.pairs = pairs
         #: every payload it is given is a bare word standing for ``(word, 1)`` (``gives_words``)
         self.words = words
+        #: ``numerals[i] == str(i)``: the texts of the sums of words (None: not used)
+        self.numerals: list | None = []
         if bare:
             self.process = partial(self._summer(), False)      # NOTE: no Python frame of its own per buffer
         elif pairs:
@@ -311,12 +315,24 @@ class KeyedSum(Operator):
     def _word_sums(self, formatted: bool, words: list) -> list:
         """``_sums`` of records that are words, each standing for the pair ``(word, 1)``
         (``self.words``, see :func:`gives_words`): the same sums and texts, with no tuple made or
-        taken apart per word."""
+        taken apart per word.
+
+        NOTE: a sum here is an int that only grows by one from 0 (or from a restored int): its
+        text is ``str(total)``, taken from ``self.numerals`` (``numerals[i] == str(i)``, made once
+        per number; about 500 instructions less a word) while it has one; a larger one is made by
+        :meth:`_numeral`, which lengthens the table up to :data:`NUMERALS` texts.
+        """
         state = self.state
         get = state.get
         out = []
         append = out.append
-        if formatted:
+        if formatted and self.numerals is not None:
+            texts = self.numerals
+            limit = len(texts)
+            for key in words:
+                state[key] = total = get(key, 0) + 1
+                append(f"{key}:::{texts[total]}" if total < limit else f"{key}:::{self._numeral(total)}")
+        elif formatted:
             for key in words:
                 state[key] = total = get(key, 0) + 1
                 append(f"{key}:::{total}")
@@ -326,6 +342,16 @@ class KeyedSum(Operator):
                 append((key, total))
         return out
 
+    def _numeral(self, total: int) -> str:
+        """``str(total)``, with ``self.numerals`` lengthened to hold it if it may grow so far; past
+        :data:`NUMERALS` the table is dropped (sums that large are made as text each time)."""
+        texts = self.numerals
+        if total >= NUMERALS:
+            self.numerals = None
+        elif total >= len(texts):      # NOTE: a comprehension's f-string formats an int faster than str()
+            texts += [f"{i}" for i in range(len(texts), min(NUMERALS, total + total // 4 + 64))]
+        return str(total)
+
     def snapshot(self, checkpoint: int):
         """A copy of ``{key: sum}``."""
         return dict(self.state)
@@ -333,6 +359,8 @@ class KeyedSum(Operator):
     def restore(self, state) -> None:
         """Put back a ``{key: sum}`` copy (None: empty)."""
         self.state = dict(state or {})
+        # NOTE: the numbers' texts serve sums that are ints from 0 on, each step one more (words)
+        self.numerals = [] if all(type(n) is int and n >= 0 for n in self.state.values()) else None
 
     def state_entries(self) -> int:
         """One entry per key."""
