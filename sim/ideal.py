@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from dataclasses import dataclass, replace
 
 from .dataflow import FunctionRegistry, JobGraph
 from .digraph import lexicographic_order
@@ -39,24 +38,31 @@ from .runtime.inputs import SharedInput, committed_transaction_records, input_rn
 from .runtime.readers import READ_FIELDS, ReadDigest
 from .scenario import JobScenario
 from .trace import Trace
+from .values import Value, replace, set_field
 
 __all__ = ["Reference", "ideal_reference", "reference_signature"]
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(Value):
     """What an ideal run writes to each sink topic, and whether it could finish in time."""
 
-    outputs: dict | None               # topic -> (values, origins), in ideal order (None: digests only)
-    complete: bool
-    reason: str | None                 # why it could not finish in the scenario's time
-    finish_ms: float                   # a lower bound of when the ideal run is done
-    order_dependent: tuple = ()        # keys whose intermediate sums depend on arrival order
-    records_read: int = 0              # input records the sources read
-    signature: str = ""                # of the scenario parts the outputs depend on
-    work: tuple = ()                   # (operator, records in, parallelism, processing time) per operator
-    span: tuple = ()                   # (first, last) append time of the input read
-    digests: dict | None = None        # topic -> ReadDigest, when computed for summary traces only
+    __slots__ = ("outputs", "complete", "reason", "finish_ms", "order_dependent", "records_read", "signature", "work",
+                 "span", "digests")
+
+    def __init__(self, outputs: dict | None, complete: bool, reason: str | None, finish_ms: float,
+                 order_dependent: tuple = (), records_read: int = 0, signature: str = "", work: tuple = (),
+                 span: tuple = (), digests: dict | None = None) -> None:
+        # outputs: topic -> (values, origins), in ideal order (None: digests only)
+        set_field(self, "outputs", outputs)
+        set_field(self, "complete", complete)
+        set_field(self, "reason", reason)                   # why it could not finish in the scenario's time
+        set_field(self, "finish_ms", finish_ms)             # a lower bound of when the ideal run is done
+        set_field(self, "order_dependent", order_dependent)  # keys whose intermediate sums depend on arrival order
+        set_field(self, "records_read", records_read)       # input records the sources read
+        set_field(self, "signature", signature)             # of the scenario parts the outputs depend on
+        set_field(self, "work", work)       # (operator, records in, parallelism, processing time) per operator
+        set_field(self, "span", span)                       # (first, last) append time of the input read
+        set_field(self, "digests", digests)                 # topic -> ReadDigest, when computed for summary traces only
 
     def timed(self, scenario: JobScenario) -> "Reference":
         """This reference judged against ``scenario``'s time limit and checkpoint spacing (the

@@ -15,10 +15,19 @@ These methods are written once here instead.
 """
 from dataclasses import FrozenInstanceError
 
-__all__ = ["Value", "Record", "set_field", "FrozenInstanceError"]
+__all__ = ["Value", "Record", "set_field", "replace", "FrozenInstanceError"]
 
 set_field = object.__setattr__
 """``set_field(self, name, value)``: how an ``__init__`` sets a field of a frozen value."""
+
+
+def replace(value, **changes):
+    """A copy of ``value`` with the fields ``changes`` names changed, as ``dataclasses.replace``:
+    the class's ``__init__`` is called with every field (by name), so its checks run again."""
+    unknown = set(changes) - set(value._fields)
+    if unknown:
+        raise TypeError(f"{type(value).__qualname__} has no field(s) {sorted(unknown)}")
+    return type(value)(**{name: getattr(value, name) for name in value._fields} | changes)
 
 
 class Value:

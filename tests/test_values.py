@@ -69,3 +69,40 @@ def test_a_record_is_a_mutable_value_without_a_hash():
         hash(a)
     assert repr(PhysicalPlan([], [])) == "PhysicalPlan(tasks=[], channels=[])"
     assert pickle.loads(pickle.dumps(a)) == a
+
+
+def test_the_last_dataclasses_of_a_run_behave_as_before():
+    # UserFunction and Reference were @dataclass(frozen=True), Transaction @dataclass(slots=True):
+    # the same positional and keyword fields, defaults, repr, equality, pickling
+    from sim.dataflow.functions import UserFunction
+    from sim.ideal import Reference
+    from sim.kafka.transactions import Transaction
+
+    f = UserFunction("up", "map", str.upper, columns=len)
+    assert (f.description, f.batch, f.values, f.columns) == ("", None, None, len)
+    assert repr(f) == ("UserFunction(name='up', kind='map', fn=<method 'upper' of 'str' objects>, description='', "
+                       "batch=None, values=None, columns=<built-in function len>)")
+    assert f == UserFunction("up", "map", str.upper, "", None, None, len) and hash(f) == hash(copy.copy(f))
+    with pytest.raises(FrozenInstanceError):
+        f.name = "down"
+    a, b = Transaction("sink[0]#1", "sink-0", 0, 60_000.0), Transaction("sink[0]#1", "sink-0", 0, 60_000.0)
+    assert a == b and a.partitions == {} and a.partitions is not b.partitions     # a new dict each
+    assert (a.state, a.first_write, a.records, a.checkpoint, a.ended, a.cause) == ("open", None, 0, None, None, "")
+    a.state, a.records = "committed", 3
+    assert a != b and pickle.loads(pickle.dumps(a)) == a
+    with pytest.raises(TypeError):
+        hash(a)
+    ref = Reference({"out": (["x"], [None])}, True, None, 12.5, records_read=1)
+    assert (ref.order_dependent, ref.signature, ref.work, ref.span, ref.digests) == ((), "", (), (), None)
+    assert repr(ref).startswith("Reference(outputs={'out': (['x'], [None])}, complete=True, reason=None, ")
+    assert pickle.loads(pickle.dumps(ref)) == ref
+
+
+def test_replace_makes_a_changed_copy_as_dataclasses_replace():
+    from sim.values import replace
+
+    b = Barrier(1, 2.0)
+    assert replace(b, unaligned=True) == Barrier(1, 2.0, True) and b == Barrier(1, 2.0)
+    assert replace(b) == b and replace(b) is not b
+    with pytest.raises(TypeError, match="no field"):
+        replace(b, colour="red")

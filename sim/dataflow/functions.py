@@ -9,10 +9,11 @@ with the built-ins; the Python API extends a copy, so no module holds mutable gl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import methodcaller
 from typing import Callable, Iterable
+
+from ..values import Value, set_field
 
 __all__ = ["FunctionRegistry", "UserFunction", "PairColumns", "CountTexts", "split_words", "format_count"]
 
@@ -182,18 +183,22 @@ def pair_one_columns(values) -> PairColumns:
 _split, _lower = methodcaller("split"), methodcaller("lower")      # the value's own method, as fn calls it
 
 
-@dataclass(frozen=True)
-class UserFunction:
+class UserFunction(Value):
     """A named function; ``batch`` (optional) does the same to a whole buffer of (value, origin),
     ``values`` (optional) to a whole buffer of bare values (records without origins), ``columns``
     (optional) to a sequence of values for the ideal reference (see ``split_words_columns``)."""
-    name: str
-    kind: str                 # "flat_map" or "map"
-    fn: Callable
-    description: str = ""
-    batch: Callable | None = None
-    values: Callable | None = None
-    columns: Callable | None = None
+
+    __slots__ = ("name", "kind", "fn", "description", "batch", "values", "columns")
+
+    def __init__(self, name: str, kind: str, fn: Callable, description: str = "", batch: Callable | None = None,
+                 values: Callable | None = None, columns: Callable | None = None) -> None:
+        set_field(self, "name", name)
+        set_field(self, "kind", kind)            # "flat_map" or "map"
+        set_field(self, "fn", fn)
+        set_field(self, "description", description)
+        set_field(self, "batch", batch)
+        set_field(self, "values", values)
+        set_field(self, "columns", columns)
 
 
 _BUILTINS = (

@@ -9,7 +9,7 @@ ongoing transaction of that id (zombie fencing).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..values import Record
 
 __all__ = ["Transaction", "TransactionCoordinator", "KafkaError", "ProducerFenced", "InvalidTimeout"]
 
@@ -26,20 +26,28 @@ class InvalidTimeout(KafkaError):
     """transaction.timeout.ms is above the broker's transaction.max.timeout.ms."""
 
 
-@dataclass(slots=True)           # NOTE: slots: its fields are read and written at every sink write
-class Transaction:
-    """One Kafka transaction: its producer (id, epoch), state, records and the partitions it wrote."""
-    id: str                       # "sink[0]#3": unique name in the trace
-    transactional_id: str
-    epoch: int
-    timeout: float
-    state: str = "open"           # open | committed | aborted
-    first_write: float | None = None
-    partitions: dict = field(default_factory=dict)     # Partition -> records written (while open)
-    records: int = 0
-    checkpoint: int | None = None  # set by the sink at pre-commit
-    ended: float | None = None
-    cause: str = ""
+class Transaction(Record):
+    """One Kafka transaction: its producer (id, epoch), state, records and the partitions it wrote.
+
+    NOTE: slots: its fields are read and written at every sink write."""
+
+    __slots__ = ("id", "transactional_id", "epoch", "timeout", "state", "first_write", "partitions", "records",
+                 "checkpoint", "ended", "cause")
+
+    def __init__(self, id: str, transactional_id: str, epoch: int, timeout: float, state: str = "open",
+                 first_write: float | None = None, partitions: dict | None = None, records: int = 0,
+                 checkpoint: int | None = None, ended: float | None = None, cause: str = "") -> None:
+        self.id = id                              # "sink[0]#3": unique name in the trace
+        self.transactional_id = transactional_id
+        self.epoch = epoch
+        self.timeout = timeout
+        self.state = state                        # open | committed | aborted
+        self.first_write = first_write
+        self.partitions = {} if partitions is None else partitions     # Partition -> records written (while open)
+        self.records = records
+        self.checkpoint = checkpoint              # set by the sink at pre-commit
+        self.ended = ended
+        self.cause = cause
 
 
 class TransactionCoordinator:
