@@ -414,3 +414,22 @@ def test_keyed_sum_of_words_texts_its_sums_as_the_pairs_do(restored):
     for buffer in _cut(["a"] * 170 + ["b", "a"] * 60 + ["c"] * 40, [100, 7, 1, 33]):
         assert by_words(list(buffer)) == by_pairs([(w, 1) for w in buffer])
     assert words.state == pairs.state
+
+
+def test_keyed_sums_of_words_share_their_numbers_texts():
+    """Two keyed sums of one table (``Job.numerals``): each one's texts are its own sums', whoever
+    grew the table; one that passes the table's end or holds a float stops using it, not the other."""
+    fmt = Map(format_count, bare=True, values=format_count_values)
+    table = []
+    ahead, behind, odd = (KeyedSum(bare=True, words=True, numerals=table) for _ in range(3))
+    ahead.restore({"a": 300})
+    odd.restore({"a": 0.5})
+    for op in (ahead, behind, odd, ahead):
+        start = dict(op.state)
+        texts = op.fuse(fmt)(["a", "b", "a"] * 50)
+        plain = KeyedSum(bare=True)
+        plain.restore(start)
+        assert texts == plain.fuse(fmt)([("a", 1), ("b", 1), ("a", 1)] * 50)
+    assert table[:400] == [str(i) for i in range(400)] and behind.numerals is table and odd.numerals is None
+    ahead.restore({"a": NUMERALS})
+    assert ahead.fuse(fmt)(["a"]) == [f"a:::{NUMERALS + 1}"] and ahead.numerals is None and behind.numerals is table

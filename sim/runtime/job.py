@@ -43,6 +43,7 @@ class Job:
         self.plan = plan
         self.functions = functions
         self.rng = rng
+        self.numerals: list = []          # str(i) at [i]: the run's keyed sums of words share it (operators.KeyedSum)
         self.trace = trace
         self.cluster = cluster
         self.stop_event = stop_event

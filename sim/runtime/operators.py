@@ -205,15 +205,17 @@ class KeyedSum(Operator):
 
     stateful = True
 
-    def __init__(self, bare: bool = False, pairs: bool = False, words: bool = False) -> None:
+    def __init__(self, bare: bool = False, pairs: bool = False, words: bool = False,
+                 numerals: list | None = None) -> None:
         self.state: dict = {}
         self.bare = bare
         #: every payload it is given is a tuple of two (``gives_pairs`` of each operator feeding it)
         self.pairs = pairs
         #: every payload it is given is a bare word standing for ``(word, 1)`` (``gives_words``)
         self.words = words
-        #: ``numerals[i] == str(i)``: the texts of the sums of words (None: not used)
-        self.numerals: list | None = []
+        #: ``numerals[i] == str(i)``: the texts of the sums of words (None: not used), shared by the
+        #: run's keyed sums (``Job.numerals``); ``_texts``: that table, used or not
+        self.numerals = self._texts = [] if numerals is None else numerals
         if bare:
             self.process = partial(self._summer(), False)      # NOTE: no Python frame of its own per buffer
         elif pairs:
@@ -360,7 +362,7 @@ class KeyedSum(Operator):
         """Put back a ``{key: sum}`` copy (None: empty)."""
         self.state = dict(state or {})
         # NOTE: the numbers' texts serve sums that are ints from 0 on, each step one more (words)
-        self.numerals = [] if all(type(n) is int and n >= 0 for n in self.state.values()) else None
+        self.numerals = self._texts if all(type(n) is int and n >= 0 for n in self.state.values()) else None
 
     def state_entries(self) -> int:
         """One entry per key."""
@@ -387,7 +389,7 @@ def _keyed_sum(attempt, task_spec, op_spec, restored) -> Operator:
                                                           for up in _feeding(attempt, task_spec, op_spec))
     feeders = _feeders(attempt, task_spec, op_spec)
     words = bool(feeders) and all(gives_words(attempt, task, op) for task, op in feeders)
-    op = KeyedSum(bare, pairs, words)
+    op = KeyedSum(bare, pairs, words, attempt.job.numerals)
     op.restore(restored)
     return op
 

@@ -43,7 +43,7 @@ class Outputs:
         self.channels = [ch for e in self.edges for ch in e.channels]
         self.bare = bare                  # records are bare values, not (value, origin) (operators.bare_records)
         self.pairs = pairs                # each value a tuple of two (operators.gives_pairs of the chain's last)
-        self.words = words                # each value a word standing for (word, 1): its own key (operators.gives_words)
+        self.words = words                # each value a word standing for (word, 1), its own key (gives_words)
 
     def add(self, records: list) -> None:
         """Partition ``records`` into buffers; full ones become ready."""
