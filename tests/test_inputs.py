@@ -220,3 +220,17 @@ def test_word_draws_are_the_top_bits_of_32_bit_words(n):
     words = [int.from_bytes(raw[4 * i:4 * i + 4], sys.byteorder) for i in range(1000)]
     expected = [(x * n) >> 32 for x in words]
     assert list(_indexes(random.Random(11), n, 1000)) == expected
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 8, 16, 32])
+@pytest.mark.parametrize("per_line", [1, 2, 3, 4, 5, 7])
+def test_generated_lines_are_the_drawn_words_joined_by_spaces(size, per_line):
+    # the rule: line j is " ".join of words[indexes[j * k + i]] for i < k (k words per line),
+    # whichever way the lines are made (vocabularies of 2..16 words pair neighbouring words);
+    # words with spaces and an empty word keep the joins' spaces where they are
+    from sim.runtime.inputs import _indexes, _lines
+    words = ["", "a b", *(f"w{i}" for i in range(2, size))][:size]
+    for lines in (1, 3, 1000):
+        indexes = _indexes(random.Random(size * 10 + per_line), size, lines * per_line)
+        expected = [" ".join(words[i] for i in indexes[j * per_line:(j + 1) * per_line]) for j in range(lines)]
+        assert _lines(words, indexes, per_line) == expected

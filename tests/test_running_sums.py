@@ -4,6 +4,7 @@ whose reader's digest (count, crc32 sum, last n per key) is the digest of the te
 from fractions import Fraction
 from zlib import crc32
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from sim.dataflow import FunctionRegistry, format_count
@@ -114,7 +115,26 @@ def test_numerals_keep_a_span_of_texts_from_window_to_window():
     assert numerals.cover(5, 6) == texts(5, 6, 7)
     assert numerals.cover(2, 4) == texts(2, 3) and numerals.low == 2
     assert numerals.cover(20, 22) == texts(20, 21) and Numerals().texts == []
-    assert numerals.crcs == [crc32(b"20"), crc32(b"21")]           # each text's crc32 beside it
+
+
+@pytest.mark.parametrize("low, high", [(0, 1), (0, 250), (95, 105), (98, 1203), (9990, 10_010), (123_456, 123_789)])
+def test_numerals_crcs_are_the_crc32s_of_the_numbers_texts(low, high):
+    # the rule: crcs_over(low, high)[n - low] == crc32(str(n).encode()), one by one (spans crossing
+    # 99 -> 100, 999 -> 1000 and 9999 -> 10000 change the texts' length); moved up, the table keeps
+    # what it had from the new low on and adds the rest; below it or past its end it starts afresh
+    numerals = Numerals()
+    crcs = lambda a, b: [crc32(str(n).encode()) for n in range(a, b)]
+
+    def over(a, b):          # what the table gives from a, up to b - 1 at least (its kept rest checked too)
+        table = numerals.crcs_over(a, b)
+        assert numerals.crc_low == a and len(table) >= b - a and table == crcs(a, a + len(table))
+        return len(table)
+    assert over(low, high) == high - low
+    middle = (low + high) // 2
+    assert over(middle, high + 150) == high + 150 - middle
+    assert over(middle, middle + 1) == high + 150 - middle                # within the table: kept
+    assert over(high + 500, high + 502) == 2                              # past its end: afresh
+    assert over(low, low + 1) == 1                                        # below it: afresh
 
 
 @settings(max_examples=200, deadline=None)

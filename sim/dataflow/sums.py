@@ -13,9 +13,10 @@ A summary reader keeps of what it reads only a count, the sum of the ``crc32`` o
   checksum: ``crc32(x + y) == crc32(y, crc32(x))``. So a text's term is ``crc32(str(n).encode(),
   crc32(f"{k}:::".encode()))``: one checksum of the key's prefix per key, and the texts of the
   numbers ``s + a ... s + c*a`` of each key. With ``a == 1`` the keys' runs mostly overlap (word
-  counts grow alike), so each number's text is made once, in a table (:class:`Numerals`) of the
-  span from the smallest first sum to the largest last one, kept from window to window, when that
-  span is no longer than the window;
+  counts grow alike), so each number's text (or, from 0 on, its crc32, made a block of a hundred
+  numbers at a time) is made once, in a table (:class:`Numerals`) of the span from the smallest
+  first sum to the largest last one, kept from window to window, when that span is no longer
+  than the window;
 * the last text of a key holds its last sum ``s + c*a``;
 * a CRC is affine over GF(2): ``crc32(d, p) ^ crc32(d)`` depends only on ``p`` and ``len(d)``
   (zlib's ``crc32_combine`` rests on this), so within a run of numbers of one length a key's
@@ -45,66 +46,131 @@ __all__ = ["Numerals", "RunningSums", "RunningCountTexts"]
 _TEXT = b"%d".__mod__          # b"%d" % n == str(n).encode() for an int n
 LONG_RUN = 64                  # numbers of one length in a key's run, from which bit sets sum their CRCs
 _U32 = next((code for code in "IL" if array(code).itemsize == 4), None)     # an array of 32-bit words
-_BYTES = range(4) if sys.byteorder == "little" else range(3, -1, -1)       # a word's bytes, lowest first
+# transpose8's delta swaps of a 64-bit lane's 8x8 bit matrix: (shift, mask)
+_TRANSPOSE = ((7, 0x00AA00AA00AA00AA), (14, 0x0000CCCC0000CCCC), (28, 0x00000000F0F0F0F0))
 
 
 class Numerals:
-    """The texts ``str(n).encode()`` of the numbers ``low, low + 1...``, kept by one keyed sum of
-    one reference from window to window (each reference makes its own: nothing outlives a run)."""
+    """The texts ``str(n).encode()`` of the numbers ``low, low + 1...`` (:meth:`cover`), and apart
+    the crc32s of the texts of ``crc_low, crc_low + 1...`` (:meth:`crcs_over`, numbers from 0), kept
+    by one keyed sum of one reference from window to window (each reference makes its own:
+    nothing outlives a run)."""
 
-    __slots__ = ("low", "texts", "crcs")
+    __slots__ = ("low", "texts", "crc_low", "crcs", "_steps")
 
     def __init__(self) -> None:
-        self.low, self.texts, self.crcs = 0, [], []        # crcs: each text's crc32
+        self.low, self.texts, self.crc_low, self.crcs = 0, [], 0, []
+        self._steps: dict = {}          # text length -> the crc32 steps of a block's last two digits
 
     def cover(self, low: int, high: int) -> list:
         """The texts of ``low, low + 1...``, up to ``high - 1`` at least: those below ``low`` are
         dropped, those from ``high`` on kept; below the table or past its end, it starts afresh."""
-        texts, crcs, top = self.texts, self.crcs, self.low + len(self.texts)
-        if not self.low <= low <= top:
-            texts.clear()
-            crcs.clear()
-            self.low = top = low
-        elif low > self.low:
-            del texts[:low - self.low], crcs[:low - self.low]
-            self.low = low
+        texts = self.texts
+        top = _moved(texts, self.low, low)
+        self.low = low
         if high > top:
-            made = list(map(_TEXT, range(top, high)))
-            texts += made
-            crcs += map(crc32, made)
+            texts += map(_TEXT, range(top, high))
         return texts
+
+    def crcs_over(self, low: int, high: int) -> list:
+        """``crc32(str(n).encode())`` of ``n = low, low + 1...`` (``low >= 0``), up to ``high - 1``
+        at least, kept and dropped as :meth:`cover` keeps texts."""
+        crcs = self.crcs
+        top = _moved(crcs, self.crc_low, low)
+        self.crc_low = low
+        if high > top:
+            crcs += self._crcs(top, high)
+        return crcs
+
+    def _crcs(self, start: int, stop: int) -> list:
+        """The crc32s of the texts of ``start`` to ``stop - 1`` (``start >= 0``).
+
+        NOTE: CRC-32 is affine: for texts of one length, ``crc32(x) ^ crc32(y)`` depends only on
+        ``x ^ y``. Numbers from 100 on, in blocks of a hundred, share their text but for its last
+        two digits, so a number's crc32 is its block's first number's XORed with a step that
+        depends only on those two digits and the text's length (made once per length): one
+        text and one CRC per block, an XOR per number, the same values.
+        """
+        out = list(map(crc32, map(_TEXT, range(start, min(stop, 100)))))
+        n = max(start, 100)
+        while n < stop:
+            block = n - n % 100
+            end = min(stop, block + 100)
+            first = _TEXT(block)
+            steps = self._steps.get(len(first)) or self._steps_of(len(first))
+            out += map(xor, repeat(crc32(first)), steps[n - block:end - block])
+            n = end
+        return out
+
+    def _steps_of(self, length: int) -> list:
+        """``crc32`` of the text of ``block + r`` XOR that of ``block``, for ``r < 100``, of any block
+        (a multiple of 100) whose text has ``length`` digits (three or more): the step of the tens
+        digit XOR that of the ones digit (affine again: the two digits' changes add up by XOR)."""
+        block = 10 ** (length - 1)
+        base = crc32(_TEXT(block))
+        ones = [crc32(_TEXT(block + d)) ^ base for d in range(10)]
+        tens = [crc32(_TEXT(block + 10 * d)) ^ base for d in range(10)]
+        steps = self._steps[length] = [t ^ o for t in tens for o in ones]
+        return steps
+
+
+def _moved(values: list, start: int, low: int) -> int:
+    """Move ``values`` (of ``start, start + 1...``) to start at ``low``: those below it are dropped;
+    below the values or past their end, all are. The number after the last value kept."""
+    if start <= low <= start + len(values):
+        del values[:low - start]
+    else:
+        values.clear()
+    return low + len(values)
 
 
 class _BitPlanes:
-    """A list of 32-bit CRCs as 32 bit sets (bit ``b`` of ``crcs[i]`` is bit ``8i + b % 8`` of
-    ``sets[b]``: one byte per CRC, made in C) and their prefix sums."""
+    """A list of 32-bit CRCs as 32 dense bit sets (bit ``k`` of ``sets[b]`` is bit ``b`` of
+    ``crcs[k]``, made in C) and their prefix sums.
+
+    NOTE: byte ``j`` of every CRC, one byte per CRC, read as one int, holds per 64-bit lane an
+    8x8 bit matrix (row ``r``: byte ``j`` of the lane's ``r``-th CRC); three delta swaps on the
+    whole int transpose every lane at once (Hacker's Delight's ``transpose8``: the masks keep each
+    moved bit inside its lane), so byte ``t`` of a lane then holds bit ``t`` of its eight CRCs, and
+    every eighth byte is a dense bit set: an eighth of the digits a bit count reads with one byte
+    per CRC.
+    """
 
     __slots__ = ("sets", "sums")
 
     def __init__(self, crcs: list) -> None:
-        raw = array(_U32, crcs).tobytes()
-        planes = [int.from_bytes(raw[j::4], "little") for j in _BYTES]      # byte j of every CRC
-        bits = [int.from_bytes(bytes((1 << t,)) * len(crcs), "little") for t in range(8)]
-        self.sets = [planes[b >> 3] & bits[b & 7] for b in range(32)]
+        words = array(_U32, crcs)
+        if sys.byteorder == "big":
+            words.byteswap()              # byte j of a word: its bits 8j..8j+7, as on little-endian
+        raw, lanes = words.tobytes(), -(-len(crcs) // 8)
+        masks = [(s, int.from_bytes(m.to_bytes(8, "little") * lanes, "little")) for s, m in _TRANSPOSE]
+        sets = []
+        for j in range(4):
+            x = int.from_bytes(raw[j::4], "little")
+            for s, m in masks:
+                t = (x ^ (x >> s)) & m
+                x ^= t ^ (t << s)
+            bits = x.to_bytes(8 * lanes, "little")
+            sets += [int.from_bytes(bits[t::8], "little") for t in range(8)]
+        self.sets = sets
         self.sums = list(accumulate(crcs, initial=0))
 
     def xor_sum(self, i: int, n: int, f: int) -> int:
         """The sum of ``crcs[k] ^ f`` for ``i <= k < i + n``: ``x ^ f == x + f - 2 * (x & f)``, and
         the sum of ``x & f`` is, per bit of ``f``, its weight times how many ``x`` have it."""
-        span = ((1 << 8 * n) - 1) << 8 * i
-        sets = self.sets
-        ands = sum((sets[b] & span).bit_count() << b for b in range(32) if f >> b & 1)
+        span, sets = (1 << n) - 1, self.sets
+        ands = sum(((sets[b] >> i) & span).bit_count() << b for b in range(32) if f >> b & 1)
         return self.sums[i + n] - self.sums[i] + n * f - 2 * ands
 
 
 def _runs_crc32_sum(numerals: Numerals, low: int, prefixes, firsts: list, lasts: list) -> int:
     """The sum of ``crc32(str(n).encode(), p)`` for ``n`` from ``first`` to ``last``, over the keys'
-    ``(p, first, last)``, from the table of ``numerals`` (``low >= 0``, covered up to every last)."""
-    texts, crcs = numerals.texts, numerals.crcs
+    ``(p, first, last)``, from the crc32s of ``numerals`` (``low``: the smallest first, ``>= 0``)."""
+    crcs = numerals.crcs_over(low, max(lasts) + 1)
     planes, total = None, 0
     for p, n, last in zip(prefixes, firsts, lasts):
         while n <= last:                          # a run of numbers of one length at a time
-            length = len(texts[n - low])
+            length = len(_TEXT(n))
             stop = min(last, 10 ** length - 1)
             zeros = b"0" * length
             f = crc32(zeros, p) ^ crc32(zeros)    # NOTE: the same for any text of this length
@@ -178,9 +244,9 @@ class RunningCountTexts(Sequence):
         # the two parts apart: the text's bytes are theirs, one after the other)
         prefixes = map(crc32, map(str.encode, map("{}:::".format, distinct)))
         if a == 1 and high - low <= len(self.pairs.keys):
-            table = self.pairs.numerals.cover(low, high)         # each number's text, made once
             if low >= 0:                  # no sign: a text's length grows with its number
                 return _runs_crc32_sum(self.pairs.numerals, low, prefixes, firsts, ends)
+            table = self.pairs.numerals.cover(low, high)         # each number's text, made once
             runs = map(table.__getitem__, map(slice, map(sub, firsts, repeat(low)), map(sub, stops, repeat(low))))
             numbers = chain.from_iterable(runs)
         else:                             # runs far apart: each record's number, made for it

@@ -44,14 +44,49 @@ def generate_chunks(spec, rng, chunk: int = CHUNK):
     for first in range(0, count, chunk):
         n = min(chunk, count - first)
         if spec.key_skew == "zipf":
-            drawn = rng.choices(words, weights, k=n * k)
+            lines = _joined(rng.choices(words, weights, k=n * k), k)
         else:
-            drawn = [words[i] for i in _indexes(rng, len(words), n * k)]
+            lines = _lines(words, _indexes(rng, len(words), n * k), k)
         # NOTE: drawing in chunks gives the very draws of one big call (randbytes and choices
-        # consume the generator sequentially), so chunking changes no record. Lines are joined by
-        # ``map`` over a C callable: no Python frame per line; words are picked by a comprehension
-        # (indexing in its loop is cheaper than a call of ``words.__getitem__`` per word).
-        yield [start + i * step for i in range(first, first + n)], list(map(" ".join, zip(*[iter(drawn)] * k)))
+        # consume the generator sequentially), so chunking changes no record
+        yield [start + i * step for i in range(first, first + n)], lines
+
+
+def _joined(drawn: list, k: int) -> list:
+    """Lines of ``k`` words each, one after the other in ``drawn``.
+
+    NOTE: lines are joined by ``map`` over a C callable: no Python frame per line."""
+    return list(map(" ".join, zip(*[iter(drawn)] * k)))
+
+
+def _lines(words: list, indexes, k: int) -> list:
+    """The lines of ``k`` words each, the words picked by ``indexes`` one after the other.
+
+    NOTE: when the indexes are bytes (``_indexes``: a vocabulary of a power of two words), of 2
+    to 16 words, a line has three words or more and the chunk has at least as many lines as
+    there are pairs of words (so the pairs' table pays for itself), every two neighbours of a line are picked as one: their
+    codes ``a * len(words) + b`` fit a byte, made for all lines at once by ``bytes.translate``
+    and an OR of two ints; a table of the pairs' texts (" ".join, the later ones led by their
+    space) gives a line's texts, joined by "".join: half the picks, a shorter join, the same
+    text as joining the words. Otherwise words are picked by a comprehension (indexing in its
+    loop is cheaper than a call of ``words.__getitem__`` per word).
+    """
+    size, lines = len(words), len(indexes) // k
+    bits = size.bit_length() - 1
+    if type(indexes) is not bytes or size != 1 << bits or not 1 <= bits <= 4 or k < 3 or lines < size * size:
+        return _joined([words[i] for i in indexes], k)
+    shifted = bytes((b << bits) & 255 for b in range(256))
+    pairs = [" ".join((a, b)) for a in words for b in words]
+    led_pairs, led_words = [" " + p for p in pairs], [" " + w for w in words]
+    columns = []
+    for j in range(0, k - 1, 2):
+        codes = (int.from_bytes(indexes[j::k].translate(shifted), "little")
+                 | int.from_bytes(indexes[j + 1::k], "little")).to_bytes(lines, "little")
+        table = led_pairs if j else pairs
+        columns.append([table[c] for c in codes])
+    if k % 2:
+        columns.append([led_words[c] for c in indexes[k - 1::k]])
+    return list(map("".join, zip(*columns)))
 
 
 def generate_lines(spec, rng) -> tuple[list[float], list[str]]:
