@@ -11,7 +11,7 @@ from sim.dataflow.functions import (format_count, format_count_batch, format_cou
                                     split_words_values)
 from sim.provenance import Origin
 from sim.runtime.chain import OperatorChain
-from sim.runtime.operators import FlatMap, KeyedSum, Map, gives_pairs
+from sim.runtime.operators import NUMERALS, FlatMap, KeyedSum, Map, gives_pairs, split_words_keys
 from sim.runtime.outputs import Outputs
 from sim.runtime.readers import ReadDigest
 from sim.trace import KINDS, SUMMARY
@@ -129,6 +129,16 @@ PAIRS = st.lists(st.tuples(st.sampled_from(["a", "b", "über", ("k", 1), 7]),
                            st.one_of(st.integers(-3, 10**12), st.floats(-1e3, 1e3))), max_size=40)
 
 
+def _cut(items: list, cuts: list) -> list:
+    """``items`` cut into consecutive non-empty buffers of the lengths ``cuts`` (repeated)."""
+    out, start = [], 0
+    for cut in cuts * 8:
+        if items[start:start + cut]:
+            out.append(items[start:start + cut])
+        start += cut
+    return out
+
+
 @settings(max_examples=60, deadline=None)
 @given(PAIRS, st.lists(st.integers(1, 7), min_size=1, max_size=8))
 def test_keyed_sum_of_known_pairs_is_the_indexing_loop(pairs, cuts):
@@ -141,13 +151,9 @@ def test_keyed_sum_of_known_pairs_is_the_indexing_loop(pairs, cuts):
     for plain, known in forms:
         plain.restore({"a": 5, ("k", 1): 0.5})
         known.restore({"a": 5, ("k", 1): 0.5})
-    start = 0
-    for cut in cuts * 8:
-        buffer = pairs[start:start + cut]
-        start += cut
-        if buffer:
-            for plain, known in calls:
-                assert known(list(buffer)) == plain(list(buffer))
+    for buffer in _cut(pairs, cuts):
+        for plain, known in calls:
+            assert known(list(buffer)) == plain(list(buffer))
     assert [known.state for _, known in forms] == [plain.state for plain, _ in forms]
     # records with origins: the same sums, each keeping its origin
     plain, known = KeyedSum(), KeyedSum(pairs=True)
@@ -187,19 +193,23 @@ def test_only_the_builtin_pair_makers_give_pairs():
 
 
 def test_a_keyed_sum_unpacks_only_known_pairs(monkeypatch):
-    """The word count's keyed_sum gets split_words's pairs and unpacks them; fed by a user function
-    whose tuples have three fields it indexes them (a pair's fields after the second are ignored),
-    and the summary run is still the control run."""
+    """The word count's keyed_sum gets split_words's pairs and unpacks them (bare, it gets the words
+    that stand for them: ``gives_words``); fed by a user function whose tuples have three fields it
+    indexes them (a pair's fields after the second are ignored), and the summary run is still the
+    control run."""
     unpacked = []
-    pair_sums, process_pairs = KeyedSum._pair_sums, KeyedSum._process_pairs
+    pair_sums, process_pairs, word_sums = KeyedSum._pair_sums, KeyedSum._process_pairs, KeyedSum._word_sums
     monkeypatch.setattr(KeyedSum, "_pair_sums", lambda self, f, pairs: unpacked.append(len(pairs)) or
                         pair_sums(self, f, pairs))
     monkeypatch.setattr(KeyedSum, "_process_pairs", lambda self, records: unpacked.append(-len(records)) or
                         process_pairs(self, records))
+    monkeypatch.setattr(KeyedSum, "_word_sums", lambda self, f, words: unpacked.append(("words", len(words))) or
+                        word_sums(self, f, words))
     text = HELLO.replace("value: world}", "value: world hello world}").replace(
         "  parallelism: 1\n", "  parallelism: 1\n  network: {buffer_size: 10, buffer_timeout: 0}\n")
     _same_run(load_text(text))
-    assert 3 in unpacked and -3 in unpacked       # the second line's three words in one buffer, bare or not
+    # the second line's three words in one buffer: bare as words, with origins as pairs unpacked
+    assert ("words", 3) in unpacked and -3 in unpacked and 3 not in unpacked
     unpacked.clear()
     triples = FunctionRegistry().with_function("triples", lambda line: [(w, 1, "x") for w in line.split()],
                                                kind="flat_map")
@@ -280,3 +290,146 @@ def test_a_chain_fuses_keyed_sum_and_format_count_until_a_check_comes_between():
     assert not chain.fused and chain.steps[0][0] == count.process and chain.steps[1][0] == fmt.process
     # one record: count alone (0.5 x 1), then the chain stops at the check before format (step 1)
     assert chain.advance([("a", 1)], 0, 0.0) == ([("a", 3)], 0.5, 1)
+
+
+# --- words standing for (word, 1) (operators.gives_words): no tuple per word -------------------------
+DAG = """
+name: w
+kafka: {topics: {in: {partitions: 1}, out: {partitions: 1}, out2: {partitions: 1}}}
+input:
+  - {topic: in, at: 0, value: "a b c a über"}
+  - {topic: in, at: 1, value: "b  b\\ta"}
+job:
+  parallelism: 2
+  network: {buffer_size: 4, buffer_timeout: 0}
+  edges: EDGES
+  operators:
+    - {name: source, type: kafka_source, implementation: FlinkKafkaConsumer, topic: in, parallelism: 1, start_from: earliest}
+    - {name: split, type: flat_map, function: split_words, parallelism: 1}
+    - {name: ones, type: map, function: pair_one, parallelism: 1}
+    - {name: count, type: keyed_sum}
+    - {name: format, type: map, function: format_count}
+    - {name: sink, type: kafka_sink, implementation: FlinkKafkaProducer, topic: out, semantic: at_least_once, linger: 0}
+    - {name: up, type: map, function: identity}
+    - {name: sink2, type: kafka_sink, implementation: FlinkKafkaProducer, topic: out2, semantic: at_least_once, linger: 0}
+consumers:       # read_committed on both topics: no _checker reader is added (one per topic, of one name)
+  - {name: all, topic: out, isolation: read_committed}
+  - {name: all2, topic: out2, isolation: read_committed}
+"""
+_COUNT = "{from: source, to: split}, {from: split, to: count, partitioner: hash}, {from: count, to: format}, " \
+         "{from: format, to: sink}"
+_UP = "{from: up, to: sink2, partitioner: rebalance}"
+#: the word count alone; split also feeding another operator; count also fed by another operator
+DAGS = {"alone": f"[{_COUNT}, {{from: source, to: ones}}, {{from: ones, to: up}}, {_UP}]",
+        "split feeds more": f"[{_COUNT}, {{from: split, to: up, partitioner: rebalance}}, {{from: source, to: ones}}, "
+                            f"{{from: ones, to: sink2, partitioner: rebalance}}, {{from: up, to: sink2}}]",
+        "count fed by more": f"[{_COUNT}, {{from: source, to: ones}}, {{from: ones, to: count, partitioner: hash}}, "
+                             f"{{from: ones, to: up, partitioner: rebalance}}, {_UP}]"}
+
+
+def _word_flags(monkeypatch, scenario, level: str) -> tuple[set, set]:
+    """The ``words`` flags of the run's keyed sums and of its outputs that hand records on."""
+    sums, outs = set(), set()
+    init, out_init = KeyedSum.__init__, Outputs.__init__
+    monkeypatch.setattr(KeyedSum, "__init__", lambda self, *a: init(self, *a) or sums.add(self.words))
+    monkeypatch.setattr(Outputs, "__init__", lambda self, *a: out_init(self, *a) or
+                        (outs.add(self.words) if self.edges else None))
+    simulate(scenario, trace_level=level)
+    monkeypatch.undo()
+    return sums, outs
+
+
+@pytest.mark.parametrize("dag", list(DAGS))
+def test_split_words_hands_a_keyed_sum_words_only_when_nothing_else_sees_them(dag, monkeypatch):
+    scenario = load_text(DAG.replace("EDGES", DAGS[dag]))
+    alone = dag == "alone"
+    # bare records, buffers above one: words on both ends of the edge, or on neither
+    assert _word_flags(monkeypatch, scenario, "summary") == ({alone}, {alone, False} if alone else {False})
+    assert _word_flags(monkeypatch, scenario, "control") == ({False}, {False})
+    one = load_text(DAG.replace("EDGES", DAGS[dag]).replace("buffer_size: 4", "buffer_size: 1"))
+    assert _word_flags(monkeypatch, one, "summary") == ({False}, {False})
+    _same_run(scenario)
+    _same_run(one)
+
+
+def test_split_words_keys_are_the_words_of_the_pairs():
+    assert split_words_keys(LINES) == [w for w, one in split_words_values(LINES)]
+    assert split_words_keys([b"a b", b" c"]) == [b"a", b"b", b"c"]       # not str: one by one
+    assert split_words_keys([]) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "über", "zz"]), max_size=40), st.lists(st.integers(1, 7), min_size=1,
+                                                                                   max_size=8))
+def test_keyed_sum_of_words_is_the_sum_of_their_pairs(words, cuts):
+    """``_word_sums`` gives the sums, texts and state of ``_pair_sums`` over ``(word, 1)``, buffer
+    by buffer (buffers of one word too), from a restored state."""
+    fmt = Map(format_count, bare=True, values=format_count_values)
+    sums = [(KeyedSum(bare=True, pairs=True), KeyedSum(bare=True, words=True)) for _ in range(2)]
+    calls = [(pairs.process, known.process) for pairs, known in sums[:1]]
+    calls += [(pairs.fuse(fmt), known.fuse(fmt)) for pairs, known in sums[1:]]
+    for pairs, known in sums:
+        pairs.restore({"a": 5})
+        known.restore({"a": 5})
+    for buffer in _cut(words, cuts):
+        for by_pairs, by_words in calls:
+            assert by_words(list(buffer)) == by_pairs([(w, 1) for w in buffer])
+    assert [known.state for _, known in sums] == [pairs.state for pairs, _ in sums]
+
+
+@pytest.mark.parametrize("size", [2, 3, 100])
+def test_hash_outputs_of_words_are_those_of_their_pairs(size):
+    words = ["a", "c", "b", "zz", "a", "c", "über"] * 3
+    chans = [_Channel(name=f"ch{i}") for i in range(3)]
+    rng = SimpleNamespace(randrange=lambda n: 0)
+    pairs, known = Outputs([(chans, "hash", 128)], size, rng, True, True), \
+        Outputs([(chans, "hash", 128)], size, rng, True, True, True)
+    for part in (words[:5], words[5:]):
+        pairs.add([(w, 1) for w in part])
+        known.add(part)
+    pairs.flush()
+    known.flush()
+    assert [(ch.name, buf) for ch, buf in known.ready] == [(ch.name, [w for w, _ in buf]) for ch, buf in pairs.ready]
+    assert len({ch.name for ch, _ in known.ready}) > 1
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_words_move_the_same_values_through_crashes_restores_and_rescales(name, monkeypatch):
+    # the shipped runs at buffer_size 1 hand pairs; at 4 their word counts hand words (summary)
+    scenario = sim.load_scenario(SCENARIOS / name, overrides=["job.network.buffer_size=4"])
+    assert True in _word_flags(monkeypatch, scenario, "summary")[0]
+    _same_run(scenario)
+
+
+@pytest.mark.parametrize("restored", [None, {"a": NUMERALS - 150}, {"a": 2.5}, {"a": -3}, {"a": True}, {"a": 10**20}])
+def test_keyed_sum_of_words_texts_its_sums_as_the_pairs_do(restored):
+    """The numbers' texts (``KeyedSum.numerals``) give ``str(total)`` as they grow, past their
+    largest (``NUMERALS``) and from restored sums that are no count from 0 (a float, a negative
+    int, a bool, a huge int): the texts and state of ``_pair_sums`` over ``(word, 1)``."""
+    fmt = Map(format_count, bare=True, values=format_count_values)
+    pairs, words = KeyedSum(bare=True, pairs=True), KeyedSum(bare=True, words=True)
+    pairs.restore(restored)
+    words.restore(restored)
+    by_pairs, by_words = pairs.fuse(fmt), words.fuse(fmt)
+    for buffer in _cut(["a"] * 170 + ["b", "a"] * 60 + ["c"] * 40, [100, 7, 1, 33]):
+        assert by_words(list(buffer)) == by_pairs([(w, 1) for w in buffer])
+    assert words.state == pairs.state
+
+
+def test_keyed_sums_of_words_share_their_numbers_texts():
+    """Two keyed sums of one table (``Job.numerals``): each one's texts are its own sums', whoever
+    grew the table; one that passes the table's end or holds a float stops using it, not the other."""
+    fmt = Map(format_count, bare=True, values=format_count_values)
+    table = []
+    ahead, behind, odd = (KeyedSum(bare=True, words=True, numerals=table) for _ in range(3))
+    ahead.restore({"a": 300})
+    odd.restore({"a": 0.5})
+    for op in (ahead, behind, odd, ahead):
+        start = dict(op.state)
+        texts = op.fuse(fmt)(["a", "b", "a"] * 50)
+        plain = KeyedSum(bare=True)
+        plain.restore(start)
+        assert texts == plain.fuse(fmt)([("a", 1), ("b", 1), ("a", 1)] * 50)
+    assert table[:400] == [str(i) for i in range(400)] and behind.numerals is table and odd.numerals is None
+    ahead.restore({"a": NUMERALS})
+    assert ahead.fuse(fmt)(["a"]) == [f"a:::{NUMERALS + 1}"] and ahead.numerals is None and behind.numerals is table

@@ -191,3 +191,53 @@ def test_a_second_writer_into_the_output_topic_is_named_not_blamed_on_a_failure(
     [line] = [x for x in eo["explanation"] if value in x]
     assert "written by another producer (transaction input-3#0), not by the job" in line
     assert not any(w in line for w in ("failure", "replayed", "restored", "barriers"))
+
+
+TWO_SINK_TOPICS = """
+kind: job
+name: two-sink-topics
+seed: 1
+kafka: {topics: {lines: {partitions: 1}, a: {partitions: 1}, b: {partitions: 1}}}
+input:
+  - generate: {topic: lines, rate: 10/ms, duration: 5ms, words: [x, y, z], words_per_line: 3}
+job:
+  parallelism: 1
+  operators:
+    - {name: source, type: kafka_source, topic: lines, start_from: earliest}
+    - {name: split, type: flat_map, function: split_words}
+    - {name: count, type: keyed_sum}
+    - {name: format, type: map, function: format_count}
+    - {name: sinka, type: kafka_sink, topic: a, transaction_timeout: 1min}
+    - {name: sinkb, type: kafka_sink, topic: b, transaction_timeout: 1min, semantic: SEMANTIC_B}
+  edges:
+    - {from: source, to: split}
+    - {from: split, to: count}
+    - {from: count, to: format}
+    - {from: format, to: sinka}
+    - {from: format, to: sinkb}
+checkpointing: {interval: 20ms}
+faults: FAULTS
+run: {until: drained, trace: summary}
+"""
+
+
+@pytest.mark.parametrize("level", ["summary", "control"])
+def test_two_sink_topics_are_judged_together_at_every_trace_level(level):
+    # no declared consumer: the checker reads each sink topic with its own `_checker` reader; 50
+    # lines of 3 words are 150 counts written to each of 'a' and 'b', so the reference has 300
+    # values, and a fault-free exactly-once run reads all 300 (a summary trace once judged only
+    # the last `_checker`'s 150 against the 300: a false "NOT exactly once")
+    text = TWO_SINK_TOPICS.replace("SEMANTIC_B", "exactly_once").replace("FAULTS", "[]")
+    report = sim.run(sim.load_text(text, overrides=[f"run.trace={level}"])).report
+    assert report["exactly_once"]["ok"] is True
+    assert "300" in report["exactly_once"]["explanation"][0]
+
+
+@pytest.mark.parametrize("level", ["summary", "control"])
+def test_a_loss_in_one_of_two_sink_topics_is_found_at_every_trace_level(level):
+    # 'b' written without transactions (semantic at_least_once: flushed at checkpoints, never
+    # rolled back) and a crash at 30 ms: the job restarts from checkpoint 1 (at 22 ms) and replays, so
+    # 'b' holds some counts twice; 'a' alone would be exactly once, the two together are not
+    text = TWO_SINK_TOPICS.replace("SEMANTIC_B", "at_least_once").replace("FAULTS", "[{at: 30ms, crash: sinkb}]")
+    report = sim.run(sim.load_text(text, overrides=[f"run.trace={level}"])).report
+    assert report["exactly_once"]["ok"] is False

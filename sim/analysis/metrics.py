@@ -259,5 +259,20 @@ def _since_input(reads: list) -> list:
 
 
 def consumer_summaries(trace) -> dict[str, dict]:
-    """``{consumer: {count, digest, final_counts, isolation}}`` of a summary trace."""
-    return {e["consumer"]: e for e in trace.of("consumer_summary")}
+    """``{consumer: {count, digest, final_counts, isolation}}`` of a summary trace.
+
+    NOTE: one name may sum up several readers: the checker adds a ``_checker`` on each sink topic
+    that no declared read_committed consumer reads (``runtime.readers.consumer_specs``), so a job
+    with two sink topics has two ``consumer_summary`` events of that name. They are added up as the
+    reference's topics are (``checker._reference_digest``: counts and digests add, the later
+    reader's last count per key wins), never one taken for both."""
+    out: dict[str, dict] = {}
+    for e in trace.of("consumer_summary"):
+        seen = out.get(e["consumer"])
+        if seen is None:
+            out[e["consumer"]] = e
+        else:
+            out[e["consumer"]] = {**seen, "count": seen["count"] + e["count"],
+                                  "digest": (seen["digest"] + e["digest"]) & ((1 << 64) - 1),
+                                  "final_counts": {**seen["final_counts"], **e["final_counts"]}}
+    return out

@@ -22,7 +22,7 @@ from .faults import FaultPlan
 from .keygroups import DEFAULT_MAX_PARALLELISM
 from .lifecycle import Lifecycle
 from .mail import ResumeInput
-from .operators import bare_records, build_operator, gives_pairs
+from .operators import bare_records, build_operator, gives_pairs, gives_words
 from .outputs import Outputs
 from .errors import TaskFailure
 from .failover import RegionFailoverMixin
@@ -43,6 +43,7 @@ class Job:
         self.plan = plan
         self.functions = functions
         self.rng = rng
+        self.numerals: list = []          # str(i) at [i]: the run's keyed sums of words share it (operators.KeyedSum)
         self.trace = trace
         self.cluster = cluster
         self.stop_event = stop_event
@@ -303,7 +304,8 @@ class Attempt(RegionFailoverMixin):
         restored = restored_state(self.checkpoint, spec, job.reshaped)
         outputs = Outputs([([self.channels[c.index] for c in chs], chs[0].partitioner if chs else "forward",
                             self._max_parallelism(chs)) for chs in spec.outputs], self.buffer_size, job.rng,
-                          bare_records(self.trace), gives_pairs(spec.ops[-1], job.functions))
+                          bare_records(self.trace), gives_pairs(spec.ops[-1], job.functions),
+                          gives_words(self, spec, spec.ops[-1]))
         inputs = [self.channels[c.index] for c in spec.inputs]
         ops = [build_operator(self, spec, op_spec, restored.get(op_spec.name) if restored else None)
                for op_spec in spec.ops]

@@ -22,7 +22,7 @@ from typing import Callable
 from ..dataflow.functions import format_count, pair_one, split_words
 
 __all__ = ["Operator", "FlatMap", "Map", "KeyedSum", "OPERATORS", "operator_type", "build_operator", "bare_records",
-           "gives_pairs"]
+           "gives_pairs", "gives_words", "split_words_keys"]
 
 #: scenario operator type -> ``builder(attempt, task_spec, op_spec, restored) -> Operator``
 OPERATORS: dict[str, Callable] = {}
@@ -41,6 +41,8 @@ def bare_records(trace) -> bool:
     return not trace.control
 
 
+#: the most texts of numbers a keyed sum of words keeps (``KeyedSum._numeral``): about 230 KB
+NUMERALS = 4096
 #: operator type -> the built-in function whose every output is a tuple ``(value, 1)``
 _PAIR_FUNCTIONS = {"flat_map": split_words, "map": pair_one}
 
@@ -57,6 +59,38 @@ def gives_pairs(op_spec, functions) -> bool:
     maker = _PAIR_FUNCTIONS.get(op_spec.type)
     f = functions.get(op_spec.function) if maker is not None else None
     return f is not None and f.fn is maker and f.kind == op_spec.type
+
+
+def gives_words(attempt, task_spec, op_spec) -> bool:
+    """Does ``op_spec`` (in ``task_spec``'s chain) give its receivers bare words, each standing for
+    the pair ``(word, 1)`` that the built-in ``split_words`` makes (no tuple per word)?
+
+    True only where nothing else can see a record: records are bare (a summary trace), buffers
+    hold more than one record (buffer_size 1 keeps its one-pair paths), ``op_spec`` is the
+    built-in ``split_words`` flat_map, and every operator it feeds is a keyed_sum that it alone
+    feeds. Such a keyed_sum asks the same of its feeders (``KeyedSum._word_sums``), and the
+    outputs route a word by itself (``Outputs._hash``): both ends of every edge agree, in every
+    attempt of the run (the answer depends only on the job, the trace level and the buffer size).
+    """
+    if not (bare_records(attempt.trace) and attempt.buffer_size > 1 and op_spec.type == "flat_map"):
+        return False
+    f = attempt.job.functions.get(op_spec.function)
+    if f is None or f.fn is not split_words or f.kind != "flat_map":
+        return False
+    receivers = _receiving(attempt, task_spec, op_spec)
+    return bool(receivers) and all(
+        op.type == "keyed_sum" and {o.name for _, o in _feeders(attempt, task, op)} == {op_spec.name}
+        for task, op in receivers)
+
+
+def split_words_keys(lines: list) -> list:
+    """``split_words`` over a buffer of bare lines, each pair ``(word, 1)`` given as its word
+    (:func:`gives_words`): the same words in the same order as ``split_words_values``'s pairs
+    (the lines joined by a space split as each line alone; not ``str``: one by one)."""
+    try:
+        return " ".join(lines).split()
+    except TypeError:
+        return [word for line in lines for word in line.split()]
 
 
 def build_operator(attempt, task_spec, op_spec, restored):
@@ -171,11 +205,17 @@ class KeyedSum(Operator):
 
     stateful = True
 
-    def __init__(self, bare: bool = False, pairs: bool = False) -> None:
+    def __init__(self, bare: bool = False, pairs: bool = False, words: bool = False,
+                 numerals: list | None = None) -> None:
         self.state: dict = {}
         self.bare = bare
         #: every payload it is given is a tuple of two (``gives_pairs`` of each operator feeding it)
         self.pairs = pairs
+        #: every payload it is given is a bare word standing for ``(word, 1)`` (``gives_words``)
+        self.words = words
+        #: ``numerals[i] == str(i)``: the texts of the sums of words (None: not used), shared by the
+        #: run's keyed sums (``Job.numerals``); ``_texts``: that table, used or not
+        self.numerals = self._texts = [] if numerals is None else numerals
         if bare:
             self.process = partial(self._summer(), False)      # NOTE: no Python frame of its own per buffer
         elif pairs:
@@ -214,11 +254,12 @@ class KeyedSum(Operator):
         """With bare records, followed by the built-in ``format_count`` map: sum and format each
         record in one loop (no ``(key, sum)`` pair made in between)."""
         if self.bare and type(following) is Map and following.fn is format_count:
-            return self._formatted_sums
+            # NOTE: words (buffers of more than one record, gives_words) keep their own loop
+            return partial(self._word_sums, True) if self.words else self._formatted_sums
         return None
 
     def _formatted_sums(self, pairs: list) -> list:
-        """The fused step: ``_sums`` (or ``_pair_sums``) formatted; a buffer of one pair summed here.
+        """The fused step of pairs: ``_sums`` (or ``_pair_sums``) formatted; a buffer of one pair summed here.
 
         NOTE: a bound method, not a ``partial``: the task loop calls it per buffer, and a partial's
         call enters the interpreter anew where a method's is a frame pushed in place (buffer-1
@@ -231,7 +272,10 @@ class KeyedSum(Operator):
         return self._summer()(True, pairs)
 
     def _summer(self):
-        """``_sums``, or ``_pair_sums`` when every record is known to be a tuple of two."""
+        """``_sums``, or ``_pair_sums`` when every record is known to be a tuple of two, or
+        ``_word_sums`` when every record is a word standing for ``(word, 1)``."""
+        if self.words:
+            return self._word_sums
         return self._pair_sums if self.pairs else self._sums
 
     def _sums(self, formatted: bool, pairs: list) -> list:
@@ -284,6 +328,46 @@ class KeyedSum(Operator):
                 append((key, total))
         return out
 
+    def _word_sums(self, formatted: bool, words: list) -> list:
+        """``_sums`` of records that are words, each standing for the pair ``(word, 1)``
+        (``self.words``, see :func:`gives_words`): the same sums and texts, with no tuple made or
+        taken apart per word.
+
+        NOTE: a sum here is an int that only grows by one from 0 (or from a restored int): its
+        text is ``str(total)``, taken from ``self.numerals`` (``numerals[i] == str(i)``, made once
+        per number; about 500 instructions less a word) while it has one; a larger one is made by
+        :meth:`_numeral`, which lengthens the table up to :data:`NUMERALS` texts.
+        """
+        state = self.state
+        get = state.get
+        out = []
+        append = out.append
+        if formatted and self.numerals is not None:
+            texts = self.numerals
+            limit = len(texts)
+            for key in words:
+                state[key] = total = get(key, 0) + 1
+                append(f"{key}:::{texts[total]}" if total < limit else f"{key}:::{self._numeral(total)}")
+        elif formatted:
+            for key in words:
+                state[key] = total = get(key, 0) + 1
+                append(f"{key}:::{total}")
+        else:
+            for key in words:
+                state[key] = total = get(key, 0) + 1
+                append((key, total))
+        return out
+
+    def _numeral(self, total: int) -> str:
+        """``str(total)``, with ``self.numerals`` lengthened to hold it if it may grow so far; past
+        :data:`NUMERALS` the table is dropped (sums that large are made as text each time)."""
+        texts = self.numerals
+        if total >= NUMERALS:
+            self.numerals = None
+        elif total >= len(texts):      # NOTE: a comprehension's f-string formats an int faster than str()
+            texts += [f"{i}" for i in range(len(texts), min(NUMERALS, total + total // 4 + 64))]
+        return str(total)
+
     def snapshot(self, checkpoint: int):
         """A copy of ``{key: sum}``."""
         return dict(self.state)
@@ -291,6 +375,8 @@ class KeyedSum(Operator):
     def restore(self, state) -> None:
         """Put back a ``{key: sum}`` copy (None: empty)."""
         self.state = dict(state or {})
+        # NOTE: the numbers' texts serve sums that are ints from 0 on, each step one more (words)
+        self.numerals = self._texts if all(type(n) is int and n >= 0 for n in self.state.values()) else None
 
     def state_entries(self) -> int:
         """One entry per key."""
@@ -305,7 +391,8 @@ class KeyedSum(Operator):
 @operator_type("map")
 def _function_operator(attempt, task_spec, op_spec, restored) -> Operator:
     f = attempt.job.functions.get(op_spec.function)
-    return (FlatMap if op_spec.type == "flat_map" else Map)(f.fn, f.batch, bare_records(attempt.trace), f.values)
+    values = split_words_keys if gives_words(attempt, task_spec, op_spec) else f.values
+    return (FlatMap if op_spec.type == "flat_map" else Map)(f.fn, f.batch, bare_records(attempt.trace), values)
 
 
 @operator_type("keyed_sum")
@@ -314,17 +401,34 @@ def _keyed_sum(attempt, task_spec, op_spec, restored) -> Operator:
     # NOTE: bare buffers of one pair (buffer_size 1) gain nothing from unpacking: they keep _sums's own path
     pairs = (not bare or attempt.buffer_size > 1) and all(gives_pairs(up, attempt.job.functions)
                                                           for up in _feeding(attempt, task_spec, op_spec))
-    op = KeyedSum(bare, pairs)
+    feeders = _feeders(attempt, task_spec, op_spec)
+    words = bool(feeders) and all(gives_words(attempt, task, op) for task, op in feeders)
+    op = KeyedSum(bare, pairs, words, attempt.job.numerals)
     op.restore(restored)
     return op
 
 
 def _feeding(attempt, task_spec, op_spec) -> list:
-    """The scenario models of the operators whose records reach ``op_spec``: the one before it in
-    its chain, else the last of each sending task's chain (a chain's other operators have no
-    edge out of it: sim/dataflow/graph.py ``chains``)."""
+    """The scenario models of the operators whose records reach ``op_spec`` (see :func:`_feeders`)."""
+    return [op for _, op in _feeders(attempt, task_spec, op_spec)]
+
+
+def _feeders(attempt, task_spec, op_spec) -> list:
+    """``(task spec, scenario model)`` of the operators whose records reach ``op_spec``: the one
+    before it in its chain, else the last of each sending task's chain (a chain's other
+    operators have no edge out of it: sim/dataflow/graph.py ``chains``)."""
     i = task_spec.operators.index(op_spec.name)
     if i > 0:
-        return [task_spec.ops[i - 1]]
+        return [(task_spec, task_spec.ops[i - 1])]
     tasks = attempt.job.tasks_by_name
-    return [tasks[ch.src].ops[-1] for ch in task_spec.inputs]
+    return [(tasks[ch.src], tasks[ch.src].ops[-1]) for ch in task_spec.inputs]
+
+
+def _receiving(attempt, task_spec, op_spec) -> list:
+    """``(task spec, scenario model)`` of the operators that ``op_spec``'s records reach: the one
+    after it in its chain, else the head of each receiving task's chain."""
+    i = task_spec.operators.index(op_spec.name)
+    if i + 1 < len(task_spec.ops):
+        return [(task_spec, task_spec.ops[i + 1])]
+    tasks = attempt.job.tasks_by_name
+    return [(tasks[ch.dst], tasks[ch.dst].ops[0]) for chs in task_spec.outputs for ch in chs]

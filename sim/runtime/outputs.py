@@ -30,9 +30,10 @@ class RecordWriter:
 class Outputs:
     """The record writers of one task (Flink's RecordWriterDelegate) and the queue of ready buffers."""
 
-    __slots__ = ("edges", "size", "ready", "dirty", "channels", "bare", "pairs")
+    __slots__ = ("edges", "size", "ready", "dirty", "channels", "bare", "pairs", "words")
 
-    def __init__(self, edges, buffer_size: int, rng, bare: bool = False, pairs: bool = False) -> None:
+    def __init__(self, edges, buffer_size: int, rng, bare: bool = False, pairs: bool = False,
+                 words: bool = False) -> None:
         # edges: list of (channels ordered by receiver index, partitioner[, receiver's max_parallelism])
         self.edges = [RecordWriter(e[0], e[1], rng.randrange(len(e[0])) if e[1] == "rebalance" else 0, *e[2:])
                       for e in edges if e[0]]
@@ -42,6 +43,7 @@ class Outputs:
         self.channels = [ch for e in self.edges for ch in e.channels]
         self.bare = bare                  # records are bare values, not (value, origin) (operators.bare_records)
         self.pairs = pairs                # each value a tuple of two (operators.gives_pairs of the chain's last)
+        self.words = words                # each value a word standing for (word, 1), its own key (gives_words)
 
     def add(self, records: list) -> None:
         """Partition ``records`` into buffers; full ones become ready."""
@@ -77,7 +79,13 @@ class Outputs:
         adds = [b.append for b in bufs]
         # NOTE: with pairs (a tuple's key is its first field) the loops below without their type
         # test per record: about 190 instructions a record of a buffer-100 run
-        if self.pairs and self.bare:
+        if self.words:
+            for key in records:
+                try:
+                    adds[cache[key]](key)
+                except KeyError:
+                    adds[self._route(edge, key)](key)
+        elif self.pairs and self.bare:
             for rec in records:
                 key = rec[0]
                 try:
