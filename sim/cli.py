@@ -169,12 +169,14 @@ def _scenario_path(file: str) -> str:
 
 
 def _read_trace(trace_file: str):
-    from .trace import Trace
+    from .trace import Trace, TraceFormatError
 
     try:
         return Trace.read(trace_file)
     except FileNotFoundError:
         raise BadInput(f"{trace_file}: no such file") from None
+    except TraceFormatError as exc:
+        raise BadInput(f"{trace_file}: not a snapsim trace ({exc})") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         raise BadInput(f"{trace_file}: not a snapsim trace ({exc.__class__.__name__}: {exc})") from None
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from keyword import iskeyword
 from collections import Counter
 from typing import IO, Iterable, Iterator
 
-__all__ = ["KINDS", "LEVELS", "TraceEvent", "Trace"]
+__all__ = ["KINDS", "LEVELS", "TraceEvent", "Trace", "TraceFormatError"]
 
 #: Trace levels, from the most to the least detailed.
 LEVELS = {"full": 2, "control": 1, "summary": 0}
@@ -225,7 +226,7 @@ def _shape(kind: str, keys: tuple, constants: tuple = ()) -> type:
     if cls is None:
         fixed = dict(constants)
         names = tuple(k for k in keys if k != "kind" and k not in fixed)
-        bad = [k for k in (*names, *fixed) if k in _RESERVED or not k.isidentifier()]
+        bad = [k for k in (*names, *fixed) if k in _RESERVED or not k.isidentifier() or iskeyword(k)]
         if bad:
             raise ValueError(f"trace field name(s) {bad} of {kind!r} cannot be event fields")
         # NOTE: a generated __init__ assigning each slot, as collections.namedtuple generates its
@@ -239,6 +240,10 @@ def _shape(kind: str, keys: tuple, constants: tuple = ()) -> type:
             "__init__": namespace["__init__"], **fixed})
         _SHAPES[memo] = cls
     return cls
+
+
+class TraceFormatError(ValueError):
+    """A trace file that is not a snapsim trace: its message names the line and what is wrong."""
 
 
 def event(data: dict) -> TraceEvent:
@@ -406,4 +411,19 @@ class Trace:
                 elif type(value) is list:
                     value[:] = [keep(v, v) if type(v) is str else v for v in value]
             return data
-        return cls.from_events(compact(decode(line)) for line in lines if line.strip())
+
+        at = [1]                      # the line being read (None: all were read)
+
+        def events():
+            for line in lines:
+                if line.strip():
+                    yield compact(decode(line))       # NOTE: made an event while this waits here
+                at[0] += 1
+            at[0] = None
+        try:
+            return cls.from_events(events())
+        except UnicodeDecodeError:            # NOTE: decoded a block at a time: no line to name
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            where = f"line {at[0]}: " if at[0] is not None else ""
+            raise TraceFormatError(f"{where}{type(exc).__name__}: {exc}") from None

@@ -167,6 +167,23 @@ def test_a_trace_with_incomplete_events_is_bad_input(tmp_path):
     assert code == 2 and "not a snapsim trace" in err
 
 
+@pytest.mark.parametrize("field", ["class", "None", "x y", "_keys"])
+def test_a_trace_field_that_cannot_be_an_attribute_is_bad_input(tmp_path, field):
+    # a Python keyword, a name with a space, an event's own attribute: refused with a message, exit 2
+    trace = tmp_path / "t.jsonl"
+    trace.write_text(json.dumps({"t": 0, "kind": "run_start", field: 1}) + "\n")
+    code, _, err = cli("diagram", str(trace), "-o", str(tmp_path / "d.svg"))
+    assert code == 2 and "not a snapsim trace (line 1: " in err and repr(field) in err
+
+
+def test_a_bad_trace_line_is_named(tmp_path):
+    # the third line has no kind (the second is blank): lines are counted as a text editor counts them
+    trace = tmp_path / "t.jsonl"
+    trace.write_text('{"t":0,"kind":"run_start"}\n\n{"t":1}\n')
+    code, _, err = cli("diagram", str(trace), "-o", str(tmp_path / "d.svg"))
+    assert code == 2 and "not a snapsim trace (line 3: KeyError: 'kind')" in err
+
+
 def test_every_shipped_scenario_is_package_data(root):
     # pyproject.toml ships scenarios/*.yaml and scenarios/*/*.yaml as sim.scenarios: a deeper
     # folder would silently be left out of a plain `pip install .`
