@@ -7,11 +7,11 @@ from hypothesis import given, settings, strategies as st
 
 import sim
 from sim import FunctionRegistry, load_text, simulate
-from sim.dataflow.functions import (format_count, format_count_batch, format_count_values, split_words_batch,
+from sim.dataflow.functions import (format_count, format_count_batch, format_count_values, split_words, split_words_batch,
                                     split_words_values)
 from sim.provenance import Origin
 from sim.runtime.chain import OperatorChain
-from sim.runtime.operators import NUMERALS, FlatMap, KeyedSum, Map, gives_pairs, split_words_keys
+from sim.runtime.operators import NUMERALS, FlatMap, KeyedSum, Map, gives_pairs, gives_words, split_words_keys
 from sim.runtime.outputs import Outputs
 from sim.runtime.readers import ReadDigest
 from sim.trace import KINDS, SUMMARY
@@ -414,6 +414,31 @@ def test_keyed_sum_of_words_texts_its_sums_as_the_pairs_do(restored):
     for buffer in _cut(["a"] * 170 + ["b", "a"] * 60 + ["c"] * 40, [100, 7, 1, 33]):
         assert by_words(list(buffer)) == by_pairs([(w, 1) for w in buffer])
     assert words.state == pairs.state
+
+
+def test_keyed_sum_of_words_past_the_table_and_back_in_one_buffer():
+    """One buffer in which a key passes ``NUMERALS`` (the table is dropped) and a later key's
+    sum is past the table's length at the buffer's start (the reviewer's TypeError): the texts
+    are ``str(n)`` of each running count, worked out by hand: a goes NUMERALS-1 -> NUMERALS,
+    b goes 0 -> 1, and c (restored at len(table) + 10) one more."""
+    words = KeyedSum(bare=True, words=True)
+    words.restore({"a": NUMERALS - 1, "c": 500})
+    fused = words.fuse(Map(format_count, bare=True, values=format_count_values))
+    assert fused(["a", "b", "c"]) == [f"a:::{NUMERALS}", "b:::1", "c:::501"]
+    assert fused(["c", "b"]) == ["c:::502", "b:::2"]
+    assert words.state == {"a": NUMERALS, "b": 2, "c": 502}
+
+
+def test_an_alias_of_split_words_without_its_buffer_form_splits_line_by_line(monkeypatch):
+    """``gives_words`` needs the built-in's own buffer form: an alias registered with only the
+    function splits each line by its own ``split`` (a str subclass may have another), so no
+    words are handed on for it."""
+    functions = FunctionRegistry().with_function("alias", split_words, kind="flat_map")
+    assert functions.get("alias").values is None
+    op = SimpleNamespace(type="flat_map", function="alias")
+    attempt = SimpleNamespace(trace=SimpleNamespace(control=False), buffer_size=4,
+                              job=SimpleNamespace(functions=functions))
+    assert gives_words(attempt, None, op) is False
 
 
 def test_keyed_sums_of_words_share_their_numbers_texts():

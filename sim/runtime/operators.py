@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Callable
 
-from ..dataflow.functions import format_count, pair_one, split_words
+from ..dataflow.functions import format_count, pair_one, split_words, split_words_values
 
 __all__ = ["Operator", "FlatMap", "Map", "KeyedSum", "OPERATORS", "operator_type", "build_operator", "bare_records",
            "gives_pairs", "gives_words", "split_words_keys"]
@@ -75,7 +75,9 @@ def gives_words(attempt, task_spec, op_spec) -> bool:
     if not (bare_records(attempt.trace) and attempt.buffer_size > 1 and op_spec.type == "flat_map"):
         return False
     f = attempt.job.functions.get(op_spec.function)
-    if f is None or f.fn is not split_words or f.kind != "flat_map":
+    # NOTE: the built-in's own buffer form too: an alias of split_words registered without it
+    # splits line by line (a str subclass's own split), which split_words_keys would not
+    if f is None or f.fn is not split_words or f.values is not split_words_values or f.kind != "flat_map":
         return False
     receivers = _receiving(attempt, task_spec, op_spec)
     return bool(receivers) and all(
@@ -362,7 +364,9 @@ class KeyedSum(Operator):
         """``str(total)``, with ``self.numerals`` lengthened to hold it if it may grow so far; past
         :data:`NUMERALS` the table is dropped (sums that large are made as text each time)."""
         texts = self.numerals
-        if total >= NUMERALS:
+        # NOTE: the table may be gone already: a buffer's loop reads it once, so a later key of
+        # the same buffer may come here after an earlier one passed NUMERALS
+        if texts is None or total >= NUMERALS:
             self.numerals = None
         elif total >= len(texts):      # NOTE: a comprehension's f-string formats an int faster than str()
             texts += [f"{i}" for i in range(len(texts), min(NUMERALS, total + total // 4 + 64))]
