@@ -7,8 +7,8 @@ from hypothesis import given, settings, strategies as st
 
 import sim
 from sim import FunctionRegistry, load_text, simulate
-from sim.dataflow.functions import (format_count, format_count_batch, format_count_values, split_words, split_words_batch,
-                                    split_words_values)
+from sim.dataflow.functions import (format_count, format_count_batch, format_count_values, split_words,
+                                    split_words_batch, split_words_values)
 from sim.provenance import Origin
 from sim.runtime.chain import OperatorChain
 from sim.runtime.operators import NUMERALS, FlatMap, KeyedSum, Map, gives_pairs, gives_words, split_words_keys
