@@ -379,7 +379,8 @@ class Attempt(RegionFailoverMixin):
         in_flight = sum(len(ch.queue) for ch in self.channels)
         self.trace.emit(now, "job_failing", "jobmanager", attempt=task.number if task else self.number, reason=reason,
                         dropped_in_flight=in_flight, restarted=[t.name for t in self.tasks])
-        self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks)
+        # NOTE: the tasks of a region that is down were counted by fail_region already
+        self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks if not t.cancelled)
         for t in self.tasks:
             t.cancel()
         for ch in self.channels:
@@ -397,7 +398,8 @@ class Attempt(RegionFailoverMixin):
         if close_sinks:
             for sink in self.sinks:
                 sink.close(close_cause)
-        self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks)
+        # NOTE: the tasks of a region that is down were counted by fail_region already
+        self.job.hops_of_failed_attempts += sum(t.hops for t in self.tasks if not t.cancelled)
         for t in self.tasks:
             t.cancel()
         for ch in self.channels:

@@ -223,8 +223,9 @@ class SourceStreamTask(StreamTask):
             self.notify(t)
 
     def cancel(self) -> None:
-        for p, listener in self.listening:
-            p.unlisten(*listener)
+        if not self.cancelled:             # a second cancel is a no-op (Task.cancel)
+            for p, listener in self.listening:
+                p.unlisten(*listener)
         super().cancel()
 
     def _discovery_due(self) -> None:

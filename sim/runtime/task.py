@@ -67,6 +67,7 @@ class StreamTask(Backpressure, HandlerEffects):
         self.wake = None
         self.sleep_until = INF
         self.dead = False
+        self.cancelled = False             # cancel() ran: a second cancel (the job's, its region down) is a no-op
         self.hops = 0                      # items taken from channels or read from Kafka (this attempt)
         self.crash_now = None              # a reason armed by a per-record fault check
         self.flush_each = attempt.buffer_timeout <= 0
@@ -172,8 +173,14 @@ class StreamTask(Backpressure, HandlerEffects):
         self.state = BUSY
 
     def cancel(self) -> None:
-        """Cancel the task (failover): its process ends, its in-flight work is dropped."""
-        self.dead = True
+        """Cancel the task (failover): its process ends, its in-flight work is dropped; a second cancel does nothing.
+
+        NOTE: Flink's Execution.cancel() returns at once when the execution is already CANCELING or CANCELED
+        ("already taken care of, no need to cancel again"; flink-runtime .../executiongraph/Execution.java): a job
+        cancelled while a region is down (its tasks cancelled by the failover) cancels those tasks only once."""
+        if self.cancelled:
+            return
+        self.cancelled = self.dead = True
         if self.process is not None and self.process.is_alive and self.process is not self.env.active_process:
             self.process.interrupt(CANCEL)
 
