@@ -39,3 +39,19 @@ def test_cancelling_a_job_while_a_region_is_down_cancels_each_task_once():
     assert r.trace.first("run_end")["reason"] == "cancelled" and r.trace.first("run_end")["restarts"] == 0
     assert not r.report["exactly_once"]["ok"]          # cancel leaves the transaction open: an honest loss
 
+
+def test_a_timed_fault_on_a_subtask_gone_after_a_rescale_has_no_effect_and_says_why():
+    # parallelism 2 until the stop-with-savepoint at 400 ms; resubmitted at 600 ms with parallelism 1, the job has
+    # only source->sink[0] at 800 ms, so "crash sink[1]" has no task to hit: the trace says so, the run goes on
+    # (no failover: restarts 0) and record "a" (read at 100 ms, committed by sp's stop) is exactly once.
+    text = DOUBLE_CANCEL.replace("name: double-cancel", "name: fault-after-rescale").replace(
+        "restart: {strategy: fixed_delay, delay: 200ms}\n", "").replace("{at: 150, crash", "{at: 800, crash").replace(
+        "  - {at: 200, cancel: true}\n",
+        "  - {at: 400, stop: {savepoint: sp}}\n  - {at: 600, submit: {from: sp, parallelism: 1}}\n")
+    r = run(load_text(text))
+    fault = r.trace.first("fault_injected")
+    assert (fault["t"], fault.get("task"), fault["fault"]) == (800.0, None, "crash sink[1] at 800")
+    assert fault["detail"] == "no effect: the running job has no task sink[1] (parallelism 1)"
+    assert r.trace.first("task_crash") is None and r.report["restarts"] == 0
+    assert r.report["ok"] and r.report["exactly_once"]["ok"]
+

@@ -40,13 +40,20 @@ class FaultPlan:
         self.pending_timed -= 1
         now, trace = self.env.now, self.job.trace
         attempt = self.job.attempt
-        task = None
+        task, why = None, "no effect: the task is not running"
         if attempt is not None and not attempt.failing:
-            ref = TaskRef.parse(f.crash if type(f) is CrashAt else f.stall)
-            target = resolve(ref, [t.spec for t in attempt.tasks])[0]  # an operator without index: its first subtask
-            task = next(t for t in attempt.tasks if t.spec is target)
+            name = f.crash if type(f) is CrashAt else f.stall
+            specs = [t.spec for t in attempt.tasks]
+            targets = resolve(TaskRef.parse(name), specs)    # an operator without index: its first subtask
+            # NOTE: a submit may have lowered the parallelism since the scenario was loaded (sink[1] at parallelism
+            # 1): that subtask does not exist when the fault fires, so the fault has no effect, said in the trace
+            if targets:
+                task = next(t for t in attempt.tasks if t.spec is targets[0])
+            else:
+                width = len(resolve(TaskRef(TaskRef.parse(name).operator), specs))
+                why = f"no effect: the running job has no task {name} (parallelism {width})"
         if task is None or task.dead:          # the job, or the task's region, is restarting
-            trace.emit(now, "fault_injected", None, fault=describe_fault(f), detail="no effect: the task is not running")
+            trace.emit(now, "fault_injected", None, fault=describe_fault(f), detail=why)
             self.job.check_drained()
             return
         trace.emit(now, "fault_injected", task.name, fault=describe_fault(f), detail="")
