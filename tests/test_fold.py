@@ -38,6 +38,7 @@ class Sleeper:
         self.env = env
         self.fold = fold
         self.state = BUSY
+        self.dead = False                  # a cancelled task's _wait ends its process instead
 
 
 def test_a_sleep_certainly_next_is_folded():

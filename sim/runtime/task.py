@@ -156,6 +156,8 @@ class StreamTask(Backpressure, HandlerEffects):
         return self._wait(until)
 
     def _wait(self, until: float):
+        if self.dead:                              # cancelled from its own process: it ends, never goes idle
+            raise simpy.Interrupt(CANCEL)
         if until == INF:
             self.state = IDLE
             self.wake = event = own_event(self.env)
@@ -180,8 +182,22 @@ class StreamTask(Backpressure, HandlerEffects):
         cancelled while a region is down (its tasks cancelled by the failover) cancels those tasks only once."""
         if self.cancelled:
             return
+        failed = self.dead                         # it failed itself (fail()): its process ends of its own accord
         self.cancelled = self.dead = True
-        if self.process is not None and self.process.is_alive and self.process is not self.env.active_process:
+        # NOTE: neither idle nor asleep from now on, so a sender's push (a marker into a cleared channel) or a post
+        # no longer wakes it, nor counts it busy in the attempt's ``active`` (fail_region took it out of the count)
+        self.state = BUSY
+        process = self.process
+        if process is not None and process.is_alive:
+            if process is not self.env.active_process:
+                process.interrupt(CANCEL)
+            elif not failed:
+                # cancelled from its own process by another task's failure (a sink's commit failing in the notice
+                # of the checkpoint its ack completed): it stops at its next yield
+                self.env.timeout(0).callbacks.append(self._stop)
+
+    def _stop(self, _event) -> None:
+        if self.process.is_alive:
             self.process.interrupt(CANCEL)
 
     # --- the mailbox loop --------------------------------------------------------------------
