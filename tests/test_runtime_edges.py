@@ -205,7 +205,9 @@ def test_the_count_of_busy_tasks_stays_exact_through_failovers(busy_counts, text
     # notify-commit-fails-in-region: checkpoint 1's last ack comes from split[0]'s own process; the notice makes
     # sink[1]'s commit fail (its transaction outlived its 5 s timeout), which fails the region holding split[0]. Its
     # process, cancelled while it runs, must stop (not go idle: the failover already took it out of the count).
-    # fz1233: checkpoint 1 declined at source[0] fails the job over; a marker then pushed to a dead, idle receiver
+    # Restarted at 8106.6 ms, the region writes the b's into a new transaction that outlives 5 s again before
+    # checkpoint 2 (16 s + the new random delay) commits it: a second failover, so 2 restarts.
+    # fz1233: checkpoint 1 declined at source[0] fails the job over (1 restart); a marker then pushed to a dead, idle receiver
     # must not count it busy again. In both, the count is the number of tasks not idle: never below 0, and 0 when
     # the run ends drained (all input read, the last checkpoint committed), well before max_time.
     r = run(load_text(text))
