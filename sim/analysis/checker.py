@@ -21,7 +21,7 @@ from operator import attrgetter
 from .connector_causes import dirty_input, discarded_commit
 from .context import Context as _Context, LazyContext as _LazyContext, origin_text as _origin
 from ..provenance import Provenance
-from .metrics import _parse_counts, checker_consumer, consumer_reads, consumer_summaries, parse_count
+from .metrics import _parse_counts, added_summaries, checker_consumer, consumer_reads, consumer_summaries, parse_count
 
 __all__ = ["check"]
 
@@ -391,13 +391,8 @@ def _compare_loose(got: dict, want: dict, duplicates, lost, overcounted, found) 
 
 def _reference_digest(reference_trace, topics) -> dict:
     """The reference digests of the judged topics, added up (the digest is a sum, so they add)."""
-    total = {"count": 0, "digest": 0, "final_counts": {}}
-    for name, e in consumer_summaries(reference_trace).items():
-        if name.split(":", 1)[-1] in topics:
-            total["count"] += e["count"]
-            total["digest"] = (total["digest"] + e["digest"]) & ((1 << 64) - 1)
-            total["final_counts"].update(e["final_counts"])
-    return total
+    return added_summaries(e for name, e in consumer_summaries(reference_trace).items()
+                           if name.split(":", 1)[-1] in topics)
 
 
 def _check_digests(reader: str, got: dict, want: dict, loose: bool = False) -> dict:

@@ -6,7 +6,7 @@ from collections import Counter
 from operator import attrgetter, itemgetter, sub
 
 
-__all__ = ["consumer_summaries", "read_latency", "consumer_values", "consumer_reads", "final_counts", "checkpoints", "transactions", "restarts",
+__all__ = ["consumer_summaries", "added_summaries", "read_latency", "consumer_values", "consumer_reads", "final_counts", "checkpoints", "transactions", "restarts",
            "parse_count", "summary_counters"]
 
 _COUNT = re.compile(r"^(?P<key>.*):::(?P<n>-?[0-9]+)$")
@@ -263,16 +263,21 @@ def consumer_summaries(trace) -> dict[str, dict]:
 
     NOTE: one name may sum up several readers: the checker adds a ``_checker`` on each sink topic
     that no declared read_committed consumer reads (``runtime.readers.consumer_specs``), so a job
-    with two sink topics has two ``consumer_summary`` events of that name. They are added up as the
-    reference's topics are (``checker._reference_digest``: counts and digests add, the later
-    reader's last count per key wins), never one taken for both."""
-    out: dict[str, dict] = {}
+    with two sink topics has two ``consumer_summary`` events of that name: they are added up
+    (:func:`added_summaries`), never one taken for both."""
+    by_name: dict[str, list] = {}
     for e in trace.of("consumer_summary"):
-        seen = out.get(e["consumer"])
-        if seen is None:
-            out[e["consumer"]] = e
-        else:
-            out[e["consumer"]] = {**seen, "count": seen["count"] + e["count"],
-                                  "digest": (seen["digest"] + e["digest"]) & ((1 << 64) - 1),
-                                  "final_counts": {**seen["final_counts"], **e["final_counts"]}}
-    return out
+        by_name.setdefault(e["consumer"], []).append(e)
+    return {name: events[0] if len(events) == 1 else {**events[0], **added_summaries(events)}
+            for name, events in by_name.items()}
+
+
+def added_summaries(summaries) -> dict:
+    """``{count, digest, final_counts}`` of several readers' summaries, in order: counts and
+    digests add (the digest is a sum of CRCs, kept to 64 bits), a later reader's last n per key wins."""
+    total = {"count": 0, "digest": 0, "final_counts": {}}
+    for e in summaries:
+        total["count"] += e["count"]
+        total["digest"] = (total["digest"] + e["digest"]) & ((1 << 64) - 1)
+        total["final_counts"].update(e["final_counts"])
+    return total

@@ -65,11 +65,16 @@ def split_words_values(lines: list) -> list:
     one ``split`` and pairs made by ``zip`` in C, instead of a split and a tuple per line. Lines
     that are not ``str`` (a function of the Python API may give bytes) are split one by one.
     """
+    return list(zip(split_words_keys(lines), repeat(1)))
+
+
+def split_words_keys(lines: list) -> list:
+    """The words of ``split_words_values``'s pairs, in order, without the pairs (the runtime hands
+    a word count's keyed sum the words themselves: sim/runtime/operators.py ``gives_words``)."""
     try:
-        words = " ".join(lines).split()
+        return " ".join(lines).split()
     except TypeError:
-        return [(word, 1) for line in lines for word in line.split()]
-    return list(zip(words, repeat(1)))
+        return [word for line in lines for word in line.split()]
 
 
 def format_count_values(pairs: list) -> list:

@@ -19,10 +19,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Callable
 
-from ..dataflow.functions import format_count, pair_one, split_words, split_words_values
+from ..dataflow.functions import format_count, pair_one, split_words, split_words_keys, split_words_values
 
 __all__ = ["Operator", "FlatMap", "Map", "KeyedSum", "OPERATORS", "operator_type", "build_operator", "bare_records",
-           "gives_pairs", "gives_words", "split_words_keys"]
+           "gives_pairs", "gives_words"]
 
 #: scenario operator type -> ``builder(attempt, task_spec, op_spec, restored) -> Operator``
 OPERATORS: dict[str, Callable] = {}
@@ -83,16 +83,6 @@ def gives_words(attempt, task_spec, op_spec) -> bool:
     return bool(receivers) and all(
         op.type == "keyed_sum" and {o.name for _, o in _feeders(attempt, task, op)} == {op_spec.name}
         for task, op in receivers)
-
-
-def split_words_keys(lines: list) -> list:
-    """``split_words`` over a buffer of bare lines, each pair ``(word, 1)`` given as its word
-    (:func:`gives_words`): the same words in the same order as ``split_words_values``'s pairs
-    (the lines joined by a space split as each line alone; not ``str``: one by one)."""
-    try:
-        return " ".join(lines).split()
-    except TypeError:
-        return [word for line in lines for word in line.split()]
 
 
 def build_operator(attempt, task_spec, op_spec, restored):
@@ -403,18 +393,12 @@ def _function_operator(attempt, task_spec, op_spec, restored) -> Operator:
 def _keyed_sum(attempt, task_spec, op_spec, restored) -> Operator:
     bare = bare_records(attempt.trace)
     # NOTE: bare buffers of one pair (buffer_size 1) gain nothing from unpacking: they keep _sums's own path
-    pairs = (not bare or attempt.buffer_size > 1) and all(gives_pairs(up, attempt.job.functions)
-                                                          for up in _feeding(attempt, task_spec, op_spec))
     feeders = _feeders(attempt, task_spec, op_spec)
+    pairs = (not bare or attempt.buffer_size > 1) and all(gives_pairs(up, attempt.job.functions) for _, up in feeders)
     words = bool(feeders) and all(gives_words(attempt, task, op) for task, op in feeders)
     op = KeyedSum(bare, pairs, words, attempt.job.numerals)
     op.restore(restored)
     return op
-
-
-def _feeding(attempt, task_spec, op_spec) -> list:
-    """The scenario models of the operators whose records reach ``op_spec`` (see :func:`_feeders`)."""
-    return [op for _, op in _feeders(attempt, task_spec, op_spec)]
 
 
 def _feeders(attempt, task_spec, op_spec) -> list:
